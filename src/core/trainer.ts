@@ -1,0 +1,488 @@
+/**
+ * The training loop. One Trainer owns one network, one optimizer and one RNG,
+ * and advances one optimizer step per call to step(). Everything random comes
+ * from the seed, so the same data, settings and seed give a bit-identical
+ * trajectory, and getState()/restore() resume it exactly.
+ *
+ * Optimizers and the samples each step uses:
+ *   misclassified-sgd  one training point drawn uniformly among those the network
+ *                      currently misclassifies (ŷ ≥ 0.5 predicts 1); plain update.
+ *                      Converged when no training point is misclassified.
+ *                      An "epoch" is m steps (for summaries only).
+ *   sgd                one point per step, in a fresh shuffled order each epoch.
+ *   batch              all m training points every step (one step per epoch).
+ *   minibatch          shuffled batches of batchSize (the last may be smaller).
+ *   momentum, rmsprop, adam
+ *                      mini-batches as above (batchSize ≥ m means full batch),
+ *                      with that update rule (see optimizers.ts).
+ */
+import type { Activation } from './activations';
+import { bceFromLogit } from './loss';
+import { type InitScheme, initParams } from './init';
+import { Network, entryName, paramCount } from './network';
+import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
+import { Rng } from './rng';
+
+export type OptimizerName = 'misclassified-sgd' | 'sgd' | 'batch' | 'minibatch' | 'momentum' | 'rmsprop' | 'adam';
+export const OPTIMIZERS: readonly OptimizerName[] = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'];
+
+export interface TrainConfig {
+  hidden: number;
+  activation: Activation;
+  init: InitScheme;
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number;
+  rho: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Mini-batch size B for minibatch, momentum, rmsprop and adam. */
+  batchSize: number;
+  /** Stop after this many epochs. */
+  epochs: number;
+  /** Stop after this many optimizer steps (0: no step limit). */
+  maxSteps: number;
+  seed: number;
+  /** Plateau: stop when the training loss fell by less than plateauTol over the last plateauEpochs epochs (0 disables). */
+  plateauEpochs: number;
+  plateauTol: number;
+}
+
+export const DEFAULT_CONFIG: TrainConfig = {
+  hidden: 8,
+  activation: 'sigmoid',
+  init: 'xavier',
+  optimizer: 'sgd',
+  lr: 0.1,
+  ...DEFAULT_HYPER,
+  batchSize: 32,
+  epochs: 100,
+  maxSteps: 0,
+  seed: 1,
+  plateauEpochs: 0,
+  plateauTol: 1e-6,
+};
+
+/** Rows of a row-major feature matrix and their 0/1 labels. */
+export interface TrainData {
+  X: Float64Array; // m×n
+  Y: Float64Array; // m
+  m: number;
+  n: number;
+}
+
+export type TrainStatus = 'running' | 'converged' | 'plateau' | 'completed' | 'cancelled' | 'diverged';
+
+export interface Metrics {
+  loss: number;
+  accuracy: number;
+  misclassified: number;
+  m: number;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  step: number;
+  train: Metrics;
+  test: Metrics | null;
+  /** ‖g‖₂ of the last step's gradient. */
+  gradNorm: number;
+}
+
+/**
+ * What one optimizer step did. The trainer reuses one record (no allocation per
+ * step): it is valid until the next step; copy what you keep (see cloneStep).
+ * Forward and backward values are those of the first sample of the step.
+ */
+export interface StepRecord {
+  step: number; // 1-based index of this step
+  epoch: number; // epoch the step belongs to (0-based)
+  samples: Int32Array; // training-row indices used
+  x: Float64Array; // n, first sample
+  y: number;
+  z1: Float64Array; // h
+  a1: Float64Array; // h
+  z2: number;
+  a2: number;
+  dz2: number;
+  dz1: Float64Array; // h
+  /** Mean loss over the step's samples at θ before the update. */
+  loss: number;
+  /** ∂J/∂θ over the step's samples, θ's flat layout. */
+  grad: Float64Array;
+  /** The change applied: θ_after − θ_before. */
+  delta: Float64Array;
+  /** misclassified-sgd: how many training points were misclassified before the step; otherwise −1. */
+  misclassified: number;
+}
+
+export interface Divergence {
+  step: number;
+  /** First non-finite quantity: "loss" or an entry such as "W1[2,0]". */
+  param: string;
+}
+
+export interface TrainResult {
+  status: TrainStatus;
+  reason: string;
+  steps: number;
+  epochs: number;
+  train: Metrics;
+  test: Metrics | null;
+  divergence: Divergence | null;
+}
+
+/** Serialisable trainer state (JSON-safe) for checkpoints and exact resume. */
+export interface TrainerState {
+  config: TrainConfig;
+  n: number;
+  step: number;
+  epoch: number;
+  cursor: number;
+  order: number[];
+  theta: number[];
+  optimizer: OptimizerState;
+  rng: number[];
+  history: EpochSummary[];
+  status: TrainStatus;
+  reason: string;
+  divergence: Divergence | null;
+}
+
+const RULES: Record<OptimizerName, UpdateRule> = {
+  'misclassified-sgd': 'plain',
+  sgd: 'plain',
+  batch: 'plain',
+  minibatch: 'plain',
+  momentum: 'momentum',
+  rmsprop: 'rmsprop',
+  adam: 'adam',
+};
+
+export class Trainer {
+  readonly net: Network;
+  readonly opt: Optimizer;
+  rng: Rng;
+  status: TrainStatus = 'running';
+  reason = '';
+  divergence: Divergence | null = null;
+  stepCount = 0;
+  epoch = 0;
+  readonly history: EpochSummary[] = [];
+  readonly record: StepRecord;
+
+  private readonly grad: Float64Array;
+  private readonly delta: Float64Array;
+  private readonly prevTheta: Float64Array;
+  private readonly order: Int32Array; // epoch order of training rows
+  private readonly pick: Int32Array; // misclassified candidates, and the one-sample batch
+  private cursor = 0; // position in order within the current epoch
+
+  constructor(
+    readonly config: TrainConfig,
+    readonly train: TrainData,
+    readonly test: TrainData | null = null,
+    theta?: Float64Array,
+  ) {
+    const { n, m } = train;
+    const h = config.hidden;
+    validateConfig(config, m);
+    this.rng = new Rng(config.seed);
+    this.net = new Network(n, h, config.activation);
+    if (theta) this.net.theta.set(theta);
+    else initParams(this.net.theta, n, h, config.init, this.rng);
+    const P = paramCount(n, h);
+    this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
+    this.grad = new Float64Array(P);
+    this.delta = new Float64Array(P);
+    this.prevTheta = new Float64Array(P);
+    this.order = new Int32Array(m);
+    for (let i = 0; i < m; i++) this.order[i] = i;
+    this.pick = new Int32Array(m);
+    this.record = {
+      step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
+      z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
+      loss: NaN, grad: this.grad, delta: this.delta, misclassified: -1,
+    };
+  }
+
+  /** Live change of the learning rate (takes effect at the next step). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    this.opt.hyper.lr = lr;
+  }
+
+  /** Indices of the training rows the network currently misclassifies, written into out; returns the count. */
+  misclassifiedInto(out: Int32Array): number {
+    const { X, Y, m, n } = this.train;
+    let k = 0;
+    for (let i = 0; i < m; i++) {
+      const z2 = this.net.forward(X, i * n);
+      if ((z2 >= 0 ? 1 : 0) !== Y[i]) out[k++] = i; // ŷ ≥ 0.5 ⇔ z2 ≥ 0
+    }
+    return k;
+  }
+
+  /** One optimizer step. Returns the step's record, or null when the run has stopped (see status). */
+  step(): StepRecord | null {
+    if (this.status !== 'running') return null;
+    const { config: cfg, train, net } = this;
+    const m = train.m;
+    let samples: Int32Array | null; // null: all rows in order
+    let count: number;
+    let misclassified = -1;
+    if (cfg.optimizer === 'misclassified-sgd') {
+      misclassified = this.misclassifiedInto(this.pick);
+      if (misclassified === 0) {
+        this.summarizeEpoch();
+        this.finish('converged', 'no training point is misclassified');
+        return null;
+      }
+    }
+    if (this.limitReached()) return null;
+
+    switch (cfg.optimizer) {
+      case 'misclassified-sgd':
+        this.pick[0] = this.pick[this.rng.int(misclassified)];
+        samples = this.pick.subarray(0, 1);
+        count = 1;
+        break;
+      case 'batch':
+        samples = null;
+        count = m;
+        break;
+      default: {
+        const B = cfg.optimizer === 'sgd' ? 1 : Math.min(cfg.batchSize, m);
+        if (this.cursor === 0) this.rng.shuffle(this.order);
+        count = Math.min(B, m - this.cursor);
+        samples = this.order.subarray(this.cursor, this.cursor + count);
+        this.cursor += count;
+      }
+    }
+
+    const loss = net.lossAndGrad(train.X, train.Y, samples, count, this.grad);
+    if (!Number.isFinite(loss)) return this.diverge('loss');
+    this.fillRecord(samples, count, loss, misclassified); // at θ before the update
+    this.prevTheta.set(net.theta);
+    this.opt.step(net.theta, this.grad, this.delta);
+    const bad = firstNonFinite(net.theta);
+    if (bad >= 0) {
+      net.theta.set(this.prevTheta); // keep the last finite parameters
+      return this.diverge(entryName(bad, train.n, cfg.hidden));
+    }
+    this.stepCount++;
+
+    const epochDone =
+      cfg.optimizer === 'batch' ||
+      (cfg.optimizer === 'misclassified-sgd' ? this.stepCount % m === 0 : this.cursor >= m);
+    if (epochDone) {
+      this.cursor = 0;
+      this.epoch++;
+      this.summarizeEpoch();
+      this.checkPlateau();
+      if (this.status === 'running') this.limitReached();
+    }
+    return this.record;
+  }
+
+  /** Step until the run stops or shouldStop() says so (checked every step). */
+  run(opts: { onStep?: (r: StepRecord) => void; onEpoch?: (e: EpochSummary) => void; shouldStop?: () => boolean } = {}): TrainResult {
+    let seen = this.history.length;
+    while (this.status === 'running') {
+      if (opts.shouldStop?.()) {
+        this.cancel();
+        break;
+      }
+      const r = this.step();
+      if (r && opts.onStep) opts.onStep(r);
+      while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
+    }
+    while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
+    return this.result();
+  }
+
+  /** Stop the run as cancelled; parameters and history are kept. */
+  cancel(): void {
+    if (this.status === 'running') this.finish('cancelled', 'cancelled by the user');
+  }
+
+  /** Loss, accuracy and misclassified count of the current network on a data set. */
+  evaluate(d: TrainData): Metrics {
+    const { X, Y, m, n } = d;
+    let loss = 0, wrong = 0;
+    for (let i = 0; i < m; i++) {
+      const z2 = this.net.forward(X, i * n);
+      loss += bceFromLogit(z2, Y[i]);
+      if ((z2 >= 0 ? 1 : 0) !== Y[i]) wrong++;
+    }
+    return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+  }
+
+  result(): TrainResult {
+    return {
+      status: this.status,
+      reason: this.reason,
+      steps: this.stepCount,
+      epochs: this.epoch,
+      train: this.evaluate(this.train),
+      test: this.test && this.test.m > 0 ? this.evaluate(this.test) : null,
+      divergence: this.divergence,
+    };
+  }
+
+  getState(): TrainerState {
+    return {
+      config: { ...this.config, lr: this.opt.hyper.lr },
+      n: this.train.n,
+      step: this.stepCount,
+      epoch: this.epoch,
+      cursor: this.cursor,
+      order: Array.from(this.order),
+      theta: Array.from(this.net.theta),
+      optimizer: this.opt.state(),
+      rng: this.rng.state(),
+      history: this.history.map((e) => ({ ...e })),
+      status: this.status,
+      reason: this.reason,
+      divergence: this.divergence,
+    };
+  }
+
+  /** A trainer that continues exactly where getState() was taken, on the same data. */
+  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null): Trainer {
+    if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
+    if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
+    const t = new Trainer(state.config, train, test, Float64Array.from(state.theta));
+    t.stepCount = state.step;
+    t.epoch = state.epoch;
+    t.cursor = state.cursor;
+    t.order.set(state.order);
+    t.opt.restore(state.optimizer);
+    t.rng = Rng.fromState(state.rng);
+    t.history.push(...state.history);
+    t.status = state.status;
+    t.reason = state.reason;
+    t.divergence = state.divergence;
+    return t;
+  }
+
+  private limitReached(): boolean {
+    const { maxSteps, epochs } = this.config;
+    if (maxSteps > 0 && this.stepCount >= maxSteps) {
+      this.finish('completed', `reached the step limit (${maxSteps})`);
+      return true;
+    }
+    if (this.epoch >= epochs) {
+      this.finish('completed', `reached the epoch limit (${epochs})`);
+      return true;
+    }
+    return false;
+  }
+
+  private checkPlateau(): void {
+    const K = this.config.plateauEpochs;
+    const H = this.history;
+    if (K <= 0 || H.length <= K) return;
+    const drop = H[H.length - 1 - K].train.loss - H[H.length - 1].train.loss;
+    if (drop < this.config.plateauTol) {
+      this.finish('plateau', `training loss fell by ${drop.toExponential(2)} < ${this.config.plateauTol} over the last ${K} epochs`);
+    }
+  }
+
+  private summarizeEpoch(): void {
+    let g2 = 0;
+    for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
+    this.history.push({
+      epoch: this.epoch,
+      step: this.stepCount,
+      train: this.evaluate(this.train),
+      test: this.test && this.test.m > 0 ? this.evaluate(this.test) : null,
+      gradNorm: Math.sqrt(g2),
+    });
+  }
+
+  private diverge(param: string): null {
+    this.divergence = { step: this.stepCount + 1, param };
+    this.finish('diverged', `non-finite ${param} at step ${this.stepCount + 1}; the last finite parameters are kept`);
+    return null;
+  }
+
+  private finish(status: TrainStatus, reason: string): void {
+    this.status = status;
+    this.reason = reason;
+  }
+
+  /** Fill the step record; called after lossAndGrad and before the update, so θ is the pre-update θ. */
+  private fillRecord(samples: Int32Array | null, count: number, loss: number, misclassified: number): void {
+    const r = this.record;
+    const { X, Y, n } = this.train;
+    const net = this.net;
+    const first = samples ? samples[0] : 0;
+    r.step = this.stepCount + 1;
+    r.epoch = this.epoch;
+    r.samples = samples ?? this.allRows();
+    r.x.set(X.subarray(first * n, first * n + n));
+    r.y = Y[first];
+    if (count > 1) {
+      // lossAndGrad's cache holds the batch's last sample; the record shows the first.
+      net.forward(X, first * n);
+      net.signals(Y[first]);
+    }
+    r.z1.set(net.z1);
+    r.a1.set(net.a1);
+    r.z2 = net.z2;
+    r.a2 = net.a2;
+    r.dz2 = net.dz2;
+    r.dz1.set(net.dz1);
+    r.loss = loss;
+    r.misclassified = misclassified;
+  }
+
+  private allRowsCache: Int32Array | null = null;
+  private allRows(): Int32Array {
+    if (!this.allRowsCache) this.allRowsCache = Int32Array.from({ length: this.train.m }, (_, i) => i);
+    return this.allRowsCache;
+  }
+}
+
+/** A deep copy of a step record that outlives the next step. */
+export function cloneStep(r: StepRecord): StepRecord {
+  return {
+    ...r,
+    samples: r.samples.slice(), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
+    grad: r.grad.slice(), delta: r.delta.slice(),
+  };
+}
+
+function firstNonFinite(a: Float64Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+/** Throws a RangeError naming the first invalid setting. */
+export function validateConfig(c: TrainConfig, m: number): void {
+  const bad = (key: string, why: string, v: unknown) => {
+    throw new RangeError(`${key} ${why}, got ${JSON.stringify(v)}`);
+  };
+  const posInt = (key: keyof TrainConfig, min = 1) => {
+    const v = c[key] as number;
+    if (!Number.isInteger(v) || v < min) bad(key, `must be an integer ≥ ${min}`, v);
+  };
+  posInt('hidden');
+  posInt('batchSize');
+  posInt('epochs');
+  posInt('maxSteps', 0);
+  posInt('plateauEpochs', 0);
+  if (!Number.isInteger(c.seed)) bad('seed', 'must be an integer', c.seed);
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) bad('lr', 'must be a positive number', c.lr);
+  for (const k of ['momentum', 'rho', 'beta1', 'beta2'] as const) {
+    if (!(c[k] >= 0 && c[k] < 1)) bad(k, 'must be in [0, 1)', c[k]);
+  }
+  if (!(c.eps > 0 && Number.isFinite(c.eps))) bad('eps', 'must be a positive number', c.eps);
+  if (!(c.plateauTol >= 0)) bad('plateauTol', 'must be ≥ 0', c.plateauTol);
+  if (!(['sigmoid', 'tanh', 'relu'] as string[]).includes(c.activation)) bad('activation', 'must be sigmoid, tanh or relu', c.activation);
+  if (!(['small', 'xavier'] as string[]).includes(c.init)) bad('init', 'must be small or xavier', c.init);
+  if (!(OPTIMIZERS as string[]).includes(c.optimizer)) bad('optimizer', `must be one of ${OPTIMIZERS.join(', ')}`, c.optimizer);
+  if (m < 1) throw new RangeError('there are no training rows');
+}
