@@ -1,0 +1,24 @@
+/** A dataset error at the 1-based physical line the user must fix. */
+export class DatasetError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Quote user text for a message: double quotes, control and bidi characters
+ * escaped (so a column name cannot reorder or hide the message around it), and
+ * long text cut to `max` characters.
+ */
+export function quote(s: string, max = 60): string {
+  const cut = s.length > max ? s.slice(0, max) + '…' : s;
+  const escaped = cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return `"${escaped}"`;
+}

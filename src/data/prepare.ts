@@ -1,0 +1,92 @@
+/**
+ * From a read table to training data: a seeded train/test split and optional
+ * z-score standardisation x' = (x − μ) / σ with μ, σ from the training rows only
+ * (σ = 1 for a constant column). The statistics stay with the model, so that
+ * predictions on new files standardise the same way.
+ */
+import { Rng } from '../core/rng';
+import type { TrainData } from '../core/trainer';
+import { DatasetError, quote } from './errors';
+import type { Table } from './table';
+
+export interface Standardization {
+  mean: number[];
+  std: number[];
+}
+
+export interface PrepareOptions {
+  /** Fraction of rows held out for testing, in [0, 1); 0 trains on every row. */
+  split: number;
+  seed: number;
+  standardize: boolean;
+}
+
+export interface Prepared {
+  train: TrainData;
+  test: TrainData;
+  /** Indices into the table's rows. */
+  trainRows: Int32Array;
+  testRows: Int32Array;
+  standardization: Standardization | null;
+}
+
+/** The split's own stream: a fixed offset of the seed, so it does not consume the trainer's. */
+const SPLIT_STREAM = 0x2545f491;
+
+export function splitRows(m: number, testFraction: number, seed: number): { train: Int32Array; test: Int32Array } {
+  if (!(testFraction >= 0 && testFraction < 1)) throw new RangeError(`split must be in [0, 1), got ${testFraction}`);
+  const order = Int32Array.from({ length: m }, (_, i) => i);
+  const mTest = Math.min(m - 1, Math.round(m * testFraction));
+  if (mTest > 0) new Rng((seed ^ SPLIT_STREAM) | 0).shuffle(order);
+  return { test: order.slice(0, mTest).sort(), train: order.slice(mTest).sort() };
+}
+
+export function computeStandardization(X: Float64Array, n: number, rows: Int32Array, names: string[]): Standardization {
+  const mean = new Array<number>(n).fill(0);
+  const m2 = new Array<number>(n).fill(0);
+  let k = 0;
+  for (const r of rows) {
+    k++;
+    for (let j = 0; j < n; j++) {
+      const x = X[r * n + j];
+      const d = x - mean[j]; // Welford's update
+      mean[j] += d / k;
+      m2[j] += d * (x - mean[j]);
+    }
+  }
+  const std = m2.map((s) => Math.sqrt(s / Math.max(1, k)));
+  for (let j = 0; j < n; j++) {
+    if (!Number.isFinite(mean[j]) || !Number.isFinite(std[j])) {
+      throw new DatasetError(1, `column ${quote(names[j])} has values too large to standardise (their mean or spread overflows a double); rescale the column or turn standardisation off`);
+    }
+    if (std[j] === 0) std[j] = 1;
+  }
+  return { mean, std };
+}
+
+/** Rows `rows` of X, standardised with s when given, as a new m×n matrix. */
+export function gather(X: Float64Array, Y: Float64Array, n: number, rows: Int32Array, s: Standardization | null): TrainData {
+  const m = rows.length;
+  const Xo = new Float64Array(m * n), Yo = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const r = rows[i];
+    for (let j = 0; j < n; j++) {
+      const x = X[r * n + j];
+      Xo[i * n + j] = s ? (x - s.mean[j]) / s.std[j] : x;
+    }
+    Yo[i] = Y[r];
+  }
+  return { X: Xo, Y: Yo, m, n };
+}
+
+export function prepare(t: Table, o: PrepareOptions): Prepared {
+  const { train: trainRows, test: testRows } = splitRows(t.m, o.split, o.seed);
+  const standardization = o.standardize ? computeStandardization(t.X, t.n, trainRows, t.featureNames) : null;
+  return {
+    train: gather(t.X, t.Y, t.n, trainRows, standardization),
+    test: gather(t.X, t.Y, t.n, testRows, standardization),
+    trainRows,
+    testRows,
+    standardization,
+  };
+}

@@ -1,0 +1,111 @@
+/** The result every reader produces, and the checks every reader shares. */
+import { DatasetError, quote } from './errors';
+
+export interface Table {
+  /** All column names, verbatim, in file order. */
+  columns: string[];
+  featureNames: string[];
+  labelName: string;
+  /** Features per row (columns.length − 1). */
+  n: number;
+  /** Data rows. */
+  m: number;
+  /** Row-major m×n features. */
+  X: Float64Array;
+  /** Labels, each exactly 0 or 1. */
+  Y: Float64Array;
+  /** 1-based source line of each row (where the row starts). */
+  lines: Uint32Array;
+}
+
+export interface ReadOptions {
+  /** Label column name; the last column when absent. */
+  label?: string;
+  /** Largest file accepted, in bytes (default 256 MiB). */
+  maxBytes?: number;
+}
+
+export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Validate the header's names and find the label; returns the label's column index. */
+export function checkHeader(columns: string[], line: number, label: string | undefined): number {
+  const seen = new Map<string, number>();
+  columns.forEach((name, i) => {
+    if (name.trim() === '') throw new DatasetError(line, `column ${i + 1} of the header has no name; every column needs a non-empty name`);
+    const before = seen.get(name);
+    if (before !== undefined) throw new DatasetError(line, `the header names column ${quote(name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`);
+    seen.set(name, i);
+  });
+  const labelIndex = label === undefined ? columns.length - 1 : seen.get(label) ?? -1;
+  if (labelIndex < 0) {
+    throw new DatasetError(line, `label column ${quote(label ?? '')} is not in the header (columns: ${columns.slice(0, 12).map((c) => quote(c, 30)).join(', ')}${columns.length > 12 ? ', …' : ''})`);
+  }
+  if (columns.length < 2) throw new DatasetError(line, `the header has only the column ${quote(columns[0])}; a dataset needs at least one feature column and a label column`);
+  return labelIndex;
+}
+
+/** Growable row storage: memory proportional to the numeric data (no object per row). */
+export class RowBuffer {
+  X: Float64Array;
+  Y: Float64Array;
+  lines: Uint32Array;
+  m = 0;
+
+  constructor(readonly n: number, rowsHint = 1024) {
+    const cap = Math.max(16, rowsHint);
+    this.X = new Float64Array(cap * n);
+    this.Y = new Float64Array(cap);
+    this.lines = new Uint32Array(cap);
+  }
+
+  /** Make room for one more row; returns its feature offset. */
+  reserve(): number {
+    if (this.m === this.Y.length) {
+      const cap = this.Y.length * 2;
+      const X = new Float64Array(cap * this.n); X.set(this.X); this.X = X;
+      const Y = new Float64Array(cap); Y.set(this.Y); this.Y = Y;
+      const L = new Uint32Array(cap); L.set(this.lines); this.lines = L;
+    }
+    return this.m * this.n;
+  }
+
+  finish(columns: string[], labelIndex: number): Table {
+    const { m, n } = this;
+    if (m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
+    let ones = 0;
+    for (let i = 0; i < m; i++) ones += this.Y[i];
+    if (ones === 0 || ones === m) {
+      throw new DatasetError(1, `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`);
+    }
+    return {
+      columns,
+      featureNames: columns.filter((_, i) => i !== labelIndex),
+      labelName: columns[labelIndex],
+      n,
+      m,
+      X: this.X.slice(0, m * n),
+      Y: this.Y.slice(0, m),
+      lines: this.lines.slice(0, m),
+    };
+  }
+}
+
+/** The message for a feature or label cell that is not acceptable, quoting its text. */
+export function cellMessage(column: string, text: string, value: number, isLabel: boolean): string {
+  const col = `${isLabel ? 'label column' : 'column'} ${quote(column, 40)}`;
+  if (text.trim() === '') return `${col} is empty; every cell needs a number`;
+  if (Number.isNaN(value)) {
+    return `${col}: ${quote(text, 40)} is not a decimal number${hint(text)}`;
+  }
+  if (!Number.isFinite(value)) return `${col}: ${quote(text, 40)} is too large for a double`;
+  return `${col}: ${quote(text, 40)} is not 0 or 1; labels must be exactly 0 or 1`;
+}
+
+function hint(text: string): string {
+  const t = text.trim();
+  if (/^[+-]?\d+,\d+$/.test(t)) return ' (decimal commas are not accepted; use a point)';
+  if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return ' (NaN and Infinity are not accepted)';
+  if (/^[+-]?0[xob]/i.test(t)) return ' (hexadecimal, octal and binary forms are not accepted)';
+  if (/^[+-]?\d{1,3}([,_' ]\d{3})+(\.\d*)?$/.test(t)) return ' (digit separators are not accepted)';
+  return '';
+}
