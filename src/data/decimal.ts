@@ -98,3 +98,81 @@ function latin1(b: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i += 4096) s += String.fromCharCode(...b.subarray(i, Math.min(end, i + 4096)));
   return s;
 }
+
+/** Where {@link scanDecimalField} stopped: the offset of the byte that ended the field. */
+export let fieldEnd = 0;
+
+/**
+ * One pass over an unquoted field starting at `start`: parses a strict decimal
+ * while looking for the field's end (delim, CR, LF or the end of b), and sets
+ * {@link fieldEnd}. Returns the value, NaN if the field is not a decimal number,
+ * ±Infinity on overflow. Same grammar and result as parseDecimalBytes.
+ */
+export function scanDecimalField(b: Uint8Array, start: number, delim: number): number {
+  const len = b.length;
+  let i = start;
+  let c = 0;
+  while (i < len && ((c = b[i]) === 0x20 || c === 0x09) && c !== delim) i++;
+  const numStart = i;
+  let neg = false;
+  if (i < len && ((c = b[i]) === 0x2b || c === 0x2d)) {
+    neg = c === 0x2d;
+    i++;
+  }
+  let mant = 0, sig = 0, exp10 = 0, digits = 0;
+  let exact = true;
+  while (i < len && (c = b[i] - 0x30) >= 0 && c <= 9) {
+    if (sig < 15) {
+      mant = mant * 10 + c;
+      if (mant !== 0) sig++;
+    } else {
+      exp10++;
+      if (c !== 0) exact = false;
+    }
+    digits++;
+    i++;
+  }
+  if (i < len && b[i] === 0x2e) {
+    i++;
+    while (i < len && (c = b[i] - 0x30) >= 0 && c <= 9) {
+      if (sig < 15) {
+        mant = mant * 10 + c;
+        exp10--;
+        if (mant !== 0) sig++;
+      } else if (c !== 0) exact = false;
+      digits++;
+      i++;
+    }
+  }
+  if (i < len && (b[i] === 0x65 || b[i] === 0x45) && digits > 0) {
+    i++;
+    let eneg = false;
+    if (i < len && (b[i] === 0x2b || b[i] === 0x2d)) {
+      eneg = b[i] === 0x2d;
+      i++;
+    }
+    let e = 0, edigits = 0;
+    while (i < len && (c = b[i] - 0x30) >= 0 && c <= 9) {
+      if (e < 1e9) e = e * 10 + c;
+      edigits++;
+      i++;
+    }
+    if (edigits === 0) digits = 0; // "1e" is not a number
+    exp10 += eneg ? -e : e;
+  }
+  const numEnd = i;
+  // Trailing white space, then the field must end.
+  while (i < len && ((c = b[i]) === 0x20 || c === 0x09) && c !== delim) i++;
+  if (i < len && (c = b[i]) !== delim && c !== 0x0a && c !== 0x0d) {
+    while (i < len && (c = b[i]) !== delim && c !== 0x0a && c !== 0x0d) i++;
+    fieldEnd = i;
+    return NaN;
+  }
+  fieldEnd = i;
+  if (digits === 0) return NaN;
+  let v: number;
+  if (exact && exp10 >= -22 && exp10 <= 22) v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
+  else if (mant === 0 && exact) v = 0;
+  else v = Math.abs(Number(latin1(b, numStart, numEnd)));
+  return neg ? -v : v;
+}

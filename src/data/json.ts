@@ -77,7 +77,7 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
       if (columns.length === 0) fail('the first object has no keys; it defines the columns', recordLine);
       labelIndex = checkHeader(columns, recordLine, options.label);
       index = new Map(columns.map((c, i) => [c, i]));
-      rows = new RowBuffer(columns.length - 1);
+      rows = new RowBuffer(labelIndex < 0 ? columns.length : columns.length - 1);
       values = new Float64Array(columns.length);
       seen = new Uint8Array(columns.length);
     }

@@ -19,8 +19,8 @@ export interface Table {
 }
 
 export interface ReadOptions {
-  /** Label column name; the last column when absent. */
-  label?: string;
+  /** Label column name; the last column when absent; null: the file has no label column (prediction input). */
+  label?: string | null;
   /** Largest file accepted, in bytes (default 256 MiB). */
   maxBytes?: number;
 }
@@ -28,7 +28,7 @@ export interface ReadOptions {
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Validate the header's names and find the label; returns the label's column index. */
-export function checkHeader(columns: string[], line: number, label: string | undefined): number {
+export function checkHeader(columns: string[], line: number, label: string | null | undefined): number {
   const seen = new Map<string, number>();
   columns.forEach((name, i) => {
     if (name.trim() === '') throw new DatasetError(line, `column ${i + 1} of the header has no name; every column needs a non-empty name`);
@@ -36,7 +36,8 @@ export function checkHeader(columns: string[], line: number, label: string | und
     if (before !== undefined) throw new DatasetError(line, `the header names column ${quote(name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`);
     seen.set(name, i);
   });
-  const labelIndex = label === undefined ? columns.length - 1 : seen.get(label) ?? -1;
+  if (label === null) return -1;
+  const labelIndex = label === undefined || label === '' ? columns.length - 1 : seen.get(label) ?? -1;
   if (labelIndex < 0) {
     throw new DatasetError(line, `label column ${quote(label ?? '')} is not in the header (columns: ${columns.slice(0, 12).map((c) => quote(c, 30)).join(', ')}${columns.length > 12 ? ', …' : ''})`);
   }
@@ -72,6 +73,9 @@ export class RowBuffer {
   finish(columns: string[], labelIndex: number): Table {
     const { m, n } = this;
     if (m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
+    if (labelIndex < 0) {
+      return { columns, featureNames: columns, labelName: '', n, m, X: fit(this.X, m * n), Y: new Float64Array(m), lines: fit(this.lines, m) };
+    }
     let ones = 0;
     for (let i = 0; i < m; i++) ones += this.Y[i];
     if (ones === 0 || ones === m) {
@@ -83,9 +87,9 @@ export class RowBuffer {
       labelName: columns[labelIndex],
       n,
       m,
-      X: this.X.slice(0, m * n),
-      Y: this.Y.slice(0, m),
-      lines: this.lines.slice(0, m),
+      X: fit(this.X, m * n),
+      Y: fit(this.Y, m),
+      lines: fit(this.lines, m),
     };
   }
 }
@@ -108,4 +112,9 @@ function hint(text: string): string {
   if (/^[+-]?0[xob]/i.test(t)) return ' (hexadecimal, octal and binary forms are not accepted)';
   if (/^[+-]?\d{1,3}([,_' ]\d{3})+(\.\d*)?$/.test(t)) return ' (digit separators are not accepted)';
   return '';
+}
+
+/** The first k entries: a view when the buffer is at most 1/8 larger (no copy), else a trimmed copy. */
+function fit<T extends Float64Array | Uint32Array>(a: T, k: number): T {
+  return (a.length - k <= a.length / 8 ? a.subarray(0, k) : a.slice(0, k)) as T;
 }

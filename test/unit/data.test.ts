@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
 import { readDataset, type ReadResult } from '../../src/data/dataset';
-import { parseDecimal } from '../../src/data/decimal';
+import { fieldEnd, parseDecimal, parseDecimalBytes, scanDecimalField } from '../../src/data/decimal';
 import { prepare, splitRows } from '../../src/data/prepare';
 
 const enc = new TextEncoder();
@@ -30,6 +30,19 @@ describe('decimal numbers (rule 7)', () => {
     for (const s of ['', ' ', 'NaN', 'nan', 'Infinity', '-Infinity', 'inf', '0x1A', '0o17', '0b101', '1.5abc', '1,5', '1_000', '1 000', '--1', '+-1', '.', 'e5', '1e', '1e+', '1.2.3', '١', '٫5']) {
       assert.ok(Number.isNaN(parseDecimal(s)), `${JSON.stringify(s)} gave ${parseDecimal(s)}`);
     }
+  });
+  it('property: the fused one-pass field scanner agrees with the reference parser and finds the field end', () => {
+    const field = fc.array(fc.constantFrom('1', '0', '9', '.', 'e', 'E', '+', '-', ' ', '\t', 'x', '5', '00', '123456789'), { maxLength: 24 }).map((a) => a.join(''));
+    fc.assert(fc.property(field, fc.constantFrom(',', '\n', '\r', ''), fc.constantFrom(0x2c, 0x09), (f, after, delim) => {
+      if (delim === 0x09 && f.includes('\t')) return true; // a TSV field cannot hold a TAB
+      const bytes = enc.encode(f + after + 'rest');
+      const v = scanDecimalField(bytes, 0, delim);
+      const boundary = after === '\n' || after === '\r' || (after === ',' && delim === 0x2c);
+      if (boundary) assert.equal(fieldEnd, f.length, 'the field ends at the delimiter or line break');
+      const ref = parseDecimalBytes(bytes, 0, fieldEnd);
+      assert.ok(Object.is(v, ref) || (Number.isNaN(v) && Number.isNaN(ref)), `${JSON.stringify(f)}: ${v} vs ${ref}`);
+      return true;
+    }), { numRuns: 5000 });
   });
   it('overflow is ±Infinity (reported as an error), underflow is 0', () => {
     assert.equal(parseDecimal('1e309'), Infinity);

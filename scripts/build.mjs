@@ -1,0 +1,41 @@
+// Builds every bundle with esbuild: CLI, benchmark, and (when present) the
+// extension, its training worker, the webview front end and the VS Code test suites.
+// Usage: node scripts/build.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { existsSync, readFileSync, chmodSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  define: { __VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
+
+const builds = [
+  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'out/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['bench/bench.ts'], outfile: 'out/bench.js' },
+];
+const optional = [
+  [['src/extension/extension.ts'], { ...node, outfile: 'out/extension.js', external: ['vscode'] }],
+  [['src/extension/worker.ts'], { ...node, outfile: 'out/worker.js' }],
+  [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning', loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'file' } }],
+  [['test/vscode/index.ts'], { ...node, outfile: 'out/test/vscode/index.js', external: ['vscode', 'mocha'] }],
+];
+for (const [entryPoints, opts] of optional) if (entryPoints.every((e) => existsSync(e))) builds.push({ ...opts, entryPoints });
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log(`watching ${builds.length} bundles`);
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  chmodSync('out/cli.js', 0o755);
+  console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);
+}

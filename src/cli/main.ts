@@ -1,0 +1,352 @@
+/**
+ * backprop-lens: the headless CLI over the numeric core, the dataset readers
+ * and (check-derivation) the derivation checker. Exit codes: 0 ok, 1 usage,
+ * 2 data error (FILE:LINE: message on stderr), 3 diverged, 4 gradient check failed.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { checkNetwork, checkNetworkFast } from '../core/check';
+import type { FastReport, GradcheckReport } from '../core/gradcheck';
+import { type Model, modelFromJson, modelToJson, predict } from '../core/model';
+import { Rng } from '../core/rng';
+import { DEFAULT_SETTINGS, type RunSettings, SETTINGS, convertFlag, gradcheckOptionsOf, resolveSettings, trainConfigOf } from '../core/settings';
+import { Trainer, type TrainData, type TrainResult } from '../core/trainer';
+import { readDataset, type Table } from '../data/dataset';
+import { DatasetError } from '../data/errors';
+import { gather, prepare } from '../data/prepare';
+import { UsageError, parseArgs, type Parsed } from './args';
+import { num, pct, table, toJson } from './format';
+
+export const EXIT = { ok: 0, usage: 1, data: 2, diverged: 3, checkFailed: 4 } as const;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Whether stderr is a terminal (progress bar). */
+  tty: boolean;
+  readFile: (path: string) => Uint8Array;
+  writeFile: (path: string, text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  tty: !!process.stderr.isTTY,
+  readFile: (p) => readFileSync(p),
+  writeFile: (p, t) => writeFileSync(p, t),
+};
+
+const USAGE = `backprop-lens — train and check the classic two-layer network
+
+Usage:
+  backprop-lens train FILE [settings] [--save model.json] [--json]
+  backprop-lens check (FILE | --random) [settings] [--model model.json] [--fast] [--json]
+  backprop-lens predict MODEL.json FILE [--json]
+  backprop-lens help | --help | --version
+
+Settings (defaults in brackets):
+${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' ' : ''}[${String(DEFAULT_SETTINGS[s.key])}]`).join('\n')}
+  --no-standardize  same as --standardize false
+  --max-mb N        largest dataset accepted, in MB [256]
+  --features N      check --random: number of features [3]
+  --directions K    check --fast: number of random directions [8]
+
+Exit codes: 0 ok, 1 usage, 2 data error (FILE:LINE: message), 3 diverged, 4 gradient check failed.
+`;
+
+const SETTING_FLAGS = new Set(SETTINGS.map((s) => s.flag));
+const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions']);
+const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version']);
+
+export function main(argv: string[], io: Io = defaultIo): number {
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      io.out(USAGE);
+      return cmd === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (cmd === '--version') {
+      io.out(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    const args = parseArgs(rest, VALUED, SWITCHES, new Set(['standardize']));
+    if (args.switches.has('help')) {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    switch (cmd) {
+      case 'train': return train(args, io);
+      case 'check': return check(args, io);
+      case 'predict': return predictCmd(args, io);
+      default: throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RangeError) {
+      io.err(`backprop-lens: ${e.message}\nRun 'backprop-lens --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof DataFailure) {
+      if (e.json) io.out(toJson({ error: { file: e.file, line: e.line, message: e.message } }) + '\n');
+      io.err(`${e.file}:${e.line}: ${e.message}\n`);
+      return EXIT.data;
+    }
+    throw e;
+  }
+}
+
+declare const __VERSION__: string | undefined;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
+
+class DataFailure extends Error {
+  constructor(readonly file: string, readonly line: number, message: string, readonly json: boolean) {
+    super(message);
+  }
+}
+
+function settingsFrom(args: Parsed): RunSettings {
+  const layer: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    const raw = args.values.get(spec.flag);
+    if (raw !== undefined) layer[spec.key] = convertFlag(spec, raw);
+  }
+  try {
+    return resolveSettings(layer);
+  } catch (e) {
+    // Name the flag, not the internal key.
+    const spec = SETTINGS.find((s) => (e as Error).message.startsWith(`${s.key} `));
+    throw new UsageError(spec ? `--${spec.flag}: ${(e as Error).message.slice(spec.key.length + 1)}` : (e as Error).message);
+  }
+}
+
+function intFlag(args: Parsed, name: string, def: number, min: number): number {
+  const raw = args.values.get(name);
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got '${raw}'`);
+  return v;
+}
+
+function readTable(file: string, args: Parsed, io: Io, label: string | null | undefined): Table {
+  const json = args.switches.has('json');
+  let bytes: Uint8Array;
+  try {
+    bytes = io.readFile(file);
+  } catch (e) {
+    throw new DataFailure(file, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, json);
+  }
+  const r = readDataset(bytes, file, { label, maxBytes: intFlag(args, 'max-mb', 256, 1) * 1024 * 1024 });
+  if (!r.ok) throw new DataFailure(file, r.error.line, r.error.message, json);
+  return r.table;
+}
+
+function prepared(file: string, t: Table, s: RunSettings, json: boolean) {
+  try {
+    return prepare(t, { split: s.split, seed: s.seed, standardize: s.standardize });
+  } catch (e) {
+    if (e instanceof DatasetError) throw new DataFailure(file, e.line, e.message, json);
+    throw e;
+  }
+}
+
+function oneFile(args: Parsed, what: string): string {
+  if (args.positionals.length !== 1) throw new UsageError(`expected one ${what}, got ${args.positionals.length}`);
+  return args.positionals[0];
+}
+
+// ---------------------------------------------------------------- train
+
+function train(args: Parsed, io: Io): number {
+  const file = oneFile(args, 'dataset file');
+  const s = settingsFrom(args);
+  const json = args.switches.has('json');
+  const t = readTable(file, args, io, s.label);
+  const p = prepared(file, t, s, json);
+  const config = trainConfigOf(s);
+  const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
+  const bar = io.tty && !json ? progressBar(io, trainer) : null;
+  const result = trainer.run({ onStep: bar ?? undefined });
+  if (bar) io.err('\r\x1b[K');
+  const save = args.values.get('save');
+  if (save) {
+    const model: Model = { config, features: t.featureNames, label: t.labelName, standardization: p.standardization, theta: trainer.net.theta };
+    io.writeFile(save, modelToJson(model));
+  }
+  if (json) {
+    io.out(toJson({
+      status: result.status, reason: result.reason, steps: result.steps, epochs: result.epochs,
+      train: result.train, test: result.test, divergence: result.divergence,
+      dataset: { file, rows: t.m, features: t.n, label: t.labelName, trainRows: p.train.m, testRows: p.test.m, standardized: s.standardize },
+      config, model: save ?? null,
+    }) + '\n');
+  } else {
+    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (save ? `\nmodel saved to ${save}\n` : ''));
+  }
+  return result.status === 'diverged' ? EXIT.diverged : EXIT.ok;
+}
+
+function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: RunSettings, r: TrainResult): string {
+  const metrics = (m: TrainResult['train']) => `loss ${num(m.loss)}, accuracy ${pct(m.accuracy)} (${m.misclassified} misclassified of ${m.m})`;
+  return [
+    `${file}: ${t.m} rows × ${t.n} features (label "${t.labelName}"), ${mTrain} train / ${mTest} test${s.standardize ? ', standardised' : ''}`,
+    `${s.optimizer}, lr ${s.lr}, ${s.hidden} hidden ${s.activation} units, ${s.init} init, seed ${s.seed}`,
+    `status: ${r.status} (${r.reason}) after ${r.steps} steps, ${r.epochs} epochs`,
+    `train: ${metrics(r.train)}`,
+    r.test ? `test:  ${metrics(r.test)}` : 'test:  (no test rows)',
+  ].join('\n') + '\n';
+}
+
+function progressBar(io: Io, t: Trainer): () => void {
+  let last = 0;
+  let calls = 0;
+  return () => {
+    if ((++calls & 255) !== 0) return;
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    const { epochs, maxSteps } = t.config;
+    const frac = maxSteps > 0 ? Math.max(t.stepCount / maxSteps, t.epoch / epochs) : t.epoch / epochs;
+    const w = 24, k = Math.min(w, Math.round(frac * w));
+    const e = t.history[t.history.length - 1];
+    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] epoch ${t.epoch}/${epochs}${e ? `  loss ${num(e.train.loss)}  acc ${pct(e.train.accuracy)}` : ''}\x1b[K`);
+  };
+}
+
+// ---------------------------------------------------------------- check
+
+function check(args: Parsed, io: Io): number {
+  const json = args.switches.has('json');
+  const random = args.switches.has('random');
+  if (random === (args.positionals.length === 1) || args.positionals.length > 1) throw new UsageError('check takes one dataset FILE or --random');
+  const modelPath = args.values.get('model');
+  const model = modelPath ? readModel(modelPath, io) : null;
+  const s = settingsFrom(args);
+  const config = model ? model.config : trainConfigOf(s);
+  let data: TrainData;
+  if (random) {
+    const n = model ? model.features.length : intFlag(args, 'features', 3, 1);
+    const m = Math.min(config.batchSize, 64);
+    const rng = new Rng(config.seed ^ 0x51ed);
+    data = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, (_, i) => i % 2), m, n };
+  } else {
+    const file = args.positionals[0];
+    if (model) {
+      const d = modelData(file, readTable(file, args, io, null), model, json);
+      data = gather(d.X, d.Y, d.n, Int32Array.from({ length: d.m }, (_, i) => i), model.standardization);
+    } else {
+      const t = readTable(file, args, io, s.label);
+      data = prepared(file, t, s, json).train;
+    }
+  }
+  const count = Math.min(config.batchSize, data.m);
+  const trainer = new Trainer({ ...config, batchSize: Math.max(1, config.batchSize) }, data, null, model?.theta);
+  const options = gradcheckOptionsOf(s);
+  if (args.switches.has('fast')) {
+    const rep = checkNetworkFast(trainer.net, data, count, new Rng(config.seed ^ 0xfa57), intFlag(args, 'directions', 8, 1), options);
+    io.out(json ? toJson(fastJson(rep)) + '\n' : describeFast(rep, count));
+    return rep.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
+  }
+  const rep = checkNetwork(trainer.net, data, count, options);
+  io.out(json ? toJson(reportJson(rep, count)) + '\n' : describeCheck(rep, count));
+  return rep.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
+}
+
+function readModel(path: string, io: Io): Model {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(io.readFile(path));
+  } catch (e) {
+    throw new UsageError(`cannot read the model ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return modelFromJson(text);
+  } catch (e) {
+    throw new UsageError(`${path} is not a usable model: ${(e as Error).message}`);
+  }
+}
+
+/** The model's features, by name, from a table read without a label (raw values). Labels from the model's label column when present, else 0. */
+function modelData(file: string, t: Table, model: Model, json: boolean): TrainData & { hasLabel: boolean; lines: Uint32Array } {
+  const idx = model.features.map((f) => t.columns.indexOf(f));
+  const missing = model.features.filter((_, j) => idx[j] < 0);
+  if (missing.length) throw new DataFailure(file, 1, `the model's feature column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the header`, json);
+  const li = t.columns.indexOf(model.label);
+  const n = model.features.length, w = t.n;
+  const X = new Float64Array(t.m * n), Y = new Float64Array(t.m);
+  for (let i = 0; i < t.m; i++) {
+    for (let j = 0; j < n; j++) X[i * n + j] = t.X[i * w + idx[j]];
+    if (li >= 0) {
+      const y = t.X[i * w + li];
+      if (y !== 0 && y !== 1) throw new DataFailure(file, t.lines[i], `label column ${JSON.stringify(model.label)}: ${y} is not 0 or 1`, json);
+      Y[i] = y;
+    }
+  }
+  return { X, Y, m: t.m, n, hasLabel: li >= 0, lines: t.lines };
+}
+
+function reportJson(r: GradcheckReport, count: number) {
+  const params: Record<string, unknown> = {};
+  for (const b of r.blocks) {
+    params[b.name] = {
+      shape: [b.rows, b.cols],
+      analytic: b.entries.map((e) => e.analytic),
+      numeric: b.entries.map((e) => e.numeric),
+      relError: b.entries.map((e) => e.relError),
+      kinks: b.entries.flatMap((e, i) => (e.kink ? [i] : [])),
+      worst: { row: b.worst.row, col: b.worst.col, relError: b.worst.relError, analytic: b.worst.analytic, numeric: b.worst.numeric },
+      verdict: b.verdict,
+      allclose: b.allclose,
+    };
+  }
+  return { verdict: r.verdict, allclose: r.allclose, globalDiff: r.globalDiff, examples: count, step: r.options.h, thresholds: r.options.thresholds, atol: r.options.atol, rtol: r.options.rtol, evaluations: r.evaluations, params };
+}
+
+function fastJson(r: FastReport) {
+  return { verdict: r.verdict, directions: r.directions, evaluations: r.evaluations, localized: r.localized ? reportJson(r.localized, 0).params : null };
+}
+
+function describeCheck(r: GradcheckReport, count: number): string {
+  const t = r.options.thresholds;
+  const rows = [['param', 'shape', 'worst entry', 'analytic', 'numeric', 'rel. error', 'verdict', 'allclose']];
+  for (const b of r.blocks) {
+    const w = b.worst;
+    rows.push([b.name, `${b.rows}×${b.cols}`, `[${w.row},${w.col}]`, num(w.analytic, 6), num(w.numeric, 6), w.relError.toExponential(1), b.verdict, b.allclose ? 'yes' : 'no']);
+  }
+  return `gradient check on ${count} example${count === 1 ? '' : 's'}, central differences h = ${r.options.h}\n` + table(rows) +
+    `\nverdict: ${r.verdict}; global ‖a − n‖/(‖a‖ + ‖n‖) = ${r.globalDiff.toExponential(2)}; thresholds pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}; PyTorch-style atol ${r.options.atol}, rtol ${r.options.rtol}\n`;
+}
+
+function describeFast(r: FastReport, count: number): string {
+  const rows = [['scope', 'a·u', '(f(θ+hu) − f(θ−hu))/2h', 'rel. error', 'verdict']];
+  for (const d of r.directions) rows.push([d.scope, num(d.analytic, 6), num(d.numeric, 6), d.relError.toExponential(1), d.verdict]);
+  let s = `fast gradient check on ${count} examples along random directions (${r.evaluations} loss evaluations)\n${table(rows)}\nverdict: ${r.verdict}\n`;
+  if (r.localized) s += 'localised:\n' + describeCheck(r.localized, count);
+  return s;
+}
+
+// ---------------------------------------------------------------- predict
+
+function predictCmd(args: Parsed, io: Io): number {
+  if (args.positionals.length !== 2) throw new UsageError('predict takes MODEL.json and a dataset FILE');
+  const [modelPath, file] = args.positionals;
+  const json = args.switches.has('json');
+  const model = readModel(modelPath, io);
+  const t = readTable(file, args, io, null);
+  const d = modelData(file, t, model, json);
+  const yhat = predict(model, d.X, d.m); // standardises with the model's statistics
+  let correct = 0;
+  const rows = Array.from(yhat, (p, i) => {
+    const prediction = p >= 0.5 ? 1 : 0;
+    if (d.hasLabel && prediction === d.Y[i]) correct++;
+    return { line: d.lines[i], probability: p, prediction, ...(d.hasLabel ? { label: d.Y[i] } : {}) };
+  });
+  const accuracy = d.hasLabel ? correct / d.m : null;
+  if (json) io.out(toJson({ predictions: rows, accuracy }) + '\n');
+  else {
+    io.out(['line,probability,prediction' + (d.hasLabel ? ',label' : ''), ...rows.map((r) => `${r.line},${r.probability},${r.prediction}${d.hasLabel ? ',' + r.label : ''}`)].join('\n') + '\n');
+    if (accuracy !== null) io.err(`accuracy ${pct(accuracy)} on ${d.m} rows\n`);
+  }
+  return EXIT.ok;
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

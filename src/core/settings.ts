@@ -1,0 +1,148 @@
+/**
+ * The one list of every knob a run has: name, type, default, bounds and
+ * description. The CLI's flags, the VS Code settings (package.json
+ * contributes.configuration, checked against this list by a test) and the
+ * experiment-file schema all come from here.
+ */
+import { ACTIVATIONS } from './activations';
+import { DEFAULT_GRADCHECK } from './gradcheck';
+import { INIT_SCHEMES } from './init';
+import { DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './trainer';
+
+export interface RunSettings extends TrainConfig {
+  /** Fraction of rows held out for testing. */
+  split: number;
+  standardize: boolean;
+  /** Label column; empty: the last column. */
+  label: string;
+  /** Gradient check: central-difference step and thresholds. */
+  checkStep: number;
+  checkPass: number;
+  checkWarn: number;
+  checkFail: number;
+  checkAtol: number;
+  checkRtol: number;
+}
+
+export const DEFAULT_SETTINGS: RunSettings = {
+  ...DEFAULT_CONFIG,
+  split: 0.2,
+  standardize: true,
+  label: '',
+  checkStep: DEFAULT_GRADCHECK.h,
+  checkPass: DEFAULT_GRADCHECK.thresholds.pass,
+  checkWarn: DEFAULT_GRADCHECK.thresholds.warn,
+  checkFail: DEFAULT_GRADCHECK.thresholds.fail,
+  checkAtol: DEFAULT_GRADCHECK.atol,
+  checkRtol: DEFAULT_GRADCHECK.rtol,
+};
+
+export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum';
+
+export interface SettingSpec {
+  key: keyof RunSettings;
+  /** CLI flag without the leading dashes. */
+  flag: string;
+  kind: SettingKind;
+  description: string;
+  enum?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  /** Exclusive bounds. */
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: 'hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
+  { key: 'activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the seed), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
+  { key: 'init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
+  { key: 'optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the seed: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
+  { key: 'lr', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
+  { key: 'momentum', flag: 'momentum', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Momentum μ (optimizer momentum): v := μ·v + g.' },
+  { key: 'rho', flag: 'rho', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².' },
+  { key: 'beta1', flag: 'beta1', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β1 (first-moment decay).' },
+  { key: 'beta2', flag: 'beta2', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β2 (second-moment decay).' },
+  { key: 'eps', flag: 'eps', kind: 'number', exclusiveMinimum: 0, description: 'ε in the RMSProp and Adam denominators.' },
+  { key: 'batchSize', flag: 'batch', kind: 'integer', minimum: 1, description: 'Mini-batch size B for minibatch, momentum, rmsprop and adam (≥ the training rows: full batch).' },
+  { key: 'epochs', flag: 'epochs', kind: 'integer', minimum: 1, description: 'Stop after this many epochs.' },
+  { key: 'maxSteps', flag: 'max-steps', kind: 'integer', minimum: 0, description: 'Stop after this many optimizer steps (0: no step limit).' },
+  { key: 'seed', flag: 'seed', kind: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.' },
+  { key: 'plateauEpochs', flag: 'plateau-epochs', kind: 'integer', minimum: 0, description: 'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).' },
+  { key: 'plateauTol', flag: 'plateau-tol', kind: 'number', minimum: 0, description: 'Plateau tolerance on the training loss.' },
+  { key: 'split', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
+  { key: 'standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
+  { key: 'label', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },
+  { key: 'checkStep', flag: 'step', kind: 'number', exclusiveMinimum: 0, maximum: 0.1, description: 'Gradient check: central-difference step h.' },
+  { key: 'checkPass', flag: 'pass', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this passes.' },
+  { key: 'checkWarn', flag: 'warn', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.' },
+  { key: 'checkFail', flag: 'fail', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error above this fails.' },
+  { key: 'checkAtol', flag: 'atol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: |a − n| ≤ atol + rtol·|n|.' },
+  { key: 'checkRtol', flag: 'rtol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: rtol.' },
+];
+
+/**
+ * Check one value against its spec; returns an error message or null. Strings
+ * from the command line are converted first (convertFlag).
+ */
+export function checkSetting(spec: SettingSpec, v: unknown): string | null {
+  const name = spec.key;
+  switch (spec.kind) {
+    case 'boolean':
+      return typeof v === 'boolean' ? null : `${name} must be true or false, got ${JSON.stringify(v)}`;
+    case 'string':
+      return typeof v === 'string' ? null : `${name} must be a string, got ${JSON.stringify(v)}`;
+    case 'enum':
+      return typeof v === 'string' && spec.enum!.includes(v) ? null : `${name} must be one of ${spec.enum!.join(', ')}, got ${JSON.stringify(v)}`;
+    default: {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `${name} must be a finite number, got ${JSON.stringify(v)}`;
+      if (spec.kind === 'integer' && !Number.isInteger(v)) return `${name} must be a whole number, got ${v}`;
+      if (spec.minimum !== undefined && v < spec.minimum) return `${name} must be ≥ ${spec.minimum}, got ${v}`;
+      if (spec.maximum !== undefined && v > spec.maximum) return `${name} must be ≤ ${spec.maximum}, got ${v}`;
+      if (spec.exclusiveMinimum !== undefined && v <= spec.exclusiveMinimum) return `${name} must be > ${spec.exclusiveMinimum}, got ${v}`;
+      if (spec.exclusiveMaximum !== undefined && v >= spec.exclusiveMaximum) return `${name} must be < ${spec.exclusiveMaximum}, got ${v}`;
+      return null;
+    }
+  }
+}
+
+/** A command-line string as the spec's type (NaN or the raw string when it does not convert; checkSetting then says why). */
+export function convertFlag(spec: SettingSpec, raw: string): unknown {
+  if (spec.kind === 'integer' || spec.kind === 'number') return raw.trim() === '' ? NaN : Number(raw);
+  if (spec.kind === 'boolean') {
+    if (/^(true|on|yes|1)$/i.test(raw)) return true;
+    if (/^(false|off|no|0)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+/** Merge layers of partial settings (later wins), validating every value; throws RangeError naming the offending key. */
+export function resolveSettings(...layers: Array<Partial<Record<string, unknown>> | undefined>): RunSettings {
+  const out: RunSettings = { ...DEFAULT_SETTINGS };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const spec of SETTINGS) {
+      if (!Object.prototype.hasOwnProperty.call(layer, spec.key)) continue;
+      const v = layer[spec.key];
+      if (v === undefined) continue;
+      const problem = checkSetting(spec, v);
+      if (problem) throw new RangeError(problem);
+      (out as unknown as Record<string, unknown>)[spec.key] = v;
+    }
+  }
+  if (!(out.checkPass <= out.checkWarn && out.checkWarn <= out.checkFail)) {
+    throw new RangeError(`gradient-check thresholds must satisfy pass ≤ warn ≤ fail, got ${out.checkPass}, ${out.checkWarn}, ${out.checkFail}`);
+  }
+  return out;
+}
+
+export function trainConfigOf(s: RunSettings): TrainConfig {
+  const c = {} as Record<string, unknown>;
+  for (const k of Object.keys(DEFAULT_CONFIG)) c[k] = (s as unknown as Record<string, unknown>)[k];
+  return c as unknown as TrainConfig;
+}
+
+export function gradcheckOptionsOf(s: RunSettings) {
+  return { h: s.checkStep, thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail }, atol: s.checkAtol, rtol: s.checkRtol };
+}
