@@ -1,0 +1,137 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, type Io } from '../../src/cli/main';
+
+const root = join(__dirname, '..', '..');
+const ex = (f: string) => join(root, 'examples', f);
+
+function run(argv: string[], files: Record<string, string> = {}) {
+  let out = '', err = '';
+  const written: Record<string, string> = {};
+  const io: Io = {
+    out: (s) => { out += s; },
+    err: (s) => { err += s; },
+    tty: false,
+    readFile: (p) => (p in files ? new TextEncoder().encode(files[p]) : readFileSync(p)),
+    writeFile: (p, t) => { written[p] = t; },
+  };
+  const code = main(argv, io);
+  return { code, out, err, written };
+}
+
+describe('CLI', () => {
+  it('train --json prints the documented object', () => {
+    const r = run(['train', ex('breast_cancer.csv'), '--json', '--epochs', '20']);
+    assert.equal(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    for (const k of ['status', 'steps', 'epochs']) assert.ok(k in o, k);
+    assert.equal(o.status, 'completed');
+    assert.equal(o.epochs, 20);
+    assert.equal(o.steps, 20 * 455);
+    assert.equal(typeof o.train.loss, 'number');
+    assert.ok(o.train.accuracy > 0.9 && o.test.accuracy > 0.9);
+    assert.equal(o.dataset.testRows, 114);
+  });
+
+  it('settings flags change the run: hidden, seed, optimizer, split', () => {
+    const a = JSON.parse(run(['train', ex('xor.csv'), '--json', '--epochs', '3', '--hidden', '3', '--seed', '5']).out);
+    const b = JSON.parse(run(['train', ex('xor.csv'), '--json', '--epochs', '3', '--hidden', '3', '--seed', '6']).out);
+    assert.equal(a.config.hidden, 3);
+    assert.notEqual(a.train.loss, b.train.loss);
+    const c = JSON.parse(run(['train', ex('xor.csv'), '--json', '--optimizer', 'batch', '--epochs', '4', '--split', '0']).out);
+    assert.equal(c.steps, 4);
+    assert.equal(c.test, null);
+    assert.equal(c.dataset.trainRows, 200);
+  });
+
+  it('data errors: FILE:LINE: message on stderr, {"error": …} with --json, exit 2', () => {
+    const files = { 'bad.csv': 'a,y\n1,0\n\n2,maybe\n' };
+    const r = run(['train', 'bad.csv'], files);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'bad.csv:4: label column "y": "maybe" is not a decimal number\n');
+    const j = run(['train', 'bad.csv', '--json'], files);
+    assert.equal(j.code, 2);
+    assert.deepEqual(JSON.parse(j.out), { error: { file: 'bad.csv', line: 4, message: 'label column "y": "maybe" is not a decimal number' } });
+    assert.equal(run(['train', join(root, 'no-such-file.csv')]).code, 2);
+  });
+
+  it('usage errors exit 1 and name the flag', () => {
+    const r = run(['train', ex('xor.csv'), '--lr', 'fast']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--lr: must be a finite number/);
+    assert.equal(run(['train']).code, 1);
+    assert.equal(run(['frobnicate']).code, 1);
+    assert.match(run(['train', ex('xor.csv'), '--optimizer', 'lbfgs']).err, /--optimizer: must be one of misclassified-sgd, sgd/);
+    assert.match(run(['train', ex('xor.csv'), '--bogus', '1']).err, /unknown option --bogus/);
+    assert.equal(run(['--help']).code, 0);
+  });
+
+  it('a diverging run exits 3 and says which parameter', () => {
+    const files = { 'big.csv': 'a,b,y\n1e200,1e200,0\n-1e200,-1e200,1\n' };
+    const r = run(['train', 'big.csv', '--json', '--optimizer', 'batch', '--activation', 'relu', '--lr', '1e200', '--no-standardize', '--split', '0'], files);
+    assert.equal(r.code, 3, r.err);
+    const o = JSON.parse(r.out);
+    assert.equal(o.status, 'diverged');
+    assert.equal(o.divergence.param, 'W1[0,0]');
+  });
+
+  it('--save writes the model that predict and check --model read; predictions reproduce the training accuracy', () => {
+    const t = run(['train', ex('moons.csv'), '--json', '--split', '0', '--epochs', '30', '--hidden', '6', '--save', 'm.json']);
+    assert.equal(t.code, 0, t.err);
+    const model = t.written['m.json'];
+    const saved = JSON.parse(model);
+    assert.equal(saved.format, 'backprop-lens-model');
+    assert.deepEqual(saved.params.W1.shape, [6, 2]);
+    assert.equal(saved.params.W1.data.length, 12);
+    assert.deepEqual(saved.features, ['x1', 'x2']);
+    const p = run(['predict', 'm.json', ex('moons.csv'), '--json'], { 'm.json': model });
+    assert.equal(p.code, 0, p.err);
+    const o = JSON.parse(p.out);
+    assert.equal(o.predictions.length, 200);
+    assert.equal(o.predictions[0].line, 2);
+    assert.ok(Math.abs(o.accuracy - JSON.parse(t.out).train.accuracy) < 1e-12, 'predict applies the saved standardisation');
+    const c = run(['check', ex('moons.csv'), '--model', 'm.json', '--json'], { 'm.json': model });
+    assert.equal(c.code, 0, c.err);
+    const rep = JSON.parse(c.out);
+    assert.equal(rep.verdict, 'pass');
+    assert.deepEqual(rep.params.W1.shape, [6, 2]);
+    assert.equal(rep.params.W1.analytic.length, 12);
+    assert.equal(rep.params.W1.numeric.length, 12);
+    // Predict on a file without a label column: probabilities only.
+    const unlabelled = 'x2,x1\n0.5,1\n-1,0\n';
+    const u = run(['predict', 'm.json', 'u.csv'], { 'm.json': model, 'u.csv': unlabelled });
+    assert.equal(u.code, 0, u.err);
+    assert.match(u.out, /^line,probability,prediction\n2,0\.\d+,[01]\n3,/);
+  });
+
+  it('check --random: every entry\'s analytic and numeric values, and --fast', () => {
+    const r = run(['check', '--random', '--hidden', '3', '--features', '4', '--activation', 'tanh', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    assert.deepEqual(Object.keys(o.params), ['W1', 'b1', 'W2', 'b2']);
+    assert.deepEqual(o.params.W1.shape, [3, 4]);
+    for (const name of Object.keys(o.params)) {
+      const p = o.params[name];
+      for (let i = 0; i < p.analytic.length; i++) assert.ok(Math.abs(p.analytic[i] - p.numeric[i]) <= 1e-7 * Math.max(1e-3, Math.abs(p.numeric[i])), `${name}[${i}]`);
+      assert.equal(p.verdict, 'pass');
+    }
+    const f = run(['check', '--random', '--fast', '--json']);
+    assert.equal(f.code, 0);
+    assert.equal(JSON.parse(f.out).directions.length, 8);
+  });
+
+  it('the bundled out/cli.js runs as a program (built by npm test)', function () {
+    const cli = join(root, 'out', 'cli.js');
+    if (!existsSync(cli)) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'bpl-'));
+    writeFileSync(join(dir, 'd.tsv'), 'a\tb\ty\n1\t2\t0\n3\tx\t1\n');
+    const bad = spawnSync(process.execPath, [cli, 'train', join(dir, 'd.tsv')], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, `${join(dir, 'd.tsv')}:3: column "b": "x" is not a decimal number\n`);
+    const ok = JSON.parse(execFileSync(process.execPath, [cli, 'train', ex('circles.csv'), '--json', '--epochs', '2'], { encoding: 'utf8' }));
+    assert.equal(ok.epochs, 2);
+  });
+});
