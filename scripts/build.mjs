@@ -2,7 +2,7 @@
 // extension, its training worker, the webview front end and the VS Code test suites.
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, chmodSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -16,6 +16,7 @@ const node = {
   sourcemap: production ? false : 'linked',
   minify: production,
   define: { __VERSION__: JSON.stringify(pkg.version) },
+  mainFields: ['module', 'main'], // ESM builds first: jsonc-parser's UMD build requires files dynamically
   logLevel: 'warning',
 };
 
@@ -27,8 +28,12 @@ const optional = [
   [['src/extension/extension.ts'], { ...node, outfile: 'out/extension.js', external: ['vscode'] }],
   [['src/extension/worker.ts'], { ...node, outfile: 'out/worker.js' }],
   [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning', loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'file' } }],
-  [['test/vscode/index.ts'], { ...node, outfile: 'out/test/vscode/index.js', external: ['vscode', 'mocha'] }],
 ];
+// The VS Code suites: one bundle per file (mocha adds them one by one); vscode and mocha come from the host and node_modules.
+if (existsSync('test/vscode/index.ts')) {
+  const suites = readdirSync('test/vscode').filter((f) => f === 'index.ts' || f.endsWith('.test.ts')).map((f) => `test/vscode/${f}`);
+  builds.push({ ...node, entryPoints: suites, outdir: 'out/test/vscode', external: ['vscode', 'mocha'] });
+}
 for (const [entryPoints, opts] of optional) if (entryPoints.every((e) => existsSync(e))) builds.push({ ...opts, entryPoints });
 
 if (watch) {
@@ -37,5 +42,5 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync('out/cli.js', 0o755);
-  console.log(`built ${builds.map((b) => b.outfile).join(', ')}`);
+  console.log(`built ${builds.map((b) => b.outfile ?? b.outdir).join(', ')}`);
 }

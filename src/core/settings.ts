@@ -41,6 +41,8 @@ export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum';
 
 export interface SettingSpec {
   key: keyof RunSettings;
+  /** VS Code setting id after "backpropLens.". */
+  id: string;
   /** CLI flag without the leading dashes. */
   flag: string;
   kind: SettingKind;
@@ -54,31 +56,31 @@ export interface SettingSpec {
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { key: 'hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
-  { key: 'activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the seed), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
-  { key: 'init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
-  { key: 'optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the seed: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
-  { key: 'lr', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
-  { key: 'momentum', flag: 'momentum', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Momentum μ (optimizer momentum): v := μ·v + g.' },
-  { key: 'rho', flag: 'rho', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².' },
-  { key: 'beta1', flag: 'beta1', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β1 (first-moment decay).' },
-  { key: 'beta2', flag: 'beta2', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β2 (second-moment decay).' },
-  { key: 'eps', flag: 'eps', kind: 'number', exclusiveMinimum: 0, description: 'ε in the RMSProp and Adam denominators.' },
-  { key: 'batchSize', flag: 'batch', kind: 'integer', minimum: 1, description: 'Mini-batch size B for minibatch, momentum, rmsprop and adam (≥ the training rows: full batch).' },
-  { key: 'epochs', flag: 'epochs', kind: 'integer', minimum: 1, description: 'Stop after this many epochs.' },
-  { key: 'maxSteps', flag: 'max-steps', kind: 'integer', minimum: 0, description: 'Stop after this many optimizer steps (0: no step limit).' },
-  { key: 'seed', flag: 'seed', kind: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.' },
-  { key: 'plateauEpochs', flag: 'plateau-epochs', kind: 'integer', minimum: 0, description: 'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).' },
-  { key: 'plateauTol', flag: 'plateau-tol', kind: 'number', minimum: 0, description: 'Plateau tolerance on the training loss.' },
-  { key: 'split', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
-  { key: 'standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
-  { key: 'label', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },
-  { key: 'checkStep', flag: 'step', kind: 'number', exclusiveMinimum: 0, maximum: 0.1, description: 'Gradient check: central-difference step h.' },
-  { key: 'checkPass', flag: 'pass', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this passes.' },
-  { key: 'checkWarn', flag: 'warn', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.' },
-  { key: 'checkFail', flag: 'fail', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error above this fails.' },
-  { key: 'checkAtol', flag: 'atol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: |a − n| ≤ atol + rtol·|n|.' },
-  { key: 'checkRtol', flag: 'rtol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: rtol.' },
+  { key: 'hidden', id: 'network.hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
+  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the seed), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
+  { key: 'init', id: 'network.init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
+  { key: 'optimizer', id: 'training.optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the seed: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
+  { key: 'lr', id: 'training.learningRate', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
+  { key: 'momentum', id: 'training.momentum', flag: 'momentum', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Momentum μ (optimizer momentum): v := μ·v + g.' },
+  { key: 'rho', id: 'training.rho', flag: 'rho', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².' },
+  { key: 'beta1', id: 'training.beta1', flag: 'beta1', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β1 (first-moment decay).' },
+  { key: 'beta2', id: 'training.beta2', flag: 'beta2', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β2 (second-moment decay).' },
+  { key: 'eps', id: 'training.epsilon', flag: 'eps', kind: 'number', exclusiveMinimum: 0, description: 'ε in the RMSProp and Adam denominators.' },
+  { key: 'batchSize', id: 'training.batchSize', flag: 'batch', kind: 'integer', minimum: 1, description: 'Mini-batch size B for minibatch, momentum, rmsprop and adam (≥ the training rows: full batch).' },
+  { key: 'epochs', id: 'training.epochs', flag: 'epochs', kind: 'integer', minimum: 1, description: 'Stop after this many epochs.' },
+  { key: 'maxSteps', id: 'training.maxSteps', flag: 'max-steps', kind: 'integer', minimum: 0, description: 'Stop after this many optimizer steps (0: no step limit).' },
+  { key: 'seed', id: 'training.seed', flag: 'seed', kind: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.' },
+  { key: 'plateauEpochs', id: 'training.plateauEpochs', flag: 'plateau-epochs', kind: 'integer', minimum: 0, description: 'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).' },
+  { key: 'plateauTol', id: 'training.plateauTolerance', flag: 'plateau-tol', kind: 'number', minimum: 0, description: 'Plateau tolerance on the training loss.' },
+  { key: 'split', id: 'data.testSplit', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
+  { key: 'standardize', id: 'data.standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
+  { key: 'label', id: 'data.labelColumn', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },
+  { key: 'checkStep', id: 'gradientCheck.step', flag: 'step', kind: 'number', exclusiveMinimum: 0, maximum: 0.1, description: 'Gradient check: central-difference step h.' },
+  { key: 'checkPass', id: 'gradientCheck.passThreshold', flag: 'pass', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this passes.' },
+  { key: 'checkWarn', id: 'gradientCheck.warnThreshold', flag: 'warn', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.' },
+  { key: 'checkFail', id: 'gradientCheck.failThreshold', flag: 'fail', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error above this fails.' },
+  { key: 'checkAtol', id: 'gradientCheck.atol', flag: 'atol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: |a − n| ≤ atol + rtol·|n|.' },
+  { key: 'checkRtol', id: 'gradientCheck.rtol', flag: 'rtol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: rtol.' },
 ];
 
 /**

@@ -1,0 +1,53 @@
+/**
+ * The parts of the extension manifest that come from the settings list:
+ * package.json contributes.configuration and schemas/experiment.schema.json.
+ * `npm run manifest` writes them; a unit test fails when they are out of date.
+ */
+import { DEFAULT_SETTINGS, SETTINGS, type SettingSpec } from '../src/core/settings';
+
+type Json = Record<string, unknown>;
+
+function jsonType(s: SettingSpec): Json {
+  const t: Json = {};
+  if (s.kind === 'enum') Object.assign(t, { type: 'string', enum: [...s.enum!] });
+  else t.type = s.kind;
+  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) if (s[k] !== undefined) t[k] = s[k];
+  return t;
+}
+
+/** Settings that only the extension has (not part of a run's hyper-parameters). */
+export const EXTENSION_SETTINGS: Record<string, Json> = {
+  'backpropLens.data.maxFileSizeMB': { type: 'integer', default: 256, minimum: 1, maximum: 4096, scope: 'resource', markdownDescription: 'Largest dataset file read, in MB. Larger files get a clear error instead of exhausting memory.' },
+  'backpropLens.panel.updatesPerSecond': { type: 'integer', default: 10, minimum: 1, maximum: 30, scope: 'window', markdownDescription: 'How often a running training sends updates to the inspector and the progress notification (at most 30 per second; never one message per step).' },
+  'backpropLens.training.whenBusy': { type: 'string', enum: ['ask', 'stopAndStart', 'keep'], enumDescriptions: ['Ask whether to stop the current run and start the new one.', 'Stop the current run and start the new one.', 'Keep the current run; the new request is refused with a message.'], default: 'ask', scope: 'window', markdownDescription: 'What happens when a training run is requested while another one runs. There is never more than one training loop at a time.' },
+};
+
+export function configuration(): Json {
+  const properties: Json = {};
+  for (const s of SETTINGS) {
+    properties[`backpropLens.${s.id}`] = { ...jsonType(s), default: DEFAULT_SETTINGS[s.key], scope: 'resource', markdownDescription: s.description };
+  }
+  Object.assign(properties, EXTENSION_SETTINGS);
+  return { title: 'Backprop Lens', properties };
+}
+
+export function experimentSchema(): Json {
+  const properties: Json = {
+    $schema: { type: 'string' },
+    name: { type: 'string', description: 'A name for this experiment.' },
+    description: { type: 'string' },
+    dataset: { type: 'string', minLength: 1, description: 'The dataset file (.csv, .tsv or .json), relative to this experiment file.' },
+    derivation: { type: 'string', minLength: 1, description: 'Optional .deriv file, relative to this experiment file, to check and train with.' },
+  };
+  for (const s of SETTINGS) properties[s.key] = { ...jsonType(s), description: s.description, default: DEFAULT_SETTINGS[s.key] };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://backprop-lens.dev/schemas/experiment.schema.json',
+    title: 'Backprop Lens experiment (*.backprop.json)',
+    description: 'A dataset and the settings to train it with. Every key but "dataset" is optional; missing settings come from the VS Code settings.',
+    type: 'object',
+    required: ['dataset'],
+    additionalProperties: false,
+    properties,
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * Every backpropLens.<verb> command. activate() registers them from COMMANDS;
+ * each handler is a method of Commands, which holds the services it needs.
+ * Handlers take optional arguments so that scripts and tests can drive them
+ * without dialogs (documented in the README under "Commands").
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { GradcheckReport } from '../core/gradcheck';
+import { modelFromJson, modelToJson } from '../core/model';
+import type { RunSettings } from '../core/settings';
+import { parseExperiment } from '../data/experiment';
+import { formatOf } from '../data/dataset';
+import { SettingsError, extensionSetting, readSettings } from './config';
+import type { Run, RunManager, RunRequest, RunSource, RunSummary } from './runs';
+import { describeProgress } from './status';
+
+export interface TrainOptions {
+  /** Settings that win over the VS Code settings (for scripts and tests). */
+  settings?: Partial<RunSettings>;
+  /** What to do if a run is in progress; default: the backpropLens.training.whenBusy setting. */
+  ifBusy?: 'ask' | 'stopAndStart' | 'keep';
+  /** Start paused at step 0 (step-by-step). The command then returns once the data is loaded. */
+  paused?: boolean;
+  /** Return as soon as the run has started instead of when it ends. */
+  wait?: boolean;
+}
+
+const MB = 1024 * 1024;
+const RECENT_KEY = 'backpropLens.recentDatasets';
+
+export class Commands {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly runs: RunManager,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  // ------------------------------------------------------------ training
+
+  /** Train on Dataset…: a quick pick of the workspace's datasets, most recent first. */
+  async train(uri?: vscode.Uri, options: TrainOptions = {}): Promise<RunSummary | undefined> {
+    const target = uri ?? (await this.pickDataset());
+    return target ? this.trainFile(target, options) : undefined;
+  }
+
+  /** Train This File (Explorer and editor title menus; the active editor from the palette). */
+  async trainFile(uri?: vscode.Uri, options: TrainOptions = {}): Promise<RunSummary | undefined> {
+    const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+    if (!target || !formatOf(target.path)) {
+      void vscode.window.showErrorMessage('Backprop Lens: open or select a .csv, .tsv or .json dataset to train on.');
+      return undefined;
+    }
+    let settings: RunSettings;
+    try {
+      settings = readSettings(target, options.settings);
+    } catch (e) {
+      return this.settingsFailure(e);
+    }
+    return this.startRun({ uri: target, settings, source: { kind: 'settings' }, paused: options.paused }, options);
+  }
+
+  /** Run Experiment: the open *.backprop.json, the given one, or one picked from the workspace. */
+  async runExperiment(uri?: vscode.Uri, options: TrainOptions = {}): Promise<RunSummary | undefined> {
+    let file = uri instanceof vscode.Uri ? uri : undefined;
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (!file && active && /\.backprop\.json$/i.test(active.path)) file = active;
+    if (!file) {
+      const found = await vscode.workspace.findFiles('**/*.backprop.json', '**/node_modules/**', 200);
+      if (!found.length) {
+        void vscode.window.showInformationMessage('Backprop Lens: no *.backprop.json experiment files in this workspace.');
+        return undefined;
+      }
+      const pick = await vscode.window.showQuickPick(found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { title: 'Run Experiment' });
+      file = pick?.uri;
+      if (!file) return undefined;
+    }
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    const parsed = parseExperiment(text);
+    const rel = vscode.workspace.asRelativePath(file);
+    if (!parsed.ok) {
+      const e = parsed.errors[0];
+      this.log.error(`${rel}: ${parsed.errors.map((x) => `${x.line}:${x.column}: ${x.message}`).join('; ')}`);
+      void this.offerLine(file, e.line, `${rel}:${e.line}: ${e.message}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`, e.column);
+      return undefined;
+    }
+    const exp = parsed.experiment;
+    const dataset = vscode.Uri.joinPath(file, '..', exp.dataset);
+    let settings: RunSettings;
+    try {
+      settings = readSettings(dataset, { ...exp.values, ...options.settings });
+    } catch (e) {
+      return this.settingsFailure(e);
+    }
+    this.log.info(`experiment ${rel}: dataset ${exp.dataset}; values from the file: ${JSON.stringify(exp.values)}`);
+    return this.startRun({ uri: dataset, settings, source: { kind: 'experiment', file: file.toString() }, paused: options.paused }, options);
+  }
+
+  private async startRun(request: RunRequest, options: TrainOptions): Promise<RunSummary | undefined> {
+    if (!(await this.makeRoom(options.ifBusy, request.uri))) return undefined;
+    const { uri } = request;
+    const rel = vscode.workspace.asRelativePath(uri);
+    const maxBytes = extensionSetting<number>('data.maxFileSizeMB', 256, uri) * MB;
+    let bytes: Uint8Array;
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > maxBytes) {
+        void this.offerLine(uri, 1, `${rel}:1: the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`);
+        return this.failedSummary(request, 1, 'the file is over the size limit');
+      }
+      bytes = await vscode.workspace.fs.readFile(uri);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Backprop Lens: cannot read ${rel}: ${(e as Error).message}`);
+      return undefined;
+    }
+    const rate = Math.min(30, Math.max(1, extensionSetting<number>('panel.updatesPerSecond', 10)));
+    const run = this.runs.start(request, bytes, 1000 / rate, maxBytes);
+    await this.remember(uri);
+    this.log.info(`run ${run.id}: ${rel} (${request.source.kind}${request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : ''}) with ${JSON.stringify(request.settings)}`);
+    const finished = this.watch(run, rel);
+    if (request.paused || options.wait === false) {
+      await run.ready;
+      if (run.phase === 'failed') return finished;
+      return { ...run.summary(), status: 'running' as never };
+    }
+    return finished;
+  }
+
+  /** Progress notification (cancellable) until the run ends, then the outcome message. */
+  private async watch(run: Run, rel: string): Promise<RunSummary> {
+    const summary = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Backprop Lens: training ${rel}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => run.stop());
+        let lastEpoch = 0;
+        const sub = run.onDidChange(() => {
+          const epoch = run.progress?.epoch ?? 0;
+          const increment = epoch > lastEpoch ? ((epoch - lastEpoch) / run.config.epochs) * 100 : 0;
+          lastEpoch = epoch;
+          progress.report({ message: run.phase === 'paused' ? `paused · ${describeProgress(run)}` : describeProgress(run), increment });
+        });
+        try {
+          return await run.done;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    if (summary.error) void this.offerLine(run.request.uri, summary.error.line, `${rel}:${summary.error.line}: ${summary.error.message}`);
+    else if (summary.status === 'failed') void vscode.window.showErrorMessage(`Backprop Lens: ${rel}: ${summary.reason}`);
+    else if (summary.status === 'diverged') void vscode.window.showWarningMessage(`Backprop Lens: ${rel} diverged: ${summary.reason}. Try a smaller learning rate.`);
+    else if (summary.status !== 'cancelled' && summary.train) {
+      const acc = summary.test ? `test accuracy ${(100 * summary.test.accuracy).toFixed(1)}%` : `training accuracy ${(100 * summary.train.accuracy).toFixed(1)}%`;
+      void vscode.window.showInformationMessage(`Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.`, 'Show Inspector').then((b) => {
+        if (b) void vscode.commands.executeCommand('backpropLens.showInspector');
+      });
+    }
+    return summary;
+  }
+
+  /** One run at a time: apply the busy rule. Returns whether the new run may start. */
+  private async makeRoom(ifBusy: TrainOptions['ifBusy'], next: vscode.Uri): Promise<boolean> {
+    if (!this.runs.busy) return true;
+    const current = this.runs.current!;
+    const mode = ifBusy ?? extensionSetting<'ask' | 'stopAndStart' | 'keep'>('training.whenBusy', 'ask');
+    if (mode === 'keep') {
+      void vscode.window.showWarningMessage(`Backprop Lens: ${current.fileName} is still training; stop it first to train ${path.posix.basename(next.path)}.`);
+      return false;
+    }
+    if (mode === 'ask') {
+      const choice = await vscode.window.showWarningMessage(
+        `${current.fileName} is training (${describeProgress(current)}). Stop it and train ${path.posix.basename(next.path)}?`,
+        { modal: true }, 'Stop and Train',
+      );
+      if (choice !== 'Stop and Train') return false;
+    }
+    await this.runs.stopCurrent();
+    return true;
+  }
+
+  // ------------------------------------------------------------ run control
+
+  private currentOrSay(): Run | undefined {
+    const r = this.runs.current;
+    if (!r) void vscode.window.showInformationMessage('Backprop Lens: there is no training run. Use "Train on Dataset…" first.');
+    return r;
+  }
+
+  pause(): void { this.currentOrSay()?.pause(); }
+  resume(): void { this.currentOrSay()?.resume(); }
+  stop(): void { this.currentOrSay()?.stop(); }
+  reset(): void { this.currentOrSay()?.reset(); }
+
+  /** Exactly one optimizer step; resolves with the step count after it. */
+  async stepOnce(): Promise<number | undefined> {
+    const run = this.currentOrSay();
+    if (!run || run.phase === 'finished' || run.phase === 'failed') return undefined;
+    const before = run.progress?.step ?? 0;
+    const after = new Promise<number>((resolve) => {
+      const sub = run.onDidChange(() => {
+        if ((run.progress?.step ?? 0) > before || run.phase === 'finished') {
+          sub.dispose();
+          resolve(run.progress?.step ?? before);
+        }
+      });
+    });
+    run.step(1);
+    return after;
+  }
+
+  /** Check Gradients Now: the numeric check at the current parameters on the first batch of the training data. */
+  async checkGradients(): Promise<GradcheckReport | undefined> {
+    let run = this.runs.current;
+    if (!run || !run.dataset) {
+      const uri = await this.pickDataset();
+      if (!uri) return undefined;
+      await this.trainFile(uri, { paused: true });
+      run = this.runs.current;
+      if (!run?.dataset) return undefined;
+    }
+    const report = await run.check();
+    const t = report.options.thresholds;
+    this.log.info(`gradient check on ${run.fileName} at step ${run.progress?.step ?? 0}: ${report.verdict}; global difference ${report.globalDiff.toExponential(2)}; thresholds pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}`);
+    for (const b of report.blocks) {
+      this.log.info(`  ${b.name} (${b.rows}×${b.cols}): ${b.verdict}; worst [${b.worst.row},${b.worst.col}] analytic ${b.worst.analytic.toExponential(6)} numeric ${b.worst.numeric.toExponential(6)} rel. error ${b.worst.relError.toExponential(2)}; allclose ${b.allclose ? 'yes' : 'no'}`);
+    }
+    const worst = report.blocks.reduce((a, b) => (b.worst.relError > a.worst.relError ? b : a));
+    const say = report.verdict === 'fail' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void say(`Gradient check: ${report.verdict} (worst rel. error ${worst.worst.relError.toExponential(1)} in ${worst.name}[${worst.worst.row},${worst.worst.col}]; ${report.blocks.map((b) => `${b.name} ${b.verdict}`).join(', ')}).`, 'Show Details').then((b) => {
+      if (b) this.log.show(true);
+    });
+    return report;
+  }
+
+  showInspector(): void {
+    const run = this.runs.current;
+    if (run) this.log.info(`inspector: ${run.fileName}: ${describeProgress(run)}`);
+    this.log.show(true);
+  }
+
+  // ------------------------------------------------------------ models
+
+  async exportModel(target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const run = this.currentOrSay();
+    if (!run) return undefined;
+    if (!run.dataset) {
+      void vscode.window.showErrorMessage('Backprop Lens: the run has no data loaded; nothing to export.');
+      return undefined;
+    }
+    const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(run.request.uri, '..', `${run.fileName.replace(/\.[^.]+$/, '')}.model.json`),
+      filters: { 'Backprop Lens model': ['json'] },
+      title: 'Export Model',
+    });
+    if (!uri) return undefined;
+    const text = modelToJson({ config: run.config, features: run.dataset.features, label: run.dataset.label, standardization: run.dataset.standardization, theta: run.theta });
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    this.log.info(`model exported to ${uri.toString()}`);
+    return uri;
+  }
+
+  /** Import Model…: load a model file and open it, paused, on a dataset with the same feature columns. */
+  async importModel(source?: vscode.Uri, dataset?: vscode.Uri): Promise<RunSummary | undefined> {
+    const file = source instanceof vscode.Uri ? source : (await vscode.window.showOpenDialog({ filters: { 'Backprop Lens model': ['json'] }, title: 'Import Model' }))?.[0];
+    if (!file) return undefined;
+    let model;
+    try {
+      model = modelFromJson(new TextDecoder().decode(await vscode.workspace.fs.readFile(file)));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Backprop Lens: ${vscode.workspace.asRelativePath(file)} is not a usable model: ${(e as Error).message}`);
+      return undefined;
+    }
+    const data = dataset ?? (await this.pickDataset(`Dataset for ${path.posix.basename(file.path)} (features ${model.features.join(', ')})`));
+    if (!data) return undefined;
+    let settings: RunSettings;
+    try {
+      settings = readSettings(data, { ...model.config, label: model.label });
+    } catch (e) {
+      return this.settingsFailure(e);
+    }
+    const source_: RunSource = { kind: 'model', file: file.toString() };
+    const summary = await this.startRun({ uri: data, settings, source: source_, paused: true, theta: Array.from(model.theta) }, { ifBusy: undefined });
+    const run = this.runs.current;
+    if (run?.dataset && run.dataset.features.join('\u0000') !== model.features.join('\u0000')) {
+      run.stop();
+      void vscode.window.showErrorMessage(`Backprop Lens: the model's features (${model.features.join(', ')}) differ from the dataset's (${run.dataset.features.join(', ')}).`);
+      return undefined;
+    }
+    return summary;
+  }
+
+  // ------------------------------------------------------------ examples
+
+  /** Open Example Workspace: copy the bundled examples into a folder and open it. */
+  async openExamples(target?: vscode.Uri, options: { open?: boolean } = {}): Promise<vscode.Uri | undefined> {
+    const folder = target instanceof vscode.Uri ? target : (await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, openLabel: 'Copy Examples Here', title: 'Backprop Lens: where should the example workspace go?' }))?.[0];
+    if (!folder) return undefined;
+    const dest = vscode.Uri.joinPath(folder, 'backprop-lens-examples');
+    const src = vscode.Uri.joinPath(this.context.extensionUri, 'examples');
+    await vscode.workspace.fs.createDirectory(dest);
+    for (const [name, type] of await vscode.workspace.fs.readDirectory(src)) {
+      if (type !== vscode.FileType.File) continue;
+      const to = vscode.Uri.joinPath(dest, name);
+      try {
+        await vscode.workspace.fs.stat(to); // never overwrite the user's files
+      } catch {
+        await vscode.workspace.fs.copy(vscode.Uri.joinPath(src, name), to);
+      }
+    }
+    if (options.open !== false) await vscode.commands.executeCommand('vscode.openFolder', dest, { forceNewWindow: !!vscode.workspace.workspaceFolders?.length });
+    return dest;
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private async pickDataset(title = 'Train on Dataset'): Promise<vscode.Uri | undefined> {
+    const found = (await vscode.workspace.findFiles('**/*.{csv,tsv,json,CSV,TSV,JSON}', '**/{node_modules,.git,.vscode}/**', 2000))
+      .filter((u) => !/\.backprop\.json$|(^|\/)(package(-lock)?|tsconfig|jsconfig|settings|launch|tasks)\.json$/i.test(u.path));
+    if (!found.length) {
+      void vscode.window.showInformationMessage('Backprop Lens: no .csv, .tsv or .json datasets in this workspace. Try "Open Example Workspace".');
+      return undefined;
+    }
+    const recent = this.context.workspaceState.get<string[]>(RECENT_KEY, []);
+    const rank = (u: vscode.Uri) => {
+      const i = recent.indexOf(u.toString());
+      return i < 0 ? recent.length : i;
+    };
+    found.sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
+    const items = found.map((u) => ({ label: path.posix.basename(u.path), description: vscode.workspace.asRelativePath(path.posix.dirname(u.path) === '/' ? u : vscode.Uri.joinPath(u, '..')), detail: rank(u) < recent.length ? 'recently trained' : undefined, uri: u }));
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'Pick a dataset (.csv, .tsv, .json)', matchOnDescription: true });
+    return pick?.uri;
+  }
+
+  private async remember(uri: vscode.Uri): Promise<void> {
+    const list = this.context.workspaceState.get<string[]>(RECENT_KEY, []).filter((s) => s !== uri.toString());
+    await this.context.workspaceState.update(RECENT_KEY, [uri.toString(), ...list].slice(0, 20));
+  }
+
+  private async offerLine(uri: vscode.Uri, line: number, message: string, column = 1): Promise<void> {
+    this.log.error(message);
+    const choice = await vscode.window.showErrorMessage(`Backprop Lens: ${message}`, 'Go to Line');
+    if (choice) {
+      const pos = new vscode.Position(Math.max(0, line - 1), Math.max(0, column - 1));
+      await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos) });
+    }
+  }
+
+  private settingsFailure(e: unknown): undefined {
+    if (!(e instanceof SettingsError)) throw e;
+    this.log.error(e.message);
+    void vscode.window.showErrorMessage(`Backprop Lens: ${e.message}`, 'Open Settings').then((b) => {
+      if (b) void vscode.commands.executeCommand('workbench.action.openSettings', 'backpropLens');
+    });
+    return undefined;
+  }
+
+  private failedSummary(request: RunRequest, line: number, message: string): RunSummary {
+    return {
+      runId: '', file: request.uri.toString(), status: 'data-error', reason: message, steps: 0, epochs: 0, train: null, test: null, divergence: null,
+      dataset: null, config: { ...request.settings }, settings: request.settings, source: request.source, error: { line, message },
+    };
+  }
+}
+
+/** Command id (after "backpropLens.") → handler. */
+export const COMMANDS = {
+  train: (c: Commands, ...a: unknown[]) => c.train(a[0] as vscode.Uri, a[1] as TrainOptions),
+  trainFile: (c: Commands, ...a: unknown[]) => c.trainFile(a[0] as vscode.Uri, a[1] as TrainOptions),
+  runExperiment: (c: Commands, ...a: unknown[]) => c.runExperiment(a[0] as vscode.Uri, a[1] as TrainOptions),
+  pause: (c: Commands) => c.pause(),
+  resume: (c: Commands) => c.resume(),
+  stepOnce: (c: Commands) => c.stepOnce(),
+  stop: (c: Commands) => c.stop(),
+  resetParameters: (c: Commands) => c.reset(),
+  checkGradients: (c: Commands) => c.checkGradients(),
+  showInspector: (c: Commands) => c.showInspector(),
+  exportModel: (c: Commands, ...a: unknown[]) => c.exportModel(a[0] as vscode.Uri),
+  importModel: (c: Commands, ...a: unknown[]) => c.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
+  openExamples: (c: Commands, ...a: unknown[]) => c.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
+} as const;

@@ -1,0 +1,30 @@
+/** Reading the backpropLens.* settings into validated run settings. */
+import * as vscode from 'vscode';
+import { type RunSettings, SETTINGS, resolveSettings } from '../core/settings';
+
+export class SettingsError extends Error {}
+
+/** The settings that apply to `scope` (a dataset or experiment file), layered under `overrides`. */
+export function readSettings(scope: vscode.Uri | undefined, overrides?: Partial<RunSettings>): RunSettings {
+  const cfg = vscode.workspace.getConfiguration('backpropLens', scope);
+  const layer: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    const v = cfg.get(spec.id);
+    if (v !== undefined && v !== null) layer[spec.key] = v;
+  }
+  try {
+    resolveSettings(layer);
+  } catch (e) {
+    const spec = SETTINGS.find((s) => (e as Error).message.startsWith(`${s.key} `));
+    throw new SettingsError(spec ? `Setting backpropLens.${spec.id}: ${(e as Error).message.slice(spec.key.length + 1)}` : `Settings: ${(e as Error).message}`);
+  }
+  try {
+    return resolveSettings(layer, overrides);
+  } catch (e) {
+    throw new SettingsError((e as Error).message);
+  }
+}
+
+export function extensionSetting<T>(id: string, fallback: T, scope?: vscode.Uri): T {
+  return vscode.workspace.getConfiguration('backpropLens', scope).get<T>(id) ?? fallback;
+}

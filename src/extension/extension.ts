@@ -1,0 +1,39 @@
+/**
+ * Backprop Lens: activate() only wires. Every command is backpropLens.<verb>
+ * (see commands.ts), and everything created is pushed to context.subscriptions.
+ */
+import * as vscode from 'vscode';
+import { COMMANDS, Commands } from './commands';
+import { RunManager } from './runs';
+import { StatusView } from './status';
+
+export interface BackpropLensApi {
+  /** Milliseconds activate() took. */
+  readonly activationMs: number;
+  /** The current run's state, for tests and other extensions. */
+  currentRun(): { id: string; phase: string; step: number; epoch: number; theta: number[]; history: number } | undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): BackpropLensApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Backprop Lens', { log: true });
+  const runs = new RunManager(context.extensionUri, log);
+  const commands = new Commands(context, runs, log);
+  context.subscriptions.push(log, runs, new StatusView(runs));
+  for (const [verb, handler] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) => handler(commands, ...args)));
+  }
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return {
+    activationMs,
+    currentRun() {
+      const r = runs.current;
+      return r && { id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.history.length };
+    },
+  };
+}
+
+export function deactivate(): void {
+  // Nothing depends on deactivate: runs are disposed with context.subscriptions.
+}

@@ -1,0 +1,227 @@
+/**
+ * The training runs: one worker_threads worker per run, speaking the typed
+ * protocol. At most one run is live at a time (never two loops on one state);
+ * the extension host only routes messages and never trains.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import type { GradcheckReport } from '../core/gradcheck';
+import type { RunSettings } from '../core/settings';
+import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
+import type { EpochSummary, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
+import type { DatasetInfo, FromWorker, Progress, StepSnapshot, ToWorker } from '../protocol';
+
+export type RunPhase = 'starting' | 'running' | 'paused' | 'finished' | 'failed';
+
+export interface RunSource {
+  kind: 'settings' | 'experiment' | 'model';
+  /** The experiment or model file, when there is one. */
+  file?: string;
+}
+
+export interface RunRequest {
+  uri: vscode.Uri;
+  settings: RunSettings;
+  source: RunSource;
+  paused?: boolean;
+  theta?: number[];
+  resume?: TrainerState;
+}
+
+/** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */
+export interface RunSummary {
+  runId: string;
+  file: string;
+  status: TrainResult['status'] | 'failed' | 'data-error';
+  reason: string;
+  steps: number;
+  epochs: number;
+  train: TrainResult['train'] | null;
+  test: TrainResult['test'];
+  divergence: TrainResult['divergence'];
+  dataset: DatasetInfo | null;
+  config: TrainConfig;
+  settings: RunSettings;
+  source: RunSource;
+  error?: { line: number; message: string };
+}
+
+let nextId = 1;
+
+export class Run implements vscode.Disposable {
+  readonly id: string;
+  phase: RunPhase = 'starting';
+  dataset: DatasetInfo | null = null;
+  config: TrainConfig;
+  theta: Float64Array = new Float64Array(0);
+  last: StepSnapshot | null = null;
+  readonly history: EpochSummary[] = [];
+  progress: Progress | null = null;
+  result: TrainResult | null = null;
+  state: TrainerState | null = null;
+  readonly done: Promise<RunSummary>;
+  private resolveDone!: (s: RunSummary) => void;
+  /** Resolves at the first progress report, once the data is loaded and the phase known (null if the data could not be read). */
+  readonly ready: Promise<DatasetInfo | null>;
+  private resolveReady!: (d: DatasetInfo | null) => void;
+  private readonly worker: Worker;
+  private readonly changed = new vscode.EventEmitter<Run>();
+  readonly onDidChange = this.changed.event;
+  private checks = new Map<number, (r: GradcheckReport | null, error?: string) => void>();
+  private nextCheck = 1;
+  private disposed = false;
+
+  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, private readonly log: vscode.LogOutputChannel) {
+    this.id = `${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+    this.config = trainConfigOf(request.settings);
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.ready = new Promise((r) => (this.resolveReady = r));
+    void this.done.then(() => this.resolveReady(null));
+    this.worker = new Worker(workerPath);
+    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
+    this.worker.on('error', (e) => this.fail(`the training worker crashed: ${e.message}`));
+    this.worker.on('exit', (code) => {
+      if (this.phase !== 'finished' && this.phase !== 'failed' && !this.disposed) this.fail(`the training worker exited (code ${code})`);
+    });
+    const s = request.settings;
+    this.send({
+      type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes, split: s.split, standardize: s.standardize,
+      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused,
+    }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  get fileName(): string {
+    return path.posix.basename(this.request.uri.path);
+  }
+
+  pause(): void { this.send({ type: 'pause' }); }
+  resume(): void { this.send({ type: 'resume' }); }
+  step(steps = 1): void { this.send({ type: 'step', steps }); }
+  stepEpoch(): void { this.send({ type: 'stepEpoch' }); }
+  stop(): void { this.send({ type: 'stop' }); }
+  reset(): void { this.send({ type: 'reset' }); }
+  setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
+
+  check(count?: number): Promise<GradcheckReport> {
+    const requestId = this.nextCheck++;
+    return new Promise((resolve, reject) => {
+      this.checks.set(requestId, (r, error) => (r ? resolve(r) : reject(new Error(error ?? 'gradient check failed'))));
+      this.send({ type: 'check', requestId, count: count ?? this.config.batchSize, options: gradcheckOptionsOf(this.request.settings) });
+    });
+  }
+
+  summary(): RunSummary {
+    const r = this.result;
+    return {
+      runId: this.id, file: this.request.uri.toString(), status: r?.status ?? 'failed', reason: r?.reason ?? '', steps: r?.steps ?? 0, epochs: r?.epochs ?? 0,
+      train: r?.train ?? null, test: r?.test ?? null, divergence: r?.divergence ?? null, dataset: this.dataset, config: this.config,
+      settings: this.request.settings, source: this.request.source,
+    };
+  }
+
+  private send(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (!this.disposed) this.worker.postMessage(m, transfer);
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        this.dataset = m.dataset;
+        this.config = m.config;
+        this.theta = m.theta;
+        this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test; sha256 ${m.dataset.hash.slice(0, 16)}…`);
+        break;
+      case 'progress':
+        this.progress = m;
+        this.phase = m.status !== 'running' ? this.phase : m.paused ? 'paused' : 'running';
+        this.theta = m.theta;
+        if (m.last) this.last = m.last;
+        if (m.step === 0) this.history.length = 0; // reset
+        this.history.push(...m.epochs);
+        this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
+        break;
+      case 'finished':
+        this.result = m.result;
+        this.state = m.state;
+        this.phase = 'finished';
+        this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);
+        this.resolveDone(this.summary());
+        break;
+      case 'dataError':
+        this.phase = 'failed';
+        this.resolveDone({ ...this.summary(), status: 'data-error', reason: m.message, error: { line: m.line, message: m.message } });
+        break;
+      case 'checkResult': {
+        const cb = this.checks.get(m.requestId);
+        this.checks.delete(m.requestId);
+        cb?.(m.report, m.error);
+        return;
+      }
+      case 'failed':
+        return this.fail(m.message);
+    }
+    this.changed.fire(this);
+  }
+
+  private fail(message: string): void {
+    if (this.phase === 'finished' || this.phase === 'failed') return;
+    this.phase = 'failed';
+    this.log.error(`run ${this.id}: ${message}`);
+    this.resolveDone({ ...this.summary(), status: 'failed', reason: message });
+    this.changed.fire(this);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.phase !== 'finished' && this.phase !== 'failed') this.fail('stopped: the run was disposed');
+    this.disposed = true;
+    for (const cb of this.checks.values()) cb(null, 'the run was disposed');
+    this.checks.clear();
+    void this.worker.terminate();
+    this.changed.dispose();
+  }
+}
+
+/** Owns the current run; a new run disposes the previous one's worker once it has stopped. */
+export class RunManager implements vscode.Disposable {
+  private run: Run | undefined;
+  private readonly changed = new vscode.EventEmitter<Run | undefined>();
+  readonly onDidChange = this.changed.event;
+  private sub: vscode.Disposable | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+
+  get current(): Run | undefined {
+    return this.run;
+  }
+
+  get busy(): boolean {
+    return !!this.run && (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused');
+  }
+
+  start(request: RunRequest, bytes: Uint8Array, reportEveryMs: number, maxBytes: number): Run {
+    if (this.busy) throw new Error('a run is already in progress');
+    this.sub?.dispose();
+    this.run?.dispose();
+    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, reportEveryMs, maxBytes, this.log);
+    this.run = run;
+    this.sub = run.onDidChange(() => this.changed.fire(run));
+    this.changed.fire(run);
+    return run;
+  }
+
+  /** Stop the current run and wait until it has stopped. */
+  async stopCurrent(): Promise<void> {
+    const r = this.run;
+    if (!r || !this.busy) return;
+    r.stop();
+    await r.done;
+  }
+
+  dispose(): void {
+    this.sub?.dispose();
+    this.run?.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+/** The status bar item and the backpropLens.runState context key, following the current run. */
+import * as vscode from 'vscode';
+import type { Run, RunManager } from './runs';
+
+export type RunState = 'none' | 'running' | 'paused' | 'finished';
+
+export function runState(run: Run | undefined): RunState {
+  if (!run) return 'none';
+  if (run.phase === 'running' || run.phase === 'starting') return 'running';
+  if (run.phase === 'paused') return 'paused';
+  return run.result || run.dataset ? 'finished' : 'none';
+}
+
+export function describeProgress(run: Run): string {
+  const p = run.progress;
+  const e = run.history[run.history.length - 1];
+  const parts = [`epoch ${p?.epoch ?? 0}/${run.config.epochs}`, `step ${p?.step ?? 0}`];
+  if (e) parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
+  return parts.join(' · ');
+}
+
+export class StatusView implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('backpropLens.status', vscode.StatusBarAlignment.Left, 10);
+  private state: RunState | null = null;
+  private readonly sub: vscode.Disposable;
+
+  constructor(runs: RunManager) {
+    this.item.name = 'Backprop Lens';
+    this.item.command = 'backpropLens.showInspector';
+    this.sub = runs.onDidChange((run) => this.update(run));
+    this.update(undefined);
+  }
+
+  private update(run: Run | undefined): void {
+    const state = runState(run);
+    if (state !== this.state) {
+      this.state = state;
+      void vscode.commands.executeCommand('setContext', 'backpropLens.runState', state);
+    }
+    if (!run) {
+      this.item.hide();
+      return;
+    }
+    const name = run.fileName;
+    if (state === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
+    else if (state === 'paused') this.item.text = `$(debug-pause) ${name}: paused at step ${run.progress?.step ?? 0}`;
+    else if (run.result) {
+      const acc = run.result.test?.accuracy ?? run.result.train.accuracy;
+      this.item.text = `$(${run.result.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;
+    } else this.item.text = `$(error) ${name}: ${run.phase}`;
+    this.item.tooltip = 'Backprop Lens: show the gradient inspector';
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,210 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import type { RunSummary } from '../../src/extension/runs';
+import type { GradcheckReport } from '../../src/core/gradcheck';
+import { api, repoRoot, report, sleep, waitFor, workspaceFile, write } from './helpers';
+
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const train = (uri: vscode.Uri, options: object) => vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
+
+/** Replace window.show*Message to see what the user is told (restored by the returned function). */
+function captureMessages(): { messages: string[]; restore: () => void } {
+  const w = vscode.window as unknown as Record<string, unknown>;
+  const names = ['showErrorMessage', 'showWarningMessage', 'showInformationMessage'];
+  const saved = names.map((n) => w[n]);
+  const messages: string[] = [];
+  for (const n of names) w[n] = (m: string) => { messages.push(m); return Promise.resolve(undefined); };
+  return { messages, restore: () => names.forEach((n, i) => (w[n] = saved[i])) };
+}
+
+describe('extension in a real VS Code', function () {
+  this.timeout(300_000);
+
+  it('activates without errors, quickly, and registers every contributed command', async () => {
+    const a = await api();
+    report(`activation: ${a.activationMs.toFixed(1)} ms inside activate(); VS Code ${vscode.version}`);
+    assert.ok(a.activationMs < 500, `activation took ${a.activationMs} ms`);
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const contributed: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+    assert.ok(contributed.length >= 13);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const c of contributed) {
+      assert.match(c, /^backpropLens\.[a-z][A-Za-z]+$/);
+      assert.ok(registered.has(c), `${c} is not registered`);
+    }
+  });
+
+  it('training an example by command gives the status and metrics the CLI gives for the same seed and settings', async () => {
+    const uri = workspaceFile('xor.csv');
+    const s = await train(uri, { settings: { epochs: 20, seed: 3, hidden: 5, activation: 'tanh' }, ifBusy: 'stopAndStart' });
+    assert.ok(s, 'the command returned a summary');
+    const c = cli(['train', uri.fsPath, '--json', '--epochs', '20', '--seed', '3', '--hidden', '5', '--activation', 'tanh']);
+    assert.equal(c.code, 0, c.err);
+    const o = JSON.parse(c.out);
+    assert.equal(s.status, o.status);
+    assert.equal(s.steps, o.steps);
+    assert.equal(s.epochs, o.epochs);
+    assert.deepEqual(s.train, o.train, 'bit-identical training metrics');
+    assert.deepEqual(s.test, o.test);
+    assert.equal(s.dataset!.trainRows, o.dataset.trainRows);
+  });
+
+  it('Stop during a long run stops it promptly, keeps a usable state, and the host event loop stays responsive', async () => {
+    const uri = workspaceFile('breast_cancer.csv');
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const running = train(uri, { settings: { epochs: 100000, hidden: 32 }, ifBusy: 'stopAndStart' });
+    const a = await api();
+    await waitFor('the run to be training', () => a.currentRun()?.phase === 'running' && (a.currentRun()?.step ?? 0) > 1000);
+    await sleep(1500); // full-speed training while the host keeps its event loop
+    h.disable();
+    const p99 = h.percentile(99) / 1e6;
+    report(`extension host event-loop delay during full-speed training: p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
+    assert.ok(p99 < 50, `event-loop delay p99 ${p99} ms`);
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('backpropLens.stop');
+    const s = await running;
+    const stopMs = Date.now() - t0;
+    report(`stop latency: ${stopMs} ms`);
+    assert.equal(s!.status, 'cancelled');
+    assert.ok(stopMs < 2000, `stopping took ${stopMs} ms`);
+    assert.ok(s!.steps > 1000 && s!.train!.accuracy > 0.5, 'parameters and metrics are kept');
+    // A new run can start at once.
+    const again = await train(workspaceFile('xor.csv'), { settings: { epochs: 2 } });
+    assert.equal(again!.status, 'completed');
+  });
+
+  it('a second train request follows the stated rule: "keep" refuses, "stopAndStart" cancels the first; run ids are unique', async () => {
+    const first = train(workspaceFile('breast_cancer.csv'), { settings: { epochs: 100000 }, ifBusy: 'stopAndStart' });
+    const a = await api();
+    await waitFor('the first run to train', () => a.currentRun()?.phase === 'running');
+    const firstId = a.currentRun()!.id;
+    const cap = captureMessages();
+    let refused;
+    try {
+      refused = await train(workspaceFile('xor.csv'), { ifBusy: 'keep' });
+    } finally {
+      cap.restore();
+    }
+    assert.equal(refused, undefined);
+    assert.ok(cap.messages.some((m) => /still training; stop it first/.test(m)), cap.messages.join('\n'));
+    assert.equal(a.currentRun()!.id, firstId, 'the first run continues');
+    const second = await train(workspaceFile('xor.csv'), { settings: { epochs: 3 }, ifBusy: 'stopAndStart' });
+    const s1 = await first;
+    assert.equal(s1!.status, 'cancelled');
+    assert.equal(second!.status, 'completed');
+    assert.notEqual(second!.runId, s1!.runId);
+  });
+
+  it('a bad dataset gives a clear error naming the file and the line', async () => {
+    const uri = await write('bad.csv', 'x1,x2,label\n1,2,0\n3,oops,1\n');
+    const cap = captureMessages();
+    let s;
+    try {
+      s = await train(uri, { ifBusy: 'stopAndStart' });
+      await sleep(50);
+    } finally {
+      cap.restore();
+    }
+    assert.equal(s!.status, 'data-error');
+    assert.deepEqual(s!.error, { line: 3, message: 'column "x2": "oops" is not a decimal number' });
+    assert.ok(cap.messages.includes('Backprop Lens: bad.csv:3: column "x2": "oops" is not a decimal number'), cap.messages.join('\n'));
+  });
+
+  it('settings change what runs: hidden units and seed show up in the result', async () => {
+    const cfg = vscode.workspace.getConfiguration('backpropLens');
+    await cfg.update('network.hidden', 3, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('training.seed', 9, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('training.epochs', 2, vscode.ConfigurationTarget.Workspace);
+    try {
+      const s = await train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' });
+      assert.equal(s!.config.hidden, 3);
+      assert.equal(s!.config.seed, 9);
+      assert.equal((await api()).currentRun()!.theta.length, 3 * 2 + 2 * 3 + 1, 'θ has the shape of a 2-3-1 network');
+      const c = JSON.parse(cli(['train', workspaceFile('moons.csv').fsPath, '--json', '--hidden', '3', '--seed', '9', '--epochs', '2']).out);
+      assert.deepEqual(s!.train, c.train);
+      // An invalid setting is a clear message, not a crash.
+      await cfg.update('training.learningRate', -1, vscode.ConfigurationTarget.Workspace);
+      const cap = captureMessages();
+      let bad;
+      try {
+        bad = await train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' });
+      } finally {
+        cap.restore();
+      }
+      assert.equal(bad, undefined);
+      assert.ok(cap.messages.some((m) => m.includes('Setting backpropLens.training.learningRate: must be > 0, got -1')), cap.messages.join('\n'));
+    } finally {
+      for (const k of ['network.hidden', 'training.seed', 'training.epochs', 'training.learningRate']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('an experiment file beats the settings, and its errors point at the offending key', async () => {
+    const exp = await write('small.backprop.json', JSON.stringify({ name: 'small', dataset: 'circles.csv', hidden: 5, seed: 11, epochs: 3, optimizer: 'adam', lr: 0.01 }, null, 2));
+    const s = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, { ifBusy: 'stopAndStart' });
+    assert.equal(s!.status, 'completed');
+    assert.equal(s!.config.hidden, 5);
+    assert.equal(s!.config.optimizer, 'adam');
+    assert.equal(s!.source.kind, 'experiment');
+    assert.equal(s!.source.file, exp.toString());
+    assert.ok(s!.file.endsWith('/circles.csv'));
+    const bad = await write('bad.backprop.json', '{\n  "dataset": "circles.csv",\n  "hiden": 5\n}\n');
+    const cap = captureMessages();
+    try {
+      assert.equal(await vscode.commands.executeCommand('backpropLens.runExperiment', bad, { ifBusy: 'stopAndStart' }), undefined);
+    } finally {
+      cap.restore();
+    }
+    assert.ok(cap.messages.some((m) => m.includes('bad.backprop.json:3: unknown key "hiden" (did you mean "hidden"?)')), cap.messages.join('\n'));
+  });
+
+  it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
+    const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
+    assert.ok(s);
+    const a = await api();
+    assert.equal(a.currentRun()!.phase, 'paused');
+    const theta0 = a.currentRun()!.theta;
+    assert.equal(await vscode.commands.executeCommand('backpropLens.stepOnce'), 1);
+    assert.equal(await vscode.commands.executeCommand('backpropLens.stepOnce'), 2);
+    assert.notDeepEqual(a.currentRun()!.theta, theta0);
+    await vscode.commands.executeCommand('backpropLens.resetParameters');
+    await waitFor('the reset', () => a.currentRun()!.step === 0);
+    assert.deepEqual(a.currentRun()!.theta, theta0, 'the seeded initial parameters again');
+    await vscode.commands.executeCommand('backpropLens.stop');
+  });
+
+  it('Check Gradients Now reports per parameter; Export Model writes a file the CLI predicts with', async () => {
+    await train(workspaceFile('moons.csv'), { settings: { epochs: 5, hidden: 4 }, ifBusy: 'stopAndStart' });
+    const rep = await vscode.commands.executeCommand<GradcheckReport>('backpropLens.checkGradients');
+    assert.deepEqual(rep.blocks.map((b) => b.name), ['W1', 'b1', 'W2', 'b2']);
+    assert.equal(rep.verdict, 'pass');
+    const out = workspaceFile('moons.model.json');
+    await vscode.commands.executeCommand('backpropLens.exportModel', out);
+    const p = cli(['predict', out.fsPath, workspaceFile('moons.csv').fsPath, '--json']);
+    assert.equal(p.code, 0, p.err);
+    assert.equal(JSON.parse(p.out).predictions.length, 200);
+    // Import it back: a paused run at the model's parameters.
+    const imported = await vscode.commands.executeCommand<RunSummary>('backpropLens.importModel', out, workspaceFile('moons.csv'));
+    assert.ok(imported);
+    const model = JSON.parse(readFileSync(out.fsPath, 'utf8'));
+    assert.deepEqual((await api()).currentRun()!.theta.slice(0, 8), model.params.W1.data);
+    await vscode.commands.executeCommand('backpropLens.stop');
+  });
+
+  it('Open Example Workspace copies the bundled examples without overwriting', async () => {
+    const target = workspaceFile('copy-here');
+    await vscode.workspace.fs.createDirectory(target);
+    await write('copy-here/backprop-lens-examples/xor.csv', 'mine\n');
+    const dest = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.openExamples', target, { open: false });
+    const names = (await vscode.workspace.fs.readDirectory(dest)).map(([n]) => n);
+    for (const n of ['breast_cancer.csv', 'flower.csv', 'moons.csv', 'circles.csv']) assert.ok(names.includes(n), n);
+    assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dest, 'xor.csv'))), 'mine\n');
+  });
+});
