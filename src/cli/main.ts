@@ -13,6 +13,7 @@ import { Trainer, type TrainData, type TrainResult } from '../core/trainer';
 import { readDataset, type Table } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { gather, prepare } from '../data/prepare';
+import { checkDerivation } from '../derivation/checker';
 import { UsageError, parseArgs, type Parsed } from './args';
 import { num, pct, table, toJson } from './format';
 
@@ -41,6 +42,7 @@ Usage:
   backprop-lens train FILE [settings] [--save model.json] [--json]
   backprop-lens check (FILE | --random) [settings] [--model model.json] [--fast] [--json]
   backprop-lens predict MODEL.json FILE [--json]
+  backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
   backprop-lens help | --help | --version
 
 Settings (defaults in brackets):
@@ -50,11 +52,12 @@ ${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' 
   --features N      check --random: number of features [3]
   --directions K    check --fast: number of random directions [8]
 
-Exit codes: 0 ok, 1 usage, 2 data error (FILE:LINE: message), 3 diverged, 4 gradient check failed.
+Exit codes: 0 ok, 1 usage, 2 data error (FILE:LINE: message), 3 diverged, 4 gradient check failed;
+check-derivation exits 1 when any finding is an error.
 `;
 
 const SETTING_FLAGS = new Set(SETTINGS.map((s) => s.flag));
-const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions']);
+const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions', 'mode']);
 const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version']);
 
 export function main(argv: string[], io: Io = defaultIo): number {
@@ -77,6 +80,7 @@ export function main(argv: string[], io: Io = defaultIo): number {
       case 'train': return train(args, io);
       case 'check': return check(args, io);
       case 'predict': return predictCmd(args, io);
+      case 'check-derivation': return checkDerivationCmd(args, io);
       default: throw new UsageError(`unknown command '${cmd}'`);
     }
   } catch (e) {
@@ -345,6 +349,38 @@ function predictCmd(args: Parsed, io: Io): number {
     if (accuracy !== null) io.err(`accuracy ${pct(accuracy)} on ${d.m} rows\n`);
   }
   return EXIT.ok;
+}
+
+// ---------------------------------------------------------------- check-derivation
+
+function checkDerivationCmd(args: Parsed, io: Io): number {
+  const file = oneFile(args, '.deriv file');
+  const s = settingsFrom(args);
+  const mode = args.values.get('mode');
+  if (mode !== undefined && mode !== 'example' && mode !== 'batch') throw new UsageError(`--mode must be example or batch, got '${mode}'`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(io.readFile(file));
+  } catch (e) {
+    throw new DataFailure(file, 1, e instanceof TypeError ? 'the file is not valid UTF-8' : `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, args.switches.has('json'));
+  }
+  const r = checkDerivation(text, { activation: s.activation, mode: mode as 'example' | 'batch' | undefined, step: s.checkStep, thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail } });
+  if (args.switches.has('json')) {
+    io.out(toJson(r.findings.map((f) => ({
+      line: f.range.start.line + 1, column: f.range.start.character + 1,
+      end: { line: f.range.end.line + 1, column: f.range.end.character + 1 },
+      severity: f.severity, code: f.code, message: f.message,
+      related: f.related.map((x) => ({ line: x.range.start.line + 1, column: x.range.start.character + 1, message: x.message })),
+    }))) + '\n');
+  } else {
+    for (const f of r.findings) {
+      const [first, ...rest] = f.message.split('\n');
+      io.out(`${file}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${first}\n${rest.map((l) => `    ${l}\n`).join('')}`);
+    }
+    const g = r.gradients;
+    io.err(`${file}: ${g.filter((x) => x.state === 'pass').length} of ${g.length} gradient lines match the numeric gradient (activation ${r.activation}, ${r.mode} mode)\n`);
+  }
+  return r.findings.some((f) => f.severity === 'error') ? 1 : EXIT.ok;
 }
 
 if (require.main === module) {

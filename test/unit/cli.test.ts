@@ -123,6 +123,26 @@ describe('CLI', () => {
     assert.equal(JSON.parse(f.out).directions.length, 8);
   });
 
+  it('check-derivation: FILE:LINE:COL: severity: message, --json, exit 1 on any error', () => {
+    const good = run(['check-derivation', ex('seed.deriv')]);
+    assert.equal(good.code, 0, good.out);
+    assert.equal(good.out, '');
+    assert.match(good.err, /7 of 7 gradient lines match/);
+    const wrong = 'dz2 = a2 - y\ndW2 = dz2 @ a1.T\ndb2 = dz2\ndz1 = W2.T @ dz2\ndW1 = dz1 @ x.T\ndb1 = dz1\n';
+    const r = run(['check-derivation', 'w.deriv'], { 'w.deriv': wrong });
+    assert.equal(r.code, 1);
+    const lines = r.out.split('\n');
+    assert.match(lines[0], /^w\.deriv:4:1: error: dz1 disagrees with the numeric gradient: rel\. error /);
+    assert.ok(r.out.includes('w.deriv:5:1: information: dW1 depends on dz1'));
+    const j = run(['check-derivation', 'w.deriv', '--json'], { 'w.deriv': wrong });
+    const arr = JSON.parse(j.out);
+    assert.deepEqual(arr.map((f: { line: number; severity: string; code: string }) => [f.line, f.severity, f.code]), [[4, 'error', 'gradient-mismatch'], [5, 'information', 'depends-on-wrong'], [6, 'information', 'depends-on-wrong']]);
+    assert.deepEqual(Object.keys(arr[0]).sort(), ['code', 'column', 'end', 'line', 'message', 'related', 'severity']);
+    assert.deepEqual(arr[1].related[0], { line: 4, column: 1, message: 'dz1 is defined here' });
+    // The activation flag changes the verdict on the seed's sigmoid derivative.
+    assert.equal(run(['check-derivation', ex('seed.deriv'), '--activation', 'tanh']).code, 1);
+  });
+
   it('the bundled out/cli.js runs as a program (built by npm test)', function () {
     const cli = join(root, 'out', 'cli.js');
     if (!existsSync(cli)) this.skip();
