@@ -29,6 +29,8 @@ export interface StartMessage {
   reportEveryMs: number;
   /** Start paused (step-by-step from step 0). */
   paused: boolean;
+  /** Train with the gradients of this derivation's formulas instead of the network's backward pass. */
+  derivation?: { text: string; file: string };
 }
 
 export type ToWorker =
@@ -53,6 +55,8 @@ export interface DatasetInfo {
   standardization: Standardization | null;
   /** SHA-256 of the bytes the run read, hex. */
   hash: string;
+  /** The first training rows (as trained: standardised) and labels, for derivation checks at the run's parameters. */
+  sample: { x: Float64Array; y: Float64Array; m: number };
 }
 
 /** The last optimizer step of a report, copied out of the trainer's reused record. */
@@ -72,6 +76,8 @@ export interface StepSnapshot {
   grad: Float64Array;
   delta: Float64Array;
   misclassified: number;
+  /** Training with a derivation: the network's true gradient beside grad (the derivation's). */
+  trueGrad: Float64Array | null;
 }
 
 export interface Progress {

@@ -115,6 +115,8 @@ export interface StepRecord {
   delta: Float64Array;
   /** misclassified-sgd: how many training points were misclassified before the step; otherwise −1. */
   misclassified: number;
+  /** When training with a derivation's gradients: the network's true gradient of the same step (grad is the derivation's). */
+  trueGrad: Float64Array | null;
 }
 
 export interface Divergence {
@@ -179,11 +181,19 @@ export class Trainer {
   private readonly pick: Int32Array; // misclassified candidates, and the one-sample batch
   private cursor = 0; // position in order within the current epoch
 
+  /**
+   * Gradients from somewhere else than the network's own backward pass (a .deriv
+   * file's formulas): mean loss over the rows, gradient written into grad.
+   * When set, every step also computes the true gradient into record.trueGrad.
+   */
+  private readonly gradient: ((net: Network, X: Float64Array, Y: Float64Array, idx: Int32Array | null, count: number, grad: Float64Array) => number) | null;
+
   constructor(
     readonly config: TrainConfig,
     readonly train: TrainData,
     readonly test: TrainData | null = null,
     theta?: Float64Array,
+    options: { gradient?: Trainer['gradient'] } = {},
   ) {
     const { n, m } = train;
     const h = config.hidden;
@@ -200,10 +210,12 @@ export class Trainer {
     this.order = new Int32Array(m);
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
+    this.gradient = options.gradient ?? null;
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
       loss: NaN, grad: this.grad, delta: this.delta, misclassified: -1,
+      trueGrad: this.gradient ? new Float64Array(P) : null,
     };
   }
 
@@ -261,7 +273,13 @@ export class Trainer {
       }
     }
 
-    const loss = net.lossAndGrad(train.X, train.Y, samples, count, this.grad);
+    let loss: number;
+    if (this.gradient) {
+      net.lossAndGrad(train.X, train.Y, samples, count, this.record.trueGrad!); // the truth, beside the formulas' gradient
+      loss = this.gradient(net, train.X, train.Y, samples, count, this.grad);
+    } else {
+      loss = net.lossAndGrad(train.X, train.Y, samples, count, this.grad);
+    }
     if (!Number.isFinite(loss)) return this.diverge('loss');
     this.fillRecord(samples, count, loss, misclassified); // at θ before the update
     this.prevTheta.set(net.theta);
@@ -350,10 +368,10 @@ export class Trainer {
   }
 
   /** A trainer that continues exactly where getState() was taken, on the same data. */
-  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null): Trainer {
+  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: { gradient?: Trainer['gradient'] } = {}): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
     if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
-    const t = new Trainer(state.config, train, test, Float64Array.from(state.theta));
+    const t = new Trainer(state.config, train, test, Float64Array.from(state.theta), options);
     t.stepCount = state.step;
     t.epoch = state.epoch;
     t.cursor = state.cursor;
@@ -451,7 +469,7 @@ export function cloneStep(r: StepRecord): StepRecord {
   return {
     ...r,
     samples: r.samples.slice(), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
-    grad: r.grad.slice(), delta: r.delta.slice(),
+    grad: r.grad.slice(), delta: r.delta.slice(), trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }
 

@@ -12,6 +12,9 @@ import type { RunSettings } from '../core/settings';
 import { parseExperiment } from '../data/experiment';
 import { formatOf } from '../data/dataset';
 import { SettingsError, extensionSetting, readSettings } from './config';
+import type { DataDiagnostics } from './dataDiagnostics';
+import { derivationGradient } from '../derivation/gradient';
+import { seedDerivation } from '../derivation/checker';
 import type { Run, RunManager, RunRequest, RunSource, RunSummary } from './runs';
 import { describeProgress } from './status';
 
@@ -34,6 +37,7 @@ export class Commands {
     private readonly context: vscode.ExtensionContext,
     private readonly runs: RunManager,
     private readonly log: vscode.LogOutputChannel,
+    private readonly dataDiagnostics: DataDiagnostics,
   ) {}
 
   // ------------------------------------------------------------ training
@@ -92,8 +96,18 @@ export class Commands {
     } catch (e) {
       return this.settingsFailure(e);
     }
-    this.log.info(`experiment ${rel}: dataset ${exp.dataset}; values from the file: ${JSON.stringify(exp.values)}`);
-    return this.startRun({ uri: dataset, settings, source: { kind: 'experiment', file: file.toString() }, paused: options.paused }, options);
+    this.log.info(`experiment ${rel}: dataset ${exp.dataset}; values from the file: ${JSON.stringify(exp.values)}${exp.derivation ? `; derivation ${exp.derivation}` : ''}`);
+    let derivation: RunRequest['derivation'];
+    if (exp.derivation) {
+      const d = vscode.Uri.joinPath(file, '..', exp.derivation);
+      try {
+        derivation = { text: new TextDecoder().decode(await vscode.workspace.fs.readFile(d)), file: vscode.workspace.asRelativePath(d) };
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Backprop Lens: ${rel}: cannot read the derivation ${exp.derivation}: ${(e as Error).message}`);
+        return undefined;
+      }
+    }
+    return this.startRun({ uri: dataset, settings, source: { kind: 'experiment', file: file.toString() }, paused: options.paused, derivation }, options);
   }
 
   private async startRun(request: RunRequest, options: TrainOptions): Promise<RunSummary | undefined> {
@@ -105,7 +119,9 @@ export class Commands {
     try {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > maxBytes) {
-        void this.offerLine(uri, 1, `${rel}:1: the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`);
+        const message = `the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`;
+        this.dataDiagnostics.report(uri, 1, message, request.settings.label);
+        void this.offerLine(uri, 1, `${rel}:1: ${message}`);
         return this.failedSummary(request, 1, 'the file is over the size limit');
       }
       bytes = await vscode.workspace.fs.readFile(uri);
@@ -146,7 +162,10 @@ export class Commands {
         }
       },
     );
-    if (summary.error) void this.offerLine(run.request.uri, summary.error.line, `${rel}:${summary.error.line}: ${summary.error.message}`);
+    if (summary.error) {
+      this.dataDiagnostics.report(run.request.uri, summary.error.line, summary.error.message, run.request.settings.label);
+      void this.offerLine(run.request.uri, summary.error.line, `${rel}:${summary.error.line}: ${summary.error.message}`);
+    } else if (summary.dataset) this.dataDiagnostics.clear(run.request.uri);
     else if (summary.status === 'failed') void vscode.window.showErrorMessage(`Backprop Lens: ${rel}: ${summary.reason}`);
     else if (summary.status === 'diverged') void vscode.window.showWarningMessage(`Backprop Lens: ${rel} diverged: ${summary.reason}. Try a smaller learning rate.`);
     else if (summary.status !== 'cancelled' && summary.train) {
@@ -289,6 +308,59 @@ export class Commands {
     return summary;
   }
 
+  // ------------------------------------------------------------ derivations
+
+  /** New Derivation File: the seed's derivation, correct and commented, in a new .deriv file. */
+  async newDerivation(target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, 'derivation.deriv') : undefined,
+      filters: { 'Backprop Lens derivation': ['deriv'] },
+      title: 'New Derivation File',
+    });
+    if (!uri) return undefined;
+    let act: RunSettings['activation'] = 'sigmoid';
+    try {
+      act = readSettings(uri).activation;
+    } catch { /* the default */ }
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(seedDerivation(act, 'example')));
+    await vscode.window.showTextDocument(uri);
+    return uri;
+  }
+
+  /** Train With This Derivation: train with the gradients the file's formulas give. */
+  async trainWithDerivation(derivationUri?: vscode.Uri, dataset?: vscode.Uri, options: TrainOptions = {}): Promise<RunSummary | undefined> {
+    const active = vscode.window.activeTextEditor?.document;
+    const file = derivationUri instanceof vscode.Uri ? derivationUri : active && /\.deriv$/i.test(active.uri.path) ? active.uri : undefined;
+    if (!file) {
+      void vscode.window.showErrorMessage('Backprop Lens: open a .deriv file to train with its gradients.');
+      return undefined;
+    }
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === file.toString());
+    const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    const rel = vscode.workspace.asRelativePath(file);
+    let act: RunSettings['activation'] = 'sigmoid';
+    try {
+      act = readSettings(file, options.settings).activation;
+    } catch (e) {
+      return this.settingsFailure(e);
+    }
+    const pre = derivationGradient(text, act);
+    if (!pre.ok) {
+      void vscode.window.showErrorMessage(`Backprop Lens: cannot train with ${rel}: ${pre.error}`);
+      return undefined;
+    }
+    const data = dataset ?? (await this.pickDataset(`Train with ${rel}: pick a dataset`));
+    if (!data) return undefined;
+    let settings: RunSettings;
+    try {
+      settings = readSettings(data, options.settings);
+    } catch (e) {
+      return this.settingsFailure(e);
+    }
+    return this.startRun({ uri: data, settings, source: { kind: 'settings', file: file.toString() }, paused: options.paused, derivation: { text, file: rel } }, options);
+  }
+
   // ------------------------------------------------------------ examples
 
   /** Open Example Workspace: copy the bundled examples into a folder and open it. */
@@ -377,4 +449,6 @@ export const COMMANDS = {
   exportModel: (c: Commands, ...a: unknown[]) => c.exportModel(a[0] as vscode.Uri),
   importModel: (c: Commands, ...a: unknown[]) => c.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
   openExamples: (c: Commands, ...a: unknown[]) => c.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
+  newDerivation: (c: Commands, ...a: unknown[]) => c.newDerivation(a[0] as vscode.Uri),
+  trainWithDerivation: (c: Commands, ...a: unknown[]) => c.trainWithDerivation(a[0] as vscode.Uri, a[1] as vscode.Uri, a[2] as TrainOptions),
 } as const;

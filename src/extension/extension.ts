@@ -4,12 +4,16 @@
  */
 import * as vscode from 'vscode';
 import { COMMANDS, Commands } from './commands';
+import { DataDiagnostics } from './dataDiagnostics';
+import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
 import { RunManager } from './runs';
 import { StatusView } from './status';
 
 export interface BackpropLensApi {
   /** Milliseconds activate() took. */
   readonly activationMs: number;
+  /** The Test Explorer controller of .deriv files. */
+  readonly derivationTests: vscode.TestController;
   /** The current run's state, for tests and other extensions. */
   currentRun(): { id: string; phase: string; step: number; epoch: number; theta: number[]; history: number } | undefined;
 }
@@ -17,9 +21,19 @@ export interface BackpropLensApi {
 export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Backprop Lens', { log: true });
+  const readme = vscode.Uri.joinPath(context.extensionUri, 'README.md');
   const runs = new RunManager(context.extensionUri, log);
-  const commands = new Commands(context, runs, log);
-  context.subscriptions.push(log, runs, new StatusView(runs));
+  const dataDiagnostics = new DataDiagnostics(readme);
+  const commands = new Commands(context, runs, log, dataDiagnostics);
+  const derivations = new DerivationService(readme, runs, log);
+  const selector: vscode.DocumentSelector = { language: LANGUAGE };
+  const tests = new DerivationTests(derivations);
+  context.subscriptions.push(
+    log, runs, dataDiagnostics, derivations, new StatusView(runs), tests,
+    vscode.languages.registerCodeLensProvider(selector, new DerivationLenses(derivations)),
+    vscode.languages.registerHoverProvider(selector, new DerivationHover(derivations)),
+    vscode.languages.registerCodeActionsProvider(selector, new DerivationFixes(derivations), { providedCodeActionKinds: DerivationFixes.kinds }),
+  );
   for (const [verb, handler] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) => handler(commands, ...args)));
   }
@@ -27,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
   return {
     activationMs,
+    derivationTests: tests.controller,
     currentRun() {
       const r = runs.current;
       return r && { id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.history.length };

@@ -27,6 +27,8 @@ export interface RunRequest {
   paused?: boolean;
   theta?: number[];
   resume?: TrainerState;
+  /** Train with this derivation's gradients. */
+  derivation?: { text: string; file: string };
 }
 
 /** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */
@@ -87,7 +89,7 @@ export class Run implements vscode.Disposable {
     const s = request.settings;
     this.send({
       type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes, split: s.split, standardize: s.standardize,
-      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused,
+      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused, derivation: request.derivation,
     }, [bytes.buffer as ArrayBuffer]);
   }
 

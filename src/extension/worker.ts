@@ -11,6 +11,7 @@ import { Trainer, type TrainData } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { prepare } from '../data/prepare';
+import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import type { EpochSummary } from '../core/trainer';
 import type { FromWorker, StartMessage, StepSnapshot, ToWorker } from '../protocol';
 
@@ -28,6 +29,7 @@ let lastReport = 0;
 let reportedEpochs = 0;
 let stepsAtLastReport = 0;
 let finishedSent = false;
+let gradient: GradientFn | undefined;
 
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -69,13 +71,23 @@ function begin(m: StartMessage): void {
     throw e;
   }
   data = { train: p.train, test: p.test.m ? p.test : null };
+  gradient = undefined;
+  if (m.derivation) {
+    const g = derivationGradient(m.derivation.text, m.config.activation);
+    if (!g.ok) return post({ type: 'failed', runId: m.runId, message: `cannot train with ${m.derivation.file}: ${g.error}` });
+    gradient = g.fn;
+  }
   trainer = m.resume
-    ? Trainer.restore(m.resume, data.train, data.test)
-    : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined);
+    ? Trainer.restore(m.resume, data.train, data.test, { gradient })
+    : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
+  const k = Math.min(8, p.train.m);
   const hash = createHash('sha256').update(m.bytes).digest('hex');
   post({
     type: 'ready', runId: m.runId, config: trainer.config, theta: trainer.net.theta.slice(),
-    dataset: { rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m, standardization: p.standardization, hash },
+    dataset: {
+      rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m, standardization: p.standardization, hash,
+      sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
+    },
   });
   paused = m.paused;
   reportedEpochs = 0; // the first progress carries the whole history (a resumed run has one)
@@ -87,7 +99,7 @@ function begin(m: StartMessage): void {
 
 function reset(): void {
   if (!start || !data) return;
-  trainer = new Trainer({ ...start.config, lr: trainer?.opt.hyper.lr ?? start.config.lr }, data.train, data.test);
+  trainer = new Trainer({ ...start.config, lr: trainer?.opt.hyper.lr ?? start.config.lr }, data.train, data.test, undefined, { gradient });
   paused = true;
   stepBudget = 0;
   epochTarget = -1;
@@ -147,6 +159,7 @@ function snapshot(t: Trainer): StepSnapshot {
   return {
     step: r.step, epoch: r.epoch, samples: r.samples.slice(0, 4096), x: r.x.slice(), y: r.y, z1: r.z1.slice(), a1: r.a1.slice(),
     z2: r.z2, a2: r.a2, dz2: r.dz2, dz1: r.dz1.slice(), loss: r.loss, grad: r.grad.slice(), delta: r.delta.slice(), misclassified: r.misclassified,
+    trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }
 

@@ -7,6 +7,9 @@ import { type Expr, parse } from '../../src/derivation/parser';
 import { EvalError, evaluate, mat } from '../../src/derivation/evaluate';
 import { checkDerivation, seedDerivation, seedFormula } from '../../src/derivation/checker';
 import type { Activation } from '../../src/core/activations';
+import { derivationGradient } from '../../src/derivation/gradient';
+import { DEFAULT_CONFIG, Trainer } from '../../src/core/trainer';
+import { xor } from '../../src/data/synthetic';
 
 const fixtures = join(__dirname, '..', 'fixtures', 'deriv');
 const show = (e: Expr): string => {
@@ -184,5 +187,41 @@ describe('.deriv checker on fixture files', () => {
       const text = ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1'].map((n) => `${n} = ${seedFormula(n, act, 'example')}`).join('\n');
       assert.deepEqual(checkDerivation(text, { activation: act }).findings, [], act);
     }
+  });
+});
+
+describe('training with a derivation\'s gradients', () => {
+  // Lazy imports keep this block self-contained.
+  const data = () => { const P = xor(5, 80); return { X: P.X, Y: P.Y, m: 80, n: 2 }; };
+  const cfg = { ...DEFAULT_CONFIG, optimizer: 'minibatch' as const, batchSize: 8, hidden: 4, activation: 'tanh' as const, lr: 0.5, epochs: 40 };
+
+  for (const mode of ['example', 'batch'] as const) {
+    it(`${mode} mode: the seed derivation's gradient equals the network's backward pass at every step`, () => {
+      const g = derivationGradient(seedDerivation('tanh', mode), 'tanh');
+      assert.ok(g.ok);
+      const t = new Trainer({ ...cfg, epochs: 3 }, data(), null, undefined, { gradient: g.fn });
+      for (let s = 0; s < 25; s++) {
+        const r = t.step()!;
+        for (let i = 0; i < r.grad.length; i++) assert.ok(Math.abs(r.grad[i] - r.trueGrad![i]) <= 1e-12 * Math.max(1, Math.abs(r.trueGrad![i])), `step ${s} θ[${i}]`);
+      }
+    });
+  }
+
+  it('a derivation with a flipped sign visibly fails to learn where the true one learns', () => {
+    const good = derivationGradient(seedDerivation('tanh'), 'tanh');
+    const bad = derivationGradient(seedDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'), 'tanh');
+    assert.ok(good.ok && bad.ok);
+    assert.notEqual(seedDerivation('tanh'), seedDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'));
+    const rGood = new Trainer(cfg, data(), null, undefined, { gradient: good.fn }).run();
+    const rBad = new Trainer(cfg, data(), null, undefined, { gradient: bad.fn }).run();
+    assert.ok(rGood.train.accuracy > 0.9, `true gradients: ${rGood.train.accuracy}`);
+    assert.ok(rBad.train.loss > 1 && rBad.train.loss > 5 * rGood.train.loss, `flipped sign: loss ${rBad.train.loss} vs ${rGood.train.loss}`);
+  });
+
+  it('refuses a derivation that cannot train, saying why', () => {
+    const r = derivationGradient('dz2 = a2 - y\ndW2 = dz2 @ a1.T', 'sigmoid');
+    assert.ok(!r.ok && /does not define dW1, db1, db2/.test(r.error));
+    const a = derivationGradient(seedDerivation('tanh').replace('#! mode: example', '#! activation: tanh\n#! mode: example'), 'relu');
+    assert.ok(!a.ok && /for a tanh hidden layer but the run uses relu/.test(a.error));
   });
 });

@@ -1,0 +1,81 @@
+/**
+ * Dataset errors as diagnostics on the dataset file, on the line to fix: set
+ * when a run (or an experiment) reads a bad file, re-validated as the file is
+ * edited or saved, cleared when it is fixed, closed or deleted.
+ */
+import * as vscode from 'vscode';
+import { readDataset } from '../data/dataset';
+import { SOURCE } from './diagnostics';
+import { extensionSetting } from './config';
+
+export class DataDiagnostics implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection('backpropLens.datasets');
+  private readonly tracked = new Map<string, { label: string }>();
+  private readonly subs: vscode.Disposable[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly readme: vscode.Uri) {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{csv,tsv,json,CSV,TSV,JSON}');
+    this.subs.push(
+      watcher,
+      watcher.onDidDelete((u) => this.clear(u)),
+      watcher.onDidChange((u) => this.revalidateFile(u)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.revalidateDoc(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.clear(d.uri)),
+    );
+  }
+
+  report(uri: vscode.Uri, line: number, message: string, label: string): void {
+    this.tracked.set(uri.toString(), { label });
+    const d = new vscode.Diagnostic(new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), 1_000_000), message, vscode.DiagnosticSeverity.Error);
+    d.source = SOURCE;
+    d.code = { value: 'dataset', target: this.readme.with({ fragment: 'datasets-the-contract' }) };
+    this.collection.set(uri, [d]);
+  }
+
+  clear(uri: vscode.Uri): void {
+    this.tracked.delete(uri.toString());
+    this.collection.delete(uri);
+  }
+
+  has(uri: vscode.Uri): boolean {
+    return this.collection.has(uri);
+  }
+
+  private revalidateDoc(doc: vscode.TextDocument): void {
+    if (!this.tracked.has(doc.uri.toString())) return;
+    this.debounce(doc.uri, () => this.validate(doc.uri, new TextEncoder().encode(doc.getText())));
+  }
+
+  private revalidateFile(uri: vscode.Uri): void {
+    if (!this.tracked.has(uri.toString())) return;
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open?.isDirty) return; // the editor's text wins
+    this.debounce(uri, async () => {
+      try {
+        this.validate(uri, await vscode.workspace.fs.readFile(uri));
+      } catch {
+        this.clear(uri);
+      }
+    });
+  }
+
+  private debounce(uri: vscode.Uri, f: () => void): void {
+    const key = uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => { this.timers.delete(key); f(); }, 300));
+  }
+
+  private validate(uri: vscode.Uri, bytes: Uint8Array): void {
+    const t = this.tracked.get(uri.toString());
+    if (!t) return;
+    const r = readDataset(bytes, uri.path, { label: t.label || undefined, maxBytes: extensionSetting<number>('data.maxFileSizeMB', 256, uri) * 1024 * 1024 });
+    if (r.ok) this.clear(uri);
+    else this.report(uri, r.error.line, r.error.message, t.label);
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    vscode.Disposable.from(...this.subs, this.collection).dispose();
+  }
+}
