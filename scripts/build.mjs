@@ -2,7 +2,7 @@
 // extension, its training worker, the webview front end and the VS Code test suites.
 // Usage: node scripts/build.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, readdirSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -27,7 +27,7 @@ const builds = [
 const optional = [
   [['src/extension/extension.ts'], { ...node, outfile: 'out/extension.js', external: ['vscode'] }],
   [['src/extension/worker.ts'], { ...node, outfile: 'out/worker.js' }],
-  [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning', loader: { '.woff2': 'file', '.woff': 'file', '.ttf': 'file' } }],
+  [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview/main.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning' }],
 ];
 // The VS Code suites: one bundle per file (mocha adds them one by one); vscode and mocha come from the host and node_modules.
 if (existsSync('test/vscode/index.ts')) {
@@ -35,6 +35,16 @@ if (existsSync('test/vscode/index.ts')) {
   builds.push({ ...node, entryPoints: suites, outdir: 'out/test/vscode', external: ['vscode', 'mocha'] });
 }
 for (const [entryPoints, opts] of optional) if (entryPoints.every((e) => existsSync(e))) builds.push({ ...opts, entryPoints });
+
+// The webview's static assets: our CSS, KaTeX's CSS and fonts, uPlot's CSS.
+function copyAssets() {
+  mkdirSync('out/webview/katex/fonts', { recursive: true });
+  copyFileSync('media/inspector.css', 'out/webview/inspector.css');
+  copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'out/webview/uPlot.min.css');
+  copyFileSync('node_modules/katex/dist/katex.min.css', 'out/webview/katex/katex.min.css');
+  for (const f of readdirSync('node_modules/katex/dist/fonts')) if (f.endsWith('.woff2')) copyFileSync(`node_modules/katex/dist/fonts/${f}`, `out/webview/katex/fonts/${f}`);
+}
+if (existsSync('media/main.ts')) copyAssets();
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -34,6 +34,7 @@ const checks = [
   ['build', 'node', ['scripts/build.mjs']],
   ['lint', 'npx', ['eslint', '.']],
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
+  ['typecheck webview', 'npx', ['tsc', '--noEmit', '-p', 'media']],
 ];
 for (const [name, cmd, args] of checks) {
   if (step(name, cmd, args)) totals.passed++;

@@ -184,12 +184,14 @@ async function runSuites() {
 
 async function runE2e() {
   install();
+  const only = process.env.BPL_E2E_ONLY;
   mkdirSync(join(RESULTS, 'screenshots'), { recursive: true });
   const files = existsSync(join(ROOT, 'test', 'e2e')) ? readdirSync(join(ROOT, 'test', 'e2e')).filter((f) => f.endsWith('.mjs')).sort() : [];
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for (const f of files) {
     const mod = await import(join(ROOT, 'test', 'e2e', f));
     for (const [name, fn] of Object.entries(mod.tests ?? {})) {
+      if (only && !name.includes(only)) continue;
       const workspace = scratchWorkspace();
       const server = await serve(workspace, { settings: mod.settings ?? {} });
       const b = await browser();
@@ -237,10 +239,11 @@ async function start() {
   await new Promise(() => {});
 }
 
-const cmd = process.argv[2];
-const main = { install: async () => { install(); return 0; }, test: runSuites, e2e: runE2e, start }[cmd];
-if (!main) {
+const direct = process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
+const cmd = direct ? process.argv[2] : undefined;
+const main = direct && { install: async () => { install(); return 0; }, test: runSuites, e2e: runE2e, start }[cmd];
+if (direct && !main) {
   console.error('usage: node scripts/vscode-host.mjs install|test|e2e|start');
   process.exit(1);
 }
-main().then((c) => process.exit(c ?? 0), (e) => { console.error(`[vscode-host] ${e.stack ?? e}`); writeCounts({ passed: 0, failed: 1, skipped: 0 }); process.exit(1); });
+if (main) main().then((c) => process.exit(c ?? 0), (e) => { console.error(`[vscode-host] ${e.stack ?? e}`); writeCounts({ passed: 0, failed: 1, skipped: 0 }); process.exit(1); });

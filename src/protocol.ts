@@ -7,6 +7,7 @@
 import type { GradcheckOptions, GradcheckReport } from './core/gradcheck';
 import type { EpochSummary, TrainConfig, TrainResult, TrainStatus, TrainerState } from './core/trainer';
 import type { Standardization } from './data/prepare';
+import type { F64 } from './panel/format';
 
 // ---------------------------------------------------------------- host → worker
 
@@ -42,6 +43,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'reset' }
   | { type: 'setLearningRate'; lr: number }
+  | { type: 'setBoundary'; i: number; j: number }
   | { type: 'check'; requestId: number; count: number; options: GradcheckOptions };
 
 // ---------------------------------------------------------------- worker → host
@@ -57,6 +59,20 @@ export interface DatasetInfo {
   hash: string;
   /** The first training rows (as trained: standardised) and labels, for derivation checks at the run's parameters. */
   sample: { x: Float64Array; y: Float64Array; m: number };
+  /** Up to 1,500 points (training first, then test) for the decision-boundary plot. */
+  points: { k: number; n: number; x: Float64Array; y: Float64Array; test: Float64Array };
+}
+
+/** ŷ over the plane of features i and j (the others at their training mean), G×G, row-major from the top-left (x0, y1). */
+export interface Boundary {
+  i: number;
+  j: number;
+  G: number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  p: Float64Array;
 }
 
 /** The last optimizer step of a report, copied out of the trainer's reused record. */
@@ -94,6 +110,7 @@ export interface Progress {
   epochs: EpochSummary[];
   /** Steps per second over the last report interval. */
   stepsPerSecond: number;
+  boundary: Boundary | null;
 }
 
 export type FromWorker =
@@ -113,4 +130,173 @@ export function encodeNumber(x: number): EncodedNumber {
 
 export function decodeNumber(x: EncodedNumber): number {
   return typeof x === 'number' ? x : Number(x);
+}
+
+// ---------------------------------------------------------------- extension host ⇄ webview (the inspector)
+
+
+export const PARAMS = ['W1', 'b1', 'W2', 'b2'] as const;
+
+export interface PanelStep {
+  step: number;
+  epoch: number;
+  /** Training rows used (at most 16 listed) and how many there were. */
+  samples: number[];
+  sampleCount: number;
+  x: F64;
+  y: number;
+  z1: F64;
+  a1: F64;
+  /** Scalars that may be non-finite travel as 1-element F64s. */
+  z2: F64;
+  a2: F64;
+  dz2: F64;
+  dz1: F64;
+  loss: F64;
+  grad: F64;
+  delta: F64;
+  trueGrad: F64 | null;
+  misclassified: number;
+}
+
+export interface PanelHistory {
+  epoch: F64;
+  trainLoss: F64;
+  testLoss: F64;
+  trainAcc: F64;
+  testAcc: F64;
+  misclassified: F64;
+  gradNorm: F64;
+}
+
+/** Per epoch: the step, and ‖W‖, ‖dW‖ and ‖ΔW‖/‖W‖ of each parameter (sparklines). */
+export interface PanelNorms {
+  step: F64;
+  W: F64[]; // one per PARAMS entry
+  dW: F64[];
+  ratio: F64[];
+}
+
+export interface PanelBoundary {
+  i: number;
+  j: number;
+  G: number;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  /** ŷ on a G×G grid, row-major from (x0, y1) (top-left). */
+  p: F64;
+}
+
+export interface PanelPoints {
+  k: number;
+  n: number;
+  x: F64; // k×n, as trained (standardised when on)
+  y: F64;
+  test: F64; // 1 for a test point
+}
+
+export interface PanelCheckRow {
+  name: string;
+  shape: [number, number];
+  row: number;
+  col: number;
+  analytic: F64;
+  numeric: F64;
+  relError: F64;
+  verdict: string;
+  allclose: boolean;
+}
+
+export interface PanelCheck {
+  step: number;
+  verdict: string;
+  globalDiff: F64;
+  h: number;
+  thresholds: { pass: number; warn: number; fail: number };
+  rows: PanelCheckRow[];
+}
+
+export interface PanelRun {
+  id: string;
+  file: string;
+  phase: string;
+  status: string;
+  reason: string;
+  paused: boolean;
+  live: boolean;
+  step: number;
+  epoch: number;
+  epochs: number;
+  lr: number;
+  optimizer: string;
+  activation: string;
+  hidden: number;
+  n: number;
+  features: string[];
+  label: string;
+  trainRows: number;
+  testRows: number;
+  stepsPerSecond: number;
+  theta: F64;
+  last: PanelStep | null;
+  boundary: PanelBoundary | null;
+  derivation: string | null;
+  notice: string | null;
+}
+
+export type ToWebview =
+  | { type: 'snapshot'; run: PanelRun | null; history: PanelHistory | null; norms: PanelNorms | null; points: PanelPoints | null; check: PanelCheck | null; restored: boolean }
+  | { type: 'update'; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
+  | { type: 'check'; check: PanelCheck | null; error?: string };
+
+export type ControlAction = 'play' | 'pause' | 'step' | 'stepEpoch' | 'reset';
+const ACTIONS: readonly ControlAction[] = ['play', 'pause', 'step', 'stepEpoch', 'reset'];
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'control'; action: ControlAction }
+  | { type: 'setLearningRate'; lr: number }
+  | { type: 'setOptimizer'; optimizer: string }
+  | { type: 'runCheck' }
+  | { type: 'setBoundary'; i: number; j: number };
+
+const OPTIMIZER_NAMES = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'];
+
+/**
+ * Validate a message from the webview before anything acts on it. The webview
+ * is untrusted: only the exact shapes above pass (no extra keys, bounded
+ * strings, finite numbers in range); anything else is rejected with a reason.
+ */
+export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview } | { ok: false; reason: string } {
+  const bad = (reason: string) => ({ ok: false as const, reason });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object');
+  const o = raw as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length > 3) return bad('too many fields');
+  const only = (...allowed: string[]) => keys.every((k) => allowed.includes(k));
+  const t = o.type;
+  if (typeof t !== 'string' || t.length > 32) return bad('no valid type');
+  switch (t) {
+    case 'ready':
+    case 'runCheck':
+      return only('type') ? { ok: true, message: { type: t } } : bad(`unexpected fields in ${t}`);
+    case 'control':
+      if (!only('type', 'action') || typeof o.action !== 'string' || !(ACTIONS as readonly string[]).includes(o.action)) return bad('invalid control');
+      return { ok: true, message: { type: 'control', action: o.action as ControlAction } };
+    case 'setLearningRate':
+      if (!only('type', 'lr') || typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr <= 0 || o.lr > 1e6) return bad('invalid learning rate');
+      return { ok: true, message: { type: 'setLearningRate', lr: o.lr } };
+    case 'setOptimizer':
+      if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !OPTIMIZER_NAMES.includes(o.optimizer)) return bad('invalid optimizer');
+      return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer } };
+    case 'setBoundary': {
+      const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100000;
+      if (!only('type', 'i', 'j') || !ok(o.i) || !ok(o.j) || o.i === o.j) return bad('invalid boundary features');
+      return { ok: true, message: { type: 'setBoundary', i: o.i as number, j: o.j as number } };
+    }
+    default:
+      return bad(`unknown message type ${JSON.stringify(t.slice(0, 32))}`);
+  }
 }

@@ -19,7 +19,7 @@
 import type { Activation } from './activations';
 import { bceFromLogit } from './loss';
 import { type InitScheme, initParams } from './init';
-import { Network, entryName, paramCount } from './network';
+import { Network, entryName, layout, paramCount } from './network';
 import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
 
@@ -88,6 +88,8 @@ export interface EpochSummary {
   test: Metrics | null;
   /** ‖g‖₂ of the last step's gradient. */
   gradNorm: number;
+  /** Per parameter (W1, b1, W2, b2) at the epoch's last step: ‖W‖, ‖dW‖ and the update-to-weight ratio ‖ΔW‖/‖W‖. */
+  params: { W: number[]; dW: number[]; ratio: number[] };
 }
 
 /**
@@ -360,7 +362,7 @@ export class Trainer {
       theta: Array.from(this.net.theta),
       optimizer: this.opt.state(),
       rng: this.rng.state(),
-      history: this.history.map((e) => ({ ...e })),
+      history: this.history.map((e) => ({ ...e, params: { W: [...e.params.W], dW: [...e.params.dW], ratio: [...e.params.ratio] } })),
       status: this.status,
       reason: this.reason,
       divergence: this.divergence,
@@ -411,12 +413,25 @@ export class Trainer {
   private summarizeEpoch(): void {
     let g2 = 0;
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
+    const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
+    for (const b of layout(this.train.n, this.config.hidden)) {
+      let w = 0, g = 0, d = 0;
+      for (let i = b.offset; i < b.offset + b.rows * b.cols; i++) {
+        w += this.net.theta[i] ** 2;
+        g += this.grad[i] ** 2;
+        d += this.delta[i] ** 2;
+      }
+      params.W.push(Math.sqrt(w));
+      params.dW.push(Math.sqrt(g));
+      params.ratio.push(w > 0 ? Math.sqrt(d / w) : NaN);
+    }
     this.history.push({
       epoch: this.epoch,
       step: this.stepCount,
       train: this.evaluate(this.train),
       test: this.test && this.test.m > 0 ? this.evaluate(this.test) : null,
       gradNorm: Math.sqrt(g2),
+      params,
     });
   }
 

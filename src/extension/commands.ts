@@ -30,9 +30,17 @@ export interface TrainOptions {
 }
 
 const MB = 1024 * 1024;
+
+/** What the commands need of the inspector panel. */
+export interface InspectorLike {
+  show(): void;
+  showCheck(report: GradcheckReport | undefined, step: number): void;
+}
 const RECENT_KEY = 'backpropLens.recentDatasets';
 
 export class Commands {
+  inspector: InspectorLike | undefined;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly runs: RunManager,
@@ -238,6 +246,7 @@ export class Commands {
       if (!run?.dataset) return undefined;
     }
     const report = await run.check();
+    this.inspector?.showCheck(report, run.progress?.step ?? 0);
     const t = report.options.thresholds;
     this.log.info(`gradient check on ${run.fileName} at step ${run.progress?.step ?? 0}: ${report.verdict}; global difference ${report.globalDiff.toExponential(2)}; thresholds pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}`);
     for (const b of report.blocks) {
@@ -252,9 +261,7 @@ export class Commands {
   }
 
   showInspector(): void {
-    const run = this.runs.current;
-    if (run) this.log.info(`inspector: ${run.fileName}: ${describeProgress(run)}`);
-    this.log.show(true);
+    this.inspector?.show();
   }
 
   // ------------------------------------------------------------ models

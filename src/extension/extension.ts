@@ -7,6 +7,7 @@ import { COMMANDS, Commands } from './commands';
 import { DataDiagnostics } from './dataDiagnostics';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
 import { RunManager } from './runs';
+import { InspectorPanel, VIEW_TYPE } from '../panel/panel';
 import { StatusView } from './status';
 
 export interface BackpropLensApi {
@@ -25,11 +26,20 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const runs = new RunManager(context.extensionUri, log);
   const dataDiagnostics = new DataDiagnostics(readme);
   const commands = new Commands(context, runs, log, dataDiagnostics);
+  const inspector = new InspectorPanel(context.extensionUri, runs, {
+    check: () => commands.checkGradients(),
+    setOptimizer: async (optimizer) => {
+      const run = runs.current;
+      if (run) await commands.trainFile(run.request.uri, { settings: { ...run.request.settings, optimizer: optimizer as never }, ifBusy: 'stopAndStart', wait: false });
+    },
+  }, log, context.workspaceState);
+  commands.inspector = inspector;
   const derivations = new DerivationService(readme, runs, log);
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
   const tests = new DerivationTests(derivations);
   context.subscriptions.push(
-    log, runs, dataDiagnostics, derivations, new StatusView(runs), tests,
+    log, runs, dataDiagnostics, derivations, new StatusView(runs), tests, inspector,
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: async (panel) => inspector.restore(panel) }),
     vscode.languages.registerCodeLensProvider(selector, new DerivationLenses(derivations)),
     vscode.languages.registerHoverProvider(selector, new DerivationHover(derivations)),
     vscode.languages.registerCodeActionsProvider(selector, new DerivationFixes(derivations), { providedCodeActionKinds: DerivationFixes.kinds }),

@@ -10,7 +10,7 @@ import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
-import type { DatasetInfo, FromWorker, Progress, StepSnapshot, ToWorker } from '../protocol';
+import type { Boundary, DatasetInfo, FromWorker, Progress, StepSnapshot, ToWorker } from '../protocol';
 
 export type RunPhase = 'starting' | 'running' | 'paused' | 'finished' | 'failed';
 
@@ -62,6 +62,10 @@ export class Run implements vscode.Disposable {
   progress: Progress | null = null;
   result: TrainResult | null = null;
   state: TrainerState | null = null;
+  boundary: Boundary | null = null;
+  /** Something the inspector should say about this run (e.g. the dataset changed on disk). */
+  notice: string | null = null;
+
   readonly done: Promise<RunSummary>;
   private resolveDone!: (s: RunSummary) => void;
   /** Resolves at the first progress report, once the data is loaded and the phase known (null if the data could not be read). */
@@ -104,6 +108,7 @@ export class Run implements vscode.Disposable {
   stop(): void { this.send({ type: 'stop' }); }
   reset(): void { this.send({ type: 'reset' }); }
   setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
+  setBoundary(i: number, j: number): void { this.send({ type: 'setBoundary', i, j }); }
 
   check(count?: number): Promise<GradcheckReport> {
     const requestId = this.nextCheck++;
@@ -138,8 +143,13 @@ export class Run implements vscode.Disposable {
         this.progress = m;
         this.phase = m.status !== 'running' ? this.phase : m.paused ? 'paused' : 'running';
         this.theta = m.theta;
+        if (m.boundary) this.boundary = m.boundary;
+        if (m.step === 0) {
+          // reset: a fresh trajectory
+          this.history.length = 0;
+          this.last = null;
+        }
         if (m.last) this.last = m.last;
-        if (m.step === 0) this.history.length = 0; // reset
         this.history.push(...m.epochs);
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
         break;

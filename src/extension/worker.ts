@@ -13,7 +13,7 @@ import { DatasetError } from '../data/errors';
 import { prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import type { EpochSummary } from '../core/trainer';
-import type { FromWorker, StartMessage, StepSnapshot, ToWorker } from '../protocol';
+import type { Boundary, FromWorker, StartMessage, StepSnapshot, ToWorker } from '../protocol';
 
 const port = parentPort!;
 const SLICE_MS = 8;
@@ -30,6 +30,9 @@ let reportedEpochs = 0;
 let stepsAtLastReport = 0;
 let finishedSent = false;
 let gradient: GradientFn | undefined;
+let plane = { i: 0, j: 1 };
+let points: { k: number; n: number; x: Float64Array; y: Float64Array; test: Float64Array } | null = null;
+let means: Float64Array = new Float64Array(0);
 
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -50,6 +53,10 @@ function handle(m: ToWorker): void {
     case 'stepEpoch': paused = true; if (trainer) epochTarget = trainer.epoch + 1; schedule(); return;
     case 'stop': trainer?.cancel(); finish(); return;
     case 'setLearningRate': trainer?.setLearningRate(m.lr); report(true); return;
+    case 'setBoundary':
+      if (data && m.i < data.train.n && m.j < data.train.n && m.i !== m.j) plane = { i: m.i, j: m.j };
+      report(true);
+      return;
     case 'reset': return reset();
     case 'check': {
       if (!trainer || !data) return post({ type: 'checkResult', requestId: m.requestId, report: null, error: 'no training data is loaded' });
@@ -81,12 +88,17 @@ function begin(m: StartMessage): void {
     ? Trainer.restore(m.resume, data.train, data.test, { gradient })
     : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
   const k = Math.min(8, p.train.m);
+  points = pickPoints(p.train, p.test);
+  means = new Float64Array(p.train.n);
+  for (let r = 0; r < p.train.m; r++) for (let c = 0; c < p.train.n; c++) means[c] += p.train.X[r * p.train.n + c] / p.train.m;
+  plane = { i: 0, j: Math.min(1, p.train.n - 1) };
   const hash = createHash('sha256').update(m.bytes).digest('hex');
   post({
     type: 'ready', runId: m.runId, config: trainer.config, theta: trainer.net.theta.slice(),
     dataset: {
       rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m, standardization: p.standardization, hash,
       sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
+      points,
     },
   });
   paused = m.paused;
@@ -149,6 +161,7 @@ function report(force: boolean): void {
   post({
     type: 'progress', runId: start.runId, status: t.status, paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,
     theta, last, epochs, stepsPerSecond: lastReport > 0 && dt > 0 ? (t.stepCount - stepsAtLastReport) / dt : 0,
+    boundary: boundary(t),
   });
   lastReport = now;
   stepsAtLastReport = t.stepCount;
@@ -169,4 +182,49 @@ function finish(): void {
   finishedSent = true;
   report(true);
   post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState() });
+}
+
+/** Up to 1,500 points for the plot: every training row first, then test rows, evenly thinned. */
+function pickPoints(train: TrainData, test: TrainData) {
+  const n = train.n;
+  const total = train.m + test.m;
+  const k = Math.min(1500, total);
+  const x = new Float64Array(k * n), y = new Float64Array(k), isTest = new Float64Array(k);
+  for (let q = 0; q < k; q++) {
+    const r = Math.floor((q * total) / k);
+    const [d, row, tst] = r < train.m ? [train, r, 0] : [test, r - train.m, 1];
+    x.set(d.X.subarray(row * n, row * n + n), q * n);
+    y[q] = d.Y[row];
+    isTest[q] = tst;
+  }
+  return { k, n, x, y, test: isTest };
+}
+
+/** ŷ over the plane of the chosen two features, the others at their training mean; the grid shrinks for big networks (a few ms at most). */
+function boundary(t: Trainer): Boundary | null {
+  if (!points || points.n < 2) return null;
+  const { i, j } = plane;
+  const n = points.n, h = t.config.hidden;
+  const G = Math.max(12, Math.min(48, Math.floor(Math.sqrt(2e6 / (n * h + h)))));
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let q = 0; q < points.k; q++) {
+    const a = points.x[q * n + i], b = points.x[q * n + j];
+    if (Number.isFinite(a)) { x0 = Math.min(x0, a); x1 = Math.max(x1, a); }
+    if (Number.isFinite(b)) { y0 = Math.min(y0, b); y1 = Math.max(y1, b); }
+  }
+  if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
+  if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
+  const mx = 0.08 * (x1 - x0), my = 0.08 * (y1 - y0);
+  x0 -= mx; x1 += mx; y0 -= my; y1 += my;
+  const x = Float64Array.from(means);
+  const p = new Float64Array(G * G);
+  for (let r = 0; r < G; r++) {
+    x[j] = y1 - ((r + 0.5) / G) * (y1 - y0);
+    for (let c = 0; c < G; c++) {
+      x[i] = x0 + ((c + 0.5) / G) * (x1 - x0);
+      t.net.forward(x, 0);
+      p[r * G + c] = t.net.a2;
+    }
+  }
+  return { i, j, G, x0, x1, y0, y1, p };
 }

@@ -1,0 +1,136 @@
+/**
+ * Pure helpers of the inspector, shared by the extension host and the webview
+ * (no DOM, no VS Code): number formatting that spells out non-finite values,
+ * the diverging colour scale, block aggregation of big matrices, and the
+ * explicit encoding of Float64Arrays across the webview bridge.
+ */
+
+/** Non-finite values as text: NaN, +∞, −∞; never blank, 0 or null. */
+export function fmt(x: number, digits = 4): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return '+∞';
+  if (x === -Infinity) return '−∞';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 10 ** -(digits - 1) || a >= 1e5)) return x.toExponential(Math.max(1, digits - 2));
+  return x.toFixed(digits);
+}
+
+/** Every digit: the exact double, for tooltips. */
+export function fmtExact(x: number): string {
+  if (!Number.isFinite(x)) return fmt(x);
+  return String(x);
+}
+
+export type Rgb = [number, number, number];
+
+/** '#rgb', '#rrggbb', '#rrggbbaa', 'rgb(r, g, b)' or 'rgba(…)' to [r, g, b]; null when unparseable. */
+export function parseColor(css: string): Rgb | null {
+  const s = css.trim();
+  let m = /^#([0-9a-f]{3})$/i.exec(s);
+  if (m) return [0, 1, 2].map((i) => parseInt(m![1][i] + m![1][i], 16)) as Rgb;
+  m = /^#([0-9a-f]{6})(?:[0-9a-f]{2})?$/i.exec(s);
+  if (m) return [0, 2, 4].map((i) => parseInt(m![1].slice(i, i + 2), 16)) as Rgb;
+  m = /^rgba?\(\s*(\d+(?:\.\d+)?)[\s,]+(\d+(?:\.\d+)?)[\s,]+(\d+(?:\.\d+)?)/i.exec(s);
+  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
+  return null;
+}
+
+export interface Palette {
+  negative: Rgb;
+  zero: Rgb;
+  positive: Rgb;
+  /** Cells whose value is NaN or ±∞. */
+  invalid: Rgb;
+}
+
+/**
+ * Diverging scale centred on 0: v/scale clamped to [−1, 1] blends from the
+ * zero colour (the editor background) to the negative or positive colour.
+ */
+export function divergingColor(v: number, scale: number, p: Palette): Rgb {
+  if (!Number.isFinite(v)) return p.invalid;
+  const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
+  const to = t < 0 ? p.negative : p.positive;
+  const a = Math.abs(t);
+  return [0, 1, 2].map((i) => Math.round(p.zero[i] + (to[i] - p.zero[i]) * a)) as Rgb;
+}
+
+/** The scale of a heatmap: the largest finite |v| (1 when there is none). */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (Number.isFinite(v) && v > m) m = v;
+  }
+  return m > 0 ? m : 1;
+}
+
+export function l2(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
+
+/**
+ * A rows×cols matrix shrunk to at most maxRows×maxCols blocks; each block shows
+ * the entry of largest magnitude (NaN/∞ win, so they are never hidden).
+ */
+export function aggregate(a: ArrayLike<number>, rows: number, cols: number, maxRows: number, maxCols: number): { data: Float64Array; rows: number; cols: number; blockRows: number; blockCols: number } {
+  const br = Math.max(1, Math.ceil(rows / maxRows)), bc = Math.max(1, Math.ceil(cols / maxCols));
+  const R = Math.ceil(rows / br), C = Math.ceil(cols / bc);
+  const out = new Float64Array(R * C);
+  for (let I = 0; I < R; I++) {
+    for (let J = 0; J < C; J++) {
+      let best = 0, bestAbs = -1;
+      for (let i = I * br; i < Math.min(rows, (I + 1) * br); i++) {
+        for (let j = J * bc; j < Math.min(cols, (J + 1) * bc); j++) {
+          const v = a[i * cols + j];
+          const m = Number.isFinite(v) ? Math.abs(v) : Infinity;
+          if (m > bestAbs) { bestAbs = m; best = v; }
+        }
+      }
+      out[I * C + J] = best;
+    }
+  }
+  return { data: out, rows: R, cols: C, blockRows: br, blockCols: bc };
+}
+
+// ---------------------------------------------------------------- the bridge encoding
+
+/** A Float64Array in transit: its raw bytes in base64, so NaN and ±∞ arrive exactly. */
+export interface F64 {
+  $f64: string;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+export function encodeF64(a: ArrayLike<number>): F64 {
+  const f = a instanceof Float64Array ? a : Float64Array.from(a);
+  const b = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  let s = '';
+  for (let i = 0; i < b.length; i += 3) {
+    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < b.length ? B64[n & 63] : '=');
+  }
+  return { $f64: s };
+}
+
+export function decodeF64(e: F64): Float64Array {
+  const s = e.$f64;
+  if (typeof s !== 'string' || s.length % 4 !== 0) throw new Error('not an encoded Float64Array');
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const bytes = new Uint8Array((s.length / 4) * 3 - pad);
+  let k = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2]) & 63) << 6) | (B64.indexOf(s[i + 3]) & 63);
+    if (k < bytes.length) bytes[k++] = (n >> 16) & 255;
+    if (k < bytes.length) bytes[k++] = (n >> 8) & 255;
+    if (k < bytes.length) bytes[k++] = n & 255;
+  }
+  if (bytes.length % 8 !== 0) throw new Error('not an encoded Float64Array');
+  return new Float64Array(bytes.buffer);
+}
+
+export function isF64(x: unknown): x is F64 {
+  return typeof x === 'object' && x !== null && typeof (x as F64).$f64 === 'string';
+}

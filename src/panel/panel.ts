@@ -1,0 +1,258 @@
+/**
+ * The gradient inspector's host side. The host is the source of truth: the
+ * webview posts `ready`, gets a full snapshot, then throttled updates (the
+ * worker's report rate, at most 30 per second) that carry encoded Float64Arrays.
+ * A hidden webview loses messages, so becoming visible sends a snapshot again.
+ * Every message from the webview is validated before anything acts on it.
+ */
+import * as vscode from 'vscode';
+import type { GradcheckReport } from '../core/gradcheck';
+import { PARAMS, type FromWebview, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PanelStep, type ToWebview, parseFromWebview } from '../protocol';
+import type { Run, RunManager } from '../extension/runs';
+import { encodeF64 } from './format';
+import { inspectorHtml, makeNonce } from './html';
+
+export const VIEW_TYPE = 'backpropLens.inspector';
+const STATE_KEY = 'backpropLens.inspector.last';
+const MAX_MESSAGES_PER_SECOND = 200;
+
+export interface PanelActions {
+  check(): Promise<GradcheckReport | undefined>;
+  setOptimizer(optimizer: string): Promise<void>;
+}
+
+export class InspectorPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelSubs: vscode.Disposable[] = [];
+  private readonly subs: vscode.Disposable[] = [];
+  private ready = false;
+  private sent = { run: '', history: 0 };
+  private check: PanelCheck | null = null;
+  private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
+  private lastSave = 0;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly runs: RunManager,
+    private readonly actions: PanelActions,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly memento: vscode.Memento,
+  ) {
+    this.subs.push(runs.onDidChange((run) => this.onRun(run)));
+  }
+
+  get visible(): boolean {
+    return !!this.panel?.visible;
+  }
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Gradient Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
+    this.attach(panel);
+  }
+
+  /** The panel serializer: a panel that was open before a window reload comes back. */
+  restore(panel: vscode.WebviewPanel): void {
+    panel.webview.options = this.options();
+    this.attach(panel);
+  }
+
+  showCheck(report: GradcheckReport | undefined, step: number): void {
+    this.check = report ? checkTable(report, step) : null;
+    this.post({ type: 'check', check: this.check });
+  }
+
+  private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'out', 'webview')],
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    const w = panel.webview;
+    const res = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview', ...p)).toString();
+    w.html = inspectorHtml({ cspSource: w.cspSource, nonce: makeNonce(), script: res('main.js'), styles: [res('katex', 'katex.min.css'), res('uPlot.min.css'), res('inspector.css')] });
+    this.panelSubs = [
+      w.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.visible && this.ready) this.sendSnapshot(); // messages to a hidden panel were lost
+      }),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        vscode.Disposable.from(...this.panelSubs).dispose();
+        this.panelSubs = [];
+      }),
+    ];
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!this.allow()) return;
+    const parsed = parseFromWebview(raw);
+    if (!parsed.ok) {
+      this.log.warn(`inspector: rejected a message from the webview: ${parsed.reason}`);
+      return;
+    }
+    void this.handle(parsed.message);
+  }
+
+  /** Flood guard: at most MAX_MESSAGES_PER_SECOND; the excess is dropped and logged once per 10 s. */
+  private allow(): boolean {
+    const now = Date.now();
+    if (now - this.budget.windowStart >= 1000) this.budget = { ...this.budget, windowStart: now, count: 0 };
+    if (++this.budget.count <= MAX_MESSAGES_PER_SECOND) return true;
+    this.budget.dropped++;
+    if (now - this.budget.loggedAt > 10_000) {
+      this.log.warn(`inspector: the webview sends more than ${MAX_MESSAGES_PER_SECOND} messages per second; ${this.budget.dropped} dropped so far`);
+      this.budget.loggedAt = now;
+    }
+    return false;
+  }
+
+  private async handle(m: FromWebview): Promise<void> {
+    const run = this.runs.current;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.sendSnapshot();
+        return;
+      case 'control':
+        if (!run) return;
+        if (m.action === 'play') run.resume();
+        else if (m.action === 'pause') run.pause();
+        else if (m.action === 'step') run.step(1);
+        else if (m.action === 'stepEpoch') run.stepEpoch();
+        else run.reset();
+        return;
+      case 'setLearningRate':
+        run?.setLearningRate(m.lr);
+        return;
+      case 'setOptimizer':
+        await this.actions.setOptimizer(m.optimizer);
+        return;
+      case 'runCheck':
+        this.showCheck(await this.actions.check().catch(() => undefined), run?.progress?.step ?? 0);
+        return;
+      case 'setBoundary':
+        run?.setBoundary(m.i, m.j);
+        return;
+    }
+  }
+
+  private onRun(run: Run | undefined): void {
+    if (run && run.id !== this.sent.run) this.check = null;
+    if (!this.panel || !this.ready) return this.persistSoon(run);
+    if (!this.panel.visible) return this.persistSoon(run);
+    if (!run || run.id !== this.sent.run || run.history.length < this.sent.history) return this.sendSnapshot();
+    const msg: ToWebview = {
+      type: 'update', run: panelRun(run), historyFrom: this.sent.history, history: history(run, this.sent.history), norms: norms(run, this.sent.history),
+    };
+    this.sent.history = run.history.length;
+    this.post(msg);
+    this.persistSoon(run);
+  }
+
+  private sendSnapshot(): void {
+    const run = this.runs.current;
+    if (!run) {
+      const saved = this.memento.get<ToWebview>(STATE_KEY);
+      this.post(saved && saved.type === 'snapshot' ? { ...saved, restored: true } : { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false });
+      return;
+    }
+    const snap = snapshot(run, this.check);
+    this.sent = { run: run.id, history: run.history.length };
+    this.post(snap);
+  }
+
+  /** Keep the last state for a window reload: on every phase change and at most every 5 s. */
+  private persistSoon(run: Run | undefined): void {
+    if (!run || !run.dataset) return;
+    const now = Date.now();
+    if (now - this.lastSave < 5000 && run.phase === 'running') return;
+    this.lastSave = now;
+    const snap = snapshot(run, this.check);
+    const size = JSON.stringify(snap).length;
+    if (size < 4_000_000) void this.memento.update(STATE_KEY, { ...snap, run: snap.run && { ...snap.run, live: false } });
+  }
+
+  private post(m: ToWebview): void {
+    const p = this.panel;
+    if (!p) return;
+    // Posting to a panel that is being disposed rejects; that is not an error worth surfacing.
+    p.webview.postMessage(m).then(undefined, () => undefined);
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.subs, ...this.panelSubs).dispose();
+    this.panel?.dispose();
+  }
+}
+
+function f64(a: ArrayLike<number>) {
+  return encodeF64(a);
+}
+
+export function panelRun(run: Run): PanelRun {
+  const p = run.progress;
+  const r = run.result;
+  const last = run.last;
+  const step: PanelStep | null = last && {
+    step: last.step, epoch: last.epoch, samples: Array.from(last.samples.subarray(0, 16)), sampleCount: last.samples.length,
+    x: f64(last.x), y: last.y, z1: f64(last.z1), a1: f64(last.a1), z2: f64([last.z2]), a2: f64([last.a2]), dz2: f64([last.dz2]), dz1: f64(last.dz1),
+    loss: f64([last.loss]), grad: f64(last.grad), delta: f64(last.delta), trueGrad: last.trueGrad ? f64(last.trueGrad) : null, misclassified: last.misclassified,
+  };
+  const b = run.boundary;
+  return {
+    id: run.id, file: run.fileName, phase: run.phase, status: r?.status ?? p?.status ?? 'starting', reason: r?.reason ?? '', paused: !!p?.paused, live: true,
+    step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: run.config.epochs, lr: p?.lr ?? run.config.lr, optimizer: run.config.optimizer,
+    activation: run.config.activation, hidden: run.config.hidden, n: run.dataset?.features.length ?? 0, features: run.dataset?.features ?? [], label: run.dataset?.label ?? '',
+    trainRows: run.dataset?.trainRows ?? 0, testRows: run.dataset?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, theta: f64(run.theta), last: step,
+    boundary: b && { i: b.i, j: b.j, G: b.G, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, p: f64(b.p) },
+    derivation: run.request.derivation?.file ?? null, notice: run.notice,
+  };
+}
+
+function history(run: Run, from: number): PanelHistory {
+  const h = run.history.slice(from);
+  const col = (f: (e: (typeof h)[number]) => number) => f64(h.map(f));
+  return {
+    epoch: col((e) => e.epoch), trainLoss: col((e) => e.train.loss), testLoss: col((e) => e.test?.loss ?? NaN),
+    trainAcc: col((e) => e.train.accuracy), testAcc: col((e) => e.test?.accuracy ?? NaN), misclassified: col((e) => e.train.misclassified), gradNorm: col((e) => e.gradNorm),
+  };
+}
+
+/** ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖ of each parameter per epoch (sparklines), from the epoch summaries. */
+function norms(run: Run, from: number): PanelNorms {
+  const h = run.history.slice(from);
+  const per = (k: 'W' | 'dW' | 'ratio') => PARAMS.map((_, i) => f64(h.map((e) => e.params[k][i])));
+  return { step: f64(h.map((e) => e.step)), W: per('W'), dW: per('dW'), ratio: per('ratio') };
+}
+
+function points(run: Run): PanelPoints | null {
+  const p = run.dataset?.points;
+  return p ? { k: p.k, n: p.n, x: f64(p.x), y: f64(p.y), test: f64(p.test) } : null;
+}
+
+export function snapshot(run: Run, check: PanelCheck | null): Extract<ToWebview, { type: 'snapshot' }> {
+  return { type: 'snapshot', run: panelRun(run), history: history(run, 0), norms: norms(run, 0), points: points(run), check, restored: false };
+}
+
+export function checkTable(r: GradcheckReport, step: number): PanelCheck {
+  return {
+    step, verdict: r.verdict, globalDiff: f64([r.globalDiff]), h: r.options.h, thresholds: r.options.thresholds,
+    rows: r.blocks.map((b) => ({
+      name: b.name, shape: [b.rows, b.cols] as [number, number], row: b.worst.row, col: b.worst.col,
+      analytic: f64([b.worst.analytic]), numeric: f64([b.worst.numeric]), relError: f64([b.worst.relError]), verdict: b.verdict, allclose: b.allclose,
+    })),
+  };
+}
+
+export { PARAMS };

@@ -1,0 +1,65 @@
+// Helpers of the browser tests: drive VS Code (code-server) as a user would,
+// through Quick Open and the command palette, and reach into the webview.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export async function openWorkbench(page, url) {
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  await page.waitForSelector('.statusbar', { timeout: 30_000 });
+  await page.waitForTimeout(1500);
+}
+
+export async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.waitForTimeout(200);
+  await input.press('Enter');
+}
+
+export async function openFile(page, name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await input.press('Enter');
+  await page.waitForTimeout(500);
+}
+
+/** The inspector's document: the webview frame that holds #app. */
+export async function inspectorFrame(page, timeoutMs = 30_000) {
+  const t0 = Date.now();
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.$('#app')) return f;
+      } catch { /* detached */ }
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error('the inspector webview did not appear');
+    await page.waitForTimeout(250);
+  }
+}
+
+export function writeWorkspaceSettings(workspace, settings) {
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+export async function waitFor(what, f, timeoutMs = 60_000, every = 250) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
