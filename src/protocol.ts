@@ -272,7 +272,10 @@ const OPTIMIZER_NAMES = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'mome
 export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview } | { ok: false; reason: string } {
   const bad = (reason: string) => ({ ok: false as const, reason });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object');
-  const o = raw as Record<string, unknown>;
+  // Own properties only: nothing is read through a prototype chain.
+  const src = raw as Record<string, unknown>;
+  const o: Record<string, unknown> = Object.create(null);
+  for (const k of Object.keys(src)) o[k] = src[k];
   const keys = Object.keys(o);
   if (keys.length > 3) return bad('too many fields');
   const only = (...allowed: string[]) => keys.every((k) => allowed.includes(k));

@@ -156,7 +156,8 @@ function report(force: boolean): void {
   const dt = (now - lastReport) / 1000;
   const epochs: EpochSummary[] = t.history.slice(reportedEpochs);
   reportedEpochs = t.history.length;
-  const last = t.stepCount > 0 && t.record.step === t.stepCount ? snapshot(t) : null;
+  // The step just taken; after a divergence, the step that overflowed (its update holds the ±∞/NaN that stopped the run).
+  const last = (t.stepCount > 0 && t.record.step === t.stepCount) || (t.status === 'diverged' && t.record.step === t.stepCount + 1) ? snapshot(t) : null;
   const theta = t.net.theta.slice();
   post({
     type: 'progress', runId: start.runId, status: t.status, paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,

@@ -82,3 +82,118 @@ export const tests = {
     log(`inspector: ${katexCount} equations, ${colours} boundary colours; screenshot test-results/screenshots/inspector-dark.png`);
   },
 };
+
+tests['light theme: legible, screenshot saved, NaN and infinities shown as text after a divergence'] = async ({ page, workspace, results, url, log }) => {
+  // A run that diverges on the first step: ReLU, features of 1e200, a huge learning rate.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(workspace, 'huge.csv'), 'a,b,y\n1e200,1e200,0\n-1e200,-1e200,1\n');
+  writeWorkspaceSettings(workspace, { 'workbench.colorTheme': 'Default Light Modern', 'backpropLens.network.activation': 'relu', 'backpropLens.training.learningRate': 1e200, 'backpropLens.data.standardize': false, 'backpropLens.data.testSplit': 0, 'backpropLens.training.optimizer': 'batch' });
+  const seen = watchConsole(page);
+  await openWorkbench(page, url);
+  const f = await trainAndInspect(page, 'huge.csv');
+  await waitFor('the diverged run', async () => (await f.textContent('#badge'))?.includes('diverged'), 60_000);
+  const notice = await f.textContent('#notice');
+  assert(/non-finite W1\[0,0\] at step 1/.test(notice), `notice: ${notice}`);
+  // The step that overflowed is shown, its non-finite update as text (never blank, 0 or null).
+  await f.click('#table-W1');
+  const updates = await waitFor('the W1 table', async () => {
+    const u = await f.$$eval('#tbl-W1 td .u', (tds) => tds.map((t) => t.textContent));
+    return u.length ? u : null;
+  }, 5000);
+  assert(updates.some((u) => u === '+∞' || u === '−∞' || u === 'NaN'), `W1 updates: ${JSON.stringify(updates)}`);
+  assert(updates.every((u) => u && u.trim() !== '' && u !== 'null'), 'no blank or null cell');
+  const hi = await f.textContent('#hi-W1-update');
+  assert(hi.includes('NaN/∞'), `legend: ${hi}`);
+  await screenshotPanel(page, results, 'inspector-light-diverged.png');
+  await openFile(page, 'xor.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  await waitFor('the xor run', async () => {
+    try {
+      const g = await inspectorFrame(page);
+      return (await g.textContent('#file')) === 'xor.csv';
+    } catch { return false; }
+  }, 60_000);
+  await page.waitForTimeout(1500);
+  await screenshotPanel(page, results, 'inspector-light.png');
+  assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
+  log('screenshot test-results/screenshots/inspector-light.png');
+};
+
+tests['column names that are HTML/script payloads appear verbatim as text and nothing executes'] = async ({ page, workspace, results, url }) => {
+  const { writeFileSync } = await import('node:fs');
+  const names = ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '"><svg onload=alert(3)>'];
+  const q = (s) => `"${s.replace(/"/g, '""')}"`;
+  const rows = Array.from({ length: 40 }, (_, i) => `${(i % 7) / 3},${(i % 5) / 2},${(i % 3) - 1},${i % 2}`);
+  writeFileSync(join(workspace, 'hostile.csv'), [names.map(q).join(',') + ',"<b>label</b>"', ...rows].join('\n') + '\n');
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 5 });
+  const seen = watchConsole(page);
+  await openWorkbench(page, url);
+  const f = await trainAndInspect(page, 'hostile.csv');
+  await waitFor('the run', async () => (await f.textContent('#badge'))?.includes('completed'), 60_000);
+  const options = await waitFor('the feature selectors', async () => {
+    const o = await f.$$eval('#plane-i option', (os) => os.map((x) => x.textContent));
+    return o.length ? o : null;
+  }, 10_000);
+  assert(JSON.stringify(options) === JSON.stringify(names), `options: ${JSON.stringify(options)}`);
+  const legend = await f.textContent('#boundary-legend');
+  assert(legend.includes(names[0]) && legend.includes(names[1]), `legend: ${legend}`);
+  const injected = await f.evaluate(() => ({
+    imgs: document.querySelectorAll('img').length,
+    handlers: document.querySelectorAll('[onerror], [onload]').length,
+    alertScripts: [...document.scripts].filter((x) => /alert/.test(x.textContent ?? '')).length,
+  }));
+  assert(injected.imgs === 0 && injected.handlers === 0 && injected.alertScripts === 0, `DOM: ${JSON.stringify(injected)}`);
+  assert(seen.dialogs.length === 0, `an alert ran: ${seen.dialogs}`);
+  assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
+  await screenshotPanel(page, results, 'inspector-hostile-names.png');
+};
+
+tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed'] = async ({ page, workspace, url, log }) => {
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30 });
+  await openWorkbench(page, url);
+  let f = await trainAndInspect(page, 'breast_cancer.csv');
+  const step = async (fr) => Number(/step (\d+)/.exec((await fr.textContent('#stats')) ?? '')?.[1] ?? -1);
+  await waitFor('training', async () => (await step(f)) > 1000, 60_000);
+  // Frames per second while training runs at full speed.
+  await page.waitForTimeout(3000);
+  const fps = Number(await f.evaluate(() => document.body.dataset.fps));
+  log(`panel frames per second during full-speed training: ${fps} (draw ${await f.evaluate(() => document.body.dataset.drawMs)} ms per frame with changes)`);
+  assert(fps >= 20, `fps ${fps}`);
+  // Close the panel mid-run: training continues; reopening shows the current state and the whole history.
+  await runCommand(page, 'View: Close Editor');
+  const s0 = await page.locator('.statusbar').textContent();
+  await page.waitForTimeout(1500);
+  const s1 = await page.locator('.statusbar').textContent();
+  assert(s0 !== s1 && /breast_cancer\.csv: epoch/.test(s1), `training goes on: ${s0} → ${s1}`);
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  f = await inspectorFrame(page);
+  await waitFor('the history after reopening', async () => Number(await f.evaluate(() => document.body.dataset.historyLength ?? 0)) > 2, 20_000);
+  const hist = async () => f.evaluate(() => ({ n: Number(document.body.dataset.historyLength), gaps: Number(document.body.dataset.historyGaps) }));
+  let h = await hist();
+  assert(h.gaps === 0, `history has ${h.gaps} gaps after reopening`);
+  // Hide it behind another editor, then show it again: no gap in the plotted history.
+  await openFile(page, 'moons.csv');
+  await page.waitForTimeout(1500);
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  await page.waitForTimeout(1000);
+  const before = h.n;
+  h = await waitFor('a longer history', async () => {
+    try {
+      f = await inspectorFrame(page); // a hidden webview is destroyed and made again when shown
+      const x = await hist();
+      return x.n > before ? x : null;
+    } catch { return null; }
+  }, 20_000);
+  assert(h.gaps === 0, `history has ${h.gaps} gaps after hide and show`);
+  // Reload the window mid-run: the panel comes back through its serializer with the last state.
+  await page.waitForTimeout(5500); // past the 5 s persistence interval
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForTimeout(3000);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+  f = await inspectorFrame(page, 60_000);
+  await waitFor('the restored panel', async () => ((await f.textContent('#badge').catch(() => '')) ?? '').includes('restored'), 30_000);
+  assert((await f.textContent('#file')) === 'breast_cancer.csv', 'restored file name');
+  const restored = await hist();
+  assert(restored.n >= 1 && restored.gaps === 0, `restored history ${JSON.stringify(restored)}`);
+};

@@ -1,0 +1,111 @@
+import { strict as assert } from 'node:assert';
+import * as fc from 'fast-check';
+import { aggregate, decodeF64, divergingColor, encodeF64, fmt, fmtExact, maxAbs, parseColor, type Palette } from '../../src/panel/format';
+import { csp, inspectorHtml, makeNonce } from '../../src/panel/html';
+import { parseFromWebview } from '../../src/protocol';
+
+const P: Palette = { negative: [0, 0, 255], zero: [255, 255, 255], positive: [255, 0, 0], invalid: [255, 255, 0] };
+
+describe('inspector helpers', () => {
+  it('numbers: fixed or exponent by magnitude; NaN and infinities as text, never blank, 0 or null', () => {
+    assert.equal(fmt(0.12345), '0.1235');
+    assert.equal(fmt(-2), '-2.0000');
+    assert.equal(fmt(0), '0.0000');
+    assert.equal(fmt(1.5e-7), '1.50e-7');
+    assert.equal(fmt(123456), '1.23e+5');
+    assert.equal(fmt(NaN), 'NaN');
+    assert.equal(fmt(Infinity), '+∞');
+    assert.equal(fmt(-Infinity), '−∞');
+    assert.equal(fmtExact(0.1 + 0.2), '0.30000000000000004');
+    assert.equal(fmtExact(NaN), 'NaN');
+  });
+
+  it('diverging colour scale: centred on 0 at the zero colour, saturating at ±scale, non-finite in the invalid colour', () => {
+    assert.deepEqual(divergingColor(0, 1, P), [255, 255, 255]);
+    assert.deepEqual(divergingColor(1, 1, P), [255, 0, 0]);
+    assert.deepEqual(divergingColor(-5, 1, P), [0, 0, 255]);
+    assert.deepEqual(divergingColor(0.5, 1, P), [255, 128, 128]);
+    assert.deepEqual(divergingColor(-0.5, 1, P), [128, 128, 255]);
+    assert.deepEqual(divergingColor(NaN, 1, P), [255, 255, 0]);
+    assert.deepEqual(divergingColor(Infinity, 1, P), [255, 255, 0]);
+    assert.equal(maxAbs([1, -3, NaN, Infinity]), 3);
+    assert.equal(maxAbs([0, 0]), 1);
+  });
+
+  it('theme colours parse from the forms VS Code uses', () => {
+    assert.deepEqual(parseColor('#3794ff'), [55, 148, 255]);
+    assert.deepEqual(parseColor('#3794ffcc'), [55, 148, 255]);
+    assert.deepEqual(parseColor('#fff'), [255, 255, 255]);
+    assert.deepEqual(parseColor(' rgb(1, 2, 3) '), [1, 2, 3]);
+    assert.deepEqual(parseColor('rgba(10,20,30,0.5)'), [10, 20, 30]);
+    assert.equal(parseColor('blue'), null);
+  });
+
+  it('large matrices aggregate into blocks that keep the largest magnitude, and NaN/∞ are never hidden', () => {
+    const rows = 300, cols = 200;
+    const a = new Float64Array(rows * cols);
+    a[150 * cols + 100] = -7;
+    a[5] = NaN;
+    const g = aggregate(a, rows, cols, 100, 100);
+    assert.deepEqual([g.rows, g.cols, g.blockRows, g.blockCols], [100, 100, 3, 2]);
+    assert.equal(g.data[50 * 100 + 50], -7);
+    assert.ok(Number.isNaN(g.data[2]));
+    const small = aggregate([1, 2, 3, 4], 2, 2, 10, 10);
+    assert.deepEqual(Array.from(small.data), [1, 2, 3, 4]);
+  });
+
+  it('Float64Arrays cross the bridge exactly, NaN, ±∞ and −0 included', () => {
+    const a = Float64Array.from([NaN, Infinity, -Infinity, -0, 0.1, -1e-300, 1.7976931348623157e308]);
+    const b = decodeF64(JSON.parse(JSON.stringify(encodeF64(a))));
+    assert.equal(b.length, a.length);
+    for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `entry ${i}`);
+    fc.assert(fc.property(fc.array(fc.double()), (xs) => {
+      const d = decodeF64(encodeF64(xs));
+      return d.length === xs.length && xs.every((x, i) => Object.is(x, d[i]));
+    }), { numRuns: 500 });
+    assert.throws(() => decodeF64({ $f64: 'abc' }));
+  });
+
+  it('HTML: CSP default-src none with a nonce for the one script, no unsafe-inline or unsafe-eval', () => {
+    const nonce = makeNonce();
+    assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+    const policy = csp('https://x.vscode-cdn.net', nonce);
+    assert.ok(policy.startsWith("default-src 'none'"));
+    assert.ok(policy.includes(`script-src 'nonce-${nonce}'`));
+    assert.ok(!/unsafe-(inline|eval)/.test(policy));
+    const html = inspectorHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, script: 'https://x/main.js"><script>alert(1)</script>', styles: ['a.css'] });
+    assert.equal((html.match(/<script/g) ?? []).length, 1, 'one script element: attribute values are escaped');
+    assert.ok(html.includes(`<script nonce="${nonce}"`));
+  });
+});
+
+describe('messages from the webview are validated before anything acts', () => {
+  it('accepts exactly the protocol', () => {
+    assert.deepEqual(parseFromWebview({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
+    assert.deepEqual(parseFromWebview({ type: 'control', action: 'stepEpoch' }), { ok: true, message: { type: 'control', action: 'stepEpoch' } });
+    assert.deepEqual(parseFromWebview({ type: 'setLearningRate', lr: 0.05 }), { ok: true, message: { type: 'setLearningRate', lr: 0.05 } });
+    assert.deepEqual(parseFromWebview({ type: 'setOptimizer', optimizer: 'adam' }), { ok: true, message: { type: 'setOptimizer', optimizer: 'adam' } });
+    assert.deepEqual(parseFromWebview({ type: 'setBoundary', i: 0, j: 3 }), { ok: true, message: { type: 'setBoundary', i: 0, j: 3 } });
+  });
+  it('rejects unknown types, wrong field types, extra fields, huge strings and anything naming a command', () => {
+    const bad: unknown[] = [
+      null, 'ready', [], 42, { type: 'executeCommand', command: 'workbench.action.terminal.new' }, { type: 'ready', command: 'x' },
+      { type: 'control', action: 'rm -rf' }, { type: 'control' }, { type: 'setLearningRate', lr: '0.1' }, { type: 'setLearningRate', lr: NaN },
+      { type: 'setLearningRate', lr: -1 }, { type: 'setLearningRate', lr: Infinity }, { type: 'setOptimizer', optimizer: 'lbfgs' },
+      { type: 'setBoundary', i: 1, j: 1 }, { type: 'setBoundary', i: -1, j: 2 }, { type: 'setBoundary', i: 0.5, j: 2 },
+      { type: 'x'.repeat(10 * 1024 * 1024) }, { type: 'ready', a: 1, b: 2, c: 3 }, { type: { toString: () => 'ready' } },
+      { __proto__: { type: 'ready' } }, JSON.parse('{"type":"runCheck","__proto__":{"polluted":1}}'),
+    ];
+    for (const m of bad) {
+      const r = parseFromWebview(m);
+      assert.equal(r.ok, false, `accepted ${JSON.stringify(m)?.slice(0, 80)}`);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+  it('property: arbitrary JSON values never throw and only protocol shapes pass', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => {
+      const r = parseFromWebview(v);
+      if (r.ok) assert.ok(['ready', 'control', 'setLearningRate', 'setOptimizer', 'runCheck', 'setBoundary'].includes(r.message.type));
+    }), { numRuns: 2000 });
+  });
+});
