@@ -48,6 +48,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Browser tests: code passed to page.evaluate runs in the page.
+    files: ['test/e2e/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
     files: ['media/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },
