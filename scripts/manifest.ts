@@ -19,6 +19,8 @@ function jsonType(s: SettingSpec): Json {
 export const EXTENSION_SETTINGS: Record<string, Json> = {
   'backpropLens.data.maxFileSizeMB': { type: 'integer', default: 256, minimum: 1, maximum: 4096, scope: 'resource', markdownDescription: 'Largest dataset file read, in MB. Larger files get a clear error instead of exhausting memory.' },
   'backpropLens.panel.updatesPerSecond': { type: 'integer', default: 10, minimum: 1, maximum: 30, scope: 'window', markdownDescription: 'How often a running training sends updates to the inspector and the progress notification (at most 30 per second; never one message per step).' },
+  'backpropLens.checkpoints.everySeconds': { type: 'number', default: 10, minimum: 0, maximum: 3600, scope: 'window', markdownDescription: 'Write a checkpoint of a running training every this many seconds (0: not by time). Checkpoints also happen on cancel, divergence and completion; a reload loses at most one interval.' },
+  'backpropLens.checkpoints.everyEpochs': { type: 'integer', default: 0, minimum: 0, scope: 'window', markdownDescription: 'Also write a checkpoint every this many epochs (0: not by epochs).' },
   'backpropLens.training.whenBusy': { type: 'string', enum: ['ask', 'stopAndStart', 'keep'], enumDescriptions: ['Ask whether to stop the current run and start the new one.', 'Stop the current run and start the new one.', 'Keep the current run; the new request is refused with a message.'], default: 'ask', scope: 'window', markdownDescription: 'What happens when a training run is requested while another one runs. There is never more than one training loop at a time.' },
 };
 

@@ -196,13 +196,16 @@ async function runE2e() {
       const server = await serve(workspace, { settings: mod.settings ?? {} });
       const b = await browser();
       const t0 = Date.now();
+      let page;
       try {
-        const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
+        page = await b.newPage({ viewport: { width: 1400, height: 900 } });
         await fn({ page, server, workspace, root: ROOT, results: RESULTS, url: server.url(devPayload(server.port, false)), log });
         counts.passed++;
         console.log(`  ✔ ${f}: ${name} (${Date.now() - t0} ms)`);
       } catch (e) {
         counts.failed++;
+        const shot = join(RESULTS, 'screenshots', `failed-${name.slice(0, 40).replace(/[^A-Za-z0-9]+/g, '-')}.png`);
+        await page?.screenshot({ path: shot }).then(() => console.log(`    screenshot of the failure: ${shot}`), () => undefined);
         console.log(`  ✘ ${f}: ${name}\n${String(e?.stack ?? e).split('\n').map((l) => '      ' + l).join('\n')}`);
       } finally {
         await b.close();

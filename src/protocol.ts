@@ -32,6 +32,8 @@ export interface StartMessage {
   paused: boolean;
   /** Train with the gradients of this derivation's formulas instead of the network's backward pass. */
   derivation?: { text: string; file: string };
+  /** Post the trainer's state every this many seconds and/or epochs (0: off); also at step 0. */
+  checkpoint: { everySeconds: number; everyEpochs: number };
 }
 
 export type ToWorker =
@@ -118,6 +120,7 @@ export type FromWorker =
   | { type: 'dataError'; runId: string; line: number; message: string }
   | Progress
   | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState }
+  | { type: 'checkpoint'; runId: string; state: TrainerState }
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
   | { type: 'failed'; runId: string; message: string };
 

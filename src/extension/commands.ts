@@ -15,7 +15,10 @@ import { SettingsError, extensionSetting, readSettings } from './config';
 import type { DataDiagnostics } from './dataDiagnostics';
 import { derivationGradient } from '../derivation/gradient';
 import { seedDerivation } from '../derivation/checker';
-import type { Run, RunManager, RunRequest, RunSource, RunSummary } from './runs';
+import { type Run, type RunManager, type RunRequest, type RunSource, type RunSummary, newRunId } from './runs';
+import { type Recorder, sha256 } from './recorder';
+import type { RunRecord } from './store';
+import { RunItem, compareHtml } from './runsView';
 import { describeProgress } from './status';
 
 export interface TrainOptions {
@@ -46,7 +49,11 @@ export class Commands {
     private readonly runs: RunManager,
     private readonly log: vscode.LogOutputChannel,
     private readonly dataDiagnostics: DataDiagnostics,
+    private readonly recorder: Recorder,
   ) {}
+
+  /** What the inspector shows, kept in checkpoints (set by activate()). */
+  panelSnapshot: (run: Run) => unknown = () => null;
 
   // ------------------------------------------------------------ training
 
@@ -118,14 +125,15 @@ export class Commands {
     return this.startRun({ uri: dataset, settings, source: { kind: 'experiment', file: file.toString() }, paused: options.paused, derivation }, options);
   }
 
-  private async startRun(request: RunRequest, options: TrainOptions): Promise<RunSummary | undefined> {
+  private async startRun(request: RunRequest, options: TrainOptions, resumed: RunRecord | null = null): Promise<RunSummary | undefined> {
     if (!(await this.makeRoom(options.ifBusy, request.uri))) return undefined;
     const { uri } = request;
     const rel = vscode.workspace.asRelativePath(uri);
     const maxBytes = extensionSetting<number>('data.maxFileSizeMB', 256, uri) * MB;
     let bytes: Uint8Array;
+    let stat: vscode.FileStat;
     try {
-      const stat = await vscode.workspace.fs.stat(uri);
+      stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > maxBytes) {
         const message = `the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`;
         this.dataDiagnostics.report(uri, 1, message, request.settings.label);
@@ -138,7 +146,18 @@ export class Commands {
       return undefined;
     }
     const rate = Math.min(30, Math.max(1, extensionSetting<number>('panel.updatesPerSecond', 10)));
-    const run = this.runs.start(request, bytes, 1000 / rate, maxBytes);
+    // The record is written before the run starts (its hash computed off the host's thread).
+    const id = request.id ?? newRunId();
+    const record = await this.recorder.begin(request, id, bytes, resumed);
+    if (this.runs.busy) {
+      // Another run started while the record was written: this one never runs.
+      await this.recorder.store.update({ ...record, status: 'failed', reason: 'another run started first', endedAt: new Date().toISOString() });
+      return undefined;
+    }
+    const checkpoint = { everySeconds: extensionSetting<number>('checkpoints.everySeconds', 10), everyEpochs: extensionSetting<number>('checkpoints.everyEpochs', 0) };
+    const run = this.runs.start({ ...request, id }, bytes, 1000 / rate, maxBytes, checkpoint);
+    this.recorder.follow(run, record, () => this.panelSnapshot(run));
+    this.watchDataset(run, record.dataset.hash, { mtime: stat.mtime, size: stat.size });
     await this.remember(uri);
     this.log.info(`run ${run.id}: ${rel} (${request.source.kind}${request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : ''}) with ${JSON.stringify(request.settings)}`);
     const finished = this.watch(run, rel);
@@ -148,6 +167,146 @@ export class Commands {
       return { ...run.summary(), status: 'running' as never };
     }
     return finished;
+  }
+
+  /** The run goes on with the data it read; the inspector says when the file changes, moves or goes. */
+  private watchDataset(run: Run, hash: string, read: { mtime: number; size: number }): void {
+    const uri = run.request.uri;
+    const name = path.posix.basename(uri.path);
+    const say = (what: string) => run.setNotice(`${name} ${what} after the run read it; the run goes on with the data it read (SHA-256 ${hash.slice(0, 12)}…).`);
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), name));
+    // File watchers are not delivered everywhere (remote and some container file systems): also look every second.
+    let seen: { mtime: number; size: number } | null = read; // as it was when the run read it
+    let renamed = false;
+    const poll = setInterval(() => {
+      vscode.workspace.fs.stat(uri).then(
+        (st) => {
+          const now = { mtime: st.mtime, size: st.size };
+          if (seen && (seen.mtime !== now.mtime || seen.size !== now.size)) say('changed on disk');
+          seen = now;
+        },
+        () => { if (seen !== null && !renamed) say('was deleted'); seen = null; },
+      );
+    }, 1000);
+    const subs = [
+      { dispose: () => clearInterval(poll) },
+      watcher,
+      watcher.onDidChange(() => say('changed on disk')),
+      watcher.onDidDelete(() => say('was deleted')),
+      vscode.workspace.onDidRenameFiles((e) => {
+        for (const f of e.files) {
+          if (f.oldUri.toString() !== uri.toString()) continue;
+          renamed = true;
+          say(`was renamed to ${vscode.workspace.asRelativePath(f.newUri)}`);
+          this.dataDiagnostics.move(f.oldUri, f.newUri);
+        }
+      }),
+    ];
+    void run.done.then(() => subs.forEach((d) => d.dispose()));
+  }
+
+  // ------------------------------------------------------------ run history
+
+  private async recordOf(arg: unknown, statuses?: string[]): Promise<RunRecord | undefined> {
+    if (arg instanceof RunItem) return arg.record;
+    if (typeof arg === 'string') return (await this.recorder.store.get(arg)) ?? undefined;
+    const all = (await this.recorder.store.list()).filter((r) => !statuses || statuses.includes(r.status));
+    if (!all.length) {
+      void vscode.window.showInformationMessage(`Backprop Lens: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs are stored for this workspace.`);
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(all.map((r) => ({ label: `${r.dataset.name} · ${r.status}`, description: `${new Date(r.startedAt).toLocaleString()} · step ${r.progress.step}`, record: r })), { title: 'Backprop Lens: pick a run' });
+    return pick?.record;
+  }
+
+  /** Resume an interrupted or cancelled run from its last checkpoint; the trajectory is the uninterrupted one. */
+  async resumeRun(arg?: unknown, options: TrainOptions & { ifDatasetChanged?: 'ask' | 'resume' | 'cancel' } = {}): Promise<RunSummary | undefined> {
+    const record = await this.recordOf(arg, ['interrupted', 'cancelled']);
+    if (!record) return undefined;
+    if (record.status !== 'interrupted' && record.status !== 'cancelled') {
+      void vscode.window.showInformationMessage(`Backprop Lens: only interrupted or cancelled runs can be resumed; this one is ${record.status}.`);
+      return undefined;
+    }
+    const checkpoint = await this.recorder.store.latestCheckpoint(record.id);
+    if (!checkpoint) {
+      void vscode.window.showErrorMessage(`Backprop Lens: run ${record.id} has no readable checkpoint to resume from.`);
+      return undefined;
+    }
+    const uri = vscode.Uri.parse(record.dataset.uri);
+    let hash: string;
+    try {
+      hash = await sha256(await vscode.workspace.fs.readFile(uri));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Backprop Lens: cannot read ${record.dataset.name} to resume: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (hash !== record.dataset.hash) {
+      const mode = options.ifDatasetChanged ?? 'ask';
+      if (mode === 'cancel') return undefined;
+      if (mode === 'ask') {
+        const go = await vscode.window.showWarningMessage(`${record.dataset.name} has changed since this run read it (SHA-256 ${record.dataset.hash.slice(0, 12)}… → ${hash.slice(0, 12)}…). Resuming on different data gives a different trajectory. Resume anyway?`, { modal: true }, 'Resume Anyway');
+        if (go !== 'Resume Anyway') return undefined;
+      }
+    }
+    this.log.info(`resuming run ${record.id} from step ${checkpoint.step} (epoch ${checkpoint.epoch})`);
+    const request: RunRequest = {
+      uri, settings: { ...record.settings, lr: checkpoint.trainer.config.lr }, source: record.source as RunSource, resume: checkpoint.trainer, id: record.id,
+      derivation: record.derivation ? { text: record.derivation.text, file: record.derivation.file } : undefined, paused: options.paused,
+    };
+    return this.startRun(request, options, record);
+  }
+
+  async deleteRun(arg?: unknown, options: { confirm?: boolean } = {}): Promise<boolean> {
+    const record = await this.recordOf(arg);
+    if (!record) return false;
+    if (this.runs.current?.id === record.id && this.runs.busy) {
+      void vscode.window.showWarningMessage('Backprop Lens: stop the run before deleting it.');
+      return false;
+    }
+    if (options.confirm !== false) {
+      const ok = await vscode.window.showWarningMessage(`Delete the stored run of ${record.dataset.name} (${record.status}, ${new Date(record.startedAt).toLocaleString()}) and its checkpoints?`, { modal: true }, 'Delete');
+      if (ok !== 'Delete') return false;
+    }
+    await this.recorder.store.delete(record.id);
+    this.recorder.refresh();
+    return true;
+  }
+
+  /** Export a run: its record and last checkpoint as one JSON file, where the user says. */
+  async exportRun(arg?: unknown, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const record = await this.recordOf(arg);
+    if (!record) return undefined;
+    const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${record.dataset.name.replace(/\.[^.]+$/, '')}-run-${record.id}.json`) : undefined, filters: { JSON: ['json'] } }));
+    if (!uri) return undefined;
+    const checkpoint = await this.recorder.store.latestCheckpoint(record.id);
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify({ record, checkpoint: checkpoint && { ...checkpoint, panel: undefined } }, null, 2) + '\n'));
+    return uri;
+  }
+
+  /** Open a run: its record as a read-only JSON document. */
+  async openRun(arg?: unknown): Promise<void> {
+    const record = await this.recordOf(arg);
+    if (!record) return;
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(record, (k, v) => (k === 'initialTheta' && Array.isArray(v) && v.length > 64 ? `${v.length} numbers` : k === 'text' ? undefined : v), 2) });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  /** Compare two runs' curves (select two in the Runs view, or pick them). */
+  async compareRuns(arg?: unknown, selected?: unknown[]): Promise<vscode.WebviewPanel | undefined> {
+    let records = (Array.isArray(selected) ? selected : []).filter((x): x is RunItem => x instanceof RunItem).map((x) => x.record);
+    if (records.length !== 2) {
+      const first = await this.recordOf(arg);
+      if (!first) return undefined;
+      const others = (await this.recorder.store.list()).filter((r) => r.id !== first.id);
+      const pick = await vscode.window.showQuickPick(others.map((r) => ({ label: `${r.dataset.name} · ${r.status}`, description: new Date(r.startedAt).toLocaleString(), record: r })), { title: `Compare ${first.dataset.name} with…` });
+      if (!pick) return undefined;
+      records = [first, pick.record];
+    }
+    const runs = await Promise.all(records.map(async (record) => ({ record, history: (await this.recorder.store.latestCheckpoint(record.id))?.trainer.history ?? [] })));
+    const panel = vscode.window.createWebviewPanel('backpropLens.compare', 'Compare Runs', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview')] });
+    const css = panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview', 'inspector.css')).toString();
+    panel.webview.html = compareHtml(panel.webview.cspSource, css, runs);
+    return panel;
   }
 
   /** Progress notification (cancellable) until the run ends, then the outcome message. */
@@ -457,5 +616,10 @@ export const COMMANDS = {
   importModel: (c: Commands, ...a: unknown[]) => c.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
   openExamples: (c: Commands, ...a: unknown[]) => c.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
   newDerivation: (c: Commands, ...a: unknown[]) => c.newDerivation(a[0] as vscode.Uri),
+  resumeRun: (c: Commands, ...a: unknown[]) => c.resumeRun(a[0], a[1] as TrainOptions),
+  deleteRun: (c: Commands, ...a: unknown[]) => c.deleteRun(a[0], a[1] as { confirm?: boolean }),
+  exportRun: (c: Commands, ...a: unknown[]) => c.exportRun(a[0], a[1] as vscode.Uri),
+  openRun: (c: Commands, ...a: unknown[]) => c.openRun(a[0]),
+  compareRuns: (c: Commands, ...a: unknown[]) => c.compareRuns(a[0], a[1] as unknown[]),
   trainWithDerivation: (c: Commands, ...a: unknown[]) => c.trainWithDerivation(a[0] as vscode.Uri, a[1] as vscode.Uri, a[2] as TrainOptions),
 } as const;

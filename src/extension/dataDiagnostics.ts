@@ -38,6 +38,17 @@ export class DataDiagnostics implements vscode.Disposable {
     this.collection.delete(uri);
   }
 
+  /** The file was renamed: its diagnostics follow it. */
+  move(from: vscode.Uri, to: vscode.Uri): void {
+    const t = this.tracked.get(from.toString());
+    const d = this.collection.get(from);
+    this.clear(from);
+    if (t && d) {
+      this.tracked.set(to.toString(), t);
+      this.collection.set(to, d);
+    }
+  }
+
   has(uri: vscode.Uri): boolean {
     return this.collection.has(uri);
   }

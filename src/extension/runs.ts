@@ -29,6 +29,8 @@ export interface RunRequest {
   resume?: TrainerState;
   /** Train with this derivation's gradients. */
   derivation?: { text: string; file: string };
+  /** Keep this run id (a resumed run continues its record). */
+  id?: string;
 }
 
 /** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */
@@ -50,6 +52,11 @@ export interface RunSummary {
 }
 
 let nextId = 1;
+
+/** Unique across windows: time, a per-host counter and random digits. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${(nextId++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
 
 export class Run implements vscode.Disposable {
   readonly id: string;
@@ -78,8 +85,12 @@ export class Run implements vscode.Disposable {
   private nextCheck = 1;
   private disposed = false;
 
-  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, private readonly log: vscode.LogOutputChannel) {
-    this.id = `${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+  private readonly checkpointed = new vscode.EventEmitter<TrainerState>();
+  /** The worker's periodic trainer states (and the final one), for the run store. */
+  readonly onCheckpoint = this.checkpointed.event;
+
+  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, private readonly log: vscode.LogOutputChannel, checkpoint: { everySeconds: number; everyEpochs: number } = { everySeconds: 10, everyEpochs: 0 }) {
+    this.id = request.id ?? newRunId();
     this.config = trainConfigOf(request.settings);
     this.done = new Promise((r) => (this.resolveDone = r));
     this.ready = new Promise((r) => (this.resolveReady = r));
@@ -93,7 +104,7 @@ export class Run implements vscode.Disposable {
     const s = request.settings;
     this.send({
       type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes, split: s.split, standardize: s.standardize,
-      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused, derivation: request.derivation,
+      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused, derivation: request.derivation, checkpoint,
     }, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -116,6 +127,12 @@ export class Run implements vscode.Disposable {
       this.checks.set(requestId, (r, error) => (r ? resolve(r) : reject(new Error(error ?? 'gradient check failed'))));
       this.send({ type: 'check', requestId, count: count ?? this.config.batchSize, options: gradcheckOptionsOf(this.request.settings) });
     });
+  }
+
+  /** Say something about the run in the inspector (e.g. its dataset changed on disk). */
+  setNotice(text: string): void {
+    this.notice = text;
+    this.changed.fire(this);
   }
 
   summary(): RunSummary {
@@ -153,9 +170,13 @@ export class Run implements vscode.Disposable {
         this.history.push(...m.epochs);
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
         break;
+      case 'checkpoint':
+        this.checkpointed.fire(m.state);
+        return;
       case 'finished':
         this.result = m.result;
         this.state = m.state;
+        this.checkpointed.fire(m.state);
         this.phase = 'finished';
         this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);
         this.resolveDone(this.summary());
@@ -192,6 +213,7 @@ export class Run implements vscode.Disposable {
     this.checks.clear();
     void this.worker.terminate();
     this.changed.dispose();
+    this.checkpointed.dispose();
   }
 }
 
@@ -212,11 +234,11 @@ export class RunManager implements vscode.Disposable {
     return !!this.run && (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused');
   }
 
-  start(request: RunRequest, bytes: Uint8Array, reportEveryMs: number, maxBytes: number): Run {
+  start(request: RunRequest, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, checkpoint?: { everySeconds: number; everyEpochs: number }): Run {
     if (this.busy) throw new Error('a run is already in progress');
     this.sub?.dispose();
     this.run?.dispose();
-    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, reportEveryMs, maxBytes, this.log);
+    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, reportEveryMs, maxBytes, this.log, checkpoint);
     this.run = run;
     this.sub = run.onDidChange(() => this.changed.fire(run));
     this.changed.fire(run);

@@ -30,6 +30,7 @@ let reportedEpochs = 0;
 let stepsAtLastReport = 0;
 let finishedSent = false;
 let gradient: GradientFn | undefined;
+let lastCheckpoint = { at: 0, epoch: 0 };
 let plane = { i: 0, j: 1 };
 let points: { k: number; n: number; x: Float64Array; y: Float64Array; test: Float64Array } | null = null;
 let means: Float64Array = new Float64Array(0);
@@ -84,8 +85,9 @@ function begin(m: StartMessage): void {
     if (!g.ok) return post({ type: 'failed', runId: m.runId, message: `cannot train with ${m.derivation.file}: ${g.error}` });
     gradient = g.fn;
   }
+  // A resumed run continues: a cancelled or interrupted state is running again.
   trainer = m.resume
-    ? Trainer.restore(m.resume, data.train, data.test, { gradient })
+    ? Trainer.restore({ ...m.resume, status: 'running', reason: '', divergence: null }, data.train, data.test, { gradient })
     : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
   const k = Math.min(8, p.train.m);
   points = pickPoints(p.train, p.test);
@@ -103,6 +105,8 @@ function begin(m: StartMessage): void {
   });
   paused = m.paused;
   reportedEpochs = 0; // the first progress carries the whole history (a resumed run has one)
+  lastCheckpoint = { at: performance.now(), epoch: trainer.epoch };
+  post({ type: 'checkpoint', runId: m.runId, state: trainer.getState() }); // step 0 (or the resumed step)
   finishedSent = false;
   lastReport = 0;
   report(true);
@@ -144,6 +148,7 @@ function loop(): void {
   }
   const done = t.status !== 'running';
   report(done || (paused && stepBudget === 0 && epochTarget < 0));
+  if (!done) maybeCheckpoint(t);
   if (done) finish();
   else schedule();
 }
@@ -228,4 +233,16 @@ function boundary(t: Trainer): Boundary | null {
     }
   }
   return { i, j, G, x0, x1, y0, y1, p };
+}
+
+/** A checkpoint every `everySeconds` seconds and/or `everyEpochs` epochs (the final state goes with "finished"). */
+function maybeCheckpoint(t: Trainer): void {
+  if (!start) return;
+  const { everySeconds, everyEpochs } = start.checkpoint;
+  const now = performance.now();
+  const byTime = everySeconds > 0 && now - lastCheckpoint.at >= everySeconds * 1000;
+  const byEpoch = everyEpochs > 0 && t.epoch - lastCheckpoint.epoch >= everyEpochs;
+  if (!byTime && !byEpoch) return;
+  lastCheckpoint = { at: now, epoch: t.epoch };
+  post({ type: 'checkpoint', runId: start.runId, state: t.getState() });
 }

@@ -29,6 +29,7 @@ export class InspectorPanel implements vscode.Disposable {
   private sent = { run: '', history: 0 };
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
+  private rejected = new Map<string, { count: number; loggedAt: number }>();
   private lastSave = 0;
 
   constructor(
@@ -81,7 +82,7 @@ export class InspectorPanel implements vscode.Disposable {
     const res = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview', ...p)).toString();
     w.html = inspectorHtml({ cspSource: w.cspSource, nonce: makeNonce(), script: res('main.js'), styles: [res('katex', 'katex.min.css'), res('uPlot.min.css'), res('inspector.css')] });
     this.panelSubs = [
-      w.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      w.onDidReceiveMessage((m: unknown) => this.receive(m)),
       panel.onDidChangeViewState((e) => {
         if (e.webviewPanel.visible && this.ready) this.sendSnapshot(); // messages to a hidden panel were lost
       }),
@@ -94,11 +95,21 @@ export class InspectorPanel implements vscode.Disposable {
     ];
   }
 
-  private onMessage(raw: unknown): void {
+  /** Every message from the webview comes through here (also reachable by the extension's tests). */
+  receive(raw: unknown): void {
     if (!this.allow()) return;
     const parsed = parseFromWebview(raw);
     if (!parsed.ok) {
-      this.log.warn(`inspector: rejected a message from the webview: ${parsed.reason}`);
+      // Logged once per reason every 10 s, with a count: a flood does not flood the log.
+      const now = Date.now();
+      const r = this.rejected.get(parsed.reason) ?? { count: 0, loggedAt: 0 };
+      r.count++;
+      if (now - r.loggedAt > 10_000) {
+        this.log.warn(`inspector: rejected ${r.count} message${r.count === 1 ? '' : 's'} from the webview: ${parsed.reason}`);
+        r.loggedAt = now;
+        r.count = 0;
+      }
+      this.rejected.set(parsed.reason, r);
       return;
     }
     void this.handle(parsed.message);

@@ -28,7 +28,9 @@ export async function openFile(page, name) {
   await input.fill(name);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
   await input.press('Enter');
-  await page.waitForTimeout(500);
+  // The file's tab is the active one before anything acts on "the active editor".
+  await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(300);
 }
 
 /** The inspector's document: the webview frame that holds #app. */

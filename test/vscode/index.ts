@@ -21,6 +21,7 @@ export function run(): Promise<void> {
     console.log(s);
   };
   const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: class {} as never });
+  if (process.env.BPL_VSCODE_GREP) mocha.grep(process.env.BPL_VSCODE_GREP);
   for (const f of readdirSync(__dirname).sort()) if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
   return new Promise((resolve, reject) => {
     const counts = { passed: 0, failed: 0, skipped: 0 };
