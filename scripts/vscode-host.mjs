@@ -76,7 +76,7 @@ function freePort() {
 }
 
 /** Start code-server on a fresh profile; resolves when it answers. */
-export async function serve(workspace, { settings = {} } = {}) {
+export async function serve(workspace, { settings = {}, restricted = false } = {}) {
   const port = await freePort();
   const userData = mkdtempSync(join(tmpdir(), 'bpl-vscode-user-'));
   const extensions = mkdtempSync(join(tmpdir(), 'bpl-vscode-ext-'));
@@ -86,10 +86,11 @@ export async function serve(workspace, { settings = {} } = {}) {
     'extensions.autoUpdate': false, 'workbench.tips.enabled': false, 'security.workspace.trust.enabled': false,
     'update.mode': 'none', 'workbench.enableExperiments': false, 'chat.disableAIFeatures': true,
     'git.openRepositoryInParentFolders': 'never', 'git.enabled': false, ...settings,
+    ...(restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
   }, null, 2));
   const entry = join(HOST, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   const proc = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', userData, '--extensions-dir', extensions, workspace], {
+    ...(restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', '--user-data-dir', userData, '--extensions-dir', extensions, workspace], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BPL_REPO: ROOT },
   });
   let output = '';
@@ -193,7 +194,7 @@ async function runE2e() {
     for (const [name, fn] of Object.entries(mod.tests ?? {})) {
       if (only && !name.includes(only)) continue;
       const workspace = scratchWorkspace();
-      const server = await serve(workspace, { settings: mod.settings ?? {} });
+      const server = await serve(workspace, { settings: mod.settings ?? {}, restricted: name.includes('[restricted]') });
       const b = await browser();
       const t0 = Date.now();
       let page;

@@ -118,8 +118,19 @@ function parseStatement(l: Line): Statement {
   return { name: first.text, nameRange: tokRange(first), expr, range: span(tokRange(first), expr.range), line: l.line };
 }
 
+/** Limits that keep parsing and evaluation bounded (recursion depth, tree size) on hostile text. */
+export const MAX_DEPTH = 200;
+export const MAX_NODES = 4000;
+
 class ExprParser {
+  private depth = 0;
+  private nodes = 0;
+
   constructor(private readonly toks: Token[], private i: number, private readonly l: Line) {}
+
+  private count(t: Token): void {
+    if (++this.nodes > MAX_NODES) throw new ParseFailure(tokRange(t), `the expression is too long (more than ${MAX_NODES} terms); split it into helper names`);
+  }
 
   private peek(): Token | undefined {
     return this.toks[this.i];
@@ -159,7 +170,10 @@ class ExprParser {
     const t = this.peek();
     if (t && t.kind === 'op' && t.text === '-') {
       this.i++;
+      this.count(t);
+      if (++this.depth > MAX_DEPTH) throw new ParseFailure(tokRange(t), `unary minus nested more than ${MAX_DEPTH} deep`);
       const arg = this.unary();
+      this.depth--;
       return { kind: 'unary', op: '-', arg, range: span(tokRange(t), arg.range), opRange: tokRange(t) };
     }
     if (t && t.kind === 'op' && t.text === '+') {
@@ -174,7 +188,9 @@ class ExprParser {
     const t = this.peek();
     if (t && t.kind === 'op' && t.text === '**') {
       this.i++;
+      if (++this.depth > MAX_DEPTH) throw new ParseFailure(tokRange(t), `** nested more than ${MAX_DEPTH} deep`);
       const exp = this.unary(); // right-associative; allows x ** -1
+      this.depth--;
       return { kind: 'binary', op: '**', left: base, right: exp, range: span(base.range, exp.range), opRange: tokRange(t) };
     }
     return base;
@@ -193,11 +209,13 @@ class ExprParser {
     const t = this.peek();
     if (!t) throw new ParseFailure(this.endRange(), 'the expression ends too early: expected a number, a name or (');
     this.i++;
+    this.count(t);
     if (t.kind === 'number') return { kind: 'num', value: t.value!, range: tokRange(t) };
     if (t.kind === 'ident') {
       const next = this.peek();
       if (next && next.kind === 'lparen') {
         this.i++;
+        if (++this.depth > MAX_DEPTH) throw new ParseFailure(tokRange(next), `parentheses nested more than ${MAX_DEPTH} deep`);
         const args: Expr[] = [];
         if (this.peek()?.kind !== 'rparen') {
           for (;;) {
@@ -210,12 +228,15 @@ class ExprParser {
         const close = this.peek();
         if (!close || close.kind !== 'rparen') throw new ParseFailure(close ? tokRange(close) : tokRange(next), close ? `expected ',' or ')' in the call of ${t.text}, found '${close.text}'` : `'(' of ${t.text}(…) is never closed on this line`);
         this.i++;
+        this.depth--;
         return { kind: 'call', fn: t.text, fnRange: tokRange(t), args, range: span(tokRange(t), tokRange(close)) };
       }
       return { kind: 'name', name: t.text, range: tokRange(t) };
     }
     if (t.kind === 'lparen') {
+      if (++this.depth > MAX_DEPTH) throw new ParseFailure(tokRange(t), `parentheses nested more than ${MAX_DEPTH} deep`);
       const inner = this.expression();
+      this.depth--;
       const close = this.peek();
       if (!close || close.kind !== 'rparen') throw new ParseFailure(close ? tokRange(close) : tokRange(t), close ? `expected ')', found '${close.text}'` : "'(' is never closed on this line");
       this.i++;

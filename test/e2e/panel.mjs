@@ -149,8 +149,8 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
   await screenshotPanel(page, results, 'inspector-hostile-names.png');
 };
 
-tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed'] = async ({ page, workspace, url, log }) => {
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30 });
+tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed; the run is resumable after the reload'] = async ({ page, workspace, url, log }) => {
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30, 'backpropLens.checkpoints.everySeconds': 2 });
   await openWorkbench(page, url);
   let f = await trainAndInspect(page, 'breast_cancer.csv');
   const step = async (fr) => Number(/step (\d+)/.exec((await fr.textContent('#stats')) ?? '')?.[1] ?? -1);
@@ -196,4 +196,10 @@ tests['the panel survives closing, hiding and a window reload during training; i
   assert((await f.textContent('#file')) === 'breast_cancer.csv', 'restored file name');
   const restored = await hist();
   assert(restored.n >= 1 && restored.gaps === 0, `restored history ${JSON.stringify(restored)}`);
+  // The run itself shows "interrupted" and resume is offered.
+  await waitFor('the interrupted-run notification', async () => /breast_cancer\.csv was interrupted at step \d+.*Resume it from its last checkpoint/.test((await page.locator('.notifications-toasts').textContent().catch(() => '')) ?? ''), 30_000);
+  await page.locator('.notifications-toasts .monaco-button', { hasText: 'Resume' }).first().click();
+  await waitFor('the resumed run in the status bar', async () => /breast_cancer\.csv: epoch/.test(await page.locator('.statusbar').textContent()), 30_000);
+  await runCommand(page, 'Backprop Lens: Stop Training');
+  log('after a window reload: the panel restored by its serializer, the run marked interrupted, resumed from its last checkpoint');
 };
