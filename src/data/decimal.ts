@@ -13,73 +13,11 @@
  */
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
-/** The parsed value; NaN when the text is not a decimal number, ±Infinity when it overflows. */
+/** The parsed value of b[start, end); NaN when the text is not a decimal number, ±Infinity when it overflows. */
 export function parseDecimalBytes(b: Uint8Array, start: number, end: number): number {
-  while (start < end && (b[start] === 0x20 || b[start] === 0x09)) start++;
-  while (end > start && (b[end - 1] === 0x20 || b[end - 1] === 0x09)) end--;
-  let i = start;
-  let neg = false;
-  if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) {
-    neg = b[i] === 0x2d;
-    i++;
-  }
-  let mant = 0;
-  let sig = 0; // significant digits kept in mant
-  let exp10 = 0;
-  let exact = true;
-  let digits = 0;
-  let c = 0;
-  while (i < end && (c = b[i] - 0x30) >= 0 && c <= 9) {
-    if (sig < 15) {
-      mant = mant * 10 + c;
-      if (mant !== 0) sig++;
-    } else {
-      exp10++;
-      if (c !== 0) exact = false;
-    }
-    digits++;
-    i++;
-  }
-  if (i < end && b[i] === 0x2e) {
-    i++;
-    while (i < end && (c = b[i] - 0x30) >= 0 && c <= 9) {
-      if (sig < 15) {
-        mant = mant * 10 + c;
-        exp10--;
-        if (mant !== 0) sig++;
-      } else if (c !== 0) exact = false;
-      digits++;
-      i++;
-    }
-  }
-  if (digits === 0) return NaN;
-  if (i < end && (b[i] === 0x65 || b[i] === 0x45)) {
-    i++;
-    let eneg = false;
-    if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) {
-      eneg = b[i] === 0x2d;
-      i++;
-    }
-    let e = 0;
-    let edigits = 0;
-    while (i < end && (c = b[i] - 0x30) >= 0 && c <= 9) {
-      if (e < 1e9) e = e * 10 + c;
-      edigits++;
-      i++;
-    }
-    if (edigits === 0) return NaN;
-    exp10 += eneg ? -e : e;
-  }
-  if (i !== end) return NaN;
-  let v: number;
-  if (exact && exp10 >= -22 && exp10 <= 22) {
-    v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
-  } else if (mant === 0 && exact) {
-    v = 0;
-  } else {
-    v = Math.abs(Number(latin1(b, start, end)));
-  }
-  return neg ? -v : v;
+  const sub = b.subarray(start, end);
+  const v = scanDecimalField(sub, 0, -1); // no delimiter: the field is the whole range…
+  return fieldEnd === sub.length ? v : NaN; // …unless a line break ends it early
 }
 
 /** Strict decimal from a string (JSON keys, tests): same grammar and result as the byte parser. */
