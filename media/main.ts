@@ -382,7 +382,9 @@ function drawCards() {
   const o = offsets(run.n, run.hidden);
   document.body.dataset.normPoints = String(norms.step.length);
   document.body.dataset.historyLength = String(hist.epoch.length);
-  document.body.dataset.historyGaps = String(hist.epoch.filter((e, i) => e !== i + 1).length); // epochs are 1, 2, 3, …
+  const stride = run.historyStride ?? 1;
+  document.body.dataset.historyStride = String(stride);
+  document.body.dataset.historyGaps = String(hist.epoch.filter((e, i) => e !== (i + 1) * stride).length); // epochs stride, 2·stride, …
   PARAMS.forEach((p, pi) => {
     const [rows, cols] = SHAPES[p](run!.n, run!.hidden);
     const part = (a: Float64Array | null) => (a ? a.subarray(o[p], o[p] + rows * cols) : null);

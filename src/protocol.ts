@@ -119,8 +119,9 @@ export type FromWorker =
   | { type: 'ready'; runId: string; dataset: DatasetInfo; theta: Float64Array; config: TrainConfig }
   | { type: 'dataError'; runId: string; line: number; message: string }
   | Progress
-  | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState }
-  | { type: 'checkpoint'; runId: string; state: TrainerState }
+  | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState; historyFrom: number }
+  /** state.history holds only the epochs from index historyFrom on (the earlier ones were in earlier checkpoints). */
+  | { type: 'checkpoint'; runId: string; state: TrainerState; historyFrom: number }
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
   | { type: 'failed'; runId: string; message: string };
 
@@ -247,6 +248,8 @@ export interface PanelRun {
   boundary: PanelBoundary | null;
   derivation: string | null;
   notice: string | null;
+  /** The plotted history holds the epochs that are multiples of this (long runs are thinned to at most 2,000 points). */
+  historyStride: number;
 }
 
 export type ToWebview =

@@ -351,7 +351,8 @@ export class Trainer {
     };
   }
 
-  getState(): TrainerState {
+  /** The state to continue exactly; `historyFrom` leaves out the epoch summaries before that index (already saved elsewhere). */
+  getState(historyFrom = 0): TrainerState {
     return {
       config: { ...this.config, lr: this.opt.hyper.lr },
       n: this.train.n,
@@ -362,7 +363,7 @@ export class Trainer {
       theta: Array.from(this.net.theta),
       optimizer: this.opt.state(),
       rng: this.rng.state(),
-      history: this.history.map((e) => ({ ...e, params: { W: [...e.params.W], dW: [...e.params.dW], ratio: [...e.params.ratio] } })),
+      history: this.history.slice(historyFrom).map((e) => ({ ...e, params: { W: [...e.params.W], dW: [...e.params.dW], ratio: [...e.params.ratio] } })),
       status: this.status,
       reason: this.reason,
       divergence: this.divergence,

@@ -19,6 +19,7 @@ import { type Run, type RunManager, type RunRequest, type RunSource, type RunSum
 import { type Recorder, sha256 } from './recorder';
 import type { RunRecord } from './store';
 import { RunItem, compareHtml } from './runsView';
+import { statStamp } from './fileStat';
 import { describeProgress } from './status';
 
 export interface TrainOptions {
@@ -131,9 +132,10 @@ export class Commands {
     const rel = vscode.workspace.asRelativePath(uri);
     const maxBytes = extensionSetting<number>('data.maxFileSizeMB', 256, uri) * MB;
     let bytes: Uint8Array;
-    let stat: vscode.FileStat;
+    let stamp: { mtime: number; size: number };
     try {
-      stat = await vscode.workspace.fs.stat(uri);
+      const stat = await vscode.workspace.fs.stat(uri);
+      stamp = await statStamp(uri).catch(() => ({ mtime: stat.mtime, size: stat.size })); // the file as the run reads it
       if (stat.size > maxBytes) {
         const message = `the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`;
         this.dataDiagnostics.report(uri, 1, message, request.settings.label);
@@ -157,7 +159,7 @@ export class Commands {
     const checkpoint = { everySeconds: extensionSetting<number>('checkpoints.everySeconds', 10), everyEpochs: extensionSetting<number>('checkpoints.everyEpochs', 0) };
     const run = this.runs.start({ ...request, id }, bytes, 1000 / rate, maxBytes, checkpoint);
     this.recorder.follow(run, record, () => this.panelSnapshot(run));
-    this.watchDataset(run, record.dataset.hash, { mtime: stat.mtime, size: stat.size });
+    this.watchDataset(run, record.dataset.hash, stamp);
     await this.remember(uri);
     this.log.info(`run ${run.id}: ${rel} (${request.source.kind}${request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : ''}) with ${JSON.stringify(request.settings)}`);
     const finished = this.watch(run, rel);
@@ -179,9 +181,8 @@ export class Commands {
     let seen: { mtime: number; size: number } | null = read; // as it was when the run read it
     let renamed = false;
     const poll = setInterval(() => {
-      vscode.workspace.fs.stat(uri).then(
-        (st) => {
-          const now = { mtime: st.mtime, size: st.size };
+      statStamp(uri).then(
+        (now) => {
           if (seen && (seen.mtime !== now.mtime || seen.size !== now.size)) say('changed on disk');
           seen = now;
         },
@@ -227,7 +228,7 @@ export class Commands {
       void vscode.window.showInformationMessage(`Backprop Lens: only interrupted or cancelled runs can be resumed; this one is ${record.status}.`);
       return undefined;
     }
-    const checkpoint = await this.recorder.store.latestCheckpoint(record.id);
+    const checkpoint = await this.recorder.store.resumeState(record.id);
     if (!checkpoint) {
       void vscode.window.showErrorMessage(`Backprop Lens: run ${record.id} has no readable checkpoint to resume from.`);
       return undefined;
@@ -278,7 +279,7 @@ export class Commands {
     if (!record) return undefined;
     const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${record.dataset.name.replace(/\.[^.]+$/, '')}-run-${record.id}.json`) : undefined, filters: { JSON: ['json'] } }));
     if (!uri) return undefined;
-    const checkpoint = await this.recorder.store.latestCheckpoint(record.id);
+    const checkpoint = await this.recorder.store.resumeState(record.id);
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(JSON.stringify({ record, checkpoint: checkpoint && { ...checkpoint, panel: undefined } }, null, 2) + '\n'));
     return uri;
   }
@@ -293,7 +294,12 @@ export class Commands {
 
   /** Compare two runs' curves (select two in the Runs view, or pick them). */
   async compareRuns(arg?: unknown, selected?: unknown[]): Promise<vscode.WebviewPanel | undefined> {
-    let records = (Array.isArray(selected) ? selected : []).filter((x): x is RunItem => x instanceof RunItem).map((x) => x.record);
+    // From the Runs view: the clicked item and the selection; from scripts: run ids.
+    let records: RunRecord[] = [];
+    for (const x of Array.isArray(selected) ? selected : []) {
+      const r = x instanceof RunItem ? x.record : typeof x === 'string' ? await this.recorder.store.get(x) : null;
+      if (r) records.push(r);
+    }
     if (records.length !== 2) {
       const first = await this.recordOf(arg);
       if (!first) return undefined;
@@ -302,7 +308,7 @@ export class Commands {
       if (!pick) return undefined;
       records = [first, pick.record];
     }
-    const runs = await Promise.all(records.map(async (record) => ({ record, history: (await this.recorder.store.latestCheckpoint(record.id))?.trainer.history ?? [] })));
+    const runs = await Promise.all(records.map(async (record) => ({ record, history: await this.recorder.store.readHistory(record.id) })));
     const panel = vscode.window.createWebviewPanel('backpropLens.compare', 'Compare Runs', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview')] });
     const css = panel.webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'out', 'webview', 'inspector.css')).toString();
     panel.webview.html = compareHtml(panel.webview.cspSource, css, runs);

@@ -7,12 +7,15 @@ import * as vscode from 'vscode';
 import { readDataset } from '../data/dataset';
 import { SOURCE } from './diagnostics';
 import { extensionSetting } from './config';
+import { statStamp } from './fileStat';
 
 export class DataDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('backpropLens.datasets');
   private readonly tracked = new Map<string, { label: string }>();
   private readonly subs: vscode.Disposable[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly stamps = new Map<string, string>();
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(private readonly readme: vscode.Uri) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{csv,tsv,json,CSV,TSV,JSON}');
@@ -26,7 +29,11 @@ export class DataDiagnostics implements vscode.Disposable {
   }
 
   report(uri: vscode.Uri, line: number, message: string, label: string): void {
-    this.tracked.set(uri.toString(), { label });
+    const key = uri.toString();
+    this.tracked.set(key, { label });
+    // The baseline is the file as it is now, so an edit before the first poll is not missed.
+    statStamp(uri).then((st) => { if (!this.stamps.has(key)) this.stamps.set(key, `${st.mtime}:${st.size}`); }, () => undefined);
+    this.startPolling();
     const d = new vscode.Diagnostic(new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), 1_000_000), message, vscode.DiagnosticSeverity.Error);
     d.source = SOURCE;
     d.code = { value: 'dataset', target: this.readme.with({ fragment: 'datasets-the-contract' }) };
@@ -35,7 +42,28 @@ export class DataDiagnostics implements vscode.Disposable {
 
   clear(uri: vscode.Uri): void {
     this.tracked.delete(uri.toString());
+    this.stamps.delete(uri.toString());
     this.collection.delete(uri);
+    if (!this.tracked.size && this.poll) { clearInterval(this.poll); this.poll = undefined; }
+  }
+
+  /** File watchers are not delivered everywhere: while a file has a diagnostic, look at it every second. */
+  private startPolling(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => {
+      for (const key of this.tracked.keys()) {
+        const uri = vscode.Uri.parse(key);
+        statStamp(uri).then(
+          (st) => {
+            const stamp = `${st.mtime}:${st.size}`;
+            const before = this.stamps.get(key);
+            this.stamps.set(key, stamp);
+            if (before !== undefined && before !== stamp) this.revalidateFile(uri);
+          },
+          () => this.clear(uri), // deleted
+        );
+      }
+    }, 1000);
   }
 
   /** The file was renamed: its diagnostics follow it. */
@@ -87,6 +115,7 @@ export class DataDiagnostics implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
+    if (this.poll) clearInterval(this.poll);
     vscode.Disposable.from(...this.subs, this.collection).dispose();
   }
 }

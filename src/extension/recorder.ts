@@ -24,6 +24,7 @@ export function vscodeFs(root: vscode.Uri): StoreFs {
     return {
       readFile: async (s) => new Uint8Array(await fsp.readFile(p(s))),
       writeFile: (s, d) => fsp.writeFile(p(s), d),
+      appendFile: (s, d) => fsp.appendFile(p(s), d),
       rename: (a, b) => fsp.rename(p(a), p(b)),
       delete: (s) => fsp.rm(p(s), { recursive: true, force: true }),
       list: (s) => fsp.readdir(p(s)),
@@ -34,6 +35,14 @@ export function vscodeFs(root: vscode.Uri): StoreFs {
   return {
     readFile: async (p) => vscode.workspace.fs.readFile(u(p)),
     writeFile: async (p, d) => vscode.workspace.fs.writeFile(u(p), d),
+    appendFile: async (p, d) => {
+      let old: Uint8Array = new Uint8Array(0);
+      try { old = await vscode.workspace.fs.readFile(u(p)); } catch { /* new file */ }
+      const both = new Uint8Array(old.length + d.length);
+      both.set(old);
+      both.set(d, old.length);
+      await vscode.workspace.fs.writeFile(u(p), both);
+    },
     rename: async (a, b) => vscode.workspace.fs.rename(u(a), u(b), { overwrite: true }),
     delete: async (p) => vscode.workspace.fs.delete(u(p), { recursive: true, useTrash: false }),
     list: async (p) => (await vscode.workspace.fs.readDirectory(u(p))).map(([n]) => n),
@@ -87,13 +96,16 @@ export class Recorder implements vscode.Disposable {
     let writing: Promise<unknown> = Promise.resolve();
     const queue = (f: () => Promise<unknown>) => (writing = writing.then(f, f));
     const subs = [
-      run.onCheckpoint((state: TrainerState) => {
-        const c: Checkpoint = { version: 1, runId: run.id, savedAt: new Date().toISOString(), step: state.step, epoch: state.epoch, trainer: state, panel: panelSnapshot() };
+      run.onCheckpoint(({ state, historyFrom }: { state: TrainerState; historyFrom: number }) => {
+        // The new epochs go to history.jsonl; the checkpoint keeps only what continues the trajectory.
+        const epochs = state.history;
+        const c: Checkpoint = { version: 1, runId: run.id, savedAt: new Date().toISOString(), step: state.step, epoch: state.epoch, trainer: { ...state, history: [] }, panel: panelSnapshot() };
         if (current.initialTheta === null && state.step === 0) current = { ...current, initialTheta: state.theta };
-        const last = state.history[state.history.length - 1];
+        const last = epochs[epochs.length - 1];
         current = { ...current, progress: { step: state.step, epoch: state.epoch }, train: last?.train ?? current.train, test: last?.test ?? current.test };
         const snap = current;
         queue(async () => {
+          await this.store.appendHistory(run.id, epochs, historyFrom === 0 && state.step === 0);
           await this.store.checkpoint(c);
           await this.store.update(snap); // also the heartbeat
         });

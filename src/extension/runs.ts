@@ -52,6 +52,8 @@ export interface RunSummary {
 }
 
 let nextId = 1;
+/** Most epoch summaries the inspector plots. */
+export const PANEL_POINTS = 2000;
 
 /** Unique across windows: time, a per-host counter and random digits. */
 export function newRunId(): string {
@@ -66,6 +68,14 @@ export class Run implements vscode.Disposable {
   theta: Float64Array = new Float64Array(0);
   last: StepSnapshot | null = null;
   readonly history: EpochSummary[] = [];
+  /**
+   * What the inspector plots: at most PANEL_POINTS epoch summaries, the epochs
+   * that are multiples of `panelStride`; when full, the stride doubles and every
+   * other point goes (the panel then gets a new snapshot: `panelGeneration`).
+   */
+  panelHistory: EpochSummary[] = [];
+  panelStride = 1;
+  panelGeneration = 0;
   progress: Progress | null = null;
   result: TrainResult | null = null;
   state: TrainerState | null = null;
@@ -85,8 +95,8 @@ export class Run implements vscode.Disposable {
   private nextCheck = 1;
   private disposed = false;
 
-  private readonly checkpointed = new vscode.EventEmitter<TrainerState>();
-  /** The worker's periodic trainer states (and the final one), for the run store. */
+  private readonly checkpointed = new vscode.EventEmitter<{ state: TrainerState; historyFrom: number }>();
+  /** The worker's periodic trainer states (and the final one), for the run store; each carries only the epochs not yet saved. */
   readonly onCheckpoint = this.checkpointed.event;
 
   constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, private readonly log: vscode.LogOutputChannel, checkpoint: { everySeconds: number; everyEpochs: number } = { everySeconds: 10, everyEpochs: 0 }) {
@@ -129,6 +139,16 @@ export class Run implements vscode.Disposable {
     });
   }
 
+  private addPanelPoint(e: EpochSummary): void {
+    if (e.epoch % this.panelStride !== 0) return;
+    this.panelHistory.push(e);
+    if (this.panelHistory.length > PANEL_POINTS) {
+      this.panelStride *= 2;
+      this.panelHistory = this.panelHistory.filter((x) => x.epoch % this.panelStride === 0);
+      this.panelGeneration++;
+    }
+  }
+
   /** Say something about the run in the inspector (e.g. its dataset changed on disk). */
   setNotice(text: string): void {
     this.notice = text;
@@ -164,19 +184,23 @@ export class Run implements vscode.Disposable {
         if (m.step === 0) {
           // reset: a fresh trajectory
           this.history.length = 0;
+          this.panelHistory = [];
+          this.panelStride = 1;
+          this.panelGeneration++;
           this.last = null;
         }
+        for (const e of m.epochs) this.addPanelPoint(e);
         if (m.last) this.last = m.last;
         this.history.push(...m.epochs);
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
         break;
       case 'checkpoint':
-        this.checkpointed.fire(m.state);
+        this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         return;
       case 'finished':
         this.result = m.result;
         this.state = m.state;
-        this.checkpointed.fire(m.state);
+        this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         this.phase = 'finished';
         this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);
         this.resolveDone(this.summary());

@@ -8,11 +8,12 @@
  * workspace.fs in the extension, node:fs in tests).
  */
 import type { RunSettings } from '../core/settings';
-import type { Divergence, Metrics, TrainerState } from '../core/trainer';
+import type { Divergence, EpochSummary, Metrics, TrainerState } from '../core/trainer';
 
 export interface StoreFs {
   readFile(path: string): Promise<Uint8Array>;
   writeFile(path: string, data: Uint8Array): Promise<void>;
+  appendFile(path: string, data: Uint8Array): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   delete(path: string): Promise<void>;
   /** Names of the entries of a directory. */
@@ -52,7 +53,11 @@ export interface Checkpoint {
   savedAt: string;
   step: number;
   epoch: number;
-  /** Everything to continue exactly: parameters, optimizer state, RNG state, order, loss history. */
+  /**
+   * Everything to continue exactly: parameters, optimizer state, RNG state,
+   * sample order. Its history is empty: the epoch summaries are appended to the
+   * run's history.jsonl as they come (readHistory puts them back).
+   */
   trainer: TrainerState;
   /** What the inspector shows, so a restored panel has it. */
   panel?: unknown;
@@ -125,6 +130,48 @@ export class RunStore {
   private async checkpointNames(id: string): Promise<string[]> {
     const names = await this.fs.list(this.dir(id)).catch(() => [] as string[]);
     return names.filter((n) => /^checkpoint-\d{12}\.json$/.test(n)).sort();
+  }
+
+  /**
+   * Append epoch summaries to the run's history.jsonl (one JSON object a line).
+   * `restart` marks a new trajectory (a run's start or Reset Parameters): earlier lines no longer apply.
+   */
+  async appendHistory(id: string, epochs: EpochSummary[], restart: boolean): Promise<boolean> {
+    if (!epochs.length && !restart) return true;
+    // Starts on a fresh line: after a crash mid-write the file may end in a torn line without its newline.
+    const lines = '\n' + (restart ? '{"restart":true}\n' : '') + epochs.map((e) => JSON.stringify(e)).join('\n') + (epochs.length ? '\n' : '');
+    return this.safely(id, 'history', () => this.fs.appendFile(`${this.dir(id)}/history.jsonl`, enc.encode(lines)));
+  }
+
+  /** The run's epoch summaries since its last restart, up to `epoch`; a torn last line (a crash mid-write) is ignored. */
+  async readHistory(id: string, uptoEpoch = Infinity): Promise<EpochSummary[]> {
+    let text: string;
+    try {
+      text = dec.decode(await this.fs.readFile(`${this.dir(id)}/history.jsonl`));
+    } catch {
+      return [];
+    }
+    let out = new Map<number, EpochSummary>();
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let o: (EpochSummary & { restart?: boolean }) | null = null;
+      try {
+        o = JSON.parse(line);
+      } catch {
+        continue; // torn
+      }
+      if (!o || typeof o !== 'object') continue;
+      if (o.restart) out = new Map();
+      else if (typeof o.epoch === 'number' && o.epoch <= uptoEpoch) out.set(o.epoch, o);
+    }
+    return [...out.values()].sort((a, b) => a.epoch - b.epoch);
+  }
+
+  /** The newest whole checkpoint with its history put back: a state to resume from. */
+  async resumeState(id: string): Promise<Checkpoint | null> {
+    const c = await this.latestCheckpoint(id);
+    if (!c) return null;
+    return { ...c, trainer: { ...c.trainer, history: await this.readHistory(id, c.epoch) } };
   }
 
   async get(id: string): Promise<RunRecord | null> {

@@ -31,6 +31,8 @@ let stepsAtLastReport = 0;
 let finishedSent = false;
 let gradient: GradientFn | undefined;
 let lastCheckpoint = { at: 0, epoch: 0 };
+/** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
+let historySaved = 0;
 let plane = { i: 0, j: 1 };
 let points: { k: number; n: number; x: Float64Array; y: Float64Array; test: Float64Array } | null = null;
 let means: Float64Array = new Float64Array(0);
@@ -106,7 +108,8 @@ function begin(m: StartMessage): void {
   paused = m.paused;
   reportedEpochs = 0; // the first progress carries the whole history (a resumed run has one)
   lastCheckpoint = { at: performance.now(), epoch: trainer.epoch };
-  post({ type: 'checkpoint', runId: m.runId, state: trainer.getState() }); // step 0 (or the resumed step)
+  historySaved = m.resume ? trainer.history.length : 0; // a resumed run's history is saved already
+  checkpoint(trainer); // step 0 (or the resumed step)
   finishedSent = false;
   lastReport = 0;
   report(true);
@@ -121,7 +124,9 @@ function reset(): void {
   epochTarget = -1;
   reportedEpochs = 0;
   finishedSent = false;
+  historySaved = 0;
   report(true);
+  checkpoint(trainer); // a reset starts the history again
 }
 
 function schedule(): void {
@@ -187,7 +192,8 @@ function finish(): void {
   if (!t || !start || finishedSent || t.status === 'running') return;
   finishedSent = true;
   report(true);
-  post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState() });
+  post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(historySaved), historyFrom: historySaved });
+  historySaved = t.history.length;
 }
 
 /** Up to 1,500 points for the plot: every training row first, then test rows, evenly thinned. */
@@ -244,5 +250,11 @@ function maybeCheckpoint(t: Trainer): void {
   const byEpoch = everyEpochs > 0 && t.epoch - lastCheckpoint.epoch >= everyEpochs;
   if (!byTime && !byEpoch) return;
   lastCheckpoint = { at: now, epoch: t.epoch };
-  post({ type: 'checkpoint', runId: start.runId, state: t.getState() });
+  checkpoint(t);
+}
+
+function checkpoint(t: Trainer): void {
+  if (!start) return;
+  post({ type: 'checkpoint', runId: start.runId, state: t.getState(historySaved), historyFrom: historySaved });
+  historySaved = t.history.length;
 }

@@ -26,7 +26,7 @@ export class InspectorPanel implements vscode.Disposable {
   private panelSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
-  private sent = { run: '', history: 0 };
+  private sent = { run: '', history: 0, generation: -1 };
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
   private rejected = new Map<string, { count: number; loggedAt: number }>();
@@ -48,8 +48,12 @@ export class InspectorPanel implements vscode.Disposable {
 
   show(): void {
     if (this.panel) {
-      this.panel.reveal(undefined, true);
-      return;
+      try {
+        this.panel.reveal(undefined, true);
+        return;
+      } catch {
+        this.panel = undefined; // closed, and the dispose event has not arrived yet
+      }
     }
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Gradient Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
     this.attach(panel);
@@ -81,18 +85,22 @@ export class InspectorPanel implements vscode.Disposable {
     const w = panel.webview;
     const res = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview', ...p)).toString();
     w.html = inspectorHtml({ cspSource: w.cspSource, nonce: makeNonce(), script: res('main.js'), styles: [res('katex', 'katex.min.css'), res('uPlot.min.css'), res('inspector.css')] });
-    this.panelSubs = [
-      w.onDidReceiveMessage((m: unknown) => this.receive(m)),
+    // Each panel owns its subscriptions: a late dispose event of an old panel must not touch a new one.
+    vscode.Disposable.from(...this.panelSubs).dispose();
+    const subs: vscode.Disposable[] = [
+      w.onDidReceiveMessage((m: unknown) => { if (this.panel === panel) this.receive(m); }),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.visible && this.ready) this.sendSnapshot(); // messages to a hidden panel were lost
+        if (this.panel === panel && e.webviewPanel.visible && this.ready) this.sendSnapshot(); // messages to a hidden panel were lost
       }),
       panel.onDidDispose(() => {
+        vscode.Disposable.from(...subs).dispose();
+        if (this.panel !== panel) return; // an older panel
         this.panel = undefined;
         this.ready = false;
-        vscode.Disposable.from(...this.panelSubs).dispose();
         this.panelSubs = [];
       }),
     ];
+    this.panelSubs = subs;
   }
 
   /** Every message from the webview comes through here (also reachable by the extension's tests). */
@@ -162,11 +170,11 @@ export class InspectorPanel implements vscode.Disposable {
     if (run && run.id !== this.sent.run) this.check = null;
     if (!this.panel || !this.ready) return this.persistSoon(run);
     if (!this.panel.visible) return this.persistSoon(run);
-    if (!run || run.id !== this.sent.run || run.history.length < this.sent.history) return this.sendSnapshot();
+    if (!run || run.id !== this.sent.run || run.panelGeneration !== this.sent.generation) return this.sendSnapshot();
     const msg: ToWebview = {
       type: 'update', run: panelRun(run), historyFrom: this.sent.history, history: history(run, this.sent.history), norms: norms(run, this.sent.history),
     };
-    this.sent.history = run.history.length;
+    this.sent.history = run.panelHistory.length;
     this.post(msg);
     this.persistSoon(run);
   }
@@ -179,7 +187,7 @@ export class InspectorPanel implements vscode.Disposable {
       return;
     }
     const snap = snapshot(run, this.check);
-    this.sent = { run: run.id, history: run.history.length };
+    this.sent = { run: run.id, history: run.panelHistory.length, generation: run.panelGeneration };
     this.post(snap);
   }
 
@@ -227,12 +235,12 @@ export function panelRun(run: Run): PanelRun {
     activation: run.config.activation, hidden: run.config.hidden, n: run.dataset?.features.length ?? 0, features: run.dataset?.features ?? [], label: run.dataset?.label ?? '',
     trainRows: run.dataset?.trainRows ?? 0, testRows: run.dataset?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, theta: f64(run.theta), last: step,
     boundary: b && { i: b.i, j: b.j, G: b.G, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, p: f64(b.p) },
-    derivation: run.request.derivation?.file ?? null, notice: run.notice,
+    derivation: run.request.derivation?.file ?? null, notice: run.notice, historyStride: run.panelStride,
   };
 }
 
 function history(run: Run, from: number): PanelHistory {
-  const h = run.history.slice(from);
+  const h = run.panelHistory.slice(from);
   const col = (f: (e: (typeof h)[number]) => number) => f64(h.map(f));
   return {
     epoch: col((e) => e.epoch), trainLoss: col((e) => e.train.loss), testLoss: col((e) => e.test?.loss ?? NaN),
@@ -242,7 +250,7 @@ function history(run: Run, from: number): PanelHistory {
 
 /** ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖ of each parameter per epoch (sparklines), from the epoch summaries. */
 function norms(run: Run, from: number): PanelNorms {
-  const h = run.history.slice(from);
+  const h = run.panelHistory.slice(from);
   const per = (k: 'W' | 'dW' | 'ratio') => PARAMS.map((_, i) => f64(h.map((e) => e.params[k][i])));
   return { step: f64(h.map((e) => e.step)), W: per('W'), dW: per('dW'), ratio: per('ratio') };
 }

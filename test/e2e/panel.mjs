@@ -169,22 +169,23 @@ tests['the panel survives closing, hiding and a window reload during training; i
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   f = await inspectorFrame(page);
   await waitFor('the history after reopening', async () => Number(await f.evaluate(() => document.body.dataset.historyLength ?? 0)) > 2, 20_000);
-  const hist = async () => f.evaluate(() => ({ n: Number(document.body.dataset.historyLength), gaps: Number(document.body.dataset.historyGaps) }));
+  const hist = async () => f.evaluate(() => ({ n: Number(document.body.dataset.historyLength), gaps: Number(document.body.dataset.historyGaps), stride: Number(document.body.dataset.historyStride) }));
   let h = await hist();
-  assert(h.gaps === 0, `history has ${h.gaps} gaps after reopening`);
+  assert(h.gaps === 0, `history has ${h.gaps} gaps after reopening (stride ${await f.evaluate(() => document.body.dataset.historyStride)})`);
   // Hide it behind another editor, then show it again: no gap in the plotted history.
   await openFile(page, 'moons.csv');
   await page.waitForTimeout(1500);
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   await page.waitForTimeout(1000);
-  const before = h.n;
+  const before = h.n * h.stride;
   h = await waitFor('a longer history', async () => {
     try {
       f = await inspectorFrame(page); // a hidden webview is destroyed and made again when shown
       const x = await hist();
-      return x.n > before ? x : null;
+      return x.n * x.stride > before ? x : null; // more epochs covered (the plotted points are thinned to ≤ 2,000)
     } catch { return null; }
   }, 20_000);
+  assert(h.n <= 2000, `at most 2,000 plotted points, got ${h.n}`);
   assert(h.gaps === 0, `history has ${h.gaps} gaps after hide and show`);
   // Reload the window mid-run: the panel comes back through its serializer with the last state.
   await page.waitForTimeout(5500); // past the 5 s persistence interval

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, promises as fsp, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Checkpoint, KEEP_CHECKPOINTS, type RunRecord, RunStore, type StoreFs, processAlive } from '../../src/extension/store';
+import { KEEP_CHECKPOINTS, type RunRecord, RunStore, type StoreFs, processAlive } from '../../src/extension/store';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { DEFAULT_CONFIG, Trainer } from '../../src/core/trainer';
 import { flower } from '../../src/data/synthetic';
@@ -10,6 +10,7 @@ import { flower } from '../../src/data/synthetic';
 const nodeFs: StoreFs = {
   readFile: async (p) => new Uint8Array(await fsp.readFile(p)),
   writeFile: (p, d) => fsp.writeFile(p, d),
+  appendFile: (p, d) => fsp.appendFile(p, d),
   rename: (a, b) => fsp.rename(a, b),
   delete: (p) => fsp.rm(p, { recursive: true, force: true }),
   list: (p) => fsp.readdir(p),
@@ -51,21 +52,41 @@ describe('run store', () => {
   it(`keeps the newest ${KEEP_CHECKPOINTS} checkpoints, and each resumes the exact trajectory`, async () => {
     const s = new RunStore(nodeFs, root, (w) => warnings.push(w));
     await s.create(record('c3'));
+    // As the recorder does: each checkpoint's new epochs to history.jsonl, the state without history.
+    const t = trainerAt(0);
+    let saved = 0;
     for (const steps of [10, 20, 30, 40, 50]) {
-      const t = trainerAt(steps);
-      const c: Checkpoint = { version: 1, runId: 'c3', savedAt: '', step: t.stepCount, epoch: t.epoch, trainer: t.getState() };
-      assert.ok(await s.checkpoint(c));
+      while (t.stepCount < steps) t.step();
+      const state = t.getState(saved);
+      assert.ok(await s.appendHistory('c3', state.history, saved === 0));
+      saved = t.history.length;
+      assert.ok(await s.checkpoint({ version: 1, runId: 'c3', savedAt: '', step: t.stepCount, epoch: t.epoch, trainer: { ...state, history: [] } }));
     }
     assert.equal(readdirSync(join(root, 'runs', 'c3')).filter((n) => n.startsWith('checkpoint-')).length, KEEP_CHECKPOINTS);
-    const c = (await s.latestCheckpoint('c3'))!;
+    const c = (await s.resumeState('c3'))!;
     assert.equal(c.step, 50);
-    // Resume from the stored checkpoint and run to the end: the same θ as an uninterrupted run.
+    assert.equal(c.trainer.history.length, t.history.length, 'the history is put back from history.jsonl');
+    // Resume from the stored checkpoint and run to the end: the same θ and the same history as an uninterrupted run.
     const P = flower(1, 60);
     const resumed = Trainer.restore(c.trainer, { X: P.X, Y: P.Y, m: 60, n: 2 });
     resumed.run();
     const straight = trainerAt(0);
     straight.run();
     assert.deepEqual(Array.from(resumed.net.theta), Array.from(straight.net.theta));
+    assert.deepEqual(resumed.history.map((e) => e.train.loss), straight.history.map((e) => e.train.loss));
+  });
+
+  it('history.jsonl: a torn last line is ignored, a restart begins a new trajectory, epochs past the checkpoint are left out', async () => {
+    const s = new RunStore(nodeFs, root, (w) => warnings.push(w));
+    await s.create(record('j9'));
+    const t = trainerAt(60 * 4); // 4 epochs of 60 rows
+    await s.appendHistory('j9', t.history.slice(0, 2), true);
+    await s.appendHistory('j9', t.history.slice(2), false);
+    await fsp.appendFile(join(root, 'runs', 'j9', 'history.jsonl'), '{"epoch": 5, "train": {"lo');
+    assert.deepEqual((await s.readHistory('j9')).map((e) => e.epoch), [1, 2, 3, 4]);
+    assert.deepEqual((await s.readHistory('j9', 3)).map((e) => e.epoch), [1, 2, 3]);
+    await s.appendHistory('j9', t.history.slice(0, 1), true); // Reset Parameters
+    assert.deepEqual((await s.readHistory('j9')).map((e) => e.epoch), [1]);
   });
 
   it('a corrupt or truncated newest checkpoint falls back to the previous one, with a warning', async () => {

@@ -60,9 +60,10 @@ describe('extension in a real VS Code', function () {
     const uri = workspaceFile('breast_cancer.csv');
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
-    const running = train(uri, { settings: { epochs: 100000, hidden: 32 }, ifBusy: 'stopAndStart' });
     const a = await api();
-    await waitFor('the run to be training', () => a.currentRun()?.phase === 'running' && (a.currentRun()?.step ?? 0) > 1000);
+    const before = a.currentRun()?.id;
+    const running = train(uri, { settings: { epochs: 100000, hidden: 32 }, ifBusy: 'stopAndStart' });
+    await waitFor('the run to be training', () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running' && (a.currentRun()?.step ?? 0) > 1000);
     await sleep(1500); // full-speed training while the host keeps its event loop
     h.disable();
     const p99 = h.percentile(99) / 1e6;
@@ -82,9 +83,10 @@ describe('extension in a real VS Code', function () {
   });
 
   it('a second train request follows the stated rule: "keep" refuses, "stopAndStart" cancels the first; run ids are unique', async () => {
-    const first = train(workspaceFile('breast_cancer.csv'), { settings: { epochs: 100000 }, ifBusy: 'stopAndStart' });
     const a = await api();
-    await waitFor('the first run to train', () => a.currentRun()?.phase === 'running');
+    const before = a.currentRun()?.id;
+    const first = train(workspaceFile('breast_cancer.csv'), { settings: { epochs: 100000 }, ifBusy: 'stopAndStart' });
+    await waitFor('the first run to train', () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running');
     const firstId = a.currentRun()!.id;
     const cap = captureMessages();
     let refused;

@@ -7,6 +7,12 @@ import { api, report, sleep, waitFor, workspaceFile, write } from './helpers';
 const train = (uri: vscode.Uri, options: object) => vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
 const LONG = { epochs: 100000, hidden: 16 };
 
+/** The run started after `before` (train() resolves later; the new run becomes current only once its record is written). */
+async function newRun(before: string | undefined, pred: (r: NonNullable<ReturnType<Awaited<ReturnType<typeof api>>['currentRun']>>) => boolean) {
+  const a = await api();
+  return waitFor('the new run', () => { const r = a.currentRun(); return r && r.id !== before && pred(r) ? r : null; }, 60_000);
+}
+
 async function record(id: string) {
   const r = (await (await api()).listRuns()).find((x) => x.id === id);
   assert.ok(r, `no record of run ${id}`);
@@ -26,9 +32,9 @@ describe('faults: runs are never lost', function () {
 
   it('1. cancel mid-training: stops within a slice, status cancelled in the record, curve and parameters kept, a new run starts at once', async () => {
     const a = await api();
+    const before = a.currentRun()?.id;
     const running = train(workspaceFile('breast_cancer.csv'), { settings: LONG, ifBusy: 'stopAndStart' });
-    await waitFor('two epochs', () => (a.currentRun()?.history ?? 0) >= 2, 60_000);
-    const id = a.currentRun()!.id;
+    const id = (await newRun(before, (r) => r.history >= 2)).id;
     assert.equal((await record(id)).status, 'running', 'recorded before it ended');
     const t0 = Date.now();
     await vscode.commands.executeCommand('backpropLens.stop');
@@ -97,12 +103,16 @@ describe('faults: runs are never lost', function () {
     const src = await vscode.workspace.fs.readFile(workspaceFile('breast_cancer.csv'));
     const uri = workspaceFile('volatile.csv');
     await vscode.workspace.fs.writeFile(uri, src);
+    const before = a.currentRun()?.id;
     const running = train(uri, { settings: LONG, ifBusy: 'stopAndStart' });
-    await waitFor('training', () => (a.currentRun()?.step ?? 0) > 500, 60_000);
-    const id = a.currentRun()!.id;
+    const id = (await newRun(before, (r) => r.step > 500)).id;
     const hash = (await record(id)).dataset.hash;
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('garbage\n'));
-    await waitFor('the notice', () => /volatile\.csv changed on disk after the run read it/.test(a.currentRun()!.notice ?? ''), 20_000);
+    await waitFor('the notice', () => /volatile\.csv changed on disk after the run read it/.test(a.currentRun()!.notice ?? ''), 20_000)
+      .catch(async (e) => {
+        const other = (await a.listRuns()).find((r) => r.id === a.currentRun()?.id);
+        throw new Error(`${e.message}; notice: ${a.currentRun()?.notice}; current run ${a.currentRun()?.id} (test's ${id}): ${JSON.stringify(other && { dataset: other.dataset.name, status: other.status, reason: other.reason, source: (other as unknown as { source: unknown }).source })}`);
+      });
     const renamed = workspaceFile('volatile-renamed.csv');
     const edit = new vscode.WorkspaceEdit();
     edit.renameFile(uri, renamed);
@@ -183,5 +193,42 @@ describe('faults: runs are never lost', function () {
       await cfg().update('data.maxFileSizeMB', undefined, vscode.ConfigurationTarget.Workspace);
       await vscode.workspace.fs.delete(uri);
     }
+  });
+
+  it('the Runs view\'s commands: open a run, compare two runs\' curves, export one, delete one', async () => {
+    const a = await api();
+    const r1 = await train(workspaceFile('moons.csv'), { settings: { epochs: 8, seed: 1 }, ifBusy: 'stopAndStart' });
+    const r2 = await train(workspaceFile('moons.csv'), { settings: { epochs: 8, seed: 2, optimizer: 'adam', lr: 0.01 }, ifBusy: 'stopAndStart' });
+    await waitFor('both records', async () => (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed');
+    await vscode.commands.executeCommand('backpropLens.openRun', r1!.runId);
+    const doc = vscode.window.activeTextEditor!.document;
+    assert.equal(doc.languageId, 'json');
+    assert.equal(JSON.parse(doc.getText()).id, r1!.runId);
+    const items = (await a.listRuns()).filter((r) => r.id === r1!.runId || r.id === r2!.runId);
+    assert.equal(items.length, 2);
+    const out = workspaceFile('exported-run.json');
+    await vscode.commands.executeCommand('backpropLens.exportRun', r2!.runId, out);
+    const exported = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(out)));
+    assert.equal(exported.record.id, r2!.runId);
+    assert.equal(exported.checkpoint.trainer.history.length, 8, 'the last checkpoint has the whole loss history');
+    assert.equal(exported.record.settings.optimizer, 'adam');
+    assert.ok(await vscode.commands.executeCommand('backpropLens.deleteRun', r1!.runId, { confirm: false }));
+    assert.ok(!(await a.listRuns()).some((r) => r.id === r1!.runId));
+  });
+
+  it('compare two runs: a static page (no script) with both runs\' loss and accuracy curves', async () => {
+    const a = await api();
+    const r1 = await train(workspaceFile('xor.csv'), { settings: { epochs: 6, seed: 3 }, ifBusy: 'stopAndStart' });
+    const r2 = await train(workspaceFile('xor.csv'), { settings: { epochs: 6, seed: 4, hidden: 2 }, ifBusy: 'stopAndStart' });
+    await waitFor('both records', async () => (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed');
+    assert.equal((await a.listRuns()).filter((r) => r.id === r1!.runId || r.id === r2!.runId).length, 2);
+    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>('backpropLens.compareRuns', r1!.runId, [r1!.runId, r2!.runId]);
+    assert.ok(panel, 'a panel opened');
+    const html = panel.webview.html;
+    assert.match(html, /default-src 'none'/);
+    assert.ok(!/<script/i.test(html), 'no script');
+    assert.equal((html.match(/<polyline class="run0"/g) ?? []).length, 4);
+    assert.equal((html.match(/<polyline class="run1"/g) ?? []).length, 4);
+    panel.dispose();
   });
 });
