@@ -273,6 +273,7 @@ const mapMeta: Record<string, { rows: number; cols: number; blockRows: number; b
 let frames = 0, lastFpsAt = performance.now();
 
 function frame() {
+  requestAnimationFrame(frame); // first: a failing section never stops the loop
   frames++;
   const now = performance.now();
   if (now - lastFpsAt >= 1000) {
@@ -280,18 +281,20 @@ function frame() {
     frames = 0;
     lastFpsAt = now;
   }
-  if (dirty.size && run && !(dirty.size === 1 && dirty.has('chain') && now - lastChain <= 200)) {
-    const t0 = performance.now();
-    if (dirty.delete('header')) drawHeader();
-    if (dirty.delete('graph')) drawGraph();
-    if (dirty.delete('cards')) drawCards();
-    if (dirty.has('chain') && now - lastChain > 200) { dirty.delete('chain'); drawChain(); lastChain = now; } // KaTeX at most 5 times a second
-    if (dirty.delete('curves')) drawCurves();
-    if (dirty.delete('boundary')) drawBoundary();
-    if (dirty.delete('check')) drawCheck();
-    document.body.dataset.drawMs = (performance.now() - t0).toFixed(1);
-  } else if (!run) dirty.clear();
-  requestAnimationFrame(frame);
+  if (!run) { dirty.clear(); return; }
+  if (!dirty.size || (dirty.size === 1 && dirty.has('chain') && now - lastChain <= 200)) return;
+  const t0 = performance.now();
+  const sections: Array<[string, () => void]> = [['header', drawHeader], ['graph', drawGraph], ['cards', drawCards], ['curves', drawCurves], ['boundary', drawBoundary], ['check', drawCheck]];
+  if (dirty.has('chain') && now - lastChain > 200) { sections.splice(3, 0, ['chain', drawChain]); lastChain = now; }
+  for (const [name, draw] of sections) {
+    if (!dirty.delete(name)) continue;
+    try {
+      draw();
+    } catch (e) {
+      console.error(`inspector: drawing ${name} failed`, e); // the other sections still draw
+    }
+  }
+  document.body.dataset.drawMs = (performance.now() - t0).toFixed(1);
 }
 let lastChain = 0;
 

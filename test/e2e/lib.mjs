@@ -33,14 +33,32 @@ export async function openFile(page, name) {
   await page.waitForTimeout(300);
 }
 
-/** The inspector's document: the webview frame that holds #app. */
+/**
+ * The inspector's document: the webview frame that holds #app. Found through
+ * the DOM (webview iframe → its #active-frame → contentFrame()), which resolves
+ * frames on demand; page.frames() can miss a webview made while the machine is
+ * busy.
+ */
 export async function inspectorFrame(page, timeoutMs = 30_000) {
   const t0 = Date.now();
+  let nudged = false;
   for (;;) {
-    for (const f of page.frames()) {
+    // Playwright can miss the attach of an out-of-process webview frame made while the machine is busy
+    // (the panel is on screen, the frame is not in Playwright's tree); revealing the panel again re-attaches it.
+    if (!nudged && Date.now() - t0 > 5000) {
+      nudged = true;
+      await runCommand(page, 'Backprop Lens: Show Gradient Inspector').catch(() => undefined);
+    }
+    for (const outer of await page.$$('iframe')) {
       try {
-        if (await f.$('#app')) return f;
-      } catch { /* detached */ }
+        const of = await outer.contentFrame();
+        if (!of) continue;
+        if (await of.$('#app')) return of;
+        for (const inner of await of.$$('iframe')) {
+          const f = await inner.contentFrame();
+          if (f && (await f.$('#app'))) return f;
+        }
+      } catch { /* detached while looking */ }
     }
     if (Date.now() - t0 > timeoutMs) throw new Error('the inspector webview did not appear');
     await page.waitForTimeout(250);

@@ -84,13 +84,17 @@ export const tests = {
 };
 
 tests['light theme: legible, screenshot saved, NaN and infinities shown as text after a divergence'] = async ({ page, workspace, results, url, log }) => {
-  // A run that diverges on the first step: ReLU, features of 1e200, a huge learning rate.
+  // A run that diverges on the first step: ReLU, features of 1e200, a huge learning rate (an experiment: only that run uses them).
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(workspace, 'huge.csv'), 'a,b,y\n1e200,1e200,0\n-1e200,-1e200,1\n');
-  writeWorkspaceSettings(workspace, { 'workbench.colorTheme': 'Default Light Modern', 'backpropLens.network.activation': 'relu', 'backpropLens.training.learningRate': 1e200, 'backpropLens.data.standardize': false, 'backpropLens.data.testSplit': 0, 'backpropLens.training.optimizer': 'batch' });
+  writeFileSync(join(workspace, 'huge.backprop.json'), JSON.stringify({ dataset: 'huge.csv', activation: 'relu', lr: 1e200, standardize: false, split: 0, optimizer: 'batch' }, null, 2));
+  writeWorkspaceSettings(workspace, { 'workbench.colorTheme': 'Default Light Modern' });
   const seen = watchConsole(page);
   await openWorkbench(page, url);
-  const f = await trainAndInspect(page, 'huge.csv');
+  await openFile(page, 'huge.backprop.json');
+  await runCommand(page, 'Backprop Lens: Run Experiment');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
   await waitFor('the diverged run', async () => (await f.textContent('#badge'))?.includes('diverged'), 60_000);
   const notice = await f.textContent('#notice');
   assert(/non-finite W1\[0,0\] at step 1/.test(notice), `notice: ${notice}`);
@@ -117,6 +121,7 @@ tests['light theme: legible, screenshot saved, NaN and infinities shown as text 
   await page.waitForTimeout(1500);
   await screenshotPanel(page, results, 'inspector-light.png');
   assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
+  assert(!seen.errors.some((e) => /inspector: drawing/.test(e)), `drawing failed: ${seen.errors.filter((e) => /inspector/.test(e)).join('\n')}`);
   log('screenshot test-results/screenshots/inspector-light.png');
 };
 
@@ -149,7 +154,7 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
   await screenshotPanel(page, results, 'inspector-hostile-names.png');
 };
 
-tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed; the run is resumable after the reload'] = async ({ page, workspace, url, log }) => {
+tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed; the run is resumable after the reload'] = async ({ page, workspace, url, log, results }) => {
   writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30, 'backpropLens.checkpoints.everySeconds': 2 });
   await openWorkbench(page, url);
   let f = await trainAndInspect(page, 'breast_cancer.csv');
@@ -169,6 +174,7 @@ tests['the panel survives closing, hiding and a window reload during training; i
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   f = await inspectorFrame(page);
   await waitFor('the history after reopening', async () => Number(await f.evaluate(() => document.body.dataset.historyLength ?? 0)) > 2, 20_000);
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-reopened-mid-run.png') });
   const hist = async () => f.evaluate(() => ({ n: Number(document.body.dataset.historyLength), gaps: Number(document.body.dataset.historyGaps), stride: Number(document.body.dataset.historyStride) }));
   let h = await hist();
   assert(h.gaps === 0, `history has ${h.gaps} gaps after reopening (stride ${await f.evaluate(() => document.body.dataset.historyStride)})`);
