@@ -166,7 +166,7 @@ export class Commands {
     if (request.paused || options.wait === false) {
       await run.ready;
       if (run.phase === 'failed') return finished;
-      return { ...run.summary(), status: 'running' as never };
+      return { ...run.summary(), status: 'running' };
     }
     return finished;
   }

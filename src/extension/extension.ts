@@ -3,6 +3,7 @@
  * (see commands.ts), and everything created is pushed to context.subscriptions.
  */
 import * as vscode from 'vscode';
+import type { OptimizerName } from '../core/trainer';
 import { COMMANDS, Commands } from './commands';
 import { DataDiagnostics } from './dataDiagnostics';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
@@ -42,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     check: () => commands.checkGradients(),
     setOptimizer: async (optimizer) => {
       const run = runs.current;
-      if (run) await commands.trainFile(run.request.uri, { settings: { ...run.request.settings, optimizer: optimizer as never }, ifBusy: 'stopAndStart', wait: false });
+      if (run) await commands.trainFile(run.request.uri, { settings: { ...run.request.settings, optimizer: optimizer as OptimizerName }, ifBusy: 'stopAndStart', wait: false });
     },
   }, log, context.workspaceState);
   commands.inspector = inspector;

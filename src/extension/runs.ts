@@ -37,6 +37,7 @@ export interface RunRequest {
 export interface RunSummary {
   runId: string;
   file: string;
+  /** The outcome; 'running' when the command returned at the start (paused, or wait: false). */
   status: TrainResult['status'] | 'failed' | 'data-error';
   reason: string;
   steps: number;

@@ -18,6 +18,7 @@ const MAX_MESSAGES_PER_SECOND = 200;
 
 export interface PanelActions {
   check(): Promise<GradcheckReport | undefined>;
+  /** The optimizer name has passed the protocol's validation. */
   setOptimizer(optimizer: string): Promise<void>;
 }
 
