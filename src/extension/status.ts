@@ -23,11 +23,24 @@ export class StatusView implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('backpropLens.status', vscode.StatusBarAlignment.Left, 10);
   private state: RunState | null = null;
   private readonly sub: vscode.Disposable;
+  private last = 0;
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(runs: RunManager) {
     this.item.name = 'Backprop Lens';
     this.item.command = 'backpropLens.showInspector';
-    this.sub = runs.onDidChange((run) => this.update(run));
+    // Text in the status bar changes at most 4 times a second (the run may report 30); state changes show at once.
+    this.sub = runs.onDidChange((run) => {
+      const now = Date.now();
+      if (runState(run) !== this.state || now - this.last >= 250) {
+        this.last = now;
+        clearTimeout(this.pending);
+        this.pending = undefined;
+        this.update(run);
+      } else if (!this.pending) {
+        this.pending = setTimeout(() => { this.pending = undefined; this.last = Date.now(); this.update(run); }, 250);
+      }
+    });
     this.update(undefined);
   }
 
@@ -53,6 +66,7 @@ export class StatusView implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     this.sub.dispose();
     this.item.dispose();
   }
