@@ -125,13 +125,13 @@ tests['light theme: legible, screenshot saved, NaN and infinities shown as text 
   log('screenshot test-results/screenshots/inspector-light.png');
 };
 
-tests['column names that are HTML/script payloads appear verbatim as text and nothing executes'] = async ({ page, workspace, results, url }) => {
+tests['column names that are HTML/script payloads appear verbatim as text and nothing executes (high-contrast theme)'] = async ({ page, workspace, results, url }) => {
   const { writeFileSync } = await import('node:fs');
   const names = ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '"><svg onload=alert(3)>'];
   const q = (s) => `"${s.replace(/"/g, '""')}"`;
   const rows = Array.from({ length: 40 }, (_, i) => `${(i % 7) / 3},${(i % 5) / 2},${(i % 3) - 1},${i % 2}`);
   writeFileSync(join(workspace, 'hostile.csv'), [names.map(q).join(',') + ',"<b>label</b>"', ...rows].join('\n') + '\n');
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 5 });
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 5, 'workbench.colorTheme': 'Default High Contrast' });
   const seen = watchConsole(page);
   await openWorkbench(page, url);
   const f = await trainAndInspect(page, 'hostile.csv');
@@ -151,7 +151,10 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
   assert(injected.imgs === 0 && injected.handlers === 0 && injected.alertScripts === 0, `DOM: ${JSON.stringify(injected)}`);
   assert(seen.dialogs.length === 0, `an alert ran: ${seen.dialogs}`);
   assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
-  await screenshotPanel(page, results, 'inspector-hostile-names.png');
+  // High-contrast theme: the heatmap's colours come from the theme (read back from the page).
+  const kind = await f.evaluate(() => document.body.className);
+  assert(/vscode-high-contrast/.test(kind), `body class ${kind}`);
+  await screenshotPanel(page, results, 'inspector-high-contrast-hostile-names.png');
 };
 
 tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed; the run is resumable after the reload'] = async ({ page, workspace, url, log, results }) => {
@@ -178,6 +181,10 @@ tests['the panel survives closing, hiding and a window reload during training; i
   const hist = async () => f.evaluate(() => ({ n: Number(document.body.dataset.historyLength), gaps: Number(document.body.dataset.historyGaps), stride: Number(document.body.dataset.historyStride) }));
   let h = await hist();
   assert(h.gaps === 0, `history has ${h.gaps} gaps after reopening (stride ${await f.evaluate(() => document.body.dataset.historyStride)})`);
+  // UI-only state (a table toggled on, the log scale) survives the webview being destroyed and made again.
+  await f.click('#table-b2');
+  await f.click('#logscale');
+  await waitFor('the b2 table', async () => (await f.$$('#tbl-b2 td')).length > 0, 5000);
   // Hide it behind another editor, then show it again: no gap in the plotted history.
   await openFile(page, 'moons.csv');
   await page.waitForTimeout(1500);
@@ -192,6 +199,7 @@ tests['the panel survives closing, hiding and a window reload during training; i
     } catch { return null; }
   }, 20_000);
   assert(h.n <= 2000, `at most 2,000 plotted points, got ${h.n}`);
+  await waitFor('the restored UI state', async () => (await f.$$('#tbl-b2 td')).length > 0 && (await f.$eval('#logscale', (x) => x.checked)), 10_000);
   assert(h.gaps === 0, `history has ${h.gaps} gaps after hide and show`);
   // Reload the window mid-run: the panel comes back through its serializer with the last state.
   await page.waitForTimeout(5500); // past the 5 s persistence interval
