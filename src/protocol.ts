@@ -181,17 +181,8 @@ export interface PanelNorms {
   ratio: F64[];
 }
 
-export interface PanelBoundary {
-  i: number;
-  j: number;
-  G: number;
-  x0: number;
-  x1: number;
-  y0: number;
-  y1: number;
-  /** ŷ on a G×G grid, row-major from (x0, y1) (top-left). */
-  p: F64;
-}
+/** The boundary on the webview's side: its grid ŷ travels encoded. */
+export type PanelBoundary = Omit<Boundary, 'p'> & { p: F64 };
 
 export interface PanelPoints {
   k: number;

@@ -235,7 +235,7 @@ export function panelRun(run: Run): PanelRun {
     step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: run.config.epochs, lr: p?.lr ?? run.config.lr, optimizer: run.config.optimizer,
     activation: run.config.activation, hidden: run.config.hidden, n: run.dataset?.features.length ?? 0, features: run.dataset?.features ?? [], label: run.dataset?.label ?? '',
     trainRows: run.dataset?.trainRows ?? 0, testRows: run.dataset?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, theta: f64(run.theta), last: step,
-    boundary: b && { i: b.i, j: b.j, G: b.G, x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1, p: f64(b.p) },
+    boundary: b && { ...b, p: f64(b.p) },
     derivation: run.request.derivation?.file ?? null, notice: run.notice, historyStride: run.panelStride,
   };
 }
