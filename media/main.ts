@@ -450,10 +450,11 @@ function paintHeat(c: HTMLCanvasElement, m: Float64Array | null, rows: number, c
   const lo = $(`lo-${p}-${kind}`)!, hi = $(`hi-${p}-${kind}`)!;
   const ctx = c.getContext('2d');
   if (!ctx) return;
-  if (!m) {
+  if (!m || rows === 0 || cols === 0) {
+    // No step yet, or a new run whose data is not loaded (n = 0): nothing to paint.
     c.width = 60; c.height = 16;
     ctx.clearRect(0, 0, c.width, c.height);
-    lo.textContent = 'no step yet'; hi.textContent = '';
+    lo.textContent = rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet'; hi.textContent = '';
     delete mapMeta[c.id];
     return;
   }
