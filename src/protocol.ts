@@ -57,8 +57,6 @@ export interface DatasetInfo {
   trainRows: number;
   testRows: number;
   standardization: Standardization | null;
-  /** SHA-256 of the bytes the run read, hex. */
-  hash: string;
   /** The first training rows (as trained: standardised) and labels, for derivation checks at the run's parameters. */
   sample: { x: Float64Array; y: Float64Array; m: number };
   /** Up to 1,500 points (training first, then test) for the decision-boundary plot. */

@@ -126,31 +126,40 @@ export class Commands {
     return this.startRun({ uri: dataset, settings, source: { kind: 'experiment', file: file.toString() }, paused: options.paused, derivation }, options);
   }
 
-  private async startRun(request: RunRequest, options: TrainOptions, resumed: RunRecord | null = null): Promise<RunSummary | undefined> {
-    if (!(await this.makeRoom(options.ifBusy, request.uri))) return undefined;
+  /** The dataset's bytes and how the file looked when read (for change notices); a clear error when it cannot be, or is too big. */
+  private async readForRun(request: RunRequest): Promise<{ bytes: Uint8Array; stamp: { mtime: number; size: number } } | RunSummary | undefined> {
     const { uri } = request;
     const rel = vscode.workspace.asRelativePath(uri);
     const maxBytes = extensionSetting<number>('data.maxFileSizeMB', 256, uri) * MB;
-    let bytes: Uint8Array;
-    let stamp: { mtime: number; size: number };
     try {
       const stat = await vscode.workspace.fs.stat(uri);
-      stamp = await statStamp(uri).catch(() => ({ mtime: stat.mtime, size: stat.size })); // the file as the run reads it
+      const stamp = await statStamp(uri).catch(() => ({ mtime: stat.mtime, size: stat.size })); // the file as the run reads it
       if (stat.size > maxBytes) {
         const message = `the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`;
         this.dataDiagnostics.report(uri, 1, message, request.settings.label);
         void this.offerLine(uri, 1, `${rel}:1: ${message}`);
         return this.failedSummary(request, 1, 'the file is over the size limit');
       }
-      bytes = await vscode.workspace.fs.readFile(uri);
+      return { bytes: await vscode.workspace.fs.readFile(uri), stamp };
     } catch (e) {
       void vscode.window.showErrorMessage(`Backprop Lens: cannot read ${rel}: ${(e as Error).message}`);
       return undefined;
     }
+  }
+
+  /** Start a run; `read` is the dataset already read (a resume reads it first to compare its hash). */
+  private async startRun(request: RunRequest, options: TrainOptions, resumed: RunRecord | null = null, read?: { bytes: Uint8Array; stamp: { mtime: number; size: number }; hash: string }): Promise<RunSummary | undefined> {
+    if (!(await this.makeRoom(options.ifBusy, request.uri))) return undefined;
+    const { uri } = request;
+    const rel = vscode.workspace.asRelativePath(uri);
+    const maxBytes = extensionSetting<number>('data.maxFileSizeMB', 256, uri) * MB;
+    const got = read ?? (await this.readForRun(request));
+    if (!got || !('bytes' in got)) return got;
+    const { bytes, stamp } = got;
     const rate = Math.min(30, Math.max(1, extensionSetting<number>('panel.updatesPerSecond', 10)));
     // The record is written before the run starts (its hash computed off the host's thread).
     const id = request.id ?? newRunId();
-    const record = await this.recorder.begin(request, id, bytes, resumed);
+    const record = await this.recorder.begin(request, id, bytes, resumed, read?.hash);
     if (this.runs.busy) {
       // Another run started while the record was written: this one never runs.
       await this.recorder.store.update({ ...record, status: 'failed', reason: 'another run started first', endedAt: new Date().toISOString() });
@@ -161,7 +170,7 @@ export class Commands {
     this.recorder.follow(run, record, () => this.panelSnapshot(run));
     this.watchDataset(run, record.dataset.hash, stamp);
     await this.remember(uri);
-    this.log.info(`run ${run.id}: ${rel} (${request.source.kind}${request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : ''}) with ${JSON.stringify(request.settings)}`);
+    this.log.info(`run ${run.id}: ${rel}, SHA-256 ${record.dataset.hash.slice(0, 16)}… (${request.source.kind}${request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : ''}) with ${JSON.stringify(request.settings)}`);
     const finished = this.watch(run, rel);
     if (request.paused || options.wait === false) {
       await run.ready;
@@ -234,13 +243,9 @@ export class Commands {
       return undefined;
     }
     const uri = vscode.Uri.parse(record.dataset.uri);
-    let hash: string;
-    try {
-      hash = await sha256(await vscode.workspace.fs.readFile(uri));
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Backprop Lens: cannot read ${record.dataset.name} to resume: ${(e as Error).message}`);
-      return undefined;
-    }
+    const read = await this.readForRun({ uri, settings: record.settings, source: record.source as RunSource });
+    if (!read || !('bytes' in read)) return read;
+    const hash = await sha256(read.bytes);
     if (hash !== record.dataset.hash) {
       const mode = options.ifDatasetChanged ?? 'ask';
       if (mode === 'cancel') return undefined;
@@ -254,7 +259,7 @@ export class Commands {
       uri, settings: { ...record.settings, lr: checkpoint.trainer.config.lr }, source: record.source as RunSource, resume: checkpoint.trainer, id: record.id,
       derivation: record.derivation ? { text: record.derivation.text, file: record.derivation.file } : undefined, paused: options.paused,
     };
-    return this.startRun(request, options, record);
+    return this.startRun(request, options, record, { ...read, hash });
   }
 
   async deleteRun(arg?: unknown, options: { confirm?: boolean } = {}): Promise<boolean> {

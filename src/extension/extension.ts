@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { OptimizerName } from '../core/trainer';
+import type { ToWebview } from '../protocol';
 import { COMMANDS, Commands } from './commands';
 import { DataDiagnostics } from './dataDiagnostics';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
@@ -45,7 +46,12 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
       const run = runs.current;
       if (run) await commands.trainFile(run.request.uri, { settings: { ...run.request.settings, optimizer: optimizer as OptimizerName }, ifBusy: 'stopAndStart', wait: false });
     },
-  }, log, context.workspaceState);
+    lastStored: async () => {
+      const newest = (await recorder.store.list())[0];
+      const panel = newest && (await recorder.store.latestCheckpoint(newest.id))?.panel;
+      return panel && typeof panel === 'object' && (panel as { type?: unknown }).type === 'snapshot' ? (panel as Extract<ToWebview, { type: 'snapshot' }>) : null;
+    },
+  }, log);
   commands.inspector = inspector;
   const derivations = new DerivationService(readme, runs, log);
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
@@ -82,7 +88,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     inspectorReceive: (m) => inspector.receive(m),
     currentRun() {
       const r = runs.current;
-      return r && { id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.history.length, notice: r.notice };
+      return r && { id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.epochCount, notice: r.notice };
     },
   };
 }

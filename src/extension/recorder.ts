@@ -73,9 +73,9 @@ export class Recorder implements vscode.Disposable {
   }
 
   /** Write the record of a run that is about to start; returns it (the run keeps its id). */
-  async begin(request: RunRequest, id: string, bytes: Uint8Array, resumed: RunRecord | null): Promise<RunRecord> {
+  async begin(request: RunRequest, id: string, bytes: Uint8Array, resumed: RunRecord | null, knownHash?: string): Promise<RunRecord> {
     const now = new Date().toISOString();
-    const hash = await sha256(bytes);
+    const hash = knownHash ?? (await sha256(bytes));
     const record: RunRecord = resumed
       ? { ...resumed, status: 'running', reason: '', endedAt: null, divergence: null, updatedAt: now, owner: { pid: process.pid, session: SESSION }, resumes: resumed.resumes + 1, dataset: { ...resumed.dataset, hash } }
       : {

@@ -68,7 +68,9 @@ export class Run implements vscode.Disposable {
   config: TrainConfig;
   theta: Float64Array = new Float64Array(0);
   last: StepSnapshot | null = null;
-  readonly history: EpochSummary[] = [];
+  /** The newest epoch summary and how many there were (the full history is in the run's history file). */
+  lastEpoch: EpochSummary | null = null;
+  epochCount = 0;
   /**
    * What the inspector plots: at most PANEL_POINTS epoch summaries, the epochs
    * that are multiples of `panelStride`; when full, the stride doubles and every
@@ -79,7 +81,6 @@ export class Run implements vscode.Disposable {
   panelGeneration = 0;
   progress: Progress | null = null;
   result: TrainResult | null = null;
-  state: TrainerState | null = null;
   boundary: Boundary | null = null;
   /** Something the inspector should say about this run (e.g. the dataset changed on disk). */
   notice: string | null = null;
@@ -175,7 +176,7 @@ export class Run implements vscode.Disposable {
         this.dataset = m.dataset;
         this.config = m.config;
         this.theta = m.theta;
-        this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test; sha256 ${m.dataset.hash.slice(0, 16)}…`);
+        this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test`);
         break;
       case 'progress':
         this.progress = m;
@@ -184,7 +185,8 @@ export class Run implements vscode.Disposable {
         if (m.boundary) this.boundary = m.boundary;
         if (m.step === 0) {
           // reset: a fresh trajectory
-          this.history.length = 0;
+          this.lastEpoch = null;
+          this.epochCount = 0;
           this.panelHistory = [];
           this.panelStride = 1;
           this.panelGeneration++;
@@ -192,7 +194,10 @@ export class Run implements vscode.Disposable {
         }
         for (const e of m.epochs) this.addPanelPoint(e);
         if (m.last) this.last = m.last;
-        this.history.push(...m.epochs);
+        if (m.epochs.length) {
+          this.lastEpoch = m.epochs[m.epochs.length - 1];
+          this.epochCount += m.epochs.length;
+        }
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
         break;
       case 'checkpoint':
@@ -200,7 +205,6 @@ export class Run implements vscode.Disposable {
         return;
       case 'finished':
         this.result = m.result;
-        this.state = m.state;
         this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         this.phase = 'finished';
         this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);

@@ -13,7 +13,7 @@ export function runState(run: Run | undefined): RunState {
 
 export function describeProgress(run: Run): string {
   const p = run.progress;
-  const e = run.history[run.history.length - 1];
+  const e = run.lastEpoch;
   const parts = [`epoch ${p?.epoch ?? 0}/${run.config.epochs}`, `step ${p?.step ?? 0}`];
   if (e) parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
   return parts.join(' · ');

@@ -4,7 +4,6 @@
  * (pause, step, stop, learning rate) are handled between slices, and reports
  * throttled progress. Never one message per optimizer step.
  */
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { checkNetwork } from '../core/check';
 import { Trainer, type TrainData } from '../core/trainer';
@@ -96,11 +95,10 @@ function begin(m: StartMessage): void {
   means = new Float64Array(p.train.n);
   for (let r = 0; r < p.train.m; r++) for (let c = 0; c < p.train.n; c++) means[c] += p.train.X[r * p.train.n + c] / p.train.m;
   plane = { i: 0, j: Math.min(1, p.train.n - 1) };
-  const hash = createHash('sha256').update(m.bytes).digest('hex');
   post({
     type: 'ready', runId: m.runId, config: trainer.config, theta: trainer.net.theta.slice(),
     dataset: {
-      rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m, standardization: p.standardization, hash,
+      rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m, standardization: p.standardization,
       sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
       points,
     },

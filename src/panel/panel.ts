@@ -13,13 +13,14 @@ import { encodeF64 } from './format';
 import { inspectorHtml, makeNonce } from './html';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
-const STATE_KEY = 'backpropLens.inspector.last';
 const MAX_MESSAGES_PER_SECOND = 200;
 
 export interface PanelActions {
   check(): Promise<GradcheckReport | undefined>;
   /** The optimizer name has passed the protocol's validation. */
   setOptimizer(optimizer: string): Promise<void>;
+  /** The inspector snapshot kept with the newest stored run's last checkpoint, if any. */
+  lastStored(): Promise<Extract<ToWebview, { type: 'snapshot' }> | null>;
 }
 
 export class InspectorPanel implements vscode.Disposable {
@@ -31,14 +32,12 @@ export class InspectorPanel implements vscode.Disposable {
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
   private rejected = new Map<string, { count: number; loggedAt: number }>();
-  private lastSave = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly runs: RunManager,
     private readonly actions: PanelActions,
     private readonly log: vscode.LogOutputChannel,
-    private readonly memento: vscode.Memento,
   ) {
     this.subs.push(runs.onDidChange((run) => this.onRun(run)));
   }
@@ -169,38 +168,28 @@ export class InspectorPanel implements vscode.Disposable {
 
   private onRun(run: Run | undefined): void {
     if (run && run.id !== this.sent.run) this.check = null;
-    if (!this.panel || !this.ready) return this.persistSoon(run);
-    if (!this.panel.visible) return this.persistSoon(run);
+    if (!this.panel || !this.ready || !this.panel.visible) return;
     if (!run || run.id !== this.sent.run || run.panelGeneration !== this.sent.generation) return this.sendSnapshot();
     const msg: ToWebview = {
       type: 'update', run: panelRun(run), historyFrom: this.sent.history, history: history(run, this.sent.history), norms: norms(run, this.sent.history),
     };
     this.sent.history = run.panelHistory.length;
     this.post(msg);
-    this.persistSoon(run);
   }
 
   private sendSnapshot(): void {
     const run = this.runs.current;
     if (!run) {
-      const saved = this.memento.get<ToWebview>(STATE_KEY);
-      this.post(saved && saved.type === 'snapshot' ? { ...saved, restored: true } : { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false });
+      // No live run (e.g. after a window reload): the snapshot kept in the newest run's last checkpoint.
+      void this.actions.lastStored().then((saved) => {
+        if (this.runs.current) return; // a run started meanwhile: it sends its own snapshot
+        this.post(saved ? { ...saved, run: saved.run && { ...saved.run, live: false }, restored: true } : { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false });
+      });
       return;
     }
     const snap = snapshot(run, this.check);
     this.sent = { run: run.id, history: run.panelHistory.length, generation: run.panelGeneration };
     this.post(snap);
-  }
-
-  /** Keep the last state for a window reload: on every phase change and at most every 5 s. */
-  private persistSoon(run: Run | undefined): void {
-    if (!run || !run.dataset) return;
-    const now = Date.now();
-    if (now - this.lastSave < 5000 && run.phase === 'running') return;
-    this.lastSave = now;
-    const snap = snapshot(run, this.check);
-    const size = JSON.stringify(snap).length;
-    if (size < 4_000_000) void this.memento.update(STATE_KEY, { ...snap, run: snap.run && { ...snap.run, live: false } });
   }
 
   private post(m: ToWebview): void {

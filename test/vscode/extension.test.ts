@@ -14,14 +14,18 @@ const cli = (args: string[]) => {
 };
 const train = (uri: vscode.Uri, options: object) => vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
 
-/** Replace window.show*Message to see what the user is told (restored by the returned function). */
-function captureMessages(): { messages: string[]; restore: () => void } {
+/** Run f with window.show*Message replaced, to see what the user is told; returns f's result and the messages. */
+async function withMessages<T>(f: () => Thenable<T> | Promise<T>): Promise<{ result: T; messages: string[] }> {
   const w = vscode.window as unknown as Record<string, unknown>;
   const names = ['showErrorMessage', 'showWarningMessage', 'showInformationMessage'];
   const saved = names.map((n) => w[n]);
   const messages: string[] = [];
   for (const n of names) w[n] = (m: string) => { messages.push(m); return Promise.resolve(undefined); };
-  return { messages, restore: () => names.forEach((n, i) => (w[n] = saved[i])) };
+  try {
+    return { result: await f(), messages };
+  } finally {
+    names.forEach((n, i) => (w[n] = saved[i]));
+  }
 }
 
 describe('extension in a real VS Code', function () {
@@ -88,13 +92,8 @@ describe('extension in a real VS Code', function () {
     const first = train(workspaceFile('breast_cancer.csv'), { settings: { epochs: 100000 }, ifBusy: 'stopAndStart' });
     await waitFor('the first run to train', () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running');
     const firstId = a.currentRun()!.id;
-    const cap = captureMessages();
-    let refused;
-    try {
-      refused = await train(workspaceFile('xor.csv'), { ifBusy: 'keep' });
-    } finally {
-      cap.restore();
-    }
+    const { result: refused, messages } = await withMessages(() => train(workspaceFile('xor.csv'), { ifBusy: 'keep' }));
+    const cap = { messages };
     assert.equal(refused, undefined);
     assert.ok(cap.messages.some((m) => /still training; stop it first/.test(m)), cap.messages.join('\n'));
     assert.equal(a.currentRun()!.id, firstId, 'the first run continues');
@@ -107,14 +106,12 @@ describe('extension in a real VS Code', function () {
 
   it('a bad dataset gives a clear error naming the file and the line', async () => {
     const uri = await write('bad.csv', 'x1,x2,label\n1,2,0\n3,oops,1\n');
-    const cap = captureMessages();
-    let s;
-    try {
-      s = await train(uri, { ifBusy: 'stopAndStart' });
-      await sleep(50);
-    } finally {
-      cap.restore();
-    }
+    const { result: s, messages } = await withMessages(async () => {
+      const r = await train(uri, { ifBusy: 'stopAndStart' });
+      await sleep(50); // the message is shown after the command resolves
+      return r;
+    });
+    const cap = { messages };
     assert.equal(s!.status, 'data-error');
     assert.deepEqual(s!.error, { line: 3, message: 'column "x2": "oops" is not a decimal number' });
     assert.ok(cap.messages.includes('Backprop Lens: bad.csv:3: column "x2": "oops" is not a decimal number'), cap.messages.join('\n'));
@@ -134,13 +131,8 @@ describe('extension in a real VS Code', function () {
       assert.deepEqual(s!.train, c.train);
       // An invalid setting is a clear message, not a crash.
       await cfg.update('training.learningRate', -1, vscode.ConfigurationTarget.Workspace);
-      const cap = captureMessages();
-      let bad;
-      try {
-        bad = await train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' });
-      } finally {
-        cap.restore();
-      }
+      const { result: bad, messages } = await withMessages(() => train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' }));
+      const cap = { messages };
       assert.equal(bad, undefined);
       assert.ok(cap.messages.some((m) => m.includes('Setting backpropLens.training.learningRate: must be > 0, got -1')), cap.messages.join('\n'));
     } finally {
@@ -158,12 +150,9 @@ describe('extension in a real VS Code', function () {
     assert.equal(s!.source.file, exp.toString());
     assert.ok(s!.file.endsWith('/circles.csv'));
     const bad = await write('bad.backprop.json', '{\n  "dataset": "circles.csv",\n  "hiden": 5\n}\n');
-    const cap = captureMessages();
-    try {
-      assert.equal(await vscode.commands.executeCommand('backpropLens.runExperiment', bad, { ifBusy: 'stopAndStart' }), undefined);
-    } finally {
-      cap.restore();
-    }
+    const { result: none, messages } = await withMessages(() => vscode.commands.executeCommand('backpropLens.runExperiment', bad, { ifBusy: 'stopAndStart' }));
+    const cap = { messages };
+    assert.equal(none, undefined);
     assert.ok(cap.messages.some((m) => m.includes('bad.backprop.json:3: unknown key "hiden" (did you mean "hidden"?)')), cap.messages.join('\n'));
   });
 
