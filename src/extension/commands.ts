@@ -428,7 +428,8 @@ export class Commands {
     }
     const worst = report.blocks.reduce((a, b) => (b.worst.relError > a.worst.relError ? b : a));
     const say = report.verdict === 'fail' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void say(`Gradient check: ${report.verdict} (worst rel. error ${worst.worst.relError.toExponential(1)} in ${worst.name}[${worst.worst.row},${worst.worst.col}]; ${report.blocks.map((b) => `${b.name} ${b.verdict}`).join(', ')}).`, 'Show Details').then((b) => {
+    const noise = worst.worst.withinNoise && worst.worst.relError > t.pass ? ', within the central difference\'s noise' : '';
+    void say(`Gradient check: ${report.verdict} (worst rel. error ${worst.worst.relError.toExponential(1)} in ${worst.name}[${worst.worst.row},${worst.worst.col}]${noise}; ${report.blocks.map((b) => `${b.name} ${b.verdict}`).join(', ')}).`, 'Show Details').then((b) => {
       if (b) this.log.show(true);
     });
     return report;
