@@ -1,6 +1,7 @@
-// ESLint flat config. The one project-specific rule: src/core, src/data and
-// src/derivation are pure (no VS Code, no DOM, no file system), so that the
-// CLI, the training worker and plain mocha can all use them.
+// ESLint flat config. The project-specific rules are the layers (README,
+// "Architecture"): src/core, src/data, src/derivation and src/training are pure
+// (no VS Code, no DOM, no file system), so that the CLI, the training worker and
+// plain mocha can all use them; and no layer imports one above it.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -14,6 +15,16 @@ const pureForbidden = {
     { name: 'node:fs/promises', message: 'Pure modules must not touch the file system.' },
   ],
 };
+
+/** Import patterns a layer may not use: the layers above it. */
+const above = (...layers) => layers.map((l) => ({ group: [`**/${l}`, `**/${l}/**`], message: `A lower layer must not import ${l} (see README, Architecture).` }));
+const layer = (patterns, paths = []) => ({ 'no-restricted-imports': ['error', { paths, patterns }] });
+const LAYERS = [
+  [['src/core/**/*.ts'], above('data', 'derivation', 'training', 'extension', 'panel', 'cli', 'protocol')],
+  [['src/data/**/*.ts'], above('derivation', 'training', 'extension', 'panel', 'cli', 'protocol')],
+  [['src/derivation/**/*.ts'], above('training', 'extension', 'panel', 'cli', 'protocol')],
+  [['src/training/**/*.ts'], above('extension', 'panel', 'cli')],
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
@@ -29,11 +40,14 @@ export default tseslint.config(
       'no-implied-eval': 'error',
     },
   },
+  ...LAYERS.map(([files, patterns]) => ({ files, rules: layer(patterns, pureForbidden.paths) })),
+  { files: ['src/panel/**/*.ts', 'src/protocol.ts'], rules: layer(above('extension', 'cli')) },
+  { files: ['src/cli/**/*.ts'], rules: layer(above('extension', 'panel')) },
+  { files: ['media/**/*.ts'], rules: layer(above('extension', 'cli', 'training', 'data', 'derivation')) },
   {
-    files: ['src/core/**/*.ts', 'src/data/**/*.ts', 'src/derivation/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/data/**/*.ts', 'src/derivation/**/*.ts', 'src/training/**/*.ts'],
     languageOptions: { globals: { ...globals.es2022 } },
     rules: {
-      'no-restricted-imports': ['error', pureForbidden],
       'no-restricted-globals': ['error',
         { name: 'window', message: 'Pure modules must not use the DOM.' },
         { name: 'document', message: 'Pure modules must not use the DOM.' },

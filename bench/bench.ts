@@ -11,7 +11,7 @@ import { checkNetwork } from '../src/core/check';
 import { Rng } from '../src/core/rng';
 import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainData } from '../src/core/trainer';
 import { readDataset } from '../src/data/dataset';
-import { checkDerivation, seedDerivation } from '../src/derivation/checker';
+import { checkDerivation, referenceDerivation } from '../src/derivation/checker';
 
 interface Row {
   workload: string;
@@ -174,13 +174,13 @@ function main() {
     const wide = enc.encode(Array.from({ length: 2001 }, (_, j) => `f${j}`).join(',') + '\n' + Array.from({ length: 200 }, (_, i) => Array.from({ length: 2001 }, (_, j) => String(j === 2000 ? i % 2 : (i * j) % 9)).join(',')).join('\n'));
     const digits = enc.encode(`a,y\n1${'0'.repeat(99_999)},0\n1,1\n`);
     const garbage = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24);
-    const deriv = Array.from({ length: 2000 }, (_, i) => `h${i} = a1 * ${i}`).join('\n') + '\n' + seedDerivation('sigmoid');
+    const deriv = Array.from({ length: 2000 }, (_, i) => `h${i} = a1 * ${i}`).join('\n') + '\n' + referenceDerivation('sigmoid');
     for (const [name, f] of [
       ['2,000-column CSV, 200 rows', () => readDataset(wide, 'w.csv')],
       ['100,000-digit cell (overflow error)', () => readDataset(digits, 'd.csv')],
       ['1 MB of binary garbage (encoding error)', () => readDataset(garbage, 'g.csv')],
       ['.deriv check, 2,000 helper lines + the seed', () => checkDerivation(deriv, { activation: 'sigmoid' })],
-      ['.deriv check, the seed (what typing costs)', () => checkDerivation(seedDerivation('sigmoid'), { activation: 'sigmoid' })],
+      ['.deriv check, the seed (what typing costs)', () => checkDerivation(referenceDerivation('sigmoid'), { activation: 'sigmoid' })],
     ] as const) {
       const { seconds } = best(3, f as () => unknown);
       emit({ workload: `hostile: ${name}`, impl: 'backprop-lens', kind: 'ours', value: seconds * 1000, unit: 'ms', seconds });

@@ -26,8 +26,8 @@ const builds = [
 ];
 const optional = [
   [['src/extension/extension.ts'], { ...node, outfile: 'out/extension.js', external: ['vscode'] }],
-  [['src/extension/worker.ts'], { ...node, outfile: 'out/worker.js' }],
-  [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview/main.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning' }],
+  [['src/training/worker.ts'], { ...node, outfile: 'out/worker.js' }],
+  [['media/main.ts'], { bundle: true, platform: 'browser', format: 'iife', target: 'es2022', outfile: 'out/webview/main.js', sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning', define: { __TEST_HOOKS__: String(!production) } }],
 ];
 // The VS Code suites: one bundle per file (mocha adds them one by one); vscode and mocha come from the host and node_modules.
 if (existsSync('test/vscode/index.ts')) {

@@ -1,13 +1,15 @@
 /**
  * The one typed message union shared by the extension host, the training
- * worker and (Issue: inspector) the webview. Numbers that can be non-finite
- * travel in Float64Arrays (binary, NaN/±Infinity preserved); plain-number fields
- * are finite by construction or encoded with encodeNumber().
+ * worker and the webview. Between host and worker, numbers that can be
+ * non-finite travel in Float64Arrays (structured clone keeps NaN/±Infinity);
+ * towards the webview they travel as F64 (the bytes in base64), because the
+ * webview bridge is JSON. Names and layouts (parameters, optimizers, the step
+ * record) come from src/core and are not restated here.
  */
-import type { GradcheckOptions, GradcheckReport } from './core/gradcheck';
-import type { EpochSummary, TrainConfig, TrainResult, TrainStatus, TrainerState } from './core/trainer';
+import type { Activation } from './core/activations';
+import type { GradcheckOptions, GradcheckReport, Verdict } from './core/gradcheck';
+import { OPTIMIZERS, type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
 import type { Standardization } from './data/prepare';
-import type { F64 } from './panel/format';
 
 // ---------------------------------------------------------------- host → worker
 
@@ -60,7 +62,17 @@ export interface DatasetInfo {
   /** The first training rows (as trained: standardised) and labels, for derivation checks at the run's parameters. */
   sample: { x: Float64Array; y: Float64Array; m: number };
   /** Up to 1,500 points (training first, then test) for the decision-boundary plot. */
-  points: { k: number; n: number; x: Float64Array; y: Float64Array; test: Float64Array };
+  points: PlotPoints;
+}
+
+/** Data points for the plot (k×n, as trained: standardised when on), training rows first, evenly thinned. */
+export interface PlotPoints {
+  k: number;
+  n: number;
+  x: Float64Array;
+  y: Float64Array;
+  /** 1 for a test point. */
+  test: Float64Array;
 }
 
 /** ŷ over the plane of features i and j (the others at their training mean), G×G, row-major from the top-left (x0, y1). */
@@ -75,27 +87,6 @@ export interface Boundary {
   p: Float64Array;
 }
 
-/** The last optimizer step of a report, copied out of the trainer's reused record. */
-export interface StepSnapshot {
-  step: number;
-  epoch: number;
-  samples: Int32Array;
-  x: Float64Array;
-  y: number;
-  z1: Float64Array;
-  a1: Float64Array;
-  z2: number;
-  a2: number;
-  dz2: number;
-  dz1: Float64Array;
-  loss: number;
-  grad: Float64Array;
-  delta: Float64Array;
-  misclassified: number;
-  /** Training with a derivation: the network's true gradient beside grad (the derivation's). */
-  trueGrad: Float64Array | null;
-}
-
 export interface Progress {
   type: 'progress';
   runId: string;
@@ -105,7 +96,8 @@ export interface Progress {
   epoch: number;
   lr: number;
   theta: Float64Array;
-  last: StepSnapshot | null;
+  /** The last step of the report (a copy of the trainer's reused record), or null. */
+  last: StepRecord | null;
   /** Epoch summaries completed since the previous progress message. */
   epochs: EpochSummary[];
   /** Steps per second over the last report interval. */
@@ -123,42 +115,75 @@ export type FromWorker =
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
   | { type: 'failed'; runId: string; message: string };
 
-/** JSON-safe spelling of a number that may be non-finite. */
-export type EncodedNumber = number | 'NaN' | 'Infinity' | '-Infinity';
-
-export function encodeNumber(x: number): EncodedNumber {
-  return Number.isFinite(x) ? x : (String(x) as EncodedNumber);
-}
-
-export function decodeNumber(x: EncodedNumber): number {
-  return typeof x === 'number' ? x : Number(x);
-}
-
 // ---------------------------------------------------------------- extension host ⇄ webview (the inspector)
 
+/** A Float64Array in transit to the webview: its raw bytes in base64, so NaN and ±∞ arrive exactly. */
+export interface F64 {
+  $f64: string;
+}
 
-export const PARAMS = ['W1', 'b1', 'W2', 'b2'] as const;
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-export interface PanelStep {
-  step: number;
-  epoch: number;
-  /** Training rows used (at most 16 listed) and how many there were. */
-  samples: number[];
-  sampleCount: number;
-  x: F64;
-  y: number;
-  z1: F64;
-  a1: F64;
-  /** Scalars that may be non-finite travel as 1-element F64s. */
-  z2: F64;
-  a2: F64;
-  dz2: F64;
-  dz1: F64;
-  loss: F64;
-  grad: F64;
-  delta: F64;
-  trueGrad: F64 | null;
-  misclassified: number;
+export function encodeF64(a: ArrayLike<number>): F64 {
+  const f = a instanceof Float64Array ? a : Float64Array.from(a);
+  const b = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  let s = '';
+  for (let i = 0; i < b.length; i += 3) {
+    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < b.length ? B64[n & 63] : '=');
+  }
+  return { $f64: s };
+}
+
+export function decodeF64(e: F64): Float64Array {
+  const s = e.$f64;
+  if (typeof s !== 'string' || s.length % 4 !== 0) throw new Error('not an encoded Float64Array');
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const bytes = new Uint8Array((s.length / 4) * 3 - pad);
+  let k = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2]) & 63) << 6) | (B64.indexOf(s[i + 3]) & 63);
+    if (k < bytes.length) bytes[k++] = (n >> 16) & 255;
+    if (k < bytes.length) bytes[k++] = (n >> 8) & 255;
+    if (k < bytes.length) bytes[k++] = n & 255;
+  }
+  if (bytes.length % 8 !== 0) throw new Error('not an encoded Float64Array');
+  return new Float64Array(bytes.buffer);
+}
+
+/** Fields of the step record that are counts (always finite); every other number may be NaN or ±∞. */
+type StepCount = 'step' | 'epoch' | 'y' | 'misclassified';
+
+/**
+ * The step record (core's StepRecord) on the wire: vectors and scalars that may
+ * be non-finite as F64 (a scalar as a 1-element F64), counts as numbers, and the
+ * sample indices shortened to at most 16 with their count.
+ */
+export type PanelStep = {
+  [K in Exclude<keyof StepRecord, 'samples'>]: K extends StepCount ? number : StepRecord[K] extends Float64Array ? F64 : StepRecord[K] extends Float64Array | null ? F64 | null : F64;
+} & { samples: number[]; sampleCount: number };
+
+/** The step record as the webview reads it back: core's record with the sample indices shortened. */
+export type StepView = Omit<StepRecord, 'samples'> & { samples: number[]; sampleCount: number };
+
+const one = (x: number) => encodeF64([x]);
+
+export function encodeStep(r: StepRecord): PanelStep {
+  return {
+    step: r.step, epoch: r.epoch, samples: Array.from(r.samples.subarray(0, 16)), sampleCount: r.samples.length,
+    x: encodeF64(r.x), y: r.y, z1: encodeF64(r.z1), a1: encodeF64(r.a1), z2: one(r.z2), a2: one(r.a2), dz2: one(r.dz2), dz1: encodeF64(r.dz1),
+    loss: one(r.loss), grad: encodeF64(r.grad), delta: encodeF64(r.delta), trueGrad: r.trueGrad ? encodeF64(r.trueGrad) : null,
+    misclassified: r.misclassified,
+  };
+}
+
+export function decodeStep(p: PanelStep): StepView {
+  const s = (e: F64) => decodeF64(e)[0];
+  return {
+    step: p.step, epoch: p.epoch, samples: p.samples, sampleCount: p.sampleCount, x: decodeF64(p.x), y: p.y, z1: decodeF64(p.z1), a1: decodeF64(p.a1),
+    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
+    trueGrad: p.trueGrad ? decodeF64(p.trueGrad) : null, misclassified: p.misclassified,
+  };
 }
 
 export interface PanelHistory {
@@ -174,7 +199,7 @@ export interface PanelHistory {
 /** Per epoch: the step, and ‖W‖, ‖dW‖ and ‖ΔW‖/‖W‖ of each parameter (sparklines). */
 export interface PanelNorms {
   step: F64;
-  W: F64[]; // one per PARAMS entry
+  W: F64[]; // one per PARAM_NAMES entry (core/network)
   dW: F64[];
   ratio: F64[];
 }
@@ -198,24 +223,27 @@ export interface PanelCheckRow {
   analytic: F64;
   numeric: F64;
   relError: F64;
-  verdict: string;
+  verdict: Verdict;
   allclose: boolean;
 }
 
 export interface PanelCheck {
   step: number;
-  verdict: string;
+  verdict: Verdict;
   globalDiff: F64;
   h: number;
   thresholds: { pass: number; warn: number; fail: number };
   rows: PanelCheckRow[];
 }
 
+/** Where a run is in its life, as the host sees it. */
+export type RunPhase = 'starting' | 'running' | 'paused' | 'finished' | 'failed';
+
 export interface PanelRun {
   id: string;
   file: string;
-  phase: string;
-  status: string;
+  phase: RunPhase;
+  status: TrainStatus | 'starting';
   reason: string;
   paused: boolean;
   live: boolean;
@@ -223,8 +251,8 @@ export interface PanelRun {
   epoch: number;
   epochs: number;
   lr: number;
-  optimizer: string;
-  activation: string;
+  optimizer: OptimizerName;
+  activation: Activation;
   hidden: number;
   n: number;
   features: string[];
@@ -253,11 +281,9 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'control'; action: ControlAction }
   | { type: 'setLearningRate'; lr: number }
-  | { type: 'setOptimizer'; optimizer: string }
+  | { type: 'setOptimizer'; optimizer: OptimizerName }
   | { type: 'runCheck' }
   | { type: 'setBoundary'; i: number; j: number };
-
-const OPTIMIZER_NAMES = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'];
 
 /**
  * Validate a message from the webview before anything acts on it. The webview
@@ -287,8 +313,8 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
       if (!only('type', 'lr') || typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr <= 0 || o.lr > 1e6) return bad('invalid learning rate');
       return { ok: true, message: { type: 'setLearningRate', lr: o.lr } };
     case 'setOptimizer':
-      if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !OPTIMIZER_NAMES.includes(o.optimizer)) return bad('invalid optimizer');
-      return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer } };
+      if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !(OPTIMIZERS as readonly string[]).includes(o.optimizer)) return bad('invalid optimizer');
+      return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer as OptimizerName } };
     case 'setBoundary': {
       const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100000;
       if (!only('type', 'i', 'j') || !ok(o.i) || !ok(o.j) || o.i === o.j) return bad('invalid boundary features');

@@ -1,5 +1,5 @@
 /**
- * Gradient check of the network itself: the seed's backward pass against
+ * Gradient check of the network itself: the textbook backward pass against
  * central differences of the same mean loss J(θ) = (1/m)·Σ L⁽ⁱ⁾ over one batch.
  */
 import { type FastReport, type GradcheckOptions, type GradcheckReport, type Objective, gradcheck, gradcheckFast } from './gradcheck';

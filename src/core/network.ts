@@ -1,5 +1,5 @@
 /**
- * The seed's two-layer network, column-vector convention, per example:
+ * The classic two-layer network, column-vector convention, per example:
  *
  *   x  ∈ ℝⁿ                       (n×1)
  *   z1 = W1·x + b1                (h×1)   W1 ∈ ℝ^{h×n}, b1 ∈ ℝ^h
@@ -8,7 +8,7 @@
  *   a2 = σ(z2) = ŷ                (1×1)
  *   L  = −(y·log a2 + (1−y)·log(1−a2))    (computed from z2, see loss.ts)
  *
- * and backward, the seed's six formulas:
+ * and backward, the six textbook formulas:
  *
  *   dz2 = a2 − y                  (1×1)
  *   dW2 = dz2·a1ᵀ                 (1×h)

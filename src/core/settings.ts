@@ -57,9 +57,9 @@ export interface SettingSpec {
 
 export const SETTINGS: readonly SettingSpec[] = [
   { key: 'hidden', id: 'network.hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
-  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the seed), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
+  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the textbook choice), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
   { key: 'init', id: 'network.init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
-  { key: 'optimizer', id: 'training.optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the seed: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
+  { key: 'optimizer', id: 'training.optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the textbook algorithm: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
   { key: 'lr', id: 'training.learningRate', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
   { key: 'momentum', id: 'training.momentum', flag: 'momentum', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Momentum μ (optimizer momentum): v := μ·v + g.' },
   { key: 'rho', id: 'training.rho', flag: 'rho', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².' },

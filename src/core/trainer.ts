@@ -94,7 +94,7 @@ export interface EpochSummary {
 
 /**
  * What one optimizer step did. The trainer reuses one record (no allocation per
- * step): it is valid until the next step; copy what you keep (see cloneStep).
+ * step): it is valid until the next step; copy what you keep (see copyStep).
  * Forward and backward values are those of the first sample of the step.
  */
 export interface StepRecord {
@@ -480,11 +480,11 @@ export class Trainer {
   }
 }
 
-/** A deep copy of a step record that outlives the next step. */
-export function cloneStep(r: StepRecord): StepRecord {
+/** A deep copy of a step record that outlives the next step; at most maxSamples of its sample indices. */
+export function copyStep(r: StepRecord, maxSamples = Infinity): StepRecord {
   return {
     ...r,
-    samples: r.samples.slice(), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
+    samples: r.samples.slice(0, maxSamples), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
     grad: r.grad.slice(), delta: r.delta.slice(), trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }

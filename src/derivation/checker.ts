@@ -409,8 +409,8 @@ export function derivText(act: Activation): string {
   return act === 'sigmoid' ? 'a1 * (1 - a1)' : act === 'tanh' ? '(1 - a1 ** 2)' : 'step(z1)';
 }
 
-/** The seed's formula for a gradient name, when one is known (the Quick Fix). */
-export function seedFormula(name: string, act: Activation, mode: Mode): string | null {
+/** The textbook formula for a gradient name, when one is known (the Quick Fix). */
+export function textbookFormula(name: string, act: Activation, mode: Mode): string | null {
   const batch = mode === 'batch';
   const f: Record<string, string> = {
     dz2: batch ? '(a2 - y) / m' : 'a2 - y',
@@ -425,8 +425,8 @@ export function seedFormula(name: string, act: Activation, mode: Mode): string |
   return f[name] ?? null;
 }
 
-/** The seed's derivation, correct and commented, for "New Derivation File". */
-export function seedDerivation(act: Activation = 'sigmoid', mode: Mode = 'example'): string {
+/** The reference derivation, correct and commented, for "New Derivation File". */
+export function referenceDerivation(act: Activation = 'sigmoid', mode: Mode = 'example'): string {
   const batch = mode === 'batch';
   return [
     '# Backprop Lens derivation: the gradients of the two-layer network, one formula per line.',
@@ -440,15 +440,15 @@ export function seedDerivation(act: Activation = 'sigmoid', mode: Mode = 'exampl
     `#! mode: ${mode}`,
     '',
     `# Output layer: for a sigmoid output with cross-entropy, dL/dz2 = a2 - y${batch ? ' (and 1/m for the mean)' : ''}.`,
-    `dz2 = ${seedFormula('dz2', act, mode)}`,
-    `dW2 = ${seedFormula('dW2', act, mode)}        # (1×${batch ? 'm' : '1'}) @ (${batch ? 'm' : '1'}×h) = 1×h`,
-    `db2 = ${seedFormula('db2', act, mode)}`,
+    `dz2 = ${textbookFormula('dz2', act, mode)}`,
+    `dW2 = ${textbookFormula('dW2', act, mode)}        # (1×${batch ? 'm' : '1'}) @ (${batch ? 'm' : '1'}×h) = 1×h`,
+    `db2 = ${textbookFormula('db2', act, mode)}`,
     '',
     '# Hidden layer: back through W2, then through the activation g.',
-    `da1 = ${seedFormula('da1', act, mode)}`,
-    `dz1 = ${seedFormula('dz1', act, mode)}   # g'(z1) = ${derivText(act)}`,
-    `dW1 = ${seedFormula('dW1', act, mode)}        # (h×${batch ? 'm' : '1'}) @ (${batch ? 'm' : '1'}×n) = h×n`,
-    `db1 = ${seedFormula('db1', act, mode)}`,
+    `da1 = ${textbookFormula('da1', act, mode)}`,
+    `dz1 = ${textbookFormula('dz1', act, mode)}   # g'(z1) = ${derivText(act)}`,
+    `dW1 = ${textbookFormula('dW1', act, mode)}        # (h×${batch ? 'm' : '1'}) @ (${batch ? 'm' : '1'}×n) = h×n`,
+    `db1 = ${textbookFormula('db1', act, mode)}`,
     '',
   ].join('\n');
 }

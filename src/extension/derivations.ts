@@ -3,11 +3,11 @@
  * tagged with the document version and a generation counter so that a stale
  * result never lands on newer text), diagnostics through the adapter, a
  * CodeLens per gradient line, hovers with shapes and values, Quick Fixes with
- * the seed's formulas, and the Test Explorer.
+ * the textbook formulas, and the Test Explorer.
  */
 import * as vscode from 'vscode';
 import type { Activation } from '../core/activations';
-import { type CheckResult, checkDerivation, fmtValue, seedFormula } from '../derivation/checker';
+import { type CheckResult, checkDerivation, fmtValue, textbookFormula } from '../derivation/checker';
 import { namesIn } from '../derivation/parser';
 import { readSettings } from './config';
 import { toDiagnostic, toRange } from './diagnostics';
@@ -196,9 +196,9 @@ export class DerivationFixes implements vscode.CodeActionProvider {
       const code = typeof d.code === 'object' ? d.code.value : d.code;
       if (code === 'gradient-mismatch' || code === 'gradient-shape') {
         const s = r.program.statements.find((x) => x.line === d.range.start.line);
-        const formula = s && seedFormula(s.name, r.activation, r.mode);
+        const formula = s && textbookFormula(s.name, r.activation, r.mode);
         if (!s || !formula) continue;
-        const a = new vscode.CodeAction(`Use the seed's formula: ${s.name} = ${formula}`, vscode.CodeActionKind.QuickFix);
+        const a = new vscode.CodeAction(`Use the textbook formula: ${s.name} = ${formula}`, vscode.CodeActionKind.QuickFix);
         a.edit = new vscode.WorkspaceEdit();
         a.edit.replace(doc.uri, toRange(s.expr.range), formula);
         a.diagnostics = [d];
@@ -229,8 +229,6 @@ export class DerivationTests implements vscode.Disposable {
     };
     const handler = (req: vscode.TestRunRequest, token: vscode.CancellationToken) => this.run(req, token);
     this.controller.createRunProfile('Check gradients', vscode.TestRunProfileKind.Run, handler, true);
-    // The run handler, reachable by the extension's own VS Code tests (the API offers no way to start a run and read its results).
-    (this.controller as unknown as { __bplRunHandler: typeof handler }).__bplRunHandler = handler;
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.deriv');
     this.subs.push(
       watcher,
@@ -268,7 +266,8 @@ export class DerivationTests implements vscode.Disposable {
     return file;
   }
 
-  private async run(req: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> {
+  /** The Test Explorer run handler: check each requested .deriv file and report its gradients as tests. */
+  async run(req: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> {
     const run = this.controller.createTestRun(req);
     const files = new Map<string, vscode.TestItem[]>();
     const add = (t: vscode.TestItem) => {

@@ -1,16 +1,22 @@
 /**
- * Backprop Lens: activate() only wires. Every command is backpropLens.<verb>
- * (see commands.ts), and everything created is pushed to context.subscriptions.
+ * Backprop Lens: activate() only constructs and wires. Every service gets what
+ * it needs through its constructor; every command is backpropLens.<verb>
+ * (commands/index.ts); everything created is pushed to context.subscriptions.
  */
 import * as vscode from 'vscode';
-import type { OptimizerName } from '../core/trainer';
-import type { ToWebview } from '../protocol';
-import { COMMANDS, Commands } from './commands';
+import { InspectorPanel, VIEW_TYPE } from '../panel/panel';
+import { storedSnapshot } from '../panel/view';
+import { COMMANDS, type CommandAreas } from './commands/index';
+import { HistoryCommands } from './commands/history';
+import { ModelCommands } from './commands/models';
+import { TrainingCommands } from './commands/training';
+import { WorkspaceCommands } from './commands/workspace';
 import { DataDiagnostics } from './dataDiagnostics';
+import { Datasets } from './datasets';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
-import { RunManager } from './runs';
-import { InspectorPanel, VIEW_TYPE, snapshot } from '../panel/panel';
 import { Recorder } from './recorder';
+import { RunController } from './runController';
+import { RunManager } from './runs';
 import { RunsView } from './runsView';
 import { StatusView } from './status';
 
@@ -21,43 +27,80 @@ export interface BackpropLensApi {
   readonly storageUri: vscode.Uri;
   /** The stored runs, newest first. */
   listRuns(): Promise<Array<{ id: string; status: string; reason: string; dataset: { name: string; hash: string }; divergence: unknown; progress: { step: number } }>>;
-  /** Hand a message to the inspector exactly as if the webview had posted it; for the hostile-input tests. */
-  inspectorReceive(message: unknown): void;
-  /** Re-run the interrupted-runs scan (what activation does); for tests. */
+  /** Re-run the interrupted-runs scan (what activation does). */
   scanInterrupted(): Promise<Array<{ id: string; status: string }>>;
   /** The Test Explorer controller of .deriv files. */
   readonly derivationTests: vscode.TestController;
-  /** The current run's state, for tests and other extensions. */
-  currentRun(): { id: string; phase: string; step: number; epoch: number; theta: number[]; history: number; notice: string | null } | undefined;
+  /** The current run's state, for scripts and other extensions. */
+  currentRun(): CurrentRun | undefined;
+  /** Only when the extension runs under its own tests (ExtensionMode.Test): hooks that the public API does not offer. */
+  readonly testing?: TestingApi;
+}
+
+export interface CurrentRun {
+  id: string;
+  phase: string;
+  step: number;
+  epoch: number;
+  theta: number[];
+  history: number;
+  notice: string | null;
+  optimizer: string;
+  /** The derivation file the gradients come from, and the experiment or model file the run came from. */
+  derivation: string | null;
+  source: { kind: string; file?: string };
+}
+
+export interface TestingApi {
+  /** Hand a message to the inspector exactly as if the webview had posted it (the hostile-input tests). */
+  inspectorReceive(message: unknown): void;
+  /** Run the .deriv Test Explorer's run handler (the API offers no way to start a run and read its results). */
+  runDerivationTests(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Backprop Lens', { log: true });
   const readme = vscode.Uri.joinPath(context.extensionUri, 'README.md');
+  const storage = context.storageUri ?? context.globalStorageUri;
   const runs = new RunManager(context.extensionUri, log);
   const dataDiagnostics = new DataDiagnostics(readme);
-  const recorder = new Recorder(context.storageUri ?? context.globalStorageUri, log);
-  const commands = new Commands(context, runs, log, dataDiagnostics, recorder);
-  commands.panelSnapshot = (run) => snapshot(run, null);
-  const inspector = new InspectorPanel(context.extensionUri, runs, {
-    check: () => commands.checkGradients(),
-    setOptimizer: async (optimizer) => {
+  const recorder = new Recorder(storage, log);
+  const datasets = new Datasets(context.workspaceState);
+  const controller = new RunController(runs, recorder, dataDiagnostics, datasets, log);
+  const inspector: InspectorPanel = new InspectorPanel(context.extensionUri, runs, {
+    control: (action) => {
       const run = runs.current;
-      if (run) await commands.trainFile(run.request.uri, { settings: { ...run.request.settings, optimizer: optimizer as OptimizerName }, ifBusy: 'stopAndStart', wait: false });
+      if (!run) return;
+      if (action === 'play') run.resume();
+      else if (action === 'pause') run.pause();
+      else if (action === 'step') run.step(1);
+      else if (action === 'stepEpoch') run.stepEpoch();
+      else run.reset();
+    },
+    setLearningRate: (lr) => runs.current?.setLearningRate(lr),
+    setBoundary: (i, j) => runs.current?.setBoundary(i, j),
+    check: () => areas.training.checkGradients(),
+    restartWith: async (overrides) => {
+      await controller.restartWith(overrides);
     },
     lastStored: async () => {
       const newest = (await recorder.store.list())[0];
-      const panel = newest && (await recorder.store.latestCheckpoint(newest.id))?.panel;
-      return panel && typeof panel === 'object' && (panel as { type?: unknown }).type === 'snapshot' ? (panel as Extract<ToWebview, { type: 'snapshot' }>) : null;
+      const checkpoint = newest && (await recorder.store.latestCheckpoint(newest.id));
+      return checkpoint ? storedSnapshot(newest, checkpoint.trainer, await recorder.store.readHistory(newest.id)) : null;
     },
   }, log);
-  commands.inspector = inspector;
+  const areas: CommandAreas = {
+    training: new TrainingCommands(controller, datasets, inspector, log),
+    history: new HistoryCommands(controller, context.extensionUri),
+    models: new ModelCommands(controller, datasets, log),
+    workspace: new WorkspaceCommands(context.extensionUri),
+  };
   const derivations = new DerivationService(readme, runs, log);
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
   const tests = new DerivationTests(derivations);
   context.subscriptions.push(
-    log, runs, dataDiagnostics, derivations, new StatusView(runs), tests, inspector, recorder,
+    log, controller, dataDiagnostics, derivations, new StatusView(runs), tests, inspector, recorder,
     vscode.window.createTreeView('backpropLens.runs', { treeDataProvider: new RunsView(recorder), canSelectMany: true, showCollapseAll: false }),
     vscode.commands.registerCommand('backpropLens.refreshRuns', () => recorder.refresh()),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: async (panel) => inspector.restore(panel) }),
@@ -66,31 +109,42 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     vscode.languages.registerCodeActionsProvider(selector, new DerivationFixes(derivations), { providedCodeActionKinds: DerivationFixes.kinds }),
   );
   for (const [verb, handler] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) => handler(commands, ...args)));
+    context.subscriptions.push(vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) => handler(areas, ...args)));
   }
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  // After activation, never blocking it: runs left "running" by a gone window are interrupted; offer to resume.
-  void recorder.scanInterrupted().then((found) => {
-    if (!found.length) return;
-    const r = found[0];
-    void vscode.window.showInformationMessage(`Backprop Lens: the run on ${r.dataset.name} was interrupted at step ${r.progress.step}${found.length > 1 ? ` (and ${found.length - 1} more)` : ''}. Resume it from its last checkpoint?`, 'Resume', 'Show Runs').then((b) => {
-      if (b === 'Resume') void vscode.commands.executeCommand('backpropLens.resumeRun', r.id);
-      else if (b === 'Show Runs') void vscode.commands.executeCommand('backpropLens.runs.focus');
-    });
-  });
+  offerInterruptedRuns(recorder);
   return {
     activationMs,
     derivationTests: tests.controller,
     scanInterrupted: () => recorder.scanInterrupted(),
-    storageUri: context.storageUri ?? context.globalStorageUri,
+    storageUri: storage,
     listRuns: () => recorder.store.list(),
-    inspectorReceive: (m) => inspector.receive(m),
     currentRun() {
       const r = runs.current;
-      return r && { id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.epochCount, notice: r.notice };
+      return r && {
+        id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.epochCount,
+        notice: r.notice, optimizer: r.config.optimizer, derivation: r.derivationFile, source: { ...r.request.source },
+      };
     },
+    testing: context.extensionMode === vscode.ExtensionMode.Test
+      ? { inspectorReceive: (m) => inspector.receive(m), runDerivationTests: (request, token) => tests.run(request, token) }
+      : undefined,
   };
+}
+
+/** After activation, never blocking it: runs left "running" by a gone window are interrupted; offer to resume. */
+function offerInterruptedRuns(recorder: Recorder): void {
+  void recorder.scanInterrupted().then((found) => {
+    if (!found.length) return;
+    const r = found[0];
+    const more = found.length > 1 ? ` (and ${found.length - 1} more)` : '';
+    const text = `Backprop Lens: the run on ${r.dataset.name} was interrupted at step ${r.progress.step}${more}. Resume it from its last checkpoint?`;
+    void vscode.window.showInformationMessage(text, 'Resume', 'Show Runs').then((b) => {
+      if (b === 'Resume') void vscode.commands.executeCommand('backpropLens.resumeRun', r.id);
+      else if (b === 'Show Runs') void vscode.commands.executeCommand('backpropLens.runs.focus');
+    });
+  });
 }
 
 export function deactivate(): void {

@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import * as vscode from 'vscode';
 import type { TrainerState } from '../core/trainer';
 import type { Run, RunRequest } from './runs';
-import { type Checkpoint, type RunRecord, RunStore, type StoreFs, processAlive } from './store';
+import { type Checkpoint, type RunRecord, RunStore, type StoreFs, processAlive } from '../training/store';
 
 /**
  * The store's file system: node:fs for local (file:) storage, whose rename
@@ -63,7 +63,6 @@ export class Recorder implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a record changes (the Runs view refreshes). */
   readonly onDidChange = this.changed.event;
-  private readonly subs: vscode.Disposable[] = [];
 
   constructor(root: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
     this.store = new RunStore(vscodeFs(root), root.toString(), (w) => {
@@ -91,15 +90,22 @@ export class Recorder implements vscode.Disposable {
   }
 
   /** Follow a started run: checkpoints as they come, the outcome at the end. */
-  follow(run: Run, record: RunRecord, panelSnapshot: () => unknown): void {
+  follow(run: Run, record: RunRecord): void {
     let current = record;
     let writing: Promise<unknown> = Promise.resolve();
     const queue = (f: () => Promise<unknown>) => (writing = writing.then(f, f));
+    // The dataset's columns, once read: a restored inspector labels the parameters with them.
+    void run.ready.then((d) => {
+      if (!d) return;
+      current = { ...current, columns: { features: d.features, label: d.label, trainRows: d.trainRows, testRows: d.testRows } };
+      const snap = current;
+      queue(() => this.store.update(snap));
+    });
     const subs = [
       run.onCheckpoint(({ state, historyFrom }: { state: TrainerState; historyFrom: number }) => {
         // The new epochs go to history.jsonl; the checkpoint keeps only what continues the trajectory.
         const epochs = state.history;
-        const c: Checkpoint = { version: 1, runId: run.id, savedAt: new Date().toISOString(), step: state.step, epoch: state.epoch, trainer: { ...state, history: [] }, panel: panelSnapshot() };
+        const c: Checkpoint = { version: 1, runId: run.id, savedAt: new Date().toISOString(), step: state.step, epoch: state.epoch, trainer: { ...state, history: [] } };
         if (current.initialTheta === null && state.step === 0) current = { ...current, initialTheta: state.theta };
         const last = epochs[epochs.length - 1];
         current = { ...current, progress: { step: state.step, epoch: state.epoch }, train: last?.train ?? current.train, test: last?.test ?? current.test };
@@ -143,6 +149,6 @@ export class Recorder implements vscode.Disposable {
   }
 
   dispose(): void {
-    vscode.Disposable.from(...this.subs, this.changed).dispose();
+    this.changed.dispose();
   }
 }

@@ -9,10 +9,10 @@ import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
-import type { EpochSummary, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
-import type { Boundary, DatasetInfo, FromWorker, Progress, StepSnapshot, ToWorker } from '../protocol';
+import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
+import type { Boundary, DatasetInfo, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
 
-export type RunPhase = 'starting' | 'running' | 'paused' | 'finished' | 'failed';
+export type { RunPhase };
 
 export interface RunSource {
   kind: 'settings' | 'experiment' | 'model';
@@ -53,8 +53,6 @@ export interface RunSummary {
 }
 
 let nextId = 1;
-/** Most epoch summaries the inspector plots. */
-export const PANEL_POINTS = 2000;
 
 /** Unique across windows: time, a per-host counter and random digits. */
 export function newRunId(): string {
@@ -67,18 +65,10 @@ export class Run implements vscode.Disposable {
   dataset: DatasetInfo | null = null;
   config: TrainConfig;
   theta: Float64Array = new Float64Array(0);
-  last: StepSnapshot | null = null;
+  last: StepRecord | null = null;
   /** The newest epoch summary and how many there were (the full history is in the run's history file). */
   lastEpoch: EpochSummary | null = null;
   epochCount = 0;
-  /**
-   * What the inspector plots: at most PANEL_POINTS epoch summaries, the epochs
-   * that are multiples of `panelStride`; when full, the stride doubles and every
-   * other point goes (the panel then gets a new snapshot: `panelGeneration`).
-   */
-  panelHistory: EpochSummary[] = [];
-  panelStride = 1;
-  panelGeneration = 0;
   progress: Progress | null = null;
   result: TrainResult | null = null;
   boundary: Boundary | null = null;
@@ -93,6 +83,9 @@ export class Run implements vscode.Disposable {
   private readonly worker: Worker;
   private readonly changed = new vscode.EventEmitter<Run>();
   readonly onDidChange = this.changed.event;
+  private readonly progressed = new vscode.EventEmitter<Progress>();
+  /** Every progress report, with the epoch summaries completed since the previous one (step 0: a fresh trajectory). */
+  readonly onProgress = this.progressed.event;
   private checks = new Map<number, (r: GradcheckReport | null, error?: string) => void>();
   private nextCheck = 1;
   private disposed = false;
@@ -124,6 +117,11 @@ export class Run implements vscode.Disposable {
     return path.posix.basename(this.request.uri.path);
   }
 
+  /** The derivation file the gradients come from, if any. */
+  get derivationFile(): string | null {
+    return this.request.derivation?.file ?? null;
+  }
+
   pause(): void { this.send({ type: 'pause' }); }
   resume(): void { this.send({ type: 'resume' }); }
   step(steps = 1): void { this.send({ type: 'step', steps }); }
@@ -139,16 +137,6 @@ export class Run implements vscode.Disposable {
       this.checks.set(requestId, (r, error) => (r ? resolve(r) : reject(new Error(error ?? 'gradient check failed'))));
       this.send({ type: 'check', requestId, count: count ?? this.config.batchSize, options: gradcheckOptionsOf(this.request.settings) });
     });
-  }
-
-  private addPanelPoint(e: EpochSummary): void {
-    if (e.epoch % this.panelStride !== 0) return;
-    this.panelHistory.push(e);
-    if (this.panelHistory.length > PANEL_POINTS) {
-      this.panelStride *= 2;
-      this.panelHistory = this.panelHistory.filter((x) => x.epoch % this.panelStride === 0);
-      this.panelGeneration++;
-    }
   }
 
   /** Say something about the run in the inspector (e.g. its dataset changed on disk). */
@@ -187,18 +175,15 @@ export class Run implements vscode.Disposable {
           // reset: a fresh trajectory
           this.lastEpoch = null;
           this.epochCount = 0;
-          this.panelHistory = [];
-          this.panelStride = 1;
-          this.panelGeneration++;
           this.last = null;
         }
-        for (const e of m.epochs) this.addPanelPoint(e);
         if (m.last) this.last = m.last;
         if (m.epochs.length) {
           this.lastEpoch = m.epochs[m.epochs.length - 1];
           this.epochCount += m.epochs.length;
         }
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
+        this.progressed.fire(m);
         break;
       case 'checkpoint':
         this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
@@ -242,6 +227,7 @@ export class Run implements vscode.Disposable {
     this.checks.clear();
     void this.worker.terminate();
     this.changed.dispose();
+    this.progressed.dispose();
     this.checkpointed.dispose();
   }
 }
@@ -251,7 +237,10 @@ export class RunManager implements vscode.Disposable {
   private run: Run | undefined;
   private readonly changed = new vscode.EventEmitter<Run | undefined>();
   readonly onDidChange = this.changed.event;
-  private sub: vscode.Disposable | undefined;
+  private readonly progressed = new vscode.EventEmitter<{ run: Run; progress: Progress }>();
+  /** The current run's progress reports (see Run.onProgress). */
+  readonly onProgress = this.progressed.event;
+  private subs: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
 
@@ -265,11 +254,11 @@ export class RunManager implements vscode.Disposable {
 
   start(request: RunRequest, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, checkpoint?: { everySeconds: number; everyEpochs: number }): Run {
     if (this.busy) throw new Error('a run is already in progress');
-    this.sub?.dispose();
+    this.subs.forEach((d) => d.dispose());
     this.run?.dispose();
     const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, reportEveryMs, maxBytes, this.log, checkpoint);
     this.run = run;
-    this.sub = run.onDidChange(() => this.changed.fire(run));
+    this.subs = [run.onProgress((progress) => this.progressed.fire({ run, progress })), run.onDidChange(() => this.changed.fire(run))];
     this.changed.fire(run);
     return run;
   }
@@ -283,8 +272,9 @@ export class RunManager implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.sub?.dispose();
+    this.subs.forEach((d) => d.dispose());
     this.run?.dispose();
     this.changed.dispose();
+    this.progressed.dispose();
   }
 }

@@ -1,7 +1,7 @@
 /** The Runs view: every stored run with its status, dataset, key settings and final metrics. */
 import * as vscode from 'vscode';
 import type { Recorder } from './recorder';
-import type { RunRecord } from './store';
+import type { RunRecord } from '../training/store';
 
 const ICONS: Record<string, string> = {
   running: 'sync~spin', completed: 'pass', converged: 'pass-filled', plateau: 'pass', cancelled: 'circle-slash', diverged: 'warning', failed: 'error', interrupted: 'debug-disconnect',

@@ -1,8 +1,8 @@
 /**
  * Pure helpers of the inspector, shared by the extension host and the webview
  * (no DOM, no VS Code): number formatting that spells out non-finite values,
- * the diverging colour scale, block aggregation of big matrices, and the
- * explicit encoding of Float64Arrays across the webview bridge.
+ * the diverging colour scale and block aggregation of big matrices. (The
+ * encoding of Float64Arrays across the webview bridge is the protocol's.)
  */
 
 /** Non-finite values as text: NaN, +∞, −∞; never blank, 0 or null. */
@@ -93,44 +93,4 @@ export function aggregate(a: ArrayLike<number>, rows: number, cols: number, maxR
     }
   }
   return { data: out, rows: R, cols: C, blockRows: br, blockCols: bc };
-}
-
-// ---------------------------------------------------------------- the bridge encoding
-
-/** A Float64Array in transit: its raw bytes in base64, so NaN and ±∞ arrive exactly. */
-export interface F64 {
-  $f64: string;
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-export function encodeF64(a: ArrayLike<number>): F64 {
-  const f = a instanceof Float64Array ? a : Float64Array.from(a);
-  const b = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-  let s = '';
-  for (let i = 0; i < b.length; i += 3) {
-    const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
-    s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < b.length ? B64[n & 63] : '=');
-  }
-  return { $f64: s };
-}
-
-export function decodeF64(e: F64): Float64Array {
-  const s = e.$f64;
-  if (typeof s !== 'string' || s.length % 4 !== 0) throw new Error('not an encoded Float64Array');
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  const bytes = new Uint8Array((s.length / 4) * 3 - pad);
-  let k = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2]) & 63) << 6) | (B64.indexOf(s[i + 3]) & 63);
-    if (k < bytes.length) bytes[k++] = (n >> 16) & 255;
-    if (k < bytes.length) bytes[k++] = (n >> 8) & 255;
-    if (k < bytes.length) bytes[k++] = n & 255;
-  }
-  if (bytes.length % 8 !== 0) throw new Error('not an encoded Float64Array');
-  return new Float64Array(bytes.buffer);
-}
-
-export function isF64(x: unknown): x is F64 {
-  return typeof x === 'object' && x !== null && typeof (x as F64).$f64 === 'string';
 }

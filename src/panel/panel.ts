@@ -7,20 +7,31 @@
  */
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
-import { PARAMS, type FromWebview, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PanelStep, type ToWebview, parseFromWebview } from '../protocol';
-import type { Run, RunManager } from '../extension/runs';
-import { encodeF64 } from './format';
+import type { RunSettings } from '../core/settings';
+import { type ControlAction, type FromWebview, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
 import { inspectorHtml, makeNonce } from './html';
+import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelNorms, panelRun } from './view';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
 const MAX_MESSAGES_PER_SECOND = 200;
 
+/** The runs the inspector follows (the extension's run manager). */
+export interface RunSource {
+  readonly current: InspectedRun | undefined;
+  readonly onDidChange: vscode.Event<InspectedRun | undefined>;
+  readonly onProgress: vscode.Event<{ run: InspectedRun; progress: Progress }>;
+}
+
+/** What the inspector's controls do; every argument has passed the protocol's validation. */
 export interface PanelActions {
+  control(action: ControlAction): void;
+  setLearningRate(lr: number): void;
+  setBoundary(i: number, j: number): void;
   check(): Promise<GradcheckReport | undefined>;
-  /** The optimizer name has passed the protocol's validation. */
-  setOptimizer(optimizer: string): Promise<void>;
-  /** The inspector snapshot kept with the newest stored run's last checkpoint, if any. */
-  lastStored(): Promise<Extract<ToWebview, { type: 'snapshot' }> | null>;
+  /** Start the current run's request again with these settings changed (same dataset, derivation or experiment). */
+  restartWith(overrides: Partial<RunSettings>): Promise<void>;
+  /** The newest stored run, rebuilt from its last checkpoint's trainer state; null when there is none. */
+  lastStored(): Promise<Snapshot | null>;
 }
 
 export class InspectorPanel implements vscode.Disposable {
@@ -29,17 +40,32 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
   private sent = { run: '', history: 0, generation: -1 };
+  /** The current run's plotted epochs, followed even while no panel is open. */
+  private plot = new PlotHistory();
+  private plotRun = '';
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
   private rejected = new Map<string, { count: number; loggedAt: number }>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly runs: RunManager,
+    private readonly runs: RunSource,
     private readonly actions: PanelActions,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.subs.push(runs.onDidChange((run) => this.onRun(run)));
+    this.subs.push(
+      runs.onProgress(({ run, progress }) => this.follow(run, progress)),
+      runs.onDidChange((run) => this.onRun(run)),
+    );
+  }
+
+  /** Keep the plotted history of the current run: a new run or a reset (step 0) starts it again. */
+  private follow(run: InspectedRun, progress: Progress): void {
+    if (run.id !== this.plotRun || progress.step === 0) {
+      this.plot.clear();
+      this.plotRun = run.id;
+    }
+    this.plot.add(progress.epochs);
   }
 
   get visible(): boolean {
@@ -137,59 +163,59 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   private async handle(m: FromWebview): Promise<void> {
-    const run = this.runs.current;
+    const a = this.actions;
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.sendSnapshot();
-        return;
+        return this.sendSnapshot();
       case 'control':
-        if (!run) return;
-        if (m.action === 'play') run.resume();
-        else if (m.action === 'pause') run.pause();
-        else if (m.action === 'step') run.step(1);
-        else if (m.action === 'stepEpoch') run.stepEpoch();
-        else run.reset();
-        return;
+        return a.control(m.action);
       case 'setLearningRate':
-        run?.setLearningRate(m.lr);
-        return;
+        return a.setLearningRate(m.lr);
       case 'setOptimizer':
-        await this.actions.setOptimizer(m.optimizer);
-        return;
+        return a.restartWith({ optimizer: m.optimizer });
       case 'runCheck':
-        this.showCheck(await this.actions.check().catch(() => undefined), run?.progress?.step ?? 0);
-        return;
+        return this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
       case 'setBoundary':
-        run?.setBoundary(m.i, m.j);
-        return;
+        return a.setBoundary(m.i, m.j);
+      default: {
+        const never: never = m;
+        this.log.warn(`inspector: unhandled message ${JSON.stringify(never)}`);
+      }
     }
   }
 
-  private onRun(run: Run | undefined): void {
+  private onRun(run: InspectedRun | undefined): void {
     if (run && run.id !== this.sent.run) this.check = null;
     if (!this.panel || !this.ready || !this.panel.visible) return;
-    if (!run || run.id !== this.sent.run || run.panelGeneration !== this.sent.generation) return this.sendSnapshot();
-    const msg: ToWebview = {
-      type: 'update', run: panelRun(run), historyFrom: this.sent.history, history: history(run, this.sent.history), norms: norms(run, this.sent.history),
-    };
-    this.sent.history = run.panelHistory.length;
-    this.post(msg);
+    const plot = this.plot;
+    if (!run || run.id !== this.sent.run || run.id !== this.plotRun || plot.generation !== this.sent.generation) return this.sendSnapshot();
+    const fresh = plot.points.slice(this.sent.history);
+    this.post({ type: 'update', run: panelRun(run, plot.stride), historyFrom: this.sent.history, history: panelHistory(fresh), norms: panelNorms(fresh) });
+    this.sent.history = plot.points.length;
   }
 
   private sendSnapshot(): void {
     const run = this.runs.current;
     if (!run) {
-      // No live run (e.g. after a window reload): the snapshot kept in the newest run's last checkpoint.
-      void this.actions.lastStored().then((saved) => {
-        if (this.runs.current) return; // a run started meanwhile: it sends its own snapshot
-        this.post(saved ? { ...saved, run: saved.run && { ...saved.run, live: false }, restored: true } : { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false });
-      });
+      // No live run (e.g. after a window reload): the newest stored run, rebuilt from its last checkpoint.
+      void this.actions.lastStored().then(
+        (stored) => {
+          if (!this.runs.current) this.post(stored ?? EMPTY_SNAPSHOT); // else a run started meanwhile: it sends its own
+        },
+        (e) => {
+          this.log.warn(`inspector: could not read the stored runs: ${(e as Error).message}`);
+          if (!this.runs.current) this.post(EMPTY_SNAPSHOT);
+        },
+      );
       return;
     }
-    const snap = snapshot(run, this.check);
-    this.sent = { run: run.id, history: run.panelHistory.length, generation: run.panelGeneration };
-    this.post(snap);
+    if (run.id !== this.plotRun) {
+      this.plot.clear(); // a run that has not reported yet
+      this.plotRun = run.id;
+    }
+    this.sent = { run: run.id, history: this.plot.points.length, generation: this.plot.generation };
+    this.post(liveSnapshot(run, this.plot, this.check));
   }
 
   private post(m: ToWebview): void {
@@ -204,64 +230,3 @@ export class InspectorPanel implements vscode.Disposable {
     this.panel?.dispose();
   }
 }
-
-function f64(a: ArrayLike<number>) {
-  return encodeF64(a);
-}
-
-export function panelRun(run: Run): PanelRun {
-  const p = run.progress;
-  const r = run.result;
-  const last = run.last;
-  const step: PanelStep | null = last && {
-    step: last.step, epoch: last.epoch, samples: Array.from(last.samples.subarray(0, 16)), sampleCount: last.samples.length,
-    x: f64(last.x), y: last.y, z1: f64(last.z1), a1: f64(last.a1), z2: f64([last.z2]), a2: f64([last.a2]), dz2: f64([last.dz2]), dz1: f64(last.dz1),
-    loss: f64([last.loss]), grad: f64(last.grad), delta: f64(last.delta), trueGrad: last.trueGrad ? f64(last.trueGrad) : null, misclassified: last.misclassified,
-  };
-  const b = run.boundary;
-  return {
-    id: run.id, file: run.fileName, phase: run.phase, status: r?.status ?? p?.status ?? 'starting', reason: r?.reason ?? '', paused: !!p?.paused, live: true,
-    step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: run.config.epochs, lr: p?.lr ?? run.config.lr, optimizer: run.config.optimizer,
-    activation: run.config.activation, hidden: run.config.hidden, n: run.dataset?.features.length ?? 0, features: run.dataset?.features ?? [], label: run.dataset?.label ?? '',
-    trainRows: run.dataset?.trainRows ?? 0, testRows: run.dataset?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, theta: f64(run.theta), last: step,
-    boundary: b && { ...b, p: f64(b.p) },
-    derivation: run.request.derivation?.file ?? null, notice: run.notice, historyStride: run.panelStride,
-  };
-}
-
-function history(run: Run, from: number): PanelHistory {
-  const h = run.panelHistory.slice(from);
-  const col = (f: (e: (typeof h)[number]) => number) => f64(h.map(f));
-  return {
-    epoch: col((e) => e.epoch), trainLoss: col((e) => e.train.loss), testLoss: col((e) => e.test?.loss ?? NaN),
-    trainAcc: col((e) => e.train.accuracy), testAcc: col((e) => e.test?.accuracy ?? NaN), misclassified: col((e) => e.train.misclassified), gradNorm: col((e) => e.gradNorm),
-  };
-}
-
-/** ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖ of each parameter per epoch (sparklines), from the epoch summaries. */
-function norms(run: Run, from: number): PanelNorms {
-  const h = run.panelHistory.slice(from);
-  const per = (k: 'W' | 'dW' | 'ratio') => PARAMS.map((_, i) => f64(h.map((e) => e.params[k][i])));
-  return { step: f64(h.map((e) => e.step)), W: per('W'), dW: per('dW'), ratio: per('ratio') };
-}
-
-function points(run: Run): PanelPoints | null {
-  const p = run.dataset?.points;
-  return p ? { k: p.k, n: p.n, x: f64(p.x), y: f64(p.y), test: f64(p.test) } : null;
-}
-
-export function snapshot(run: Run, check: PanelCheck | null): Extract<ToWebview, { type: 'snapshot' }> {
-  return { type: 'snapshot', run: panelRun(run), history: history(run, 0), norms: norms(run, 0), points: points(run), check, restored: false };
-}
-
-export function checkTable(r: GradcheckReport, step: number): PanelCheck {
-  return {
-    step, verdict: r.verdict, globalDiff: f64([r.globalDiff]), h: r.options.h, thresholds: r.options.thresholds,
-    rows: r.blocks.map((b) => ({
-      name: b.name, shape: [b.rows, b.cols] as [number, number], row: b.worst.row, col: b.worst.col,
-      analytic: f64([b.worst.analytic]), numeric: f64([b.worst.numeric]), relError: f64([b.worst.relError]), verdict: b.verdict, allclose: b.allclose,
-    })),
-  };
-}
-
-export { PARAMS };

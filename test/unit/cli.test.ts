@@ -124,7 +124,7 @@ describe('CLI', () => {
   });
 
   it('check-derivation: FILE:LINE:COL: severity: message, --json, exit 1 on any error', () => {
-    const good = run(['check-derivation', ex('seed.deriv')]);
+    const good = run(['check-derivation', ex('reference.deriv')]);
     assert.equal(good.code, 0, good.out);
     assert.equal(good.out, '');
     assert.match(good.err, /7 of 7 gradient lines match/);
@@ -139,8 +139,8 @@ describe('CLI', () => {
     assert.deepEqual(arr.map((f: { line: number; severity: string; code: string }) => [f.line, f.severity, f.code]), [[4, 'error', 'gradient-mismatch'], [5, 'information', 'depends-on-wrong'], [6, 'information', 'depends-on-wrong']]);
     assert.deepEqual(Object.keys(arr[0]).sort(), ['code', 'column', 'end', 'line', 'message', 'related', 'severity']);
     assert.deepEqual(arr[1].related[0], { line: 4, column: 1, message: 'dz1 is defined here' });
-    // The activation flag changes the verdict on the seed's sigmoid derivative.
-    assert.equal(run(['check-derivation', ex('seed.deriv'), '--activation', 'tanh']).code, 1);
+    // The activation flag changes the verdict on the reference sigmoid derivative.
+    assert.equal(run(['check-derivation', ex('reference.deriv'), '--activation', 'tanh']).code, 1);
   });
 
   it('the bundled out/cli.js runs as a program (built by npm test)', function () {

@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { lex } from '../../src/derivation/lexer';
 import { type Expr, parse } from '../../src/derivation/parser';
 import { EvalError, evaluate, mat } from '../../src/derivation/evaluate';
-import { checkDerivation, seedDerivation, seedFormula } from '../../src/derivation/checker';
+import { checkDerivation, referenceDerivation, textbookFormula } from '../../src/derivation/checker';
 import type { Activation } from '../../src/core/activations';
 import { derivationGradient } from '../../src/derivation/gradient';
 import { DEFAULT_CONFIG, Trainer } from '../../src/core/trainer';
@@ -156,17 +156,17 @@ describe('.deriv checker on fixture files', () => {
     assert.ok(Math.abs(Number(m[1]) / Number(m[2])) >= 4, f.message);
   });
 
-  it('the seed derivation raises nothing for each activation when the file\'s formula matches it, and is flagged under tanh', () => {
+  it('the reference derivation raises nothing for each activation when the file\'s formula matches it, and is flagged under tanh', () => {
     for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
       for (const mode of ['example', 'batch'] as const) {
-        const r = checkDerivation(seedDerivation(act, mode), { activation: act });
+        const r = checkDerivation(referenceDerivation(act, mode), { activation: act });
         assert.deepEqual(r.findings, [], `${act} ${mode}: ${JSON.stringify(r.findings)}`);
         assert.equal(r.gradients.length, 7);
         assert.ok(r.gradients.every((g) => g.state === 'pass'));
       }
     }
-    const underTanh = checkDerivation(seedDerivation('sigmoid'), { activation: 'tanh' });
-    assert.deepEqual(underTanh.findings.filter((f) => f.severity === 'error').map((f) => f.range.start.line), [seedDerivation('sigmoid').split('\n').findIndex((l) => l.startsWith('dz1 ='))]);
+    const underTanh = checkDerivation(referenceDerivation('sigmoid'), { activation: 'tanh' });
+    assert.deepEqual(underTanh.findings.filter((f) => f.severity === 'error').map((f) => f.range.start.line), [referenceDerivation('sigmoid').split('\n').findIndex((l) => l.startsWith('dz1 ='))]);
   });
 
   it('checks at a run\'s current parameters too, and says so when that is where it fails', () => {
@@ -182,9 +182,9 @@ describe('.deriv checker on fixture files', () => {
     assert.deepEqual(Array.from(r.display.get('x')!.value.data), [0.7, -1.2]);
   });
 
-  it('the Quick Fix formulas are the seed\'s, and each passes the check', () => {
+  it('the Quick Fix formulas are the textbook ones, and each passes the check', () => {
     for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
-      const text = ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1'].map((n) => `${n} = ${seedFormula(n, act, 'example')}`).join('\n');
+      const text = ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1'].map((n) => `${n} = ${textbookFormula(n, act, 'example')}`).join('\n');
       assert.deepEqual(checkDerivation(text, { activation: act }).findings, [], act);
     }
   });
@@ -196,8 +196,8 @@ describe('training with a derivation\'s gradients', () => {
   const cfg = { ...DEFAULT_CONFIG, optimizer: 'minibatch' as const, batchSize: 8, hidden: 4, activation: 'tanh' as const, lr: 0.5, epochs: 40 };
 
   for (const mode of ['example', 'batch'] as const) {
-    it(`${mode} mode: the seed derivation's gradient equals the network's backward pass at every step`, () => {
-      const g = derivationGradient(seedDerivation('tanh', mode), 'tanh');
+    it(`${mode} mode: the reference derivation's gradient equals the network's backward pass at every step`, () => {
+      const g = derivationGradient(referenceDerivation('tanh', mode), 'tanh');
       assert.ok(g.ok);
       const t = new Trainer({ ...cfg, epochs: 3 }, data(), null, undefined, { gradient: g.fn });
       for (let s = 0; s < 25; s++) {
@@ -208,10 +208,10 @@ describe('training with a derivation\'s gradients', () => {
   }
 
   it('a derivation with a flipped sign visibly fails to learn where the true one learns', () => {
-    const good = derivationGradient(seedDerivation('tanh'), 'tanh');
-    const bad = derivationGradient(seedDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'), 'tanh');
+    const good = derivationGradient(referenceDerivation('tanh'), 'tanh');
+    const bad = derivationGradient(referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'), 'tanh');
     assert.ok(good.ok && bad.ok);
-    assert.notEqual(seedDerivation('tanh'), seedDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'));
+    assert.notEqual(referenceDerivation('tanh'), referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'));
     const rGood = new Trainer(cfg, data(), null, undefined, { gradient: good.fn }).run();
     const rBad = new Trainer(cfg, data(), null, undefined, { gradient: bad.fn }).run();
     assert.ok(rGood.train.accuracy > 0.9, `true gradients: ${rGood.train.accuracy}`);
@@ -221,7 +221,7 @@ describe('training with a derivation\'s gradients', () => {
   it('refuses a derivation that cannot train, saying why', () => {
     const r = derivationGradient('dz2 = a2 - y\ndW2 = dz2 @ a1.T', 'sigmoid');
     assert.ok(!r.ok && /does not define dW1, db1, db2/.test(r.error));
-    const a = derivationGradient(seedDerivation('tanh').replace('#! mode: example', '#! activation: tanh\n#! mode: example'), 'relu');
+    const a = derivationGradient(referenceDerivation('tanh').replace('#! mode: example', '#! activation: tanh\n#! mode: example'), 'relu');
     assert.ok(!a.ok && /for a tanh hidden layer but the run uses relu/.test(a.error));
   });
 });

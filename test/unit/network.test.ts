@@ -12,7 +12,7 @@ const allClose = (actual: ArrayLike<number>, expected: number[], tol = 1e-12, wh
   for (let i = 0; i < expected.length; i++) close(actual[i], expected[i], tol, `${what}[${i}]`);
 };
 
-describe('network: the seed 2-2-1 example computed by hand', () => {
+describe('network: the textbook 2-2-1 example computed by hand', () => {
   // x = (1, 2)ᵀ, y = 1, W1 = [[0.1, −0.2], [0.3, 0.4]], b1 = (0.01, −0.02)ᵀ, W2 = [0.5, −0.6], b2 = 0.05.
   // Reference values from scalar arithmetic done outside the project (Python floats):
   //   z1 = W1·x + b1 = (0.1 − 0.4 + 0.01, 0.3 + 0.8 − 0.02) = (−0.29, 1.08)

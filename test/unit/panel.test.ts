@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
-import { aggregate, decodeF64, divergingColor, encodeF64, fmt, fmtExact, maxAbs, parseColor, type Palette } from '../../src/panel/format';
+import { aggregate, divergingColor, fmt, fmtExact, maxAbs, parseColor, type Palette } from '../../src/panel/format';
 import { csp, inspectorHtml, makeNonce } from '../../src/panel/html';
-import { parseFromWebview } from '../../src/protocol';
+import { decodeF64, encodeF64, parseFromWebview } from '../../src/protocol';
 
 const P: Palette = { negative: [0, 0, 255], zero: [255, 255, 255], positive: [255, 0, 0], invalid: [255, 255, 0] };
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, promises as fsp, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEEP_CHECKPOINTS, type RunRecord, RunStore, type StoreFs, processAlive } from '../../src/extension/store';
+import { KEEP_CHECKPOINTS, type RunRecord, RunStore, type StoreFs, processAlive } from '../../src/training/store';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { DEFAULT_CONFIG, Trainer } from '../../src/core/trainer';
 import { flower } from '../../src/data/synthetic';

@@ -70,7 +70,7 @@ describe('.deriv files in a real VS Code', function () {
     await diagnosticsWhen(uri, (x) => x.length === 0);
   });
 
-  it('CodeLens shows each gradient line\'s status; hover shows shape and values; the Quick Fix inserts the seed\'s formula', async () => {
+  it('CodeLens shows each gradient line\'s status; hover shows shape and values; the Quick Fix inserts the textbook formula', async () => {
     const uri = workspaceFile('wrong.deriv');
     const doc = await vscode.workspace.openTextDocument(uri);
     await replaceAll(doc, WRONG.join('\n') + '\n');
@@ -88,15 +88,15 @@ describe('.deriv files in a real VS Code', function () {
     assert.match(w1.flatMap((h) => h.contents.map((c) => (c as vscode.MarkdownString).value)).join('\n'), /\*\*dz1\*\* · h×1/);
     const err = diags.find((x) => x.severity === vscode.DiagnosticSeverity.Error)!;
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, err.range, vscode.CodeActionKind.QuickFix.value);
-    const fix = actions.find((a) => a.title.startsWith("Use the seed's formula"));
+    const fix = actions.find((a) => a.title.startsWith("Use the textbook formula"));
     assert.ok(fix, actions.map((a) => a.title).join(', '));
-    assert.equal(fix.title, "Use the seed's formula: dz1 = W2.T @ dz2 * a1 * (1 - a1)");
+    assert.equal(fix.title, "Use the textbook formula: dz1 = W2.T @ dz2 * a1 * (1 - a1)");
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
     assert.equal(doc.lineAt(3).text, 'dz1 = W2.T @ dz2 * a1 * (1 - a1)');
     await diagnosticsWhen(uri, (d) => d.length === 0);
   });
 
-  it('the hidden activation follows the settings: under tanh the seed\'s a1 * (1 - a1) is flagged', async () => {
+  it('the hidden activation follows the settings: under tanh the textbook a1 * (1 - a1) is flagged', async () => {
     const uri = workspaceFile('wrong.deriv');
     const cfg = vscode.workspace.getConfiguration('backpropLens');
     await cfg.update('network.activation', 'tanh', vscode.ConfigurationTarget.Workspace);
@@ -143,7 +143,7 @@ describe('.deriv files in a real VS Code', function () {
       const file = controller.items.get(uri.toString());
       assert.ok(file, 'the .deriv file is discovered');
       assert.deepEqual([...iter(file.children)].map((t) => t.label), ['dz2', 'dW2', 'db2', 'dz1', 'dW1', 'db1']);
-      const runHandler = getRunHandler(controller);
+      const runHandler = (await api()).testing!.runDerivationTests;
       await runHandler(new vscode.TestRunRequest([file]), new vscode.CancellationTokenSource().token);
     } finally {
       controller.createTestRun = original;
@@ -168,7 +168,7 @@ describe('.deriv files in a real VS Code', function () {
     await diagnosticsWhen(uri, (x) => x.length === 0);
   });
 
-  it('New Derivation File writes the seed\'s derivation, which checks clean; Train With This Derivation learns with it and fails with a wrong one', async () => {
+  it('New Derivation File writes the reference derivation, which checks clean; Train With This Derivation learns with it and fails with a wrong one', async () => {
     const uri = workspaceFile('new.deriv');
     await vscode.commands.executeCommand('backpropLens.newDerivation', uri);
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
@@ -188,11 +188,4 @@ function* iter(c: vscode.TestItemCollection): Generator<vscode.TestItem> {
   const all: vscode.TestItem[] = [];
   c.forEach((t) => all.push(t));
   yield* all.sort((a, b) => (a.range?.start.line ?? 0) - (b.range?.start.line ?? 0));
-}
-
-/** The run handler of the controller's one run profile (captured at creation). */
-function getRunHandler(controller: vscode.TestController): (r: vscode.TestRunRequest, t: vscode.CancellationToken) => Promise<void> {
-  const h = (controller as unknown as { __bplRunHandler?: (r: vscode.TestRunRequest, t: vscode.CancellationToken) => Promise<void> }).__bplRunHandler;
-  if (!h) throw new Error('no run handler');
-  return h;
 }

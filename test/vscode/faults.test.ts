@@ -150,7 +150,7 @@ describe('faults: runs are never lost', function () {
     try {
       for (let i = 0; i < 5000; i++) {
         const k = i % 6;
-        a.inspectorReceive(k === 0 ? { type: big } : k === 1 ? { type: 'executeCommand', command: 'workbench.action.terminal.new', args: ['rm -rf /'] } : k === 2 ? { type: 'setLearningRate', lr: big } : k === 3 ? { type: 'control', action: { $eval: 'process.exit()' } } : k === 4 ? [1, 2, 3] : { type: 'runCheck', extra: big });
+        a.testing!.inspectorReceive(k === 0 ? { type: big } : k === 1 ? { type: 'executeCommand', command: 'workbench.action.terminal.new', args: ['rm -rf /'] } : k === 2 ? { type: 'setLearningRate', lr: big } : k === 3 ? { type: 'control', action: { $eval: 'process.exit()' } } : k === 4 ? [1, 2, 3] : { type: 'runCheck', extra: big });
         if (i % 500 === 0) await sleep(0);
       }
     } finally {

@@ -42,6 +42,8 @@ export interface RunRecord {
   progress: { step: number; epoch: number };
   train: Metrics | null;
   test: Metrics | null;
+  /** The dataset's columns as the run read them (absent until the data is loaded, and in records from before 0.2). */
+  columns?: { features: string[]; label: string; trainRows: number; testRows: number };
   /** Which extension host runs it: a record still "running" whose owner is gone was interrupted. */
   owner: { pid: number; session: string };
   resumes: number;
@@ -59,8 +61,6 @@ export interface Checkpoint {
    * run's history.jsonl as they come (readHistory puts them back).
    */
   trainer: TrainerState;
-  /** What the inspector shows, so a restored panel has it. */
-  panel?: unknown;
 }
 
 const enc = new TextEncoder();

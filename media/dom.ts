@@ -1,0 +1,49 @@
+/** DOM helpers of the webview: elements are built with textContent only (never HTML from data), and the theme's colours. */
+import { type Rgb, parseColor } from '../src/panel/format';
+
+type Child = Node | string | null | undefined | false;
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string | number | boolean> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = String(v);
+    else if (k === 'text') e.textContent = String(v);
+    else if (typeof v === 'boolean') {
+      if (v) e.setAttribute(k, '');
+    } else e.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  return e;
+}
+
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T | null {
+  return document.getElementById(id) as T | null;
+}
+
+export function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+export function themeRgb(name: string, fallback: Rgb): Rgb {
+  return parseColor(cssVar(name, '')) ?? fallback;
+}
+
+export function tip(text: string, x: number, y: number): void {
+  const t = byId('tooltip');
+  if (!t) return;
+  t.textContent = text;
+  t.hidden = false;
+  t.style.left = `${Math.min(window.innerWidth - 260, x + 12)}px`;
+  t.style.top = `${y + 12 + window.scrollY}px`;
+}
+
+export function hideTip(): void {
+  const t = byId('tooltip');
+  if (t) t.hidden = true;
+}

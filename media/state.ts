@@ -1,0 +1,116 @@
+/**
+ * The inspector's state and its reducer: every message from the host goes
+ * through reduce(), an exhaustive switch on the typed protocol, which updates
+ * the one state object and says which sections must be drawn again. No DOM.
+ */
+import { PARAM_NAMES } from '../src/core/network';
+import { type Boundary, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
+
+export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check';
+export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check'];
+
+/** The plotted epochs, one array per curve. */
+export interface Curves {
+  epoch: number[];
+  trainLoss: number[];
+  testLoss: number[];
+  trainAcc: number[];
+  testAcc: number[];
+  misclassified: number[];
+  gradNorm: number[];
+}
+const CURVES: readonly (keyof Curves)[] = ['epoch', 'trainLoss', 'testLoss', 'trainAcc', 'testAcc', 'misclassified', 'gradNorm'];
+
+/** Per epoch: the step and, per parameter (PARAM_NAMES order), ‖W‖, ‖dW‖ and ‖ΔW‖/‖W‖. */
+export interface Norms {
+  step: number[];
+  W: number[][];
+  dW: number[][];
+  ratio: number[][];
+}
+
+export interface InspectorState {
+  /** The run as the host last described it (its arrays still encoded; the decoded ones are below). */
+  run: PanelRun | null;
+  theta: Float64Array;
+  step: StepView | null;
+  boundary: (Omit<Boundary, 'p'> & { p: Float64Array }) | null;
+  /** Shown from a stored checkpoint, not live. */
+  restored: boolean;
+  curves: Curves;
+  norms: Norms;
+  points: PlotPoints | null;
+  check: PanelCheck | null;
+}
+
+const emptyCurves = (): Curves => ({ epoch: [], trainLoss: [], testLoss: [], trainAcc: [], testAcc: [], misclassified: [], gradNorm: [] });
+const emptyNorms = (): Norms => ({ step: [], W: PARAM_NAMES.map(() => []), dW: PARAM_NAMES.map(() => []), ratio: PARAM_NAMES.map(() => []) });
+
+export function initialState(): InspectorState {
+  return { run: null, theta: new Float64Array(0), step: null, boundary: null, restored: false, curves: emptyCurves(), norms: emptyNorms(), points: null, check: null };
+}
+
+/** What a message asks of the view: sections to draw, the layout to build again, or a fresh snapshot from the host. */
+export interface Effect {
+  redraw: readonly Section[];
+  rebuild: boolean;
+  /** The update does not follow what we have (a message was lost): ask the host for a snapshot. */
+  resync: boolean;
+}
+
+const NOTHING: Effect = { redraw: [], rebuild: false, resync: false };
+
+export function reduce(s: InspectorState, m: ToWebview): Effect {
+  switch (m.type) {
+    case 'snapshot':
+      s.restored = m.restored;
+      s.curves = emptyCurves();
+      s.norms = emptyNorms();
+      if (m.history) appendCurves(s.curves, m.history);
+      if (m.norms) appendNorms(s.norms, m.norms);
+      s.points = decodePoints(m.points);
+      s.check = m.check;
+      setRun(s, m.run);
+      return { redraw: SECTIONS, rebuild: true, resync: false };
+    case 'update': {
+      if (!s.run || m.run.id !== s.run.id || m.historyFrom !== s.curves.epoch.length) return { ...NOTHING, resync: true };
+      const structural = m.run.n !== s.run.n || m.run.hidden !== s.run.hidden;
+      appendCurves(s.curves, m.history);
+      appendNorms(s.norms, m.norms);
+      setRun(s, m.run);
+      return { redraw: SECTIONS, rebuild: structural, resync: false };
+    }
+    case 'check':
+      s.check = m.check;
+      return { ...NOTHING, redraw: ['check'] };
+    default: {
+      const never: never = m;
+      console.warn('inspector: unknown message', never);
+      return NOTHING;
+    }
+  }
+}
+
+function setRun(s: InspectorState, run: PanelRun | null): void {
+  s.run = run;
+  s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
+  s.step = run?.last ? decodeStep(run.last) : null;
+  s.boundary = run?.boundary ? { ...run.boundary, p: decodeF64(run.boundary.p) } : null;
+}
+
+function appendCurves(c: Curves, h: PanelHistory): void {
+  for (const k of CURVES) c[k].push(...decodeF64(h[k]));
+}
+
+function appendNorms(n: Norms, p: PanelNorms): void {
+  n.step.push(...decodeF64(p.step));
+  PARAM_NAMES.forEach((_, i) => {
+    n.W[i].push(...decodeF64(p.W[i]));
+    n.dW[i].push(...decodeF64(p.dW[i]));
+    n.ratio[i].push(...decodeF64(p.ratio[i]));
+  });
+}
+
+function decodePoints(p: PanelPoints | null): PlotPoints | null {
+  return p ? { k: p.k, n: p.n, x: decodeF64(p.x), y: decodeF64(p.y), test: decodeF64(p.test) } : null;
+}

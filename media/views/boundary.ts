@@ -1,0 +1,75 @@
+/** The decision boundary: ŷ over the plane of two features (the others at their training mean) with the data points. */
+import { type Palette, divergingColor } from '../../src/panel/format';
+import type { View } from '../context';
+import { byId, cssVar, el } from '../dom';
+
+export function boundarySection(): HTMLElement {
+  return el('div', { class: 'plot-col' },
+    el('h2', { text: 'Decision boundary' }),
+    el('div', { id: 'plane' }),
+    el('canvas', { id: 'boundary', width: 320, height: 320, role: 'img', 'aria-label': 'Predicted probability over the feature plane with the data points' }),
+    el('div', { id: 'boundary-legend', class: 'legend-text' }));
+}
+
+export function drawBoundary(v: View): void {
+  const c = byId<HTMLCanvasElement>('boundary');
+  const plane = byId('plane');
+  const { run, boundary: b, points } = v.state;
+  if (!c || !plane || !run) return;
+  const ctx = c.getContext('2d')!;
+  if (plane.childElementCount === 0 && run.n > 2) {
+    const sel = (id: string, value: number) => {
+      const s = el('select', { id, 'aria-label': id === 'plane-i' ? 'Horizontal feature' : 'Vertical feature' });
+      run.features.forEach((f, k) => s.append(el('option', { value: k, text: f })));
+      s.value = String(value);
+      s.addEventListener('change', () => {
+        const i = Number(byId<HTMLSelectElement>('plane-i')!.value), j = Number(byId<HTMLSelectElement>('plane-j')!.value);
+        if (i !== j) v.post({ type: 'setBoundary', i, j });
+      });
+      return s;
+    };
+    plane.append(el('span', { class: 'small', text: 'plane: ' }), sel('plane-i', b?.i ?? 0), ' × ', sel('plane-j', b?.j ?? 1), el('span', { class: 'small', text: ' (other features at their mean)' }));
+  }
+  const legend = byId('boundary-legend')!;
+  if (!b) {
+    ctx.clearRect(0, 0, c.width, c.height);
+    legend.textContent = run.n < 2 ? 'A decision boundary needs at least two features.' : run.live ? 'Waiting for the first report…' : 'The boundary shows while the run is live.';
+    return;
+  }
+  const palette: Palette = v.palette();
+  const cell = c.width / b.G;
+  const img = ctx.createImageData(c.width, c.height);
+  for (let y = 0; y < c.height; y++) {
+    const r = Math.min(b.G - 1, Math.floor(y / cell));
+    for (let x = 0; x < c.width; x++) {
+      const col = Math.min(b.G - 1, Math.floor(x / cell));
+      const [R, G, B] = divergingColor(b.p[r * b.G + col] - 0.5, 0.5, palette);
+      const q = (y * c.width + x) * 4;
+      img.data[q] = R;
+      img.data[q + 1] = G;
+      img.data[q + 2] = B;
+      img.data[q + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  if (points) {
+    const X = (x: number) => ((x - b.x0) / (b.x1 - b.x0)) * c.width;
+    const Y = (y: number) => ((b.y1 - y) / (b.y1 - b.y0)) * c.height;
+    const edge = cssVar('--vscode-editor-foreground', '#ddd');
+    for (let q = 0; q < points.k; q++) {
+      const px = X(points.x[q * points.n + b.i]), py = Y(points.x[q * points.n + b.j]);
+      if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
+      const [R, G, B] = points.y[q] ? palette.positive : palette.negative;
+      const test = points.test[q] === 1;
+      ctx.beginPath();
+      ctx.arc(px, py, test ? 4 : 3, 0, 2 * Math.PI);
+      ctx.fillStyle = test ? 'rgba(0,0,0,0)' : `rgb(${R},${G},${B})`;
+      ctx.strokeStyle = test ? `rgb(${R},${G},${B})` : edge;
+      ctx.lineWidth = test ? 2 : 0.7;
+      if (!test) ctx.fill();
+      ctx.stroke();
+    }
+  }
+  const name = (k: number) => run.features[k] ?? `feature ${k}`;
+  legend.textContent = `ŷ over ${name(b.i)} (→) × ${name(b.j)} (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.`;
+}

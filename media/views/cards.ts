@@ -1,0 +1,239 @@
+/** One card per parameter (W1, b1, W2, b2): heatmaps of value, gradient, applied update (and the true gradient), norms and a numbers table. */
+import { PARAM_NAMES, type ParamName } from '../../src/core/network';
+import { aggregate, divergingColor, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
+import { type View, blockOf } from '../context';
+import { byId, cssVar, el, hideTip, tip } from '../dom';
+
+type MapKind = 'value' | 'grad' | 'update' | 'true';
+const KINDS: readonly MapKind[] = ['value', 'grad', 'update', 'true'];
+const CAPTION: Record<MapKind, (p: ParamName) => string> = { value: (p) => p, grad: (p) => `d${p}`, update: (p) => `Δ${p} applied`, true: (p) => `true d${p}` };
+
+/** How a painted heatmap maps canvas cells to matrix entries (blocks when the matrix is aggregated). */
+interface MapMeta {
+  rows: number;
+  cols: number;
+  blockRows: number;
+  blockCols: number;
+}
+
+export class Cards {
+  private readonly meta = new Map<string, MapMeta>();
+  private readonly cursor = new Map<string, [number, number]>();
+
+  constructor(private readonly v: View) {}
+
+  build(): HTMLElement {
+    return el('section', { id: 'cards', class: 'cards', 'aria-label': 'Parameters' }, ...PARAM_NAMES.map((p) => this.card(p)));
+  }
+
+  private card(p: ParamName): HTMLElement {
+    const { v } = this;
+    const tableBtn = el('button', { type: 'button', class: 'small', id: `table-${p}`, 'aria-pressed': String(!!v.ui.tables[p]), text: 'Numbers' });
+    tableBtn.addEventListener('click', () => {
+      v.ui.tables[p] = !v.ui.tables[p];
+      tableBtn.setAttribute('aria-pressed', String(!!v.ui.tables[p]));
+      v.saveUi();
+      v.dirty('cards');
+    });
+    const zoom = (d: number) => {
+      v.ui.zoom[p] = Math.max(-3, Math.min(3, (v.ui.zoom[p] ?? 0) + d));
+      v.saveUi();
+      v.dirty('cards');
+    };
+    const zin = el('button', { type: 'button', class: 'small', text: '+', 'aria-label': `Zoom in ${p}` });
+    const zout = el('button', { type: 'button', class: 'small', text: '−', 'aria-label': `Zoom out ${p}` });
+    zin.addEventListener('click', () => zoom(1));
+    zout.addEventListener('click', () => zoom(-1));
+    const maps = KINDS.map((kind) =>
+      el('figure', { class: `map map-${kind}`, id: `fig-${p}-${kind}` },
+        el('figcaption', { text: CAPTION[kind](p) }),
+        el('div', { class: 'scroll' }, this.heatCanvas(p, kind)),
+        el('div', { class: 'legend' }, el('span', { class: 'neg' }), el('span', { class: 'lo', id: `lo-${p}-${kind}` }), el('span', { class: 'hi', id: `hi-${p}-${kind}` }), el('span', { class: 'pos' }))));
+    return el('article', { class: 'card', id: `card-${p}`, tabindex: -1 },
+      el('h3', {}, el('span', { id: `title-${p}` }), el('span', { class: 'tools' }, zout, zin, tableBtn)),
+      el('div', { class: 'maps' }, ...maps),
+      el('div', { class: 'norms', id: `norms-${p}` }),
+      el('div', { class: 'table', id: `tbl-${p}` }));
+  }
+
+  /** A heatmap canvas with hover and keyboard (arrow keys move a cursor cell) showing exact values. */
+  private heatCanvas(p: ParamName, kind: MapKind): HTMLCanvasElement {
+    const { v } = this;
+    const c = el('canvas', { id: `map-${p}-${kind}`, class: 'heat', tabindex: 0, role: 'img', 'aria-label': `${kind} of ${p}; arrow keys move between cells` });
+    const show = (i: number, j: number, x: number, y: number) => {
+      const { run, theta, step } = v.state;
+      if (!run) return;
+      const b = blockOf(v, p);
+      if (i < 0 || j < 0 || i >= b.rows || j >= b.cols) return hideTip();
+      const k = b.offset + i * b.cols + j;
+      const at = (a: Float64Array | null | undefined) => (a ? fmtExact(a[k]) : '—');
+      tip(`${p}[${i},${j}]\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
+    };
+    const cellAt = (ev: MouseEvent): [number, number] => {
+      const meta = this.meta.get(c.id);
+      if (!meta) return [-1, -1];
+      const r = c.getBoundingClientRect();
+      const I = Math.floor(((ev.clientY - r.top) / r.height) * meta.rows), J = Math.floor(((ev.clientX - r.left) / r.width) * meta.cols);
+      return [I * meta.blockRows, J * meta.blockCols];
+    };
+    c.addEventListener('mousemove', (ev) => {
+      const [i, j] = cellAt(ev);
+      show(i, j, ev.clientX, ev.clientY);
+    });
+    c.addEventListener('mouseleave', hideTip);
+    c.addEventListener('blur', hideTip);
+    c.addEventListener('keydown', (ev) => {
+      const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+      const mv = moves[ev.key];
+      if (!mv || !v.state.run) return;
+      ev.preventDefault();
+      const { rows, cols } = blockOf(v, p);
+      const cur = this.cursor.get(c.id) ?? [0, 0];
+      const next: [number, number] = [Math.max(0, Math.min(rows - 1, cur[0] + mv[0])), Math.max(0, Math.min(cols - 1, cur[1] + mv[1]))];
+      this.cursor.set(c.id, next);
+      const r = c.getBoundingClientRect();
+      show(next[0], next[1], r.left + r.width / 2, r.bottom);
+    });
+    return c;
+  }
+
+  draw(): void {
+    const { v } = this;
+    const { run, theta, step, norms } = v.state;
+    if (!run) return;
+    PARAM_NAMES.forEach((p, pi) => {
+      const { rows, cols, offset } = blockOf(v, p);
+      const part = (a: Float64Array | null | undefined) => (a ? a.subarray(offset, offset + rows * cols) : null);
+      byId(`title-${p}`)!.textContent = `${p}  (${rows}×${cols})`;
+      const mats: Record<MapKind, Float64Array | null> = { value: part(theta), grad: part(step?.grad), update: part(step?.delta), true: part(step?.trueGrad) };
+      for (const kind of KINDS) {
+        const fig = byId(`fig-${p}-${kind}`)!;
+        fig.hidden = kind === 'true' && !mats.true;
+        if (!fig.hidden) this.paint(byId<HTMLCanvasElement>(`map-${p}-${kind}`)!, mats[kind], rows, cols, p, kind);
+      }
+      const nW = l2(mats.value!), nG = mats.grad ? l2(mats.grad) : NaN, nD = mats.update ? l2(mats.update) : NaN;
+      const ratio = nW > 0 ? nD / nW : NaN;
+      byId(`norms-${p}`)!.replaceChildren(
+        normItem('‖W‖', fmt(nW, 4), norms.W[pi]),
+        normItem('‖dW‖', fmt(nG, 4), norms.dW[pi]),
+        normItem('‖ΔW‖/‖W‖', fmt(ratio, 3), norms.ratio[pi], 1e-3, ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : ''));
+      const tbl = byId(`tbl-${p}`)!;
+      tbl.replaceChildren();
+      if (v.ui.tables[p] && mats.value) tbl.append(numbersTable(p, rows, cols, mats));
+    });
+  }
+
+  private paint(c: HTMLCanvasElement, m: Float64Array | null, rows: number, cols: number, p: ParamName, kind: MapKind): void {
+    const { v } = this;
+    const lo = byId(`lo-${p}-${kind}`)!, hi = byId(`hi-${p}-${kind}`)!;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    if (!m || rows === 0 || cols === 0) {
+      // No step yet, or a new run whose data is not loaded (n = 0): nothing to paint.
+      c.width = 60;
+      c.height = 16;
+      ctx.clearRect(0, 0, c.width, c.height);
+      lo.textContent = rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet';
+      hi.textContent = '';
+      this.meta.delete(c.id);
+      return;
+    }
+    // About 160 px on the long side at zoom 0 (cells of 2–40 px); bigger matrices aggregate into blocks of 2 px cells.
+    const zoom = v.ui.zoom[p] ?? 0;
+    const target = 160 * Math.pow(1.5, zoom);
+    const agg = aggregate(m, rows, cols, Math.max(1, Math.floor(target)), Math.max(1, Math.floor(target)));
+    const cell = Math.max(2, Math.min(40 * Math.pow(1.5, Math.max(0, zoom)), Math.floor(target / Math.max(agg.rows, agg.cols))));
+    c.width = agg.cols * cell;
+    c.height = agg.rows * cell;
+    this.meta.set(c.id, { rows: agg.rows, cols: agg.cols, blockRows: agg.blockRows, blockCols: agg.blockCols });
+    const scale = maxAbs(m);
+    const palette = v.palette();
+    const img = ctx.createImageData(c.width, c.height);
+    for (let I = 0; I < agg.rows; I++) {
+      for (let J = 0; J < agg.cols; J++) {
+        const [r, g, b] = divergingColor(agg.data[I * agg.cols + J], scale, palette);
+        for (let y = I * cell; y < (I + 1) * cell; y++) {
+          for (let x = J * cell; x < (J + 1) * cell; x++) {
+            const q = (y * c.width + x) * 4;
+            img.data[q] = r;
+            img.data[q + 1] = g;
+            img.data[q + 2] = b;
+            img.data[q + 3] = 255;
+          }
+        }
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    const bad = m.some((x) => !Number.isFinite(x));
+    lo.textContent = `−${fmt(scale, 3)}`;
+    hi.textContent = `+${fmt(scale, 3)}${bad ? ' · NaN/∞ in yellow' : ''}${agg.blockRows > 1 || agg.blockCols > 1 ? ` · ${agg.blockRows}×${agg.blockCols} blocks (largest |v|)` : ''}`;
+  }
+}
+
+function normItem(label: string, value: string, series: number[], guide?: number, mood = ''): HTMLElement {
+  const c = el('canvas', { width: 140, height: 28, class: 'spark', role: 'img', 'aria-label': `${label} over the run` });
+  sparkline(c, series, guide);
+  return el('div', { class: `norm ${mood}` }, el('span', { class: 'k', text: label }), el('span', { class: 'v', text: value }), c, guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null);
+}
+
+function sparkline(c: HTMLCanvasElement, s: number[], guide?: number): void {
+  const ctx = c.getContext('2d');
+  if (!ctx) return;
+  ctx.clearRect(0, 0, c.width, c.height);
+  const tf = guide ? Math.log10 : (x: number) => x;
+  const vals = s.filter((x) => Number.isFinite(x) && (!guide || x > 0)).map(tf);
+  if (vals.length < 2) return;
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  if (guide) {
+    lo = Math.min(lo, tf(guide) - 0.5);
+    hi = Math.max(hi, tf(guide) + 0.5);
+  }
+  if (hi === lo) {
+    hi += 1;
+    lo -= 1;
+  }
+  const y = (x: number) => c.height - 2 - ((tf(x) - lo) / (hi - lo)) * (c.height - 4);
+  if (guide) {
+    ctx.strokeStyle = cssVar('--vscode-charts-yellow', '#cca700');
+    ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(0, y(guide));
+    ctx.lineTo(c.width, y(guide));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.strokeStyle = cssVar('--vscode-charts-blue', '#3794ff');
+  ctx.beginPath();
+  const dx = c.width / Math.max(1, s.length - 1);
+  let started = false;
+  s.forEach((x, i) => {
+    if (!Number.isFinite(x) || (guide && x <= 0)) return;
+    if (!started) {
+      ctx.moveTo(i * dx, y(x));
+      started = true;
+    } else ctx.lineTo(i * dx, y(x));
+  });
+  ctx.stroke();
+}
+
+function numbersTable(p: ParamName, rows: number, cols: number, mats: Record<MapKind, Float64Array | null>): HTMLElement {
+  const R = Math.min(rows, 32), C = Math.min(cols, 32);
+  const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
+  table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { text: String(j) })))));
+  const body = el('tbody');
+  const cellText = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k], 4) : '—');
+  for (let i = 0; i < R; i++) {
+    const tr = el('tr', {}, el('th', { text: String(i) }));
+    for (let j = 0; j < C; j++) {
+      const k = i * cols + j;
+      tr.append(el('td', { 'data-row': i, 'data-col': j, title: `${p}[${i},${j}]` },
+        el('div', { class: 'v', text: cellText(mats.value, k) }),
+        el('div', { class: 'g', text: cellText(mats.grad, k) }),
+        el('div', { class: 'u', text: cellText(mats.update, k) })));
+    }
+    body.append(tr);
+  }
+  table.append(body);
+  const note = rows > R || cols > C ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` }) : null;
+  return el('div', {}, el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }), table, note);
+}

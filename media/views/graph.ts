@@ -1,0 +1,69 @@
+/** The computation graph x → (W1, b1) → z1 → a1 → (W2, b2) → z2 → a2 → L with this step's norms. */
+import type { ParamName } from '../../src/core/network';
+import { fmt, l2 } from '../../src/panel/format';
+import { type View, blockOf } from '../context';
+import { byId, svg } from '../dom';
+
+interface GraphNode {
+  label: string;
+  value: string;
+  grad: string | null;
+  param?: ParamName;
+}
+
+export function drawGraph(v: View): void {
+  const { run, theta, step } = v.state;
+  if (!run) return;
+  const host = byId('graph')!;
+  const part = (a: Float64Array, p: ParamName) => {
+    const b = blockOf(v, p);
+    return a.subarray(b.offset, b.offset + b.rows * b.cols);
+  };
+  const g = step?.grad ?? null;
+  const nodes: GraphNode[] = [
+    { label: 'x', value: `ℝ^${run.n}`, grad: null },
+    { label: 'W1, b1', value: `‖W1‖ ${fmt(l2(part(theta, 'W1')), 3)}`, grad: g ? `‖dW1‖ ${fmt(l2(part(g, 'W1')), 3)}` : null, param: 'W1' },
+    { label: 'z1', value: step ? `‖z1‖ ${fmt(l2(step.z1), 3)}` : '—', grad: step ? `‖dz1‖ ${fmt(l2(step.dz1), 3)}` : null },
+    { label: 'a1', value: step ? `‖a1‖ ${fmt(l2(step.a1), 3)}` : '—', grad: null },
+    { label: 'W2, b2', value: `‖W2‖ ${fmt(l2(part(theta, 'W2')), 3)}`, grad: g ? `‖dW2‖ ${fmt(l2(part(g, 'W2')), 3)}` : null, param: 'W2' },
+    { label: 'z2', value: step ? fmt(step.z2, 3) : '—', grad: step ? `dz2 ${fmt(step.dz2, 3)}` : null },
+    { label: 'a2 = ŷ', value: step ? fmt(step.a2, 3) : '—', grad: null },
+    { label: 'L', value: step ? fmt(step.loss, 3) : '—', grad: null },
+  ];
+  const W = 900, H = 110, w = W / nodes.length;
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'graph', role: 'group', 'aria-label': 'x → (W1, b1) → z1 → a1 → (W2, b2) → z2 → a2 → L' });
+  nodes.forEach((nd, k) => {
+    const cx = w * k + w / 2;
+    if (k > 0) {
+      s.append(svg('line', { x1: cx - w + 48, y1: 40, x2: cx - 48, y2: 40, class: 'edge' }));
+      s.append(svg('polygon', { points: `${cx - 48},40 ${cx - 54},36 ${cx - 54},44`, class: 'arrow' }));
+    }
+    const node = svg('g', {
+      class: `node${nd.param ? ' param' : ''}${nd.param === v.ui.focus ? ' focus' : ''}`, tabindex: nd.param ? 0 : -1, role: nd.param ? 'button' : 'img',
+      'aria-label': `${nd.label}: ${nd.value}${nd.grad ? `, ${nd.grad}` : ''}`,
+    });
+    node.append(svg('rect', { x: cx - 46, y: 18, width: 92, height: 44, rx: 6 }));
+    const t1 = svg('text', { x: cx, y: 36, class: 'label' });
+    t1.textContent = nd.label;
+    const t2 = svg('text', { x: cx, y: 53, class: 'value' });
+    t2.textContent = nd.value;
+    node.append(t1, t2);
+    if (nd.grad) {
+      const t3 = svg('text', { x: cx, y: 82, class: 'grad' });
+      t3.textContent = `← ${nd.grad}`;
+      s.append(t3);
+    }
+    const p = nd.param;
+    if (p) {
+      node.addEventListener('click', () => v.focusParam(p));
+      node.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          v.focusParam(p);
+        }
+      });
+    }
+    s.append(node);
+  });
+  host.replaceChildren(s);
+}

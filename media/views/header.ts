@@ -1,0 +1,70 @@
+/** The header: file, state badge, statistics, notices and the training controls. */
+import { OPTIMIZERS } from '../../src/core/trainer';
+import { fmt } from '../../src/panel/format';
+import type { View } from '../context';
+import { byId, el } from '../dom';
+
+export function headerBar(v: View): HTMLElement {
+  return el('header', { class: 'bar' },
+    el('div', { class: 'title' }, el('span', { id: 'file', class: 'file' }), el('span', { id: 'badge', class: 'badge' })),
+    el('div', { id: 'stats', class: 'stats' }),
+    controls(v));
+}
+
+function controls(v: View): HTMLElement {
+  const play = el('button', { id: 'play', type: 'button', 'aria-label': 'Play or pause training' });
+  play.addEventListener('click', () => {
+    const run = v.state.run;
+    v.post({ type: 'control', action: run && !run.paused && run.phase === 'running' ? 'pause' : 'play' });
+  });
+  const btn = (id: string, text: string, action: 'step' | 'stepEpoch' | 'reset', title: string) => {
+    const b = el('button', { id, type: 'button', text, title, 'aria-label': title });
+    b.addEventListener('click', () => v.post({ type: 'control', action }));
+    return b;
+  };
+  const lr = el('input', { id: 'lr', type: 'number', step: 'any', min: '0', 'aria-label': 'Learning rate', title: 'Learning rate α (applies from the next step)' });
+  lr.addEventListener('change', () => {
+    const x = Number(lr.value);
+    if (x > 0 && Number.isFinite(x)) v.post({ type: 'setLearningRate', lr: x });
+  });
+  const opt = el('select', { id: 'optimizer', 'aria-label': 'Optimizer (restarts training)', title: 'Optimizer: changing it starts the same run again with this optimizer' });
+  for (const o of OPTIMIZERS) opt.append(el('option', { value: o, text: o }));
+  opt.addEventListener('change', () => {
+    const o = OPTIMIZERS.find((x) => x === opt.value);
+    if (o) v.post({ type: 'setOptimizer', optimizer: o });
+  });
+  return el('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Training controls' },
+    play,
+    btn('step', 'Step', 'step', 'Step once: exactly one optimizer step'),
+    btn('step-epoch', 'Epoch', 'stepEpoch', 'Step one epoch'),
+    btn('reset', 'Reset', 'reset', 'Reset parameters to the seeded initial values'),
+    el('label', { class: 'lr' }, 'α ', lr), opt);
+}
+
+export function drawHeader(v: View): void {
+  const { run, restored } = v.state;
+  if (!run) return;
+  byId('file')!.textContent = run.file;
+  const badge = byId('badge')!;
+  badge.textContent = run.live ? (run.phase === 'running' ? (run.paused ? 'paused' : 'training') : run.status) : `${run.status} (restored)`;
+  badge.dataset.state = run.phase;
+  const speed = run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
+  byId('stats')!.textContent = `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr, 4)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${speed}`;
+  const play = byId<HTMLButtonElement>('play')!;
+  const running = run.phase === 'running' && !run.paused;
+  play.textContent = running ? 'Pause' : 'Play';
+  play.setAttribute('aria-pressed', String(running));
+  const live = run.live && (run.phase === 'running' || run.phase === 'paused');
+  for (const id of ['play', 'step', 'step-epoch']) byId<HTMLButtonElement>(id)!.disabled = !live;
+  byId<HTMLButtonElement>('reset')!.disabled = !run.live;
+  const lr = byId<HTMLInputElement>('lr')!;
+  if (document.activeElement !== lr) lr.value = String(run.lr);
+  byId<HTMLSelectElement>('optimizer')!.value = run.optimizer;
+  const notes = [
+    restored ? 'Restored from before the window reload: the run is not live.' : '',
+    run.notice ?? '',
+    run.derivation ? `Gradients come from ${run.derivation}; “true” shows the network's own gradient beside them.` : '',
+    run.reason && run.phase === 'finished' ? `${run.status}: ${run.reason}` : '',
+  ].filter(Boolean);
+  byId('notice')!.textContent = notes.join(' ');
+}

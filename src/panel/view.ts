@@ -1,0 +1,156 @@
+/**
+ * The inspector's view model: pure functions from domain types (the run's
+ * config, progress, dataset, step record, epoch summaries, a stored trainer
+ * state) to the webview's payload. No VS Code, no DOM: plain mocha tests it.
+ * It also owns the thinning of the plotted epochs (PlotHistory).
+ */
+import type { GradcheckReport } from '../core/gradcheck';
+import { PARAM_NAMES } from '../core/network';
+import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
+import {
+  type Boundary,
+  type DatasetInfo,
+  type PanelCheck,
+  type PanelHistory,
+  type PanelNorms,
+  type PanelPoints,
+  type PanelRun,
+  type Progress,
+  type RunPhase,
+  type ToWebview,
+  encodeF64,
+  encodeStep,
+} from '../protocol';
+import type { RunRecord } from '../training/store';
+
+/** What the inspector needs to know of a live run (the extension's Run has these). */
+export interface InspectedRun {
+  readonly id: string;
+  readonly fileName: string;
+  readonly phase: RunPhase;
+  readonly config: TrainConfig;
+  readonly progress: Progress | null;
+  readonly result: TrainResult | null;
+  readonly dataset: DatasetInfo | null;
+  readonly theta: Float64Array;
+  readonly last: StepRecord | null;
+  readonly boundary: Boundary | null;
+  readonly notice: string | null;
+  readonly derivationFile: string | null;
+}
+
+/** Most epoch summaries the inspector plots. */
+export const PLOT_POINTS = 2000;
+
+/**
+ * The plotted epochs of one run: at most PLOT_POINTS summaries, the epochs that
+ * are multiples of `stride`; when full, the stride doubles and every other point
+ * goes (then `generation` changes, and the panel sends a new snapshot).
+ */
+export class PlotHistory {
+  points: EpochSummary[] = [];
+  stride = 1;
+  generation = 0;
+
+  constructor(private readonly max = PLOT_POINTS) {}
+
+  add(epochs: readonly EpochSummary[]): void {
+    for (const e of epochs) {
+      if (e.epoch % this.stride !== 0) continue;
+      this.points.push(e);
+      if (this.points.length > this.max) {
+        this.stride *= 2;
+        this.points = this.points.filter((x) => x.epoch % this.stride === 0);
+        this.generation++;
+      }
+    }
+  }
+
+  /** A fresh trajectory (a new run, or a reset). */
+  clear(): void {
+    this.points = [];
+    this.stride = 1;
+    this.generation++;
+  }
+}
+
+export function panelRun(run: InspectedRun, stride: number): PanelRun {
+  const p = run.progress;
+  const r = run.result;
+  const c = run.config;
+  const d = run.dataset;
+  const b = run.boundary;
+  return {
+    id: run.id, file: run.fileName, phase: run.phase, status: r?.status ?? p?.status ?? 'starting', reason: r?.reason ?? '',
+    paused: !!p?.paused, live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
+    optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, n: d?.features.length ?? 0, features: d?.features ?? [],
+    label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0,
+    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p) },
+    derivation: run.derivationFile, notice: run.notice, historyStride: stride,
+  };
+}
+
+/** The curves' columns of some epoch summaries. */
+export function panelHistory(h: readonly EpochSummary[]): PanelHistory {
+  const col = (f: (e: EpochSummary) => number) => encodeF64(h.map(f));
+  return {
+    epoch: col((e) => e.epoch), trainLoss: col((e) => e.train.loss), testLoss: col((e) => e.test?.loss ?? NaN),
+    trainAcc: col((e) => e.train.accuracy), testAcc: col((e) => e.test?.accuracy ?? NaN),
+    misclassified: col((e) => e.train.misclassified), gradNorm: col((e) => e.gradNorm),
+  };
+}
+
+/** ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖ of each parameter per epoch (sparklines). */
+export function panelNorms(h: readonly EpochSummary[]): PanelNorms {
+  const per = (k: 'W' | 'dW' | 'ratio') => PARAM_NAMES.map((_, i) => encodeF64(h.map((e) => e.params[k][i])));
+  return { step: encodeF64(h.map((e) => e.step)), W: per('W'), dW: per('dW'), ratio: per('ratio') };
+}
+
+export function panelPoints(d: DatasetInfo | null): PanelPoints | null {
+  const p = d?.points;
+  return p ? { k: p.k, n: p.n, x: encodeF64(p.x), y: encodeF64(p.y), test: encodeF64(p.test) } : null;
+}
+
+export type Snapshot = Extract<ToWebview, { type: 'snapshot' }>;
+
+export const EMPTY_SNAPSHOT: Snapshot = { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false };
+
+export function liveSnapshot(run: InspectedRun, plot: PlotHistory, check: PanelCheck | null): Snapshot {
+  return {
+    type: 'snapshot', run: panelRun(run, plot.stride), history: panelHistory(plot.points), norms: panelNorms(plot.points),
+    points: panelPoints(run.dataset), check, restored: false,
+  };
+}
+
+/**
+ * A run that is not live (e.g. after a window reload), rebuilt from its record,
+ * the trainer state of its newest checkpoint and its epoch history: parameters,
+ * curves and settings; no step record, no boundary (the data is not loaded).
+ */
+export function storedSnapshot(record: RunRecord, state: TrainerState, epochs: readonly EpochSummary[]): Snapshot {
+  const plot = new PlotHistory();
+  plot.add(epochs);
+  const c = state.config;
+  const cols = record.columns;
+  const last = epochs[epochs.length - 1];
+  const run: PanelRun = {
+    id: record.id, file: record.dataset.name, phase: 'finished', status: state.status, reason: state.reason || record.reason,
+    paused: false, live: false, step: state.step, epoch: state.epoch, epochs: c.epochs, lr: c.lr, optimizer: c.optimizer,
+    activation: c.activation, hidden: c.hidden, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
+    label: cols?.label ?? '', trainRows: cols?.trainRows ?? last?.train.m ?? 0, testRows: cols?.testRows ?? last?.test?.m ?? 0,
+    stepsPerSecond: 0, theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
+    notice: null, historyStride: plot.stride,
+  };
+  return { type: 'snapshot', run, history: panelHistory(plot.points), norms: panelNorms(plot.points), points: null, check: null, restored: true };
+}
+
+export function checkTable(r: GradcheckReport, step: number): PanelCheck {
+  const one = (x: number) => encodeF64([x]);
+  return {
+    step, verdict: r.verdict, globalDiff: one(r.globalDiff), h: r.options.h, thresholds: r.options.thresholds,
+    rows: r.blocks.map((b) => ({
+      name: b.name, shape: [b.rows, b.cols] as [number, number], row: b.worst.row, col: b.worst.col,
+      analytic: one(b.worst.analytic), numeric: one(b.worst.numeric), relError: one(b.worst.relError), verdict: b.verdict, allclose: b.allclose,
+    })),
+  };
+}

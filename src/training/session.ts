@@ -1,0 +1,252 @@
+/**
+ * One training session: the loop and the state that the training worker runs.
+ * Pure (no worker_threads, no VS Code, no file system): it takes the protocol's
+ * messages through handle() and speaks through a SessionHost, so plain mocha
+ * drives it with a fake clock and scheduler, and worker.ts is a thin adapter.
+ *
+ * The loop runs the Trainer in time slices of a few milliseconds, so that
+ * control messages (pause, step, stop, learning rate) are handled between
+ * slices, and reports throttled progress: never one message per step.
+ */
+import { checkNetwork } from '../core/check';
+import { Trainer, type TrainData, copyStep } from '../core/trainer';
+import { readDataset } from '../data/dataset';
+import { DatasetError } from '../data/errors';
+import { prepare } from '../data/prepare';
+import { type GradientFn, derivationGradient } from '../derivation/gradient';
+import type { FromWorker, StartMessage, ToWorker } from '../protocol';
+import { type PlotPoints, type Plane, boundaryOf, featureMeans, pickPoints } from './boundary';
+
+/** What a session needs from where it runs (a worker thread, or a test). */
+export interface SessionHost {
+  post(m: FromWorker, transfer?: ArrayBuffer[]): void;
+  /** Run fn after the messages already queued are handled (setImmediate in a worker). */
+  defer(fn: () => void): void;
+  /** Milliseconds, monotonic. */
+  now(): number;
+}
+
+/** How long one slice of steps may take before the session looks at its messages again. */
+export const SLICE_MS = 8;
+
+export class TrainingSession {
+  private start: StartMessage | null = null;
+  private trainer: Trainer | null = null;
+  private data: { train: TrainData; test: TrainData | null } | null = null;
+  private gradient: GradientFn | undefined;
+  private paused = false;
+  /** Steps still to take while paused (Step Once). */
+  private stepBudget = 0;
+  /** Epoch to reach while paused (Step One Epoch); −1: none. */
+  private epochTarget = -1;
+  private scheduled = false;
+  private finishedSent = false;
+  private report = { at: 0, epochs: 0, steps: 0 };
+  private lastCheckpoint = { at: 0, epoch: 0 };
+  /** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
+  private historySaved = 0;
+  private plane: Plane = { i: 0, j: 1 };
+  private points: PlotPoints | null = null;
+  private means: Float64Array = new Float64Array(0);
+
+  constructor(private readonly host: SessionHost) {}
+
+  /** Handle one message; an unexpected error ends the run as failed (never a silent stop). */
+  handle(m: ToWorker): void {
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      this.host.post({ type: 'failed', runId: this.start?.runId ?? '', message: (e as Error).message });
+    }
+  }
+
+  private dispatch(m: ToWorker): void {
+    const t = this.trainer;
+    switch (m.type) {
+      case 'start':
+        return this.begin(m);
+      case 'pause':
+        this.paused = true;
+        this.stepBudget = 0;
+        this.epochTarget = -1;
+        return this.progress(true);
+      case 'resume':
+        this.paused = false;
+        return this.schedule();
+      case 'step':
+        this.paused = true;
+        this.stepBudget += Math.max(1, m.steps);
+        return this.schedule();
+      case 'stepEpoch':
+        this.paused = true;
+        if (t) this.epochTarget = t.epoch + 1;
+        return this.schedule();
+      case 'stop':
+        t?.cancel();
+        return this.finish();
+      case 'setLearningRate':
+        t?.setLearningRate(m.lr);
+        return this.progress(true);
+      case 'setBoundary':
+        if (this.data && m.i < this.data.train.n && m.j < this.data.train.n && m.i !== m.j) this.plane = { i: m.i, j: m.j };
+        return this.progress(true);
+      case 'reset':
+        return this.reset();
+      case 'check': {
+        if (!t || !this.data) return this.host.post({ type: 'checkResult', requestId: m.requestId, report: null, error: 'no training data is loaded' });
+        const report = checkNetwork(t.net, this.data.train, Math.min(m.count, this.data.train.m), m.options);
+        return this.host.post({ type: 'checkResult', requestId: m.requestId, report });
+      }
+      default: {
+        const never: never = m;
+        throw new Error(`unknown message ${JSON.stringify((never as { type?: unknown }).type)}`);
+      }
+    }
+  }
+
+  private begin(m: StartMessage): void {
+    this.start = m;
+    const { post } = this.host;
+    const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes });
+    if (!r.ok) return post({ type: 'dataError', runId: m.runId, line: r.error.line, message: r.error.message });
+    let p;
+    try {
+      p = prepare(r.table, { split: m.split, seed: m.config.seed, standardize: m.standardize });
+    } catch (e) {
+      if (e instanceof DatasetError) return post({ type: 'dataError', runId: m.runId, line: e.line, message: e.message });
+      throw e;
+    }
+    const data = { train: p.train, test: p.test.m ? p.test : null };
+    this.data = data;
+    this.gradient = undefined;
+    if (m.derivation) {
+      const g = derivationGradient(m.derivation.text, m.config.activation);
+      if (!g.ok) return post({ type: 'failed', runId: m.runId, message: `cannot train with ${m.derivation.file}: ${g.error}` });
+      this.gradient = g.fn;
+    }
+    const gradient = this.gradient;
+    // A resumed run continues: a cancelled or interrupted state is running again.
+    const t = m.resume
+      ? Trainer.restore({ ...m.resume, status: 'running', reason: '', divergence: null }, data.train, data.test, { gradient })
+      : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
+    this.trainer = t;
+    const k = Math.min(8, p.train.m);
+    this.points = pickPoints(p.train, p.test);
+    this.means = featureMeans(p.train);
+    this.plane = { i: 0, j: Math.min(1, p.train.n - 1) };
+    post({
+      type: 'ready', runId: m.runId, config: t.config, theta: t.net.theta.slice(),
+      dataset: {
+        rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m,
+        standardization: p.standardization,
+        sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
+        points: this.points,
+      },
+    });
+    this.paused = m.paused;
+    this.report = { at: 0, epochs: 0, steps: 0 }; // the first progress carries the whole history (a resumed run has one)
+    this.lastCheckpoint = { at: this.host.now(), epoch: t.epoch };
+    this.historySaved = m.resume ? t.history.length : 0; // a resumed run's history is saved already
+    this.checkpoint(t); // step 0 (or the resumed step)
+    this.finishedSent = false;
+    this.progress(true);
+    this.schedule();
+  }
+
+  private reset(): void {
+    const { start, data } = this;
+    if (!start || !data) return;
+    const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
+    const t = new Trainer({ ...start.config, lr }, data.train, data.test, undefined, { gradient: this.gradient });
+    this.trainer = t;
+    this.paused = true;
+    this.stepBudget = 0;
+    this.epochTarget = -1;
+    this.report.epochs = 0;
+    this.finishedSent = false;
+    this.historySaved = 0;
+    this.progress(true);
+    this.checkpoint(t); // a reset starts the history again
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.host.defer(() => this.loop());
+  }
+
+  private loop(): void {
+    this.scheduled = false;
+    const t = this.trainer;
+    if (!t || t.status !== 'running') return this.finish();
+    const stepping = this.stepBudget > 0 || this.epochTarget >= 0;
+    if (this.paused && !stepping) return;
+    const deadline = this.host.now() + SLICE_MS;
+    let k = 0;
+    while (t.status === 'running') {
+      t.step();
+      if (this.paused) {
+        if (this.stepBudget > 0 && --this.stepBudget === 0 && this.epochTarget < 0) break;
+        if (this.epochTarget >= 0 && t.epoch >= this.epochTarget) {
+          this.epochTarget = -1;
+          this.stepBudget = 0;
+          break;
+        }
+      }
+      if ((++k & 15) === 0 && this.host.now() >= deadline) break;
+    }
+    const done = t.status !== 'running';
+    this.progress(done || (this.paused && this.stepBudget === 0 && this.epochTarget < 0));
+    if (done) return this.finish();
+    this.maybeCheckpoint(t);
+    this.schedule();
+  }
+
+  /** A progress message, at most every start.reportEveryMs unless forced. */
+  private progress(force: boolean): void {
+    const { trainer: t, start } = this;
+    if (!t || !start) return;
+    const now = this.host.now();
+    const last = this.report;
+    if (!force && now - last.at < start.reportEveryMs) return;
+    const dt = (now - last.at) / 1000;
+    const epochs = t.history.slice(last.epochs);
+    // The step just taken; after a divergence, the step that overflowed (its update holds the ±∞/NaN that stopped the run).
+    const r = t.record;
+    const shown = (t.stepCount > 0 && r.step === t.stepCount) || (t.status === 'diverged' && r.step === t.stepCount + 1);
+    this.host.post({
+      type: 'progress', runId: start.runId, status: t.status, paused: this.paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,
+      theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
+      stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0,
+      boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane) : null,
+    });
+    this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
+  }
+
+  private finish(): void {
+    const { trainer: t, start } = this;
+    if (!t || !start || this.finishedSent || t.status === 'running') return;
+    this.finishedSent = true;
+    this.progress(true);
+    this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved });
+    this.historySaved = t.history.length;
+  }
+
+  /** A checkpoint every `everySeconds` seconds and/or `everyEpochs` epochs (the final state goes with "finished"). */
+  private maybeCheckpoint(t: Trainer): void {
+    if (!this.start) return;
+    const { everySeconds, everyEpochs } = this.start.checkpoint;
+    const now = this.host.now();
+    const byTime = everySeconds > 0 && now - this.lastCheckpoint.at >= everySeconds * 1000;
+    const byEpoch = everyEpochs > 0 && t.epoch - this.lastCheckpoint.epoch >= everyEpochs;
+    if (!byTime && !byEpoch) return;
+    this.lastCheckpoint = { at: now, epoch: t.epoch };
+    this.checkpoint(t);
+  }
+
+  private checkpoint(t: Trainer): void {
+    if (!this.start) return;
+    this.host.post({ type: 'checkpoint', runId: this.start.runId, state: t.getState(this.historySaved), historyFrom: this.historySaved });
+    this.historySaved = t.history.length;
+  }
+}

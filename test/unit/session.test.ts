@@ -1,0 +1,217 @@
+import { strict as assert } from 'node:assert';
+import { DEFAULT_CONFIG, type TrainConfig, Trainer } from '../../src/core/trainer';
+import { readDataset } from '../../src/data/dataset';
+import { prepare } from '../../src/data/prepare';
+import { flower } from '../../src/data/synthetic';
+import type { FromWorker, StartMessage } from '../../src/protocol';
+import { SLICE_MS, TrainingSession } from '../../src/training/session';
+
+/** A fake worker: deferred work runs only when the test drains it; the clock moves only when the test says. */
+class FakeHost {
+  readonly sent: FromWorker[] = [];
+  private queue: Array<() => void> = [];
+  time = 0;
+  /** Milliseconds the clock advances at every reading (so a slice ends after a bounded number of steps). */
+  tick = 0;
+  readonly host = {
+    post: (m: FromWorker) => void this.sent.push(m),
+    defer: (fn: () => void) => void this.queue.push(fn),
+    now: () => (this.time += this.tick),
+  };
+
+  /** Run deferred work until none is left (or `max` slices). */
+  drain(max = 100_000): number {
+    let n = 0;
+    while (this.queue.length && n < max) {
+      this.queue.shift()!();
+      n++;
+    }
+    return n;
+  }
+
+  of<T extends FromWorker['type']>(type: T): Array<Extract<FromWorker, { type: T }>> {
+    return this.sent.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
+  }
+
+  last<T extends FromWorker['type']>(type: T): Extract<FromWorker, { type: T }> {
+    const all = this.of(type);
+    assert.ok(all.length, `no ${type} message`);
+    return all[all.length - 1];
+  }
+}
+
+const P = flower(1, 80);
+const CSV = new TextEncoder().encode('x1,x2,y\n' + Array.from({ length: 80 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') + '\n');
+const CONFIG: TrainConfig = { ...DEFAULT_CONFIG, hidden: 3, activation: 'tanh', optimizer: 'sgd', epochs: 4, lr: 0.05, seed: 3 };
+
+function startMessage(over: Partial<StartMessage> = {}): StartMessage {
+  return {
+    type: 'start', runId: 'r1', bytes: CSV.slice(), fileName: '/w/flower.csv', label: '', maxBytes: 1e9, split: 0.25, standardize: true,
+    config: CONFIG, reportEveryMs: 100, paused: false, checkpoint: { everySeconds: 0, everyEpochs: 0 }, ...over,
+  };
+}
+
+/** The reference: the same file read and prepared by the data layer, trained by a Trainer directly. */
+function reference(config: TrainConfig = CONFIG): Trainer {
+  const r = readDataset(CSV, 'flower.csv');
+  assert.ok(r.ok);
+  const p = prepare(r.table, { split: 0.25, seed: config.seed, standardize: true });
+  return new Trainer(config, p.train, p.test);
+}
+
+describe('training session (the worker loop, without a worker)', () => {
+  it('a run to the end: ready, a step-0 checkpoint, progress, and a final state equal to a Trainer run directly', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage());
+    assert.deepEqual(f.sent.slice(0, 2).map((m) => m.type), ['ready', 'checkpoint']);
+    assert.equal(f.of('checkpoint')[0].state.step, 0);
+    f.drain();
+    const done = f.last('finished');
+    const ref = reference();
+    ref.run();
+    assert.equal(done.result.status, 'completed');
+    assert.equal(done.result.steps, ref.stepCount);
+    assert.deepEqual(done.state.theta, Array.from(ref.net.theta));
+    assert.equal(f.last('progress').status, 'completed');
+    // Epoch summaries reach the host exactly once each, in order.
+    const epochs = f.of('progress').flatMap((m) => m.epochs.map((e) => e.epoch));
+    assert.deepEqual(epochs, [1, 2, 3, 4]);
+  });
+
+  it('a slice ends at its deadline: control messages are handled between slices', () => {
+    const f = new FakeHost();
+    f.tick = 1; // 1 ms per clock reading: a slice of SLICE_MS ms holds a bounded number of steps
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ config: { ...CONFIG, epochs: 1000 }, reportEveryMs: 0 }));
+    f.drain(3);
+    const steps = f.last('progress').step;
+    assert.ok(steps > 0 && steps <= 3 * 16 * SLICE_MS, `3 slices took ${steps} steps`);
+    s.handle({ type: 'pause' });
+    const paused = f.last('progress');
+    assert.equal(paused.paused, true);
+    f.drain();
+    assert.equal(f.last('progress').step, paused.step, 'no step after pause');
+  });
+
+  it('paused: Step takes exactly the asked steps, Step One Epoch ends at the epoch boundary, both equal the reference', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ paused: true }));
+    f.drain();
+    assert.equal(f.last('progress').step, 0);
+    s.handle({ type: 'step', steps: 3 });
+    f.drain();
+    const ref = reference();
+    for (let i = 0; i < 3; i++) ref.step();
+    let p = f.last('progress');
+    assert.equal(p.step, 3);
+    assert.deepEqual(Array.from(p.theta), Array.from(ref.net.theta));
+    assert.equal(p.last?.step, 3, 'the shown step record is the step just taken');
+    s.handle({ type: 'stepEpoch' });
+    f.drain();
+    p = f.last('progress');
+    while (ref.epoch < 1) ref.step();
+    assert.equal(p.epoch, 1);
+    assert.equal(p.step, ref.stepCount);
+    assert.deepEqual(Array.from(p.theta), Array.from(ref.net.theta));
+  });
+
+  it('reset: step 0 again with the seeded initial parameters, paused, and a checkpoint that starts the history again', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ paused: true }));
+    s.handle({ type: 'step', steps: 5 });
+    f.drain();
+    s.handle({ type: 'reset' });
+    const p = f.last('progress');
+    assert.equal(p.step, 0);
+    assert.equal(p.paused, true);
+    assert.deepEqual(Array.from(p.theta), Array.from(reference().net.theta));
+    const c = f.last('checkpoint');
+    assert.equal(c.state.step, 0);
+    assert.equal(c.historyFrom, 0);
+  });
+
+  it('stop: the run finishes as cancelled, once', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ paused: true }));
+    s.handle({ type: 'step', steps: 2 });
+    f.drain();
+    s.handle({ type: 'stop' });
+    s.handle({ type: 'stop' });
+    f.drain();
+    assert.equal(f.of('finished').length, 1);
+    assert.equal(f.last('finished').result.status, 'cancelled');
+    assert.equal(f.last('finished').result.steps, 2);
+  });
+
+  it('checkpoints by epochs: every 2 epochs, each carrying only the epoch summaries not handed over before', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ config: { ...CONFIG, epochs: 6 }, checkpoint: { everySeconds: 0, everyEpochs: 2 } }));
+    f.drain();
+    const all = [...f.of('checkpoint'), f.last('finished')];
+    const epochs = all.flatMap((c) => c.state.history.map((e) => e.epoch));
+    assert.deepEqual(epochs, [1, 2, 3, 4, 5, 6], 'every epoch summary saved exactly once');
+    for (const c of f.of('checkpoint').slice(1)) assert.ok(c.state.epoch % 2 === 0 || c.state.epoch === 6, `checkpoint at epoch ${c.state.epoch}`);
+  });
+
+  it('checkpoints by time: one after everySeconds of training, none before', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ config: { ...CONFIG, epochs: 100_000 }, checkpoint: { everySeconds: 1, everyEpochs: 0 } }));
+    const t0 = f.time;
+    while (f.of('checkpoint').length < 2) f.drain(1);
+    const second = f.of('checkpoint')[1];
+    assert.ok(f.time - t0 >= 1000, `second checkpoint after ${f.time - t0} ms`);
+    assert.ok(second.state.step > 0);
+    s.handle({ type: 'stop' });
+  });
+
+  it('resume from a checkpoint continues bit-identically to the uninterrupted run', () => {
+    const a = new FakeHost();
+    const s = new TrainingSession(a.host);
+    s.handle(startMessage({ paused: true }));
+    s.handle({ type: 'step', steps: 37 });
+    a.drain();
+    s.handle({ type: 'stop' });
+    const state = a.last('finished').state;
+    const b = new FakeHost();
+    b.tick = 1;
+    const t = new TrainingSession(b.host);
+    t.handle(startMessage({ resume: { ...state, history: [] } }));
+    b.drain();
+    const ref = reference();
+    ref.run();
+    assert.deepEqual(b.last('finished').state.theta, Array.from(ref.net.theta));
+  });
+
+  it('a bad dataset is a dataError with its line; an unreadable derivation is a failure; nothing throws', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ bytes: new TextEncoder().encode('a,b,y\n1,2,0\n3,oops,1\n') }));
+    const e = f.last('dataError');
+    assert.equal(e.line, 3);
+    assert.match(e.message, /oops/);
+    const g = new FakeHost();
+    new TrainingSession(g.host).handle(startMessage({ derivation: { text: 'dW1 = ???', file: 'bad.deriv' } }));
+    assert.match(g.last('failed').message, /cannot train with bad\.deriv/);
+  });
+
+  it('the gradient check answers its request; without data it says why', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle({ type: 'check', requestId: 7, count: 4, options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 } });
+    assert.equal(f.last('checkResult').report, null);
+    s.handle(startMessage({ paused: true }));
+    s.handle({ type: 'check', requestId: 8, count: 4, options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 } });
+    const r = f.last('checkResult');
+    assert.equal(r.requestId, 8);
+    assert.equal(r.report?.verdict, 'pass');
+  });
+});

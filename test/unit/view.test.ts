@@ -1,0 +1,78 @@
+import { strict as assert } from 'node:assert';
+import { layout } from '../../src/core/network';
+import { DEFAULT_SETTINGS } from '../../src/core/settings';
+import { DEFAULT_CONFIG, type EpochSummary, Trainer } from '../../src/core/trainer';
+import { flower } from '../../src/data/synthetic';
+import { decodeF64, decodeStep } from '../../src/protocol';
+import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
+import type { RunRecord } from '../../src/training/store';
+
+const epoch = (e: number): EpochSummary => ({
+  epoch: e, step: 10 * e, train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 }, test: null, gradNorm: e,
+  params: { W: [1, 2, 3, 4], dW: [0, 0, 0, 0], ratio: [0, 0, 0, 0] },
+});
+
+describe('inspector view model', () => {
+  it('plotted history: at most the limit, exactly the epochs that are multiples of the stride, the stride the smallest power of two that fits', () => {
+    for (const total of [1, 7, 8, 9, 100, 1000, 4097]) {
+      const max = 8;
+      const plot = new PlotHistory(max);
+      for (let e = 1; e <= total; e += 3) plot.add([e, e + 1, e + 2].filter((x) => x <= total).map(epoch)); // in uneven batches
+      // Independent: the smallest power-of-two stride s with ⌊total/s⌋ ≤ max.
+      let s = 1;
+      while (Math.floor(total / s) > max) s *= 2;
+      const want = Array.from({ length: Math.floor(total / s) }, (_, i) => (i + 1) * s);
+      assert.equal(plot.stride, s, `stride after ${total} epochs`);
+      assert.deepEqual(plot.points.map((p) => p.epoch), want, `points after ${total} epochs`);
+    }
+  });
+
+  it('a live run: θ, the step record and the boundary survive the trip through the wire form exactly, NaN and ±∞ included', () => {
+    const P = flower(1, 40);
+    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: 3, epochs: 2 }, { X: P.X, Y: P.Y, m: 40, n: 2 });
+    const r = t.step()!;
+    r.grad[0] = NaN;
+    r.delta[1] = -Infinity;
+    const run: InspectedRun = {
+      id: 'a', fileName: 'f.csv', phase: 'paused', config: t.config, progress: null, result: null, dataset: null, theta: t.net.theta, last: r,
+      boundary: { i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN) }, notice: null, derivationFile: 'my.deriv',
+    };
+    const p = panelRun(run, 4);
+    assert.deepEqual(Array.from(decodeF64(p.theta)), Array.from(t.net.theta));
+    const back = decodeStep(p.last!);
+    assert.ok(Number.isNaN(back.grad[0]) && back.delta[1] === -Infinity);
+    assert.deepEqual(Array.from(back.a1), Array.from(r.a1));
+    assert.equal(back.z2, r.z2);
+    assert.equal(back.sampleCount, r.samples.length);
+    assert.deepEqual(Array.from(decodeF64(p.boundary!.p)).map(String), ['0.1', 'Infinity', '0.3', 'NaN']);
+    assert.equal(p.derivation, 'my.deriv');
+    assert.equal(p.historyStride, 4);
+    const plot = new PlotHistory();
+    plot.add([epoch(1), epoch(2)]);
+    const snap = liveSnapshot(run, plot, null);
+    assert.deepEqual(Array.from(decodeF64(snap.history!.trainLoss)), [1, 0.5]);
+    assert.deepEqual(Array.from(decodeF64(snap.norms!.W[2])), [3, 3]);
+  });
+
+  it('a stored run is rebuilt from its record, trainer state and history: not live, no step, the columns as recorded', () => {
+    const P = flower(1, 40);
+    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: 3, epochs: 3 }, { X: P.X, Y: P.Y, m: 40, n: 2 });
+    t.run();
+    const state = t.getState();
+    const record = {
+      version: 1, id: 'r', dataset: { uri: 'file:///f.csv', name: 'f.csv', hash: 'h' }, derivation: null, source: { kind: 'settings' }, settings: DEFAULT_SETTINGS,
+      seed: 1, initialTheta: null, startedAt: '', updatedAt: '', endedAt: '', status: 'completed', reason: 'done', divergence: null,
+      progress: { step: state.step, epoch: state.epoch }, train: null, test: null, columns: { features: ['<b>a</b>', 'b'], label: 'y', trainRows: 40, testRows: 0 },
+      owner: { pid: 1, session: 's' }, resumes: 0,
+    } satisfies RunRecord;
+    const s = storedSnapshot(record, { ...state, history: [] }, state.history);
+    assert.equal(s.restored, true);
+    assert.equal(s.run!.live, false);
+    assert.equal(s.run!.last, null);
+    assert.deepEqual(s.run!.features, ['<b>a</b>', 'b'], 'names verbatim');
+    assert.equal(s.run!.step, t.stepCount);
+    assert.deepEqual(Array.from(decodeF64(s.run!.theta)), Array.from(t.net.theta));
+    assert.deepEqual(Array.from(decodeF64(s.history!.epoch)), [1, 2, 3]);
+    assert.equal(decodeF64(s.run!.theta).length, layout(2, 3).reduce((a, b) => a + b.rows * b.cols, 0));
+  });
+});
