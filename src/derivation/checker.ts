@@ -16,6 +16,7 @@
  */
 import type { Activation } from '../core/activations';
 import { DEFAULT_GRADCHECK, noiseBound, relativeError, type Thresholds } from '../core/gradcheck';
+import { PARAM_NAMES } from '../core/network';
 import { Rng } from '../core/rng';
 import { closest } from '../data/experiment';
 import { type DimNames, EvalError, FUNCTIONS, type Mat, evaluate, map, mat, shapeText, transpose } from './evaluate';
@@ -210,7 +211,7 @@ export function checkDerivation(text: string, options: CheckOptions): CheckResul
 
   // Parameters whose gradient the file never derives.
   const derived = new Set(infos.filter((i) => i.checks).map((i) => i.checks));
-  const missing = (['W1', 'b1', 'W2', 'b2'] as const).filter((p) => !derived.has(p));
+  const missing = PARAM_NAMES.filter((p) => !derived.has(p));
   if (program.statements.length > 0 && missing.length) {
     const first = program.statements[0];
     findings.push({ severity: 'warning', code: 'never-derived', message: `${missing.map((p) => 'd' + p).join(', ')} ${missing.length === 1 ? 'is' : 'are'} never derived: the derivation does not give every parameter's gradient`, range: first.nameRange, related: [] });

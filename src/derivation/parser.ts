@@ -10,6 +10,8 @@
  * Directives: comment lines "#! activation: tanh" or "#! mode: batch".
  */
 import { type Line, type Token, lex, unexpectedCharacterHint } from './lexer';
+import { ACTIVATIONS } from '../core/activations';
+import { MODES } from './world';
 
 export interface Pos {
   line: number;
@@ -94,7 +96,7 @@ function readDirective(l: Line, d: Directives, errors: SyntaxError_[]): void {
     return;
   }
   const [, key, value] = m;
-  const allowed: Record<string, string[]> = { activation: ['sigmoid', 'tanh', 'relu'], mode: ['example', 'batch'] };
+  const allowed: Record<string, readonly string[]> = { activation: ACTIVATIONS, mode: MODES };
   if (!allowed[key]) errors.push({ message: `unknown directive "${key}"; directives are activation and mode`, range });
   else if (!allowed[key].includes(value)) errors.push({ message: `${key} must be ${allowed[key].join(', ')}; got "${value}"`, range });
   else {

@@ -5,12 +5,15 @@
  * held fixed: the function whose numeric derivative each dN must match.
  */
 import type { Activation } from '../core/activations';
+import { PARAM_NAMES } from '../core/network';
 import { type Mat, map, mat, matmul, scalar, sigmoid } from './evaluate';
 
-export type Mode = 'example' | 'batch';
-export const CHECKED = ['W1', 'b1', 'W2', 'b2', 'z1', 'a1', 'z2', 'a2'] as const;
+export const MODES = ['example', 'batch'] as const;
+export type Mode = (typeof MODES)[number];
+/** Names whose gradient a derivation may give: the parameters (core's PARAM_NAMES) and the intermediates. */
+export const CHECKED = [...PARAM_NAMES, 'z1', 'a1', 'z2', 'a2'] as const;
 export type Checked = (typeof CHECKED)[number];
-export const PREDEFINED = ['x', 'y', 'W1', 'b1', 'W2', 'b2', 'z1', 'a1', 'z2', 'a2', 'L'] as const;
+export const PREDEFINED = ['x', 'y', ...PARAM_NAMES, 'z1', 'a1', 'z2', 'a2', 'L'] as const;
 
 export interface World {
   act: Activation;

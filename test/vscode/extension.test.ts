@@ -6,6 +6,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../src/extension/runs';
 import type { GradcheckReport } from '../../src/core/gradcheck';
+import { referenceDerivation } from '../../src/derivation/checker';
+import type { RunRecord } from '../../src/training/store';
 import { api, repoRoot, report, sleep, waitFor, workspaceFile, write } from './helpers';
 
 const cli = (args: string[]) => {
@@ -154,6 +156,25 @@ describe('extension in a real VS Code', function () {
     const cap = { messages };
     assert.equal(none, undefined);
     assert.ok(cap.messages.some((m) => m.includes('bad.backprop.json:3: unknown key "hiden" (did you mean "hidden"?)')), cap.messages.join('\n'));
+  });
+
+  it('changing the optimizer in the inspector restarts the same request: the experiment file and its derivation are kept', async () => {
+    const a = await api();
+    await write('restart.deriv', referenceDerivation('sigmoid', 'example'));
+    const exp = await write('restart.backprop.json', JSON.stringify({ dataset: 'circles.csv', derivation: 'restart.deriv', hidden: 5, seed: 13, epochs: 2000, optimizer: 'sgd' }, null, 2));
+    const first = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, { ifBusy: 'stopAndStart', paused: true });
+    assert.equal(first!.status, 'running');
+    a.testing!.inspectorReceive({ type: 'setOptimizer', optimizer: 'adam' });
+    const next = await waitFor('the restarted run', () => { const r = a.currentRun(); return r && r.id !== first!.runId && r.optimizer === 'adam' ? r : null; }, 60_000);
+    const record = await waitFor('its record', async () => (await a.listRuns()).find((r) => r.id === next.id) as unknown as RunRecord | undefined);
+    assert.equal(record.settings.optimizer, 'adam');
+    assert.equal(record.settings.hidden, 5, 'the experiment file\'s values are kept');
+    assert.equal(record.settings.seed, 13);
+    assert.equal(record.source.kind, 'experiment');
+    assert.equal(record.source.file, exp.toString());
+    assert.equal(record.derivation?.file, 'restart.deriv', 'the derivation is kept');
+    assert.equal(next.derivation, 'restart.deriv');
+    await vscode.commands.executeCommand('backpropLens.stop');
   });
 
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
