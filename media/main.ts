@@ -82,9 +82,15 @@ function build(): void {
   app.replaceChildren();
   curves.detach();
   if (!view.state.run) {
+    const example = el('button', { type: 'button', id: 'start-example', text: 'Train an Example' });
+    example.addEventListener('click', () => view.post({ type: 'startTraining', what: 'example' }));
+    const pick = el('button', { type: 'button', id: 'start-pick', class: 'secondary', text: 'Train on Dataset…' });
+    pick.addEventListener('click', () => view.post({ type: 'startTraining', what: 'pick' }));
     app.append(el('div', { class: 'empty' },
       el('h2', { text: 'No training run yet' }),
-      el('p', { text: 'Run “Backprop Lens: Train on Dataset…” or “Train This File” from the command palette; the inspector follows the current run.' })));
+      el('p', { text: 'Train the classic two-layer network and watch backpropagation work: every weight, gradient and update, the chain rule with real numbers, the curves and the decision boundary.' }),
+      el('p', {}, example, ' ', pick),
+      el('p', { class: 'small', text: 'Train an Example trains the flower data slowly enough to watch. Train on Dataset… takes any .csv, .tsv or .json file of the workspace (the last column is the 0/1 label). The inspector follows the current run.' })));
     return;
   }
   const log = el('input', { type: 'checkbox', id: 'logscale', 'aria-label': 'Logarithmic loss axis' });
@@ -129,8 +135,8 @@ const DRAW: Record<Section, () => void> = {
   boundary: () => drawBoundary(view),
   check: () => drawCheck(view),
 };
-/** KaTeX is the costliest section: at most 5 times a second. */
-const CHAIN_EVERY_MS = 200;
+/** KaTeX is the costliest section: while training runs, at most twice a second (nobody reads faster); paused, at once. */
+const CHAIN_EVERY_MS = 500;
 let lastChain = 0;
 const meter = { frames: 0, since: performance.now() };
 
@@ -144,28 +150,42 @@ function frame(): void {
     meter.since = now;
   }
   if (!view.state.run) return dirty.clear();
-  const chainDue = dirty.has('chain') && now - lastChain > CHAIN_EVERY_MS;
+  const run = view.state.run;
+  const watching = run.paused || run.phase !== 'running';
+  const chainDue = dirty.has('chain') && (watching || now - lastChain > CHAIN_EVERY_MS);
   if (!dirty.size || (dirty.size === 1 && dirty.has('chain') && !chainDue)) return;
   const t0 = performance.now();
   for (const name of Object.keys(DRAW) as Section[]) {
     if (name === 'chain' && !chainDue) continue;
     if (!dirty.delete(name)) continue;
     if (name === 'chain') lastChain = now;
+    const ts = performance.now();
     try {
       DRAW[name]();
     } catch (e) {
       console.error(`inspector: drawing ${name} failed`, e); // the other sections still draw
     }
+    if (__TEST_HOOKS__) sectionMs[name] = (sectionMs[name] ?? 0) + performance.now() - ts;
   }
   if (__TEST_HOOKS__) testHooks(performance.now() - t0);
 }
 
-/** What the browser tests read (test builds only): draw time and the plotted history's shape. */
+/** Test builds: the last 120 draw times (frames with changes) and the time per section since the page loaded. */
+const drawTimes: number[] = [];
+const sectionMs: Partial<Record<Section, number>> = {};
+
+/** What the browser tests read (test builds only): draw times and the plotted history's shape. */
 function testHooks(drawMs: number): void {
   const b = document.body.dataset;
   const { curves: c, run } = view.state;
   const stride = run?.historyStride ?? 1;
+  drawTimes.push(drawMs);
+  if (drawTimes.length > 120) drawTimes.shift();
+  const sorted = [...drawTimes].sort((x, y) => x - y);
   b.drawMs = drawMs.toFixed(1);
+  b.drawMedianMs = sorted[Math.floor(sorted.length / 2)].toFixed(1);
+  b.drawP95Ms = sorted[Math.floor(sorted.length * 0.95)].toFixed(1);
+  b.sectionMs = Object.entries(sectionMs).map(([k, x]) => `${k} ${x.toFixed(0)}`).join(', ');
   b.historyLength = String(c.epoch.length);
   b.historyStride = String(stride);
   b.historyGaps = String(c.epoch.filter((e, i) => e !== (i + 1) * stride).length); // epochs stride, 2·stride, …

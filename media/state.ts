@@ -75,10 +75,17 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
     case 'update': {
       if (!s.run || m.run.id !== s.run.id || m.historyFrom !== s.curves.epoch.length) return { ...NOTHING, resync: true };
       const structural = m.run.n !== s.run.n || m.run.hidden !== s.run.hidden;
+      const shownBefore = chainKey(s.run);
       appendCurves(s.curves, m.history);
       appendNorms(s.norms, m.norms);
       setRun(s, m.run);
-      return { redraw: SECTIONS, rebuild: structural, resync: false };
+      if (structural) return { redraw: SECTIONS, rebuild: true, resync: false };
+      // Only what changed: the step's equations when the shown step does, curves when epochs arrived.
+      const redraw: Section[] = ['header', 'graph', 'cards'];
+      if (chainKey(m.run) !== shownBefore) redraw.push('chain');
+      if (decodedLength(m.history.epoch) > 0) redraw.push('curves');
+      if (m.run.boundary) redraw.push('boundary');
+      return { redraw, rebuild: false, resync: false };
     }
     case 'check':
       s.check = m.check;
@@ -89,6 +96,16 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       return NOTHING;
     }
   }
+}
+
+/** What the chain rule shows depends on: the step shown, and the settings its text names. */
+export function chainKey(run: PanelRun | null): string {
+  return run ? `${run.id}:${run.last?.step ?? -1}:${run.lr}:${run.optimizer}:${run.activation}` : '';
+}
+
+/** Entries in an encoded Float64Array, without decoding it. */
+function decodedLength(f: { $f64: string }): number {
+  return Math.floor((f.$f64.length * 3) / 4 / 8);
 }
 
 function setRun(s: InspectorState, run: PanelRun | null): void {

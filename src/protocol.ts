@@ -36,6 +36,8 @@ export interface StartMessage {
   derivation?: { text: string; file: string };
   /** Post the trainer's state every this many seconds and/or epochs (0: off); also at step 0. */
   checkpoint: { everySeconds: number; everyEpochs: number };
+  /** Optimizer steps per second to pace the run at (0: as fast as possible). Pacing never changes the trajectory. */
+  stepsPerSecond: number;
 }
 
 export type ToWorker =
@@ -47,6 +49,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'reset' }
   | { type: 'setLearningRate'; lr: number }
+  | { type: 'setSpeed'; stepsPerSecond: number }
   | { type: 'setBoundary'; i: number; j: number }
   | { type: 'check'; requestId: number; count: number; options: GradcheckOptions };
 
@@ -102,6 +105,8 @@ export interface Progress {
   epochs: EpochSummary[];
   /** Steps per second over the last report interval. */
   stepsPerSecond: number;
+  /** The pace asked for: steps per second, 0 for full speed. */
+  speed: number;
   boundary: Boundary | null;
 }
 
@@ -260,6 +265,8 @@ export interface PanelRun {
   trainRows: number;
   testRows: number;
   stepsPerSecond: number;
+  /** The pace asked for (steps per second; 0: full speed). */
+  speed: number;
   theta: F64;
   last: PanelStep | null;
   boundary: PanelBoundary | null;
@@ -274,6 +281,9 @@ export type ToWebview =
   | { type: 'update'; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
   | { type: 'check'; check: PanelCheck | null; error?: string };
 
+/** The fastest pace one can ask for; above it, "full speed" (0) is the honest setting. */
+export const MAX_SPEED = 100_000;
+
 export type ControlAction = 'play' | 'pause' | 'step' | 'stepEpoch' | 'reset';
 const ACTIONS: readonly ControlAction[] = ['play', 'pause', 'step', 'stepEpoch', 'reset'];
 
@@ -281,9 +291,15 @@ export type FromWebview =
   | { type: 'ready' }
   | { type: 'control'; action: ControlAction }
   | { type: 'setLearningRate'; lr: number }
+  | { type: 'setSpeed'; stepsPerSecond: number }
   | { type: 'setOptimizer'; optimizer: OptimizerName }
   | { type: 'runCheck' }
-  | { type: 'setBoundary'; i: number; j: number };
+  | { type: 'setBoundary'; i: number; j: number }
+  /** From the empty inspector: train the example, or pick a dataset. */
+  | { type: 'startTraining'; what: StartWhat };
+
+export type StartWhat = 'example' | 'pick';
+const START_WHAT: readonly StartWhat[] = ['example', 'pick'];
 
 /**
  * Validate a message from the webview before anything acts on it. The webview
@@ -312,9 +328,15 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
     case 'setLearningRate':
       if (!only('type', 'lr') || typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr <= 0 || o.lr > 1e6) return bad('invalid learning rate');
       return { ok: true, message: { type: 'setLearningRate', lr: o.lr } };
+    case 'setSpeed':
+      if (!only('type', 'stepsPerSecond') || typeof o.stepsPerSecond !== 'number' || !Number.isFinite(o.stepsPerSecond) || o.stepsPerSecond < 0 || o.stepsPerSecond > MAX_SPEED) return bad('invalid speed');
+      return { ok: true, message: { type: 'setSpeed', stepsPerSecond: o.stepsPerSecond } };
     case 'setOptimizer':
       if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !(OPTIMIZERS as readonly string[]).includes(o.optimizer)) return bad('invalid optimizer');
       return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer as OptimizerName } };
+    case 'startTraining':
+      if (!only('type', 'what') || typeof o.what !== 'string' || !(START_WHAT as readonly string[]).includes(o.what)) return bad('invalid start');
+      return { ok: true, message: { type: 'startTraining', what: o.what as StartWhat } };
     case 'setBoundary': {
       const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100000;
       if (!only('type', 'i', 'j') || !ok(o.i) || !ok(o.j) || o.i === o.j) return bad('invalid boundary features');

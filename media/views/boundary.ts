@@ -1,7 +1,12 @@
 /** The decision boundary: ŷ over the plane of two features (the others at their training mean) with the data points. */
-import { type Palette, divergingColor } from '../../src/panel/format';
+import type { Palette } from '../../src/panel/format';
+import type { PlotPoints } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
+import { paintCells } from '../paint';
+
+/** The G×G grid, one pixel per cell, drawn scaled onto the visible canvas. */
+const grid = document.createElement('canvas');
 
 export function boundarySection(): HTMLElement {
   return el('div', { class: 'plot-col' },
@@ -37,39 +42,43 @@ export function drawBoundary(v: View): void {
     return;
   }
   const palette: Palette = v.palette();
-  const cell = c.width / b.G;
-  const img = ctx.createImageData(c.width, c.height);
-  for (let y = 0; y < c.height; y++) {
-    const r = Math.min(b.G - 1, Math.floor(y / cell));
-    for (let x = 0; x < c.width; x++) {
-      const col = Math.min(b.G - 1, Math.floor(x / cell));
-      const [R, G, B] = divergingColor(b.p[r * b.G + col] - 0.5, 0.5, palette);
-      const q = (y * c.width + x) * 4;
-      img.data[q] = R;
-      img.data[q + 1] = G;
-      img.data[q + 2] = B;
-      img.data[q + 3] = 255;
-    }
-  }
-  ctx.putImageData(img, 0, 0);
-  if (points) {
-    const X = (x: number) => ((x - b.x0) / (b.x1 - b.x0)) * c.width;
-    const Y = (y: number) => ((b.y1 - y) / (b.y1 - b.y0)) * c.height;
-    const edge = cssVar('--vscode-editor-foreground', '#ddd');
-    for (let q = 0; q < points.k; q++) {
-      const px = X(points.x[q * points.n + b.i]), py = Y(points.x[q * points.n + b.j]);
-      if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
-      const [R, G, B] = points.y[q] ? palette.positive : palette.negative;
-      const test = points.test[q] === 1;
-      ctx.beginPath();
-      ctx.arc(px, py, test ? 4 : 3, 0, 2 * Math.PI);
-      ctx.fillStyle = test ? 'rgba(0,0,0,0)' : `rgb(${R},${G},${B})`;
-      ctx.strokeStyle = test ? `rgb(${R},${G},${B})` : edge;
-      ctx.lineWidth = test ? 2 : 0.7;
-      if (!test) ctx.fill();
-      ctx.stroke();
-    }
-  }
+  // ŷ − 0.5 per grid cell, one pixel each, scaled onto the canvas in one drawImage (no per-pixel work in script).
+  paintCells(grid, b.p, b.G, b.G, 0.5, palette, b.G, b.G, 0.5);
+  ctx.imageSmoothingEnabled = false;
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.drawImage(grid, 0, 0, c.width, c.height);
+  if (points) ctx.drawImage(pointsLayer(c, points, b, palette), 0, 0);
   const name = (k: number) => run.features[k] ?? `feature ${k}`;
   legend.textContent = `ŷ over ${name(b.i)} (→) × ${name(b.j)} (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.`;
+}
+
+/** The data points, drawn once per plane, size and theme onto their own layer (1,500 arcs are too many for every frame). */
+let layer: { canvas: HTMLCanvasElement; key: string; points: PlotPoints | null } = { canvas: document.createElement('canvas'), key: '', points: null };
+
+function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: { i: number; j: number; x0: number; x1: number; y0: number; y1: number }, palette: Palette): HTMLCanvasElement {
+  const edge = cssVar('--vscode-editor-foreground', '#ddd');
+  const key = [c.width, c.height, b.i, b.j, b.x0, b.x1, b.y0, b.y1, palette.positive, palette.negative, edge].join();
+  if (layer.key === key && layer.points === points) return layer.canvas;
+  const out = layer.canvas;
+  out.width = c.width;
+  out.height = c.height;
+  const ctx = out.getContext('2d')!;
+  ctx.clearRect(0, 0, out.width, out.height);
+  const X = (x: number) => ((x - b.x0) / (b.x1 - b.x0)) * c.width;
+  const Y = (y: number) => ((b.y1 - y) / (b.y1 - b.y0)) * c.height;
+  for (let q = 0; q < points.k; q++) {
+    const px = X(points.x[q * points.n + b.i]), py = Y(points.x[q * points.n + b.j]);
+    if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
+    const [R, G, B] = points.y[q] ? palette.positive : palette.negative;
+    const test = points.test[q] === 1;
+    ctx.beginPath();
+    ctx.arc(px, py, test ? 4 : 3, 0, 2 * Math.PI);
+    ctx.fillStyle = test ? 'rgba(0,0,0,0)' : `rgb(${R},${G},${B})`;
+    ctx.strokeStyle = test ? `rgb(${R},${G},${B})` : edge;
+    ctx.lineWidth = test ? 2 : 0.7;
+    if (!test) ctx.fill();
+    ctx.stroke();
+  }
+  layer = { canvas: out, key, points };
+  return out;
 }

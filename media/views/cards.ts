@@ -1,8 +1,9 @@
 /** One card per parameter (W1, b1, W2, b2): heatmaps of value, gradient, applied update (and the true gradient), norms and a numbers table. */
 import { PARAM_NAMES, type ParamName } from '../../src/core/network';
-import { aggregate, divergingColor, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
+import { aggregate, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
 import { type View, blockOf } from '../context';
 import { byId, cssVar, el, hideTip, tip } from '../dom';
+import { paintCells } from '../paint';
 
 type MapKind = 'value' | 'grad' | 'update' | 'true';
 const KINDS: readonly MapKind[] = ['value', 'grad', 'update', 'true'];
@@ -19,6 +20,8 @@ interface MapMeta {
 export class Cards {
   private readonly meta = new Map<string, MapMeta>();
   private readonly cursor = new Map<string, [number, number]>();
+  private readonly norms = new Map<ParamName, NormItem[]>();
+  private readonly tables = new Map<ParamName, NumbersTable>();
 
   constructor(private readonly v: View) {}
 
@@ -49,10 +52,13 @@ export class Cards {
         el('figcaption', { text: CAPTION[kind](p) }),
         el('div', { class: 'scroll' }, this.heatCanvas(p, kind)),
         el('div', { class: 'legend' }, el('span', { class: 'neg' }), el('span', { class: 'lo', id: `lo-${p}-${kind}` }), el('span', { class: 'hi', id: `hi-${p}-${kind}` }), el('span', { class: 'pos' }))));
+    const norms = [new NormItem('‖W‖'), new NormItem('‖dW‖'), new NormItem('‖ΔW‖/‖W‖', 1e-3)];
+    this.norms.set(p, norms);
+    this.tables.delete(p);
     return el('article', { class: 'card', id: `card-${p}`, tabindex: -1 },
       el('h3', {}, el('span', { id: `title-${p}` }), el('span', { class: 'tools' }, zout, zin, tableBtn)),
       el('div', { class: 'maps' }, ...maps),
-      el('div', { class: 'norms', id: `norms-${p}` }),
+      el('div', { class: 'norms', id: `norms-${p}` }, ...norms.map((x) => x.root)),
       el('div', { class: 'table', id: `tbl-${p}` }));
   }
 
@@ -101,7 +107,7 @@ export class Cards {
     const { v } = this;
     const { run, theta, step, norms } = v.state;
     if (!run) return;
-    PARAM_NAMES.forEach((p, pi) => {
+    for (const [pi, p] of PARAM_NAMES.entries()) {
       const { rows, cols, offset } = blockOf(v, p);
       const part = (a: Float64Array | null | undefined) => (a ? a.subarray(offset, offset + rows * cols) : null);
       byId(`title-${p}`)!.textContent = `${p}  (${rows}×${cols})`;
@@ -113,14 +119,24 @@ export class Cards {
       }
       const nW = l2(mats.value!), nG = mats.grad ? l2(mats.grad) : NaN, nD = mats.update ? l2(mats.update) : NaN;
       const ratio = nW > 0 ? nD / nW : NaN;
-      byId(`norms-${p}`)!.replaceChildren(
-        normItem('‖W‖', fmt(nW, 4), norms.W[pi]),
-        normItem('‖dW‖', fmt(nG, 4), norms.dW[pi]),
-        normItem('‖ΔW‖/‖W‖', fmt(ratio, 3), norms.ratio[pi], 1e-3, ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : ''));
-      const tbl = byId(`tbl-${p}`)!;
-      tbl.replaceChildren();
-      if (v.ui.tables[p] && mats.value) tbl.append(numbersTable(p, rows, cols, mats));
-    });
+      const [iW, iG, iR] = this.norms.get(p)!;
+      iW.update(fmt(nW, 4), norms.W[pi]);
+      iG.update(fmt(nG, 4), norms.dW[pi]);
+      iR.update(fmt(ratio, 3), norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
+      const box = byId(`tbl-${p}`)!;
+      if (!v.ui.tables[p] || !mats.value) {
+        if (box.firstChild) box.replaceChildren();
+        this.tables.delete(p);
+        continue;
+      }
+      let t = this.tables.get(p);
+      if (!t || t.rows !== rows || t.cols !== cols || !box.contains(t.root)) {
+        t = new NumbersTable(p, rows, cols);
+        this.tables.set(p, t);
+        box.replaceChildren(t.root);
+      }
+      t.update(mats);
+    }
   }
 
   private paint(c: HTMLCanvasElement, m: Float64Array | null, rows: number, cols: number, p: ParamName, kind: MapKind): void {
@@ -132,6 +148,8 @@ export class Cards {
       // No step yet, or a new run whose data is not loaded (n = 0): nothing to paint.
       c.width = 60;
       c.height = 16;
+      c.style.width = '60px';
+      c.style.height = '16px';
       ctx.clearRect(0, 0, c.width, c.height);
       lo.textContent = rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet';
       hi.textContent = '';
@@ -143,37 +161,32 @@ export class Cards {
     const target = 160 * Math.pow(1.5, zoom);
     const agg = aggregate(m, rows, cols, Math.max(1, Math.floor(target)), Math.max(1, Math.floor(target)));
     const cell = Math.max(2, Math.min(40 * Math.pow(1.5, Math.max(0, zoom)), Math.floor(target / Math.max(agg.rows, agg.cols))));
-    c.width = agg.cols * cell;
-    c.height = agg.rows * cell;
     this.meta.set(c.id, { rows: agg.rows, cols: agg.cols, blockRows: agg.blockRows, blockCols: agg.blockCols });
     const scale = maxAbs(m);
-    const palette = v.palette();
-    const img = ctx.createImageData(c.width, c.height);
-    for (let I = 0; I < agg.rows; I++) {
-      for (let J = 0; J < agg.cols; J++) {
-        const [r, g, b] = divergingColor(agg.data[I * agg.cols + J], scale, palette);
-        for (let y = I * cell; y < (I + 1) * cell; y++) {
-          for (let x = J * cell; x < (J + 1) * cell; x++) {
-            const q = (y * c.width + x) * 4;
-            img.data[q] = r;
-            img.data[q + 1] = g;
-            img.data[q + 2] = b;
-            img.data[q + 3] = 255;
-          }
-        }
-      }
-    }
-    ctx.putImageData(img, 0, 0);
+    paintCells(c, agg.data, agg.rows, agg.cols, scale, v.palette(), agg.cols * cell, agg.rows * cell);
     const bad = m.some((x) => !Number.isFinite(x));
     lo.textContent = `−${fmt(scale, 3)}`;
     hi.textContent = `+${fmt(scale, 3)}${bad ? ' · NaN/∞ in yellow' : ''}${agg.blockRows > 1 || agg.blockCols > 1 ? ` · ${agg.blockRows}×${agg.blockCols} blocks (largest |v|)` : ''}`;
   }
 }
 
-function normItem(label: string, value: string, series: number[], guide?: number, mood = ''): HTMLElement {
-  const c = el('canvas', { width: 140, height: 28, class: 'spark', role: 'img', 'aria-label': `${label} over the run` });
-  sparkline(c, series, guide);
-  return el('div', { class: `norm ${mood}` }, el('span', { class: 'k', text: label }), el('span', { class: 'v', text: value }), c, guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null);
+/** A norm with its value and a sparkline over the run, built once and updated in place. */
+class NormItem {
+  readonly root: HTMLElement;
+  private readonly value = el('span', { class: 'v' });
+  private readonly canvas: HTMLCanvasElement;
+
+  constructor(label: string, private readonly guide?: number) {
+    this.canvas = el('canvas', { width: 140, height: 28, class: 'spark', role: 'img', 'aria-label': `${label} over the run` });
+    this.root = el('div', { class: 'norm' }, el('span', { class: 'k', text: label }), this.value, this.canvas, guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null);
+  }
+
+  update(value: string, series: number[], mood = ''): void {
+    if (this.value.textContent !== value) this.value.textContent = value;
+    const cls = `norm ${mood}`;
+    if (this.root.className !== cls) this.root.className = cls;
+    sparkline(this.canvas, series, this.guide);
+  }
 }
 
 function sparkline(c: HTMLCanvasElement, s: number[], guide?: number): void {
@@ -216,24 +229,37 @@ function sparkline(c: HTMLCanvasElement, s: number[], guide?: number): void {
   ctx.stroke();
 }
 
-function numbersTable(p: ParamName, rows: number, cols: number, mats: Record<MapKind, Float64Array | null>): HTMLElement {
-  const R = Math.min(rows, 32), C = Math.min(cols, 32);
-  const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
-  table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { text: String(j) })))));
-  const body = el('tbody');
-  const cellText = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k], 4) : '—');
-  for (let i = 0; i < R; i++) {
-    const tr = el('tr', {}, el('th', { text: String(i) }));
-    for (let j = 0; j < C; j++) {
-      const k = i * cols + j;
-      tr.append(el('td', { 'data-row': i, 'data-col': j, title: `${p}[${i},${j}]` },
-        el('div', { class: 'v', text: cellText(mats.value, k) }),
-        el('div', { class: 'g', text: cellText(mats.grad, k) }),
-        el('div', { class: 'u', text: cellText(mats.update, k) })));
+/** Value, gradient and update of every entry (at most 32×32), built once per shape and updated in place. */
+class NumbersTable {
+  readonly root: HTMLElement;
+  private readonly cells: HTMLElement[][] = []; // per entry: [value, grad, update]
+
+  constructor(p: ParamName, readonly rows: number, readonly cols: number) {
+    const R = Math.min(rows, 32), C = Math.min(cols, 32);
+    const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
+    table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { text: String(j) })))));
+    const body = el('tbody');
+    for (let i = 0; i < R; i++) {
+      const tr = el('tr', {}, el('th', { text: String(i) }));
+      for (let j = 0; j < C; j++) {
+        const parts = [el('div', { class: 'v' }), el('div', { class: 'g' }), el('div', { class: 'u' })];
+        this.cells.push(parts);
+        tr.append(el('td', { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]` }, ...parts));
+      }
+      body.append(tr);
     }
-    body.append(tr);
+    table.append(body);
+    const note = rows > R || cols > C ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` }) : null;
+    this.root = el('div', {}, el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }), table, note);
   }
-  table.append(body);
-  const note = rows > R || cols > C ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` }) : null;
-  return el('div', {}, el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }), table, note);
+
+  update(mats: Record<MapKind, Float64Array | null>): void {
+    const text = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k], 4) : '—');
+    const C = Math.min(this.cols, 32);
+    this.cells.forEach((parts, q) => {
+      const k = Math.floor(q / C) * this.cols + (q % C);
+      const t = [text(mats.value, k), text(mats.grad, k), text(mats.update, k)];
+      for (let i = 0; i < 3; i++) if (parts[i].textContent !== t[i]) parts[i].textContent = t[i];
+    });
+  }
 }

@@ -5,6 +5,7 @@ import type { ParamName } from '../../src/core/network';
 import { fmt, l2 } from '../../src/panel/format';
 import { type View, blockOf } from '../context';
 import { byId, el } from '../dom';
+import { chainKey } from '../state';
 
 function tex(x: number): string {
   if (Number.isNaN(x)) return '\\text{NaN}';
@@ -38,11 +39,17 @@ const G: Record<string, { name: string; prime: string }> = {
   relu: { name: '\\operatorname{relu}', prime: "\\operatorname{relu}'(z_1) = [z_1 > 0]" },
 };
 
+/** The element and the step whose equations it holds: KaTeX runs only when the shown step changes. */
+let rendered: { host: HTMLElement | null; key: string } = { host: null, key: '' };
+
 export function drawChain(v: View): void {
   const { run, step: last } = v.state;
   if (!run) return;
   const host = byId('chain')!;
   const pick = byId('pick')!;
+  const key = chainKey(run);
+  if (rendered.host === host && rendered.key === key) return;
+  rendered = { host, key };
   if (!last) {
     host.replaceChildren(el('p', { class: 'small', text: 'No optimizer step yet: press Step to see one.' }));
     pick.textContent = '';

@@ -30,8 +30,20 @@ export function drawGraph(v: View): void {
     { label: 'a2 = ŷ', value: step ? fmt(step.a2, 3) : '—', grad: null },
     { label: 'L', value: step ? fmt(step.loss, 3) : '—', grad: null },
   ];
+  const key = `${run.n}:${v.ui.focus}:${nodes.map((nd) => nd.grad !== null).join()}`;
+  if (built && built.host === host && built.key === key && host.contains(built.svg)) {
+    // Same structure: only the numbers change (no new DOM in the hot path).
+    nodes.forEach((nd, k) => {
+      setText(built!.values[k], nd.value);
+      if (nd.grad !== null) setText(built!.grads[k]!, `← ${nd.grad}`);
+      const label = `${nd.label}: ${nd.value}${nd.grad ? `, ${nd.grad}` : ''}`;
+      if (built!.groups[k].getAttribute('aria-label') !== label) built!.groups[k].setAttribute('aria-label', label);
+    });
+    return;
+  }
   const W = 900, H = 110, w = W / nodes.length;
   const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'graph', role: 'group', 'aria-label': 'x → (W1, b1) → z1 → a1 → (W2, b2) → z2 → a2 → L' });
+  const values: SVGTextElement[] = [], grads: Array<SVGTextElement | null> = [], groups: SVGGElement[] = [];
   nodes.forEach((nd, k) => {
     const cx = w * k + w / 2;
     if (k > 0) {
@@ -48,11 +60,14 @@ export function drawGraph(v: View): void {
     const t2 = svg('text', { x: cx, y: 53, class: 'value' });
     t2.textContent = nd.value;
     node.append(t1, t2);
+    values.push(t2);
+    groups.push(node);
     if (nd.grad) {
       const t3 = svg('text', { x: cx, y: 82, class: 'grad' });
       t3.textContent = `← ${nd.grad}`;
       s.append(t3);
-    }
+      grads.push(t3);
+    } else grads.push(null);
     const p = nd.param;
     if (p) {
       node.addEventListener('click', () => v.focusParam(p));
@@ -66,4 +81,11 @@ export function drawGraph(v: View): void {
     s.append(node);
   });
   host.replaceChildren(s);
+  built = { host, key, svg: s, values, grads, groups };
+}
+
+let built: { host: HTMLElement; key: string; svg: SVGSVGElement; values: SVGTextElement[]; grads: Array<SVGTextElement | null>; groups: SVGGElement[] } | null = null;
+
+function setText(e: Element, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
 }

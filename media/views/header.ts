@@ -33,12 +33,29 @@ function controls(v: View): HTMLElement {
     const o = OPTIMIZERS.find((x) => x === opt.value);
     if (o) v.post({ type: 'setOptimizer', optimizer: o });
   });
+  const speed = el('select', { id: 'speed', 'aria-label': 'Training speed (steps per second)', title: 'Training speed: optimizer steps per second (does not change the trajectory)' });
+  for (const [value, text] of SPEEDS) speed.append(el('option', { value, text }));
+  speed.addEventListener('change', () => v.post({ type: 'setSpeed', stepsPerSecond: Number(speed.value) }));
   return el('div', { class: 'controls', role: 'toolbar', 'aria-label': 'Training controls' },
     play,
     btn('step', 'Step', 'step', 'Step once: exactly one optimizer step'),
     btn('step-epoch', 'Epoch', 'stepEpoch', 'Step one epoch'),
     btn('reset', 'Reset', 'reset', 'Reset parameters to the seeded initial values'),
-    el('label', { class: 'lr' }, 'α ', lr), opt);
+    el('label', { class: 'lr' }, 'α ', lr), opt, el('label', { class: 'speed' }, 'speed ', speed));
+}
+
+/** The speed control's choices, Playground-like: from one step at a time to full speed (0). */
+const SPEEDS: ReadonlyArray<[value: number, text: string]> = [
+  [1, '1 step/s'], [2, '2 steps/s'], [5, '5 steps/s'], [10, '10 steps/s'], [30, '30 steps/s'], [100, '100 steps/s'],
+  [1000, '1,000 steps/s'], [10000, '10,000 steps/s'], [0, 'full speed'],
+];
+
+/** The choice closest to a pace (on a log scale), so any setting shows as one of the options. */
+function nearestSpeed(x: number): number {
+  if (!(x > 0)) return 0;
+  let best = SPEEDS[0][0];
+  for (const [value] of SPEEDS) if (value > 0 && Math.abs(Math.log(value / x)) < Math.abs(Math.log(best / x))) best = value;
+  return best;
 }
 
 export function drawHeader(v: View): void {
@@ -48,8 +65,8 @@ export function drawHeader(v: View): void {
   const badge = byId('badge')!;
   badge.textContent = run.live ? (run.phase === 'running' ? (run.paused ? 'paused' : 'training') : run.status) : `${run.status} (restored)`;
   badge.dataset.state = run.phase;
-  const speed = run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
-  byId('stats')!.textContent = `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr, 4)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${speed}`;
+  const rate = run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
+  byId('stats')!.textContent = `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr, 4)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
   const play = byId<HTMLButtonElement>('play')!;
   const running = run.phase === 'running' && !run.paused;
   play.textContent = running ? 'Pause' : 'Play';
@@ -60,6 +77,9 @@ export function drawHeader(v: View): void {
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);
   byId<HTMLSelectElement>('optimizer')!.value = run.optimizer;
+  const speed = byId<HTMLSelectElement>('speed')!;
+  if (document.activeElement !== speed) speed.value = String(nearestSpeed(run.speed));
+  speed.disabled = !live;
   const notes = [
     restored ? 'Restored from before the window reload: the run is not live.' : '',
     run.notice ?? '',

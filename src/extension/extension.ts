@@ -79,8 +79,10 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
       else run.reset();
     },
     setLearningRate: (lr) => runs.current?.setLearningRate(lr),
+    setSpeed: (stepsPerSecond) => runs.current?.setSpeed(stepsPerSecond),
     setBoundary: (i, j) => runs.current?.setBoundary(i, j),
     check: () => areas.training.checkGradients(),
+    startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
     restartWith: async (overrides) => {
       await controller.restartWith(overrides);
     },
@@ -100,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
   const tests = new DerivationTests(derivations);
   context.subscriptions.push(
-    log, controller, dataDiagnostics, derivations, new StatusView(runs), tests, inspector, recorder,
+    log, controller, dataDiagnostics, derivations, new StatusView(runs, datasets), tests, inspector, recorder,
     vscode.window.createTreeView('backpropLens.runs', { treeDataProvider: new RunsView(recorder), canSelectMany: true, showCollapseAll: false }),
     vscode.commands.registerCommand('backpropLens.refreshRuns', () => recorder.refresh()),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: async (panel) => inspector.restore(panel) }),

@@ -73,7 +73,8 @@ export class RunController implements vscode.Disposable {
       return undefined;
     }
     const checkpoint = { everySeconds: extensionSetting<number>('checkpoints.everySeconds', 10), everyEpochs: extensionSetting<number>('checkpoints.everyEpochs', 0) };
-    const run = this.runs.start({ ...request, id }, bytes, 1000 / rate, maxBytes, checkpoint);
+    const stepsPerSecond = request.stepsPerSecond ?? Math.max(0, extensionSetting<number>('training.stepsPerSecond', 0));
+    const run = this.runs.start({ ...request, id }, bytes, { reportEveryMs: 1000 / rate, maxBytes, checkpoint, stepsPerSecond });
     this.recorder.follow(run, record);
     this.watchDataset(run, record.dataset.hash, stamp);
     await this.datasets.remember(uri);

@@ -31,6 +31,18 @@ export interface RunRequest {
   derivation?: { text: string; file: string };
   /** Keep this run id (a resumed run continues its record). */
   id?: string;
+  /** Pace the run at this many steps per second (default: the backpropLens.training.stepsPerSecond setting). */
+  stepsPerSecond?: number;
+}
+
+/** How a run is carried out (none of it changes the trajectory). */
+export interface RunOptions {
+  /** Minimum time between progress reports. */
+  reportEveryMs: number;
+  maxBytes: number;
+  checkpoint: { everySeconds: number; everyEpochs: number };
+  /** Steps per second (0: full speed). */
+  stepsPerSecond: number;
 }
 
 /** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */
@@ -94,7 +106,7 @@ export class Run implements vscode.Disposable {
   /** The worker's periodic trainer states (and the final one), for the run store; each carries only the epochs not yet saved. */
   readonly onCheckpoint = this.checkpointed.event;
 
-  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, private readonly log: vscode.LogOutputChannel, checkpoint: { everySeconds: number; everyEpochs: number } = { everySeconds: 10, everyEpochs: 0 }) {
+  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, options: RunOptions, private readonly log: vscode.LogOutputChannel) {
     this.id = request.id ?? newRunId();
     this.config = trainConfigOf(request.settings);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -108,8 +120,9 @@ export class Run implements vscode.Disposable {
     });
     const s = request.settings;
     this.send({
-      type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes, split: s.split, standardize: s.standardize,
-      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs, paused: !!request.paused, derivation: request.derivation, checkpoint,
+      type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes: options.maxBytes, split: s.split, standardize: s.standardize,
+      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs: options.reportEveryMs, paused: !!request.paused,
+      derivation: request.derivation, checkpoint: options.checkpoint, stepsPerSecond: options.stepsPerSecond,
     }, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -129,6 +142,7 @@ export class Run implements vscode.Disposable {
   stop(): void { this.send({ type: 'stop' }); }
   reset(): void { this.send({ type: 'reset' }); }
   setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
+  setSpeed(stepsPerSecond: number): void { this.send({ type: 'setSpeed', stepsPerSecond }); }
   setBoundary(i: number, j: number): void { this.send({ type: 'setBoundary', i, j }); }
 
   check(count?: number): Promise<GradcheckReport> {
@@ -252,11 +266,11 @@ export class RunManager implements vscode.Disposable {
     return !!this.run && (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused');
   }
 
-  start(request: RunRequest, bytes: Uint8Array, reportEveryMs: number, maxBytes: number, checkpoint?: { everySeconds: number; everyEpochs: number }): Run {
+  start(request: RunRequest, bytes: Uint8Array, options: RunOptions): Run {
     if (this.busy) throw new Error('a run is already in progress');
     this.subs.forEach((d) => d.dispose());
     this.run?.dispose();
-    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, reportEveryMs, maxBytes, this.log, checkpoint);
+    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, options, this.log);
     this.run = run;
     this.subs = [run.onProgress((progress) => this.progressed.fire({ run, progress })), run.onDidChange(() => this.changed.fire(run))];
     this.changed.fire(run);

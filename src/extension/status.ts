@@ -26,7 +26,10 @@ export class StatusView implements vscode.Disposable {
   private last = 0;
   private pending: NodeJS.Timeout | undefined;
 
-  constructor(runs: RunManager) {
+  /** Whether the workspace has datasets: then the item shows from activation on, offering to train. */
+  private hasData = false;
+
+  constructor(runs: RunManager, datasets?: { find(): Promise<unknown[]> }) {
     this.item.name = 'Backprop Lens';
     this.item.command = 'backpropLens.showInspector';
     // Text in the status bar changes at most 4 times a second (the run may report 30); state changes show at once.
@@ -42,6 +45,10 @@ export class StatusView implements vscode.Disposable {
       }
     });
     this.update(undefined);
+    void datasets?.find().then((found) => {
+      this.hasData = found.length > 0;
+      if (!runs.current) this.update(undefined);
+    }, () => undefined);
   }
 
   private update(run: Run | undefined): void {
@@ -51,9 +58,14 @@ export class StatusView implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', 'backpropLens.runState', state);
     }
     if (!run) {
-      this.item.hide();
+      if (!this.hasData) return this.item.hide();
+      this.item.text = '$(pulse) Backprop Lens';
+      this.item.tooltip = 'Backprop Lens: train the two-layer network on a dataset of this workspace';
+      this.item.command = 'backpropLens.train';
+      this.item.show();
       return;
     }
+    this.item.command = 'backpropLens.showInspector';
     const name = run.fileName;
     if (state === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
     else if (state === 'paused') this.item.text = `$(debug-pause) ${name}: paused at step ${run.progress?.step ?? 0}`;

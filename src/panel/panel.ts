@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
-import { type ControlAction, type FromWebview, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
+import { type ControlAction, type FromWebview, type StartWhat, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
 import { inspectorHtml, makeNonce } from './html';
 import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelNorms, panelRun } from './view';
 
@@ -26,10 +26,13 @@ export interface RunSource {
 export interface PanelActions {
   control(action: ControlAction): void;
   setLearningRate(lr: number): void;
+  setSpeed(stepsPerSecond: number): void;
   setBoundary(i: number, j: number): void;
   check(): Promise<GradcheckReport | undefined>;
   /** Start the current run's request again with these settings changed (same dataset, derivation or experiment). */
   restartWith(overrides: Partial<RunSettings>): Promise<void>;
+  /** Start training from the empty inspector: the example, or a dataset the user picks. */
+  startTraining(what: StartWhat): void;
   /** The newest stored run, rebuilt from its last checkpoint's trainer state; null when there is none. */
   lastStored(): Promise<Snapshot | null>;
 }
@@ -172,12 +175,16 @@ export class InspectorPanel implements vscode.Disposable {
         return a.control(m.action);
       case 'setLearningRate':
         return a.setLearningRate(m.lr);
+      case 'setSpeed':
+        return a.setSpeed(m.stepsPerSecond);
       case 'setOptimizer':
         return a.restartWith({ optimizer: m.optimizer });
       case 'runCheck':
         return this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
       case 'setBoundary':
         return a.setBoundary(m.i, m.j);
+      case 'startTraining':
+        return a.startTraining(m.what);
       default: {
         const never: never = m;
         this.log.warn(`inspector: unhandled message ${JSON.stringify(never)}`);

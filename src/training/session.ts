@@ -22,6 +22,8 @@ export interface SessionHost {
   post(m: FromWorker, transfer?: ArrayBuffer[]): void;
   /** Run fn after the messages already queued are handled (setImmediate in a worker). */
   defer(fn: () => void): void;
+  /** Run fn after ms milliseconds (setTimeout). */
+  later(fn: () => void, ms: number): void;
   /** Milliseconds, monotonic. */
   now(): number;
 }
@@ -45,6 +47,9 @@ export class TrainingSession {
   private lastCheckpoint = { at: 0, epoch: 0 };
   /** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
   private historySaved = 0;
+  /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
+  private speed = 0;
+  private pace = { at: 0, steps: 0 };
   private plane: Plane = { i: 0, j: 1 };
   private points: PlotPoints | null = null;
   private means: Float64Array = new Float64Array(0);
@@ -72,6 +77,7 @@ export class TrainingSession {
         return this.progress(true);
       case 'resume':
         this.paused = false;
+        this.restartPace();
         return this.schedule();
       case 'step':
         this.paused = true;
@@ -87,6 +93,11 @@ export class TrainingSession {
       case 'setLearningRate':
         t?.setLearningRate(m.lr);
         return this.progress(true);
+      case 'setSpeed':
+        this.speed = m.stepsPerSecond > 0 && Number.isFinite(m.stepsPerSecond) ? m.stepsPerSecond : 0;
+        this.restartPace();
+        this.progress(true);
+        return this.schedule();
       case 'setBoundary':
         if (this.data && m.i < this.data.train.n && m.j < this.data.train.n && m.i !== m.j) this.plane = { i: m.i, j: m.j };
         return this.progress(true);
@@ -144,6 +155,8 @@ export class TrainingSession {
       },
     });
     this.paused = m.paused;
+    this.speed = m.stepsPerSecond > 0 ? m.stepsPerSecond : 0;
+    this.restartPace();
     this.report = { at: 0, epochs: 0, steps: 0 }; // the first progress carries the whole history (a resumed run has one)
     this.lastCheckpoint = { at: this.host.now(), epoch: t.epoch };
     this.historySaved = m.resume ? t.history.length : 0; // a resumed run's history is saved already
@@ -169,10 +182,29 @@ export class TrainingSession {
     this.checkpoint(t); // a reset starts the history again
   }
 
-  private schedule(): void {
+  private schedule(delayMs = 0): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    this.host.defer(() => this.loop());
+    if (delayMs > 0) this.host.later(() => this.loop(), delayMs);
+    else this.host.defer(() => this.loop());
+  }
+
+  /** The pace counts from now (after a pause, a speed change, a start). */
+  private restartPace(): void {
+    this.pace = { at: this.host.now(), steps: this.trainer?.stepCount ?? 0 };
+  }
+
+  /** Steps due now at the asked pace (Infinity at full speed); 0 means wait. Never a burst of more than a quarter second's steps. */
+  private due(t: Trainer): number {
+    if (this.speed <= 0) return Infinity;
+    const now = this.host.now();
+    let owed = Math.floor(((now - this.pace.at) / 1000) * this.speed) - (t.stepCount - this.pace.steps);
+    if (owed > Math.max(1, this.speed / 4)) {
+      // Far behind (a busy machine): do not catch up in a burst; count from here.
+      this.restartPace();
+      owed = 1;
+    }
+    return Math.max(0, owed);
   }
 
   private loop(): void {
@@ -181,9 +213,15 @@ export class TrainingSession {
     if (!t || t.status !== 'running') return this.finish();
     const stepping = this.stepBudget > 0 || this.epochTarget >= 0;
     if (this.paused && !stepping) return;
+    const budget = stepping ? Infinity : this.due(t);
+    if (budget === 0) {
+      // Paced: wait until the next step is due.
+      const next = this.pace.at + ((t.stepCount - this.pace.steps + 1) / this.speed) * 1000;
+      return this.schedule(Math.max(1, next - this.host.now()));
+    }
     const deadline = this.host.now() + SLICE_MS;
     let k = 0;
-    while (t.status === 'running') {
+    while (t.status === 'running' && k < budget) {
       t.step();
       if (this.paused) {
         if (this.stepBudget > 0 && --this.stepBudget === 0 && this.epochTarget < 0) break;
@@ -196,7 +234,9 @@ export class TrainingSession {
       if ((++k & 15) === 0 && this.host.now() >= deadline) break;
     }
     const done = t.status !== 'running';
-    this.progress(done || (this.paused && this.stepBudget === 0 && this.epochTarget < 0));
+    // Paced slowly enough to see every step: show each one.
+    const everyStep = this.speed > 0 && this.speed * this.start!.reportEveryMs <= 1000;
+    this.progress(done || everyStep || (this.paused && this.stepBudget === 0 && this.epochTarget < 0));
     if (done) return this.finish();
     this.maybeCheckpoint(t);
     this.schedule();
@@ -217,7 +257,7 @@ export class TrainingSession {
     this.host.post({
       type: 'progress', runId: start.runId, status: t.status, paused: this.paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,
       theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
-      stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0,
+      stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
       boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane) : null,
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };

@@ -10,6 +10,7 @@ const port = parentPort!;
 const session = new TrainingSession({
   post: (m, transfer = []) => port.postMessage(m, transfer),
   defer: (fn) => setImmediate(fn),
+  later: (fn, ms) => setTimeout(fn, ms),
   now: () => performance.now(),
 });
 port.on('message', (m: ToWorker) => session.handle(m));

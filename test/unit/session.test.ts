@@ -10,21 +10,30 @@ import { SLICE_MS, TrainingSession } from '../../src/training/session';
 class FakeHost {
   readonly sent: FromWorker[] = [];
   private queue: Array<() => void> = [];
+  private timers: Array<{ at: number; fn: () => void }> = [];
   time = 0;
   /** Milliseconds the clock advances at every reading (so a slice ends after a bounded number of steps). */
   tick = 0;
   readonly host = {
     post: (m: FromWorker) => void this.sent.push(m),
     defer: (fn: () => void) => void this.queue.push(fn),
+    later: (fn: () => void, ms: number) => void this.timers.push({ at: this.time + ms, fn }),
     now: () => (this.time += this.tick),
   };
 
-  /** Run deferred work until none is left (or `max` slices). */
+  /** Run deferred work, and timers (moving the clock to them), until none is left (or `max` of them ran). */
   drain(max = 100_000): number {
     let n = 0;
-    while (this.queue.length && n < max) {
-      this.queue.shift()!();
+    while ((this.queue.length || this.timers.length) && n < max) {
       n++;
+      if (this.queue.length) {
+        this.queue.shift()!();
+        continue;
+      }
+      this.timers.sort((a, b) => a.at - b.at);
+      const t = this.timers.shift()!;
+      this.time = Math.max(this.time, t.at);
+      t.fn();
     }
     return n;
   }
@@ -47,7 +56,7 @@ const CONFIG: TrainConfig = { ...DEFAULT_CONFIG, hidden: 3, activation: 'tanh', 
 function startMessage(over: Partial<StartMessage> = {}): StartMessage {
   return {
     type: 'start', runId: 'r1', bytes: CSV.slice(), fileName: '/w/flower.csv', label: '', maxBytes: 1e9, split: 0.25, standardize: true,
-    config: CONFIG, reportEveryMs: 100, paused: false, checkpoint: { everySeconds: 0, everyEpochs: 0 }, ...over,
+    config: CONFIG, reportEveryMs: 100, paused: false, checkpoint: { everySeconds: 0, everyEpochs: 0 }, stepsPerSecond: 0, ...over,
   };
 }
 
@@ -189,6 +198,24 @@ describe('training session (the worker loop, without a worker)', () => {
     const ref = reference();
     ref.run();
     assert.deepEqual(b.last('finished').state.theta, Array.from(ref.net.theta));
+  });
+
+  it('paced: about `speed` steps per second of clock, each step shown when slow enough, and the same trajectory as full speed', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ stepsPerSecond: 5 }));
+    const t0 = f.time;
+    while (f.time - t0 < 2000 && f.drain(1)) { /* run until 2 s of clock */ }
+    const shown = f.of('progress').map((m) => m.step).filter((x) => x > 0);
+    const steps = shown[shown.length - 1];
+    assert.ok(steps >= 9 && steps <= 11, `${steps} steps in 2 s at 5 steps/s`);
+    assert.deepEqual(shown, Array.from({ length: steps }, (_, i) => i + 1), 'every step reported once, in order');
+    s.handle({ type: 'setSpeed', stepsPerSecond: 0 });
+    f.drain();
+    const ref = reference();
+    ref.run();
+    assert.deepEqual(f.last('finished').state.theta, Array.from(ref.net.theta));
+    assert.equal(f.last('progress').speed, 0);
   });
 
   it('a bad dataset is a dataError with its line; an unreadable derivation is a failure; nothing throws', () => {

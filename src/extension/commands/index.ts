@@ -23,6 +23,7 @@ type Handler = (c: CommandAreas, ...args: unknown[]) => unknown;
 export const COMMANDS: Record<string, Handler> = {
   train: ({ training }, ...a) => training.train(a[0] as vscode.Uri, a[1] as TrainOptions),
   trainFile: ({ training }, ...a) => training.trainFile(a[0] as vscode.Uri, a[1] as TrainOptions),
+  trainExample: ({ training }, ...a) => training.trainExample(a[0] as TrainOptions),
   runExperiment: ({ training }, ...a) => training.runExperiment(a[0] as vscode.Uri, a[1] as TrainOptions),
   trainWithDerivation: ({ training }, ...a) => training.trainWithDerivation(a[0] as vscode.Uri, a[1] as vscode.Uri, a[2] as TrainOptions),
   pause: ({ training }) => training.pause(),

@@ -13,7 +13,16 @@ import { offerLine, settingsOrSay } from '../ui';
 export interface TrainOptions extends StartOptions {
   /** Settings that win over the VS Code settings (for scripts and tests). */
   settings?: Partial<RunSettings>;
+  /** Pace the run (steps per second; 0: full speed); default: the backpropLens.training.stepsPerSecond setting. */
+  stepsPerSecond?: number;
 }
+
+/** Train an Example: the flower data with settings that learn visibly, paced so that the boundary can be watched forming. */
+export const EXAMPLE = {
+  file: 'flower.csv',
+  settings: { optimizer: 'batch', hidden: 4, activation: 'tanh', init: 'small', lr: 1.2, epochs: 3000, split: 0.2 } satisfies Partial<RunSettings>,
+  stepsPerSecond: 30,
+};
 
 /** What the commands need of the inspector panel. */
 export interface InspectorLike {
@@ -44,7 +53,19 @@ export class TrainingCommands {
     }
     const settings = settingsOrSay(this.log, target, options.settings);
     if (!settings) return undefined;
-    return this.controller.start({ uri: target, settings, source: { kind: 'settings' }, paused: options.paused }, options);
+    return this.controller.start({ uri: target, settings, source: { kind: 'settings' }, paused: options.paused, stepsPerSecond: options.stepsPerSecond }, options);
+  }
+
+  /** Train an Example: the example workspace's flower data, watchable; without it, offer the example workspace. */
+  async trainExample(options: TrainOptions = {}): Promise<RunSummary | undefined> {
+    const found = (await vscode.workspace.findFiles(`**/${EXAMPLE.file}`, '**/node_modules/**', 1))[0];
+    if (!found) {
+      const open = await vscode.window.showInformationMessage(`Backprop Lens: this workspace has no ${EXAMPLE.file}. Copy the example datasets into a folder and open it?`, 'Open Example Workspace');
+      if (open) await vscode.commands.executeCommand('backpropLens.openExamples');
+      return undefined;
+    }
+    this.inspector.show();
+    return this.trainFile(found, { stepsPerSecond: EXAMPLE.stepsPerSecond, wait: false, ...options, settings: { ...EXAMPLE.settings, ...options.settings } });
   }
 
   /** Run Experiment: the open *.backprop.json, the given one, or one picked from the workspace. */
