@@ -34,6 +34,8 @@ const ui: Ui = {
 };
 
 const dirty = new Set<Section>();
+/** The update to acknowledge after the next frame (the host sends the next update only then). */
+let drawnDue = -1;
 let palette = readPalette();
 
 const view: View = {
@@ -52,6 +54,7 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
   const effect = reduce(view.state, m);
+  if (m.type === 'update') drawnDue = m.seq; // acknowledged once the next frame has drawn it
   if (effect.resync) return view.post({ type: 'ready' }); // out of step (a lost message): ask for a snapshot
   if (effect.rebuild) build();
   for (const s of effect.redraw) dirty.add(s);
@@ -142,6 +145,17 @@ const meter = { frames: 0, since: performance.now() };
 
 function frame(): void {
   requestAnimationFrame(frame); // first: a failing section never stops the loop
+  try {
+    draw();
+  } finally {
+    if (drawnDue >= 0) {
+      view.post({ type: 'drawn', seq: drawnDue });
+      drawnDue = -1;
+    }
+  }
+}
+
+function draw(): void {
   const now = performance.now();
   meter.frames++;
   if (now - meter.since >= 1000) {

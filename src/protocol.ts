@@ -278,7 +278,8 @@ export interface PanelRun {
 
 export type ToWebview =
   | { type: 'snapshot'; run: PanelRun | null; history: PanelHistory | null; norms: PanelNorms | null; points: PanelPoints | null; check: PanelCheck | null; restored: boolean }
-  | { type: 'update'; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
+  /** seq: the webview acknowledges each update once drawn (`drawn`); the host sends the next only then (latest wins). */
+  | { type: 'update'; seq: number; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
   | { type: 'check'; check: PanelCheck | null; error?: string };
 
 /** The fastest pace one can ask for; above it, "full speed" (0) is the honest setting. */
@@ -289,6 +290,8 @@ const ACTIONS: readonly ControlAction[] = ['play', 'pause', 'step', 'stepEpoch',
 
 export type FromWebview =
   | { type: 'ready' }
+  /** The update with this seq is on screen. */
+  | { type: 'drawn'; seq: number }
   | { type: 'control'; action: ControlAction }
   | { type: 'setLearningRate'; lr: number }
   | { type: 'setSpeed'; stepsPerSecond: number }
@@ -334,6 +337,9 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
     case 'setOptimizer':
       if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !(OPTIMIZERS as readonly string[]).includes(o.optimizer)) return bad('invalid optimizer');
       return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer as OptimizerName } };
+    case 'drawn':
+      if (!only('type', 'seq') || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return bad('invalid drawn');
+      return { ok: true, message: { type: 'drawn', seq: o.seq } };
     case 'startTraining':
       if (!only('type', 'what') || typeof o.what !== 'string' || !(START_WHAT as readonly string[]).includes(o.what)) return bad('invalid start');
       return { ok: true, message: { type: 'startTraining', what: o.what as StartWhat } };

@@ -1,6 +1,7 @@
 /** The header: file, state badge, statistics, notices and the training controls. */
 import { OPTIMIZERS } from '../../src/core/trainer';
 import { fmt } from '../../src/panel/format';
+import type { PanelRun } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, el } from '../dom';
 
@@ -15,7 +16,7 @@ function controls(v: View): HTMLElement {
   const play = el('button', { id: 'play', type: 'button', 'aria-label': 'Play or pause training' });
   play.addEventListener('click', () => {
     const run = v.state.run;
-    v.post({ type: 'control', action: run && !run.paused && run.phase === 'running' ? 'pause' : 'play' });
+    v.post({ type: 'control', action: run?.phase === 'running' ? 'pause' : 'play' });
   });
   const btn = (id: string, text: string, action: 'step' | 'stepEpoch' | 'reset', title: string) => {
     const b = el('button', { id, type: 'button', text, title, 'aria-label': title });
@@ -58,17 +59,20 @@ function nearestSpeed(x: number): number {
   return best;
 }
 
+/** The badge: what the run is doing (a finished run shows how it ended: completed, converged, cancelled, diverged…). */
+const PHASE_TEXT: Partial<Record<PanelRun['phase'], string>> = { starting: 'starting', running: 'training', paused: 'paused', failed: 'failed' };
+
 export function drawHeader(v: View): void {
   const { run, restored } = v.state;
   if (!run) return;
   byId('file')!.textContent = run.file;
   const badge = byId('badge')!;
-  badge.textContent = run.live ? (run.phase === 'running' ? (run.paused ? 'paused' : 'training') : run.status) : `${run.status} (restored)`;
+  badge.textContent = run.live ? PHASE_TEXT[run.phase] ?? run.status : `${run.status} (restored)`;
   badge.dataset.state = run.phase;
   const rate = run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
   byId('stats')!.textContent = `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr, 4)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
   const play = byId<HTMLButtonElement>('play')!;
-  const running = run.phase === 'running' && !run.paused;
+  const running = run.phase === 'running';
   play.textContent = running ? 'Pause' : 'Play';
   play.setAttribute('aria-pressed', String(running));
   const live = run.live && (run.phase === 'running' || run.phase === 'paused');

@@ -207,11 +207,8 @@ export class RunController implements vscode.Disposable {
       async (progress, token) => {
         token.onCancellationRequested(() => run.stop());
         let lastEpoch = 0;
-        let lastReport = 0;
+        // Every change of the run (at the report rate): the same state and step as the status bar and the inspector.
         const sub = run.onDidChange(() => {
-          const now = Date.now();
-          if (now - lastReport < 250 && run.phase === 'running') return; // at most 4 updates a second
-          lastReport = now;
           const epoch = run.progress?.epoch ?? 0;
           const increment = epoch > lastEpoch ? ((epoch - lastEpoch) / run.config.epochs) * 100 : 0;
           lastEpoch = epoch;

@@ -135,10 +135,42 @@ export class Run implements vscode.Disposable {
     return this.request.derivation?.file ?? null;
   }
 
-  pause(): void { this.send({ type: 'pause' }); }
-  resume(): void { this.send({ type: 'resume' }); }
-  step(steps = 1): void { this.send({ type: 'step', steps }); }
-  stepEpoch(): void { this.send({ type: 'stepEpoch' }); }
+  /**
+   * Pause and resume show at once (the status bar, the notification and the
+   * inspector follow this Run): the phase changes now, and reports the worker
+   * sent before it saw the request do not undo it.
+   */
+  pause(): void {
+    this.send({ type: 'pause' });
+    this.expect('paused');
+  }
+
+  resume(): void {
+    this.send({ type: 'resume' });
+    this.expect('running');
+  }
+
+  /** The phase a control request leads to, until the worker's report confirms it. */
+  private expected: 'paused' | 'running' | null = null;
+
+  private expect(phase: 'paused' | 'running'): void {
+    if (this.phase !== 'running' && this.phase !== 'paused') return;
+    this.expected = phase;
+    if (this.phase !== phase) {
+      this.phase = phase;
+      this.changed.fire(this);
+    }
+  }
+  step(steps = 1): void {
+    this.send({ type: 'step', steps });
+    this.expect('paused');
+  }
+
+  stepEpoch(): void {
+    this.send({ type: 'stepEpoch' });
+    this.expect('paused');
+  }
+
   stop(): void { this.send({ type: 'stop' }); }
   reset(): void { this.send({ type: 'reset' }); }
   setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
@@ -182,7 +214,11 @@ export class Run implements vscode.Disposable {
         break;
       case 'progress':
         this.progress = m;
-        this.phase = m.status !== 'running' ? this.phase : m.paused ? 'paused' : 'running';
+        if (m.status === 'running') {
+          const reported = m.paused ? 'paused' : 'running';
+          if (this.expected === reported) this.expected = null; // confirmed
+          this.phase = this.expected ?? reported;
+        }
         this.theta = m.theta;
         if (m.boundary) this.boundary = m.boundary;
         if (m.step === 0) {

@@ -23,8 +23,6 @@ export class StatusView implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('backpropLens.status', vscode.StatusBarAlignment.Left, 10);
   private state: RunState | null = null;
   private readonly sub: vscode.Disposable;
-  private last = 0;
-  private pending: NodeJS.Timeout | undefined;
 
   /** Whether the workspace has datasets: then the item shows from activation on, offering to train. */
   private hasData = false;
@@ -32,18 +30,9 @@ export class StatusView implements vscode.Disposable {
   constructor(runs: RunManager, datasets?: { find(): Promise<unknown[]> }) {
     this.item.name = 'Backprop Lens';
     this.item.command = 'backpropLens.showInspector';
-    // Text in the status bar changes at most 4 times a second (the run may report 30); state changes show at once.
-    this.sub = runs.onDidChange((run) => {
-      const now = Date.now();
-      if (runState(run) !== this.state || now - this.last >= 250) {
-        this.last = now;
-        clearTimeout(this.pending);
-        this.pending = undefined;
-        this.update(run);
-      } else if (!this.pending) {
-        this.pending = setTimeout(() => { this.pending = undefined; this.last = Date.now(); this.update(run); }, 250);
-      }
-    });
+    // The run's changes come at the report rate (backpropLens.panel.updatesPerSecond, never per step); the
+    // status bar, the progress notification and the inspector all follow the same changes, so they agree.
+    this.sub = runs.onDidChange((run) => this.update(run));
     this.update(undefined);
     void datasets?.find().then((found) => {
       this.hasData = found.length > 0;
@@ -78,7 +67,6 @@ export class StatusView implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearTimeout(this.pending);
     this.sub.dispose();
     this.item.dispose();
   }

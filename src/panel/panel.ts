@@ -43,6 +43,12 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
   private sent = { run: '', history: 0, generation: -1 };
+  /**
+   * Flow control: at most one update in flight. The next is built when the
+   * webview says the last one is drawn, from the state at that moment, so a busy
+   * webview never works through a backlog (what it shows is never stale).
+   */
+  private flow = { seq: 0, inFlight: -1, since: 0, pending: false };
   /** The current run's plotted epochs, followed even while no panel is open. */
   private plot = new PlotHistory();
   private plotRun = '';
@@ -171,6 +177,14 @@ export class InspectorPanel implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         return this.sendSnapshot();
+      case 'drawn':
+        if (m.seq !== this.flow.inFlight) return;
+        this.flow.inFlight = -1;
+        if (this.flow.pending) {
+          this.flow.pending = false;
+          this.onRun(this.runs.current);
+        }
+        return;
       case 'control':
         return a.control(m.action);
       case 'setLearningRate':
@@ -197,8 +211,17 @@ export class InspectorPanel implements vscode.Disposable {
     if (!this.panel || !this.ready || !this.panel.visible) return;
     const plot = this.plot;
     if (!run || run.id !== this.sent.run || run.id !== this.plotRun || plot.generation !== this.sent.generation) return this.sendSnapshot();
+    const flow = this.flow;
+    // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway.
+    if (flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
+      flow.pending = true;
+      return;
+    }
     const fresh = plot.points.slice(this.sent.history);
-    this.post({ type: 'update', run: panelRun(run, plot.stride), historyFrom: this.sent.history, history: panelHistory(fresh), norms: panelNorms(fresh) });
+    flow.inFlight = ++flow.seq;
+    flow.since = Date.now();
+    flow.pending = false;
+    this.post({ type: 'update', seq: flow.inFlight, run: panelRun(run, plot.stride), historyFrom: this.sent.history, history: panelHistory(fresh), norms: panelNorms(fresh) });
     this.sent.history = plot.points.length;
   }
 
@@ -222,6 +245,7 @@ export class InspectorPanel implements vscode.Disposable {
       this.plotRun = run.id;
     }
     this.sent = { run: run.id, history: this.plot.points.length, generation: this.plot.generation };
+    this.flow = { ...this.flow, inFlight: -1, pending: false };
     this.post(liveSnapshot(run, this.plot, this.check));
   }
 

@@ -82,7 +82,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
   const b = run.boundary;
   return {
     id: run.id, file: run.fileName, phase: run.phase, status: r?.status ?? p?.status ?? 'starting', reason: r?.reason ?? '',
-    paused: !!p?.paused, live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
+    paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,
     theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p) },

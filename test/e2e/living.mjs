@@ -1,0 +1,105 @@
+// Browser tests of living with the inspector: the first minute (welcome, status bar, Train an Example, speed)
+// and what the user sees when pausing, stepping and stopping at full speed (measured and printed, not timed asserts).
+import { join } from 'node:path';
+import { assert, inspectorFrame, openFile, openWorkbench, runCommand, waitFor, writeWorkspaceSettings } from './lib.mjs';
+
+const stepOf = async (f) => Number(/step (\d+)/.exec((await f.textContent('#stats')) ?? '')?.[1] ?? -1);
+
+export const tests = {};
+
+tests['first minute: the Runs view welcome and a status-bar entry before any run; the empty inspector trains the example at a watchable pace; the speed control goes to full speed'] = async ({ page, url, log, results }) => {
+  await openWorkbench(page, url);
+  // The status bar offers Backprop Lens in a workspace with datasets, before anything was run.
+  const item = page.locator('.statusbar-item', { hasText: 'Backprop Lens' }).first();
+  await item.waitFor({ state: 'visible', timeout: 30_000 });
+  // The Runs view's welcome content, with its buttons.
+  const header = page.locator('.pane-header', { hasText: 'Backprop Lens Runs' }).first();
+  await header.waitFor({ timeout: 15_000 });
+  if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  const welcome = page.locator('.welcome-view-content', { hasText: 'No training runs in this workspace yet' }).first();
+  await welcome.waitFor({ timeout: 15_000 });
+  const links = await welcome.locator('a, .monaco-button').allTextContents();
+  assert(links.some((t) => /Train an Example/.test(t)) && links.some((t) => /Open Example Workspace/.test(t)), `welcome buttons: ${JSON.stringify(links)}`);
+  await page.screenshot({ path: join(results, 'screenshots', 'welcome-runs-view.png') });
+  // The empty inspector says what to do and does it.
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  let f = await inspectorFrame(page);
+  await f.waitForSelector('#start-example', { timeout: 15_000 });
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-empty.png') });
+  await f.click('#start-example');
+  f = await inspectorFrame(page);
+  await waitFor('the example run', async () => /flower\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''), 60_000);
+  await waitFor('the first steps', async () => (await stepOf(f)) > 3, 30_000);
+  const s0 = await stepOf(f), t0 = Date.now();
+  await page.waitForTimeout(3000);
+  const paced = ((await stepOf(f)) - s0) / ((Date.now() - t0) / 1000);
+  log(`Train an Example: ${paced.toFixed(1)} steps/s shown (asked: 30)`);
+  assert(paced > 5 && paced < 60, `paced at ${paced} steps/s`);
+  assert((await f.inputValue('#speed')) === '30', `speed control shows ${await f.inputValue('#speed')}`);
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-example-paced.png') });
+  // Full speed: many more steps per second.
+  await f.selectOption('#speed', '0');
+  const s1 = await stepOf(f), t1 = Date.now();
+  await page.waitForTimeout(2000);
+  const full = ((await stepOf(f)) - s1) / ((Date.now() - t1) / 1000);
+  log(`full speed: ${full.toFixed(0)} steps/s shown`);
+  assert(full > 10 * paced, `full speed ${full} vs paced ${paced}`);
+};
+
+tests['Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'] = async ({ page, workspace, url, log, results }) => {
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30 });
+  await openWorkbench(page, url);
+  await openFile(page, 'breast_cancer.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
+  await waitFor('training', async () => (await stepOf(f)) > 1000, 60_000);
+  for (const p of ['W1', 'b1', 'W2', 'b2']) await f.click(`#table-${p}`);
+  await waitFor('the tables', async () => (await f.$$('#tbl-W1 td')).length > 0, 10_000);
+  await page.waitForTimeout(1500);
+  /** In the page: click, then record every change of the shown step for `ms`; the delay to the last change. */
+  const clickAndWatch = (selector, ms) => f.evaluate(([sel, ms]) => new Promise((resolve) => {
+    const stats = document.getElementById('stats');
+    const read = () => Number(/step (\d+)/.exec(stats.textContent ?? '')?.[1] ?? -1);
+    const changes = [];
+    let last = read();
+    const obs = new MutationObserver(() => {
+      const s = read();
+      if (s !== last) { changes.push(performance.now()); last = s; }
+    });
+    obs.observe(stats, { childList: true, characterData: true, subtree: true });
+    const t0 = performance.now();
+    document.querySelector(sel).click();
+    setTimeout(() => {
+      obs.disconnect();
+      resolve({ lastChangeMs: changes.length ? changes[changes.length - 1] - t0 : 0, changes: changes.length, step: last, badge: document.getElementById('badge').textContent });
+    }, ms);
+  }), [selector, ms]);
+  const pause = await clickAndWatch('#play', 3000);
+  log(`Pause at full speed with every table open: the shown step last changed ${pause.lastChangeMs.toFixed(0)} ms after the click (${pause.changes} changes); badge "${pause.badge}"`);
+  assert(pause.badge === 'paused', `badge ${pause.badge}`);
+  const now = await stepOf(f);
+  if (now !== pause.step) log(`  (the shown step changed again after the ${3000} ms window: ${pause.step} → ${now})`);
+  await page.waitForTimeout(1000);
+  assert((await stepOf(f)) === now, 'the step no longer moves once paused');
+  pause.step = now;
+  // One state and one step everywhere: the inspector's header, the status bar and the notification.
+  const status = await page.locator('.statusbar').textContent();
+  assert(status.includes(`paused at step ${pause.step}`), `status bar: ${status}; header step ${pause.step}`);
+  const note = await page.locator('.notifications-toasts, .notification-toast').allTextContents().catch(() => []);
+  const noteText = note.join(' ');
+  assert(!noteText.includes('training breast_cancer.csv') || noteText.includes(`step ${pause.step}`), `notification: ${noteText}; header step ${pause.step}`);
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-paused-tables.png') });
+  const step = await clickAndWatch('#step', 1500);
+  log(`Step: the shown step changed ${step.changes} time(s), the last ${step.lastChangeMs.toFixed(0)} ms after the click`);
+  assert(step.step === pause.step + 1, `one step: ${pause.step} → ${step.step}`);
+  // Play again, then Stop from the palette: the badge shows the outcome.
+  await f.click('#play');
+  await waitFor('training again', async () => (await stepOf(f)) > step.step + 100, 20_000);
+  const t0 = Date.now();
+  await runCommand(page, 'Backprop Lens: Stop Training');
+  await waitFor('cancelled', async () => /cancelled/.test((await f.textContent('#badge')) ?? ''), 20_000, 20);
+  log(`Stop from the command palette: the inspector said cancelled ${Date.now() - t0} ms after the command (palette typing included)`);
+  const after = await page.locator('.statusbar').textContent();
+  assert(/cancelled/.test(after), `status bar after stop: ${after}`);
+};
