@@ -208,6 +208,7 @@ function testHooks(drawMs: number): void {
 window.addEventListener('resize', () => {
   curves.stale = true;
   dirty.add('curves');
+  dirty.add('graph'); // one row or two
 });
 requestAnimationFrame(frame);
 view.post({ type: 'ready' });

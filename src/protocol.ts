@@ -248,7 +248,7 @@ export interface PanelRun {
   id: string;
   file: string;
   phase: RunPhase;
-  status: TrainStatus | 'starting';
+  status: TrainStatus | 'starting' | 'failed';
   reason: string;
   paused: boolean;
   live: boolean;

@@ -121,8 +121,8 @@ export class Cards {
       const ratio = nW > 0 ? nD / nW : NaN;
       const [iW, iG, iR] = this.norms.get(p)!;
       iW.update(fmt(nW, 4), norms.W[pi]);
-      iG.update(fmt(nG, 4), norms.dW[pi]);
-      iR.update(fmt(ratio, 3), norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
+      iG.update(mats.grad ? fmt(nG, 4) : '—', norms.dW[pi]);
+      iR.update(mats.update ? fmt(ratio, 3) : '—', norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
       const box = byId(`tbl-${p}`)!;
       if (!v.ui.tables[p] || !mats.value) {
         if (box.firstChild) box.replaceChildren();
@@ -151,7 +151,7 @@ export class Cards {
       c.style.width = '60px';
       c.style.height = '16px';
       ctx.clearRect(0, 0, c.width, c.height);
-      lo.textContent = rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet';
+      lo.textContent = v.state.run?.phase === 'failed' ? 'no data: the run failed' : rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet';
       hi.textContent = '';
       this.meta.delete(c.id);
       return;

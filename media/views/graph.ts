@@ -30,7 +30,9 @@ export function drawGraph(v: View): void {
     { label: 'a2 = ŷ', value: step ? fmt(step.a2, 3) : '—', grad: null },
     { label: 'L', value: step ? fmt(step.loss, 3) : '—', grad: null },
   ];
-  const key = `${run.n}:${v.ui.focus}:${nodes.map((nd) => nd.grad !== null).join()}`;
+  // Narrow panels get two rows of four nodes, so that a2 and L are never cut off.
+  const perRow = host.clientWidth > 0 && host.clientWidth < 700 ? 4 : 8;
+  const key = `${run.n}:${v.ui.focus}:${perRow}:${nodes.map((nd) => nd.grad !== null).join()}`;
   if (built && built.host === host && built.key === key && host.contains(built.svg)) {
     // Same structure: only the numbers change (no new DOM in the hot path).
     nodes.forEach((nd, k) => {
@@ -41,29 +43,38 @@ export function drawGraph(v: View): void {
     });
     return;
   }
-  const W = 900, H = 110, w = W / nodes.length;
-  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'graph', role: 'group', 'aria-label': 'x → (W1, b1) → z1 → a1 → (W2, b2) → z2 → a2 → L' });
+  const w = 112.5, rowH = 110, rows = Math.ceil(nodes.length / perRow);
+  const W = w * perRow, H = rowH * rows;
+  const at = (k: number) => ({ cx: w * (k % perRow) + w / 2, top: rowH * Math.floor(k / perRow) });
+  const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: `graph rows-${rows}`, role: 'group', 'aria-label': 'x → (W1, b1) → z1 → a1 → (W2, b2) → z2 → a2 → L' });
   const values: SVGTextElement[] = [], grads: Array<SVGTextElement | null> = [], groups: SVGGElement[] = [];
   nodes.forEach((nd, k) => {
-    const cx = w * k + w / 2;
-    if (k > 0) {
-      s.append(svg('line', { x1: cx - w + 48, y1: 40, x2: cx - 48, y2: 40, class: 'edge' }));
-      s.append(svg('polygon', { points: `${cx - 48},40 ${cx - 54},36 ${cx - 54},44`, class: 'arrow' }));
+    const { cx, top } = at(k);
+    const y = top + 40;
+    if (k > 0 && k % perRow !== 0) {
+      s.append(svg('line', { x1: cx - w + 48, y1: y, x2: cx - 48, y2: y, class: 'edge' }));
+      s.append(svg('polygon', { points: `${cx - 48},${y} ${cx - 54},${y - 4} ${cx - 54},${y + 4}`, class: 'arrow' }));
+    } else if (k > 0) {
+      // The row wraps: from the end of the row above, down and back to this row's first node.
+      const prev = at(k - 1);
+      const mid = top - 4;
+      s.append(svg('polyline', { points: `${prev.cx + 46},${prev.top + 40} ${prev.cx + 52},${prev.top + 40} ${prev.cx + 52},${mid} ${cx - 52},${mid} ${cx - 52},${y} ${cx - 48},${y}`, class: 'edge', fill: 'none' }));
+      s.append(svg('polygon', { points: `${cx - 46},${y} ${cx - 52},${y - 4} ${cx - 52},${y + 4}`, class: 'arrow' }));
     }
     const node = svg('g', {
       class: `node${nd.param ? ' param' : ''}${nd.param === v.ui.focus ? ' focus' : ''}`, tabindex: nd.param ? 0 : -1, role: nd.param ? 'button' : 'img',
       'aria-label': `${nd.label}: ${nd.value}${nd.grad ? `, ${nd.grad}` : ''}`,
     });
-    node.append(svg('rect', { x: cx - 46, y: 18, width: 92, height: 44, rx: 6 }));
-    const t1 = svg('text', { x: cx, y: 36, class: 'label' });
+    node.append(svg('rect', { x: cx - 46, y: top + 18, width: 92, height: 44, rx: 6 }));
+    const t1 = svg('text', { x: cx, y: top + 36, class: 'label' });
     t1.textContent = nd.label;
-    const t2 = svg('text', { x: cx, y: 53, class: 'value' });
+    const t2 = svg('text', { x: cx, y: top + 53, class: 'value' });
     t2.textContent = nd.value;
     node.append(t1, t2);
     values.push(t2);
     groups.push(node);
     if (nd.grad) {
-      const t3 = svg('text', { x: cx, y: 82, class: 'grad' });
+      const t3 = svg('text', { x: cx, y: top + 82, class: 'grad' });
       t3.textContent = `← ${nd.grad}`;
       s.append(t3);
       grads.push(t3);

@@ -77,7 +77,7 @@ export function drawHeader(v: View): void {
   play.setAttribute('aria-pressed', String(running));
   const live = run.live && (run.phase === 'running' || run.phase === 'paused');
   for (const id of ['play', 'step', 'step-epoch']) byId<HTMLButtonElement>(id)!.disabled = !live;
-  byId<HTMLButtonElement>('reset')!.disabled = !run.live;
+  byId<HTMLButtonElement>('reset')!.disabled = !run.live || run.phase === 'failed';
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);
   byId<HTMLSelectElement>('optimizer')!.value = run.optimizer;
@@ -89,6 +89,7 @@ export function drawHeader(v: View): void {
     run.notice ?? '',
     run.derivation ? `Gradients come from ${run.derivation}; “true” shows the network's own gradient beside them.` : '',
     run.reason && run.phase === 'finished' ? `${run.status}: ${run.reason}` : '',
+    run.phase === 'failed' ? `The run failed: ${run.reason || 'see the Backprop Lens output'}` : '',
   ].filter(Boolean);
   byId('notice')!.textContent = notes.join(' ');
 }

@@ -84,6 +84,8 @@ export class Run implements vscode.Disposable {
   progress: Progress | null = null;
   result: TrainResult | null = null;
   boundary: Boundary | null = null;
+  /** Why the run failed (a data error with its line, a crash), when it did. */
+  failure: string | null = null;
   /** Something the inspector should say about this run (e.g. the dataset changed on disk). */
   notice: string | null = null;
 
@@ -247,6 +249,7 @@ export class Run implements vscode.Disposable {
         break;
       case 'dataError':
         this.phase = 'failed';
+        this.failure = `line ${m.line}: ${m.message}`;
         this.resolveDone({ ...this.summary(), status: 'data-error', reason: m.message, error: { line: m.line, message: m.message } });
         break;
       case 'checkResult': {
@@ -264,6 +267,7 @@ export class Run implements vscode.Disposable {
   private fail(message: string): void {
     if (this.phase === 'finished' || this.phase === 'failed') return;
     this.phase = 'failed';
+    this.failure = message;
     this.log.error(`run ${this.id}: ${message}`);
     this.resolveDone({ ...this.summary(), status: 'failed', reason: message });
     this.changed.fire(this);

@@ -96,6 +96,13 @@ export class InspectorPanel implements vscode.Disposable {
 
   /** The panel serializer: a panel that was open before a window reload comes back. */
   restore(panel: vscode.WebviewPanel): void {
+    // VS Code restores a hidden panel only when its tab is shown: by then "Show Gradient Inspector" may have made
+    // one already. There is one inspector: the restored duplicate closes and the live one comes to the front.
+    if (this.panel && this.panel !== panel) {
+      panel.dispose();
+      this.show();
+      return;
+    }
     panel.webview.options = this.options();
     this.attach(panel);
   }

@@ -37,6 +37,8 @@ export interface InspectedRun {
   readonly boundary: Boundary | null;
   readonly notice: string | null;
   readonly derivationFile: string | null;
+  /** Why the run failed, when it did. */
+  readonly failure: string | null;
 }
 
 /** Most epoch summaries the inspector plots. */
@@ -81,7 +83,8 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
   const d = run.dataset;
   const b = run.boundary;
   return {
-    id: run.id, file: run.fileName, phase: run.phase, status: r?.status ?? p?.status ?? 'starting', reason: r?.reason ?? '',
+    id: run.id, file: run.fileName, phase: run.phase,
+    status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'), reason: run.failure ?? r?.reason ?? '',
     paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,

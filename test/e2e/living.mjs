@@ -103,3 +103,28 @@ tests['Pause, Step and Stop show at once with every Numbers table open; the insp
   const after = await page.locator('.statusbar').textContent();
   assert(/cancelled/.test(after), `status bar after stop: ${after}`);
 };
+
+tests['a run that fails on bad data says why in the inspector; a narrow inspector wraps the graph so that a2 and L stay in view'] = async ({ page, workspace, url, log, results }) => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(workspace, 'bad.csv'), 'x1,x2,y\n1,2,0\n3,oops,1\n');
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await openWorkbench(page, url);
+  await openFile(page, 'bad.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
+  await waitFor('the failed badge', async () => (await f.textContent('#badge').catch(() => '')) === 'failed', 30_000);
+  const notice = await f.textContent('#notice');
+  assert(/The run failed: line 3: .*oops/.test(notice ?? ''), `notice: ${notice}`);
+  assert(!/loading the data/.test((await f.textContent('#cards')) ?? ''), 'no "loading the data…" for a failed run');
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-failed-run.png') });
+  // Narrow: the graph wraps into two rows and its last node is inside the panel.
+  const g = await f.evaluate(() => {
+    const s = document.querySelector('svg.graph');
+    const nodes = [...document.querySelectorAll('svg.graph .node rect')].map((r) => r.getBoundingClientRect());
+    return { cls: s?.getAttribute('class'), width: document.documentElement.clientWidth, right: Math.max(...nodes.map((r) => r.right)), count: nodes.length };
+  });
+  log(`narrow inspector (${g.width} px): graph ${g.cls}, rightmost node edge at ${g.right.toFixed(0)} px`);
+  assert(g.count === 8 && g.right <= g.width, `graph cut off: ${JSON.stringify(g)}`);
+  assert(/rows-2/.test(g.cls ?? ''), `two rows when narrow: ${g.cls}`);
+};

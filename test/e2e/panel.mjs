@@ -210,6 +210,12 @@ tests['the panel survives closing, hiding and a window reload during training; i
   f = await inspectorFrame(page, 60_000);
   await waitFor('the restored panel', async () => ((await f.textContent('#badge').catch(() => '')) ?? '').includes('restored'), 30_000);
   assert((await f.textContent('#file')) === 'breast_cancer.csv', 'restored file name');
+  assert((await f.textContent('#play')) === 'Play' && (await f.$eval('#play', (b) => b.disabled)), 'a restored run offers a disabled Play, not Pause');
+  // Show Gradient Inspector after the reload reuses the restored panel: one inspector tab, never two.
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  await page.waitForTimeout(1500);
+  const tabs = await page.locator('.tab', { hasText: 'Gradient Inspector' }).count();
+  assert(tabs === 1, `${tabs} inspector tabs after reload + Show Gradient Inspector`);
   const restored = await hist();
   assert(restored.n >= 1 && restored.gaps === 0, `restored history ${JSON.stringify(restored)}`);
   // The run itself shows "interrupted" and resume is offered.

@@ -6,6 +6,7 @@ import { flower } from '../../src/data/synthetic';
 import { decodeF64, decodeStep } from '../../src/protocol';
 import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
 import type { RunRecord } from '../../src/training/store';
+import { compareHtml, ticks, yRange } from '../../src/panel/compare';
 
 const epoch = (e: number): EpochSummary => ({
   epoch: e, step: 10 * e, train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 }, test: null, gradNorm: e,
@@ -35,7 +36,7 @@ describe('inspector view model', () => {
     r.delta[1] = -Infinity;
     const run: InspectedRun = {
       id: 'a', fileName: 'f.csv', phase: 'paused', config: t.config, progress: null, result: null, dataset: null, theta: t.net.theta, last: r,
-      boundary: { i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN) }, notice: null, derivationFile: 'my.deriv',
+      boundary: { i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN) }, notice: null, derivationFile: 'my.deriv', failure: null,
     };
     const p = panelRun(run, 4);
     assert.deepEqual(Array.from(decodeF64(p.theta)), Array.from(t.net.theta));
@@ -52,6 +53,16 @@ describe('inspector view model', () => {
     const snap = liveSnapshot(run, plot, null);
     assert.deepEqual(Array.from(decodeF64(snap.history!.trainLoss)), [1, 0.5]);
     assert.deepEqual(Array.from(decodeF64(snap.norms!.W[2])), [3, 3]);
+  });
+
+  it('a failed run says so: status failed and the reason, not "starting" with no text', () => {
+    const run: InspectedRun = {
+      id: 'f', fileName: 'bad.csv', phase: 'failed', config: DEFAULT_CONFIG, progress: null, result: null, dataset: null, theta: new Float64Array(0), last: null,
+      boundary: null, notice: null, derivationFile: null, failure: "line 3: column 'x1' has an invalid number: 'oops'",
+    };
+    const p = panelRun(run, 1);
+    assert.equal(p.status, 'failed');
+    assert.equal(p.reason, "line 3: column 'x1' has an invalid number: 'oops'");
   });
 
   it('a stored run is rebuilt from its record, trainer state and history: not live, no step, the columns as recorded', () => {
@@ -74,5 +85,21 @@ describe('inspector view model', () => {
     assert.deepEqual(Array.from(decodeF64(s.run!.theta)), Array.from(t.net.theta));
     assert.deepEqual(Array.from(decodeF64(s.history!.epoch)), [1, 2, 3]);
     assert.equal(decodeF64(s.run!.theta).length, layout(2, 3).reduce((a, b) => a + b.rows * b.cols, 0));
+  });
+});
+
+describe('Compare Runs page', () => {
+  it('a flat curve gets a padded axis (never 1.00 to 1.00) with five ticks; names are escaped', () => {
+    assert.deepEqual(yRange([1, 1, 1]), [0.95, 1.05]);
+    assert.deepEqual(yRange([0, 0]), [-0.01, 0.01]);
+    assert.deepEqual(yRange([0.2, 0.8]), [0.2, 0.8]);
+    assert.deepEqual(ticks(0, 1), [0, 0.25, 0.5, 0.75, 1]);
+    const record = (name: string) => ({ record: { dataset: { name }, settings: DEFAULT_SETTINGS, seed: 1, status: 'completed', startedAt: '2026-01-01T00:00:00Z' } as unknown as RunRecord, history: [1, 2, 3].map((e) => ({ epoch: e, train: { loss: 1 / e, accuracy: 1 }, test: { loss: 1 / e, accuracy: 1 } })) });
+    const html = compareHtml('vscode-resource:', 'x.css', [record('<img src=x onerror=alert(1)>.csv'), record('b.csv')]);
+    assert.ok(!html.includes('<img'), 'escaped');
+    assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;.csv'));
+    const accuracyTicks = [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    assert.ok(accuracyTicks.includes('0.950') && accuracyTicks.includes('1.05'), `ticks: ${accuracyTicks.join(' ')}`);
+    assert.ok(!/>1\.00<\/text><text[^>]*>1\.00</.test(html));
   });
 });

@@ -90,13 +90,19 @@ export class HistoryCommands {
     if (records.length !== 2) {
       const first = await this.recordOf(arg);
       if (!first) return undefined;
-      const others = (await this.store.list()).filter((r) => r.id !== first.id);
+      const others = (await this.store.list()).filter((r) => r.id !== first.id && r.progress.epoch > 0);
       const items = others.map((r) => ({ label: `${r.dataset.name} · ${r.status}`, description: new Date(r.startedAt).toLocaleString(), record: r }));
       const pick = await vscode.window.showQuickPick(items, { title: `Compare ${first.dataset.name} with…` });
       if (!pick) return undefined;
       records = [first, pick.record];
     }
     const runs = await Promise.all(records.map(async (record) => ({ record, history: await this.store.readHistory(record.id) })));
+    const empty = runs.find((r) => r.history.length === 0);
+    if (empty) {
+      const why = empty.record.status === 'failed' ? `it failed before training (${empty.record.reason})` : 'it has no finished epoch yet';
+      void vscode.window.showWarningMessage(`Backprop Lens: the run of ${empty.record.dataset.name} has no curves to compare: ${why}.`);
+      return undefined;
+    }
     const root = vscode.Uri.joinPath(this.extensionUri, 'out', 'webview');
     const panel = vscode.window.createWebviewPanel('backpropLens.compare', 'Compare Runs', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [root] });
     const css = panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'inspector.css')).toString();
