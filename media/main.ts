@@ -18,7 +18,7 @@ import { drawChain } from './views/chain';
 import { checkSection, drawCheck } from './views/check';
 import { Curves } from './views/curves';
 import { drawGraph } from './views/graph';
-import { drawHeader, headerBar } from './views/header';
+import { drawHeader, headerBar, settingsBar } from './views/header';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): unknown; setState(s: unknown): void };
 /** Defined by the build: true in development and test builds, false in the packaged extension. */
@@ -106,6 +106,7 @@ function build(): void {
   });
   app.append(
     headerBar(view),
+    settingsBar(view),
     el('div', { id: 'notice', class: 'notice', role: 'status' }),
     el('section', { class: 'graph-wrap', 'aria-label': 'Computation graph' }, el('div', { id: 'graph' })),
     cards.build(),

@@ -34,7 +34,7 @@ export interface InspectorState {
   run: PanelRun | null;
   theta: Float64Array;
   step: StepView | null;
-  boundary: (Omit<Boundary, 'p'> & { p: Float64Array }) | null;
+  boundary: Boundary | null;
   /** Shown from a stored checkpoint, not live. */
   restored: boolean;
   curves: Curves;
@@ -112,7 +112,8 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
   s.run = run;
   s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
   s.step = run?.last ? decodeStep(run.last) : null;
-  s.boundary = run?.boundary ? { ...run.boundary, p: decodeF64(run.boundary.p) } : null;
+  const b = run?.boundary;
+  s.boundary = b ? { ...b, p: decodeF64(b.p), units: b.units ? decodeF64(b.units) : null } : null;
 }
 
 function appendCurves(c: Curves, h: PanelHistory): void {

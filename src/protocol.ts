@@ -8,7 +8,8 @@
  */
 import type { Activation } from './core/activations';
 import type { GradcheckOptions, GradcheckReport, Verdict } from './core/gradcheck';
-import { OPTIMIZERS, type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
+import { type RunSettings, SETTINGS, checkSetting } from './core/settings';
+import { type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
 import type { Standardization } from './data/prepare';
 
 // ---------------------------------------------------------------- host → worker
@@ -88,6 +89,8 @@ export interface Boundary {
   y0: number;
   y1: number;
   p: Float64Array;
+  /** Two-feature data: each hidden unit's activation a1[u] over the same grid (h×G×G), for the neuron tiles; else null. */
+  units: Float64Array | null;
 }
 
 export interface Progress {
@@ -210,7 +213,7 @@ export interface PanelNorms {
 }
 
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
-export type PanelBoundary = Omit<Boundary, 'p'> & { p: F64 };
+export type PanelBoundary = Omit<Boundary, 'p' | 'units'> & { p: F64; units: F64 | null };
 
 export interface PanelPoints {
   k: number;
@@ -259,6 +262,7 @@ export interface PanelRun {
   optimizer: OptimizerName;
   activation: Activation;
   hidden: number;
+  batchSize: number;
   n: number;
   features: string[];
   label: string;
@@ -282,6 +286,10 @@ export type ToWebview =
   | { type: 'update'; seq: number; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
   | { type: 'check'; check: PanelCheck | null; error?: string };
 
+/** The settings the inspector can change (a restart of the same request); the settings spec validates them. */
+export const PANEL_SETTINGS = ['hidden', 'activation', 'optimizer', 'batchSize', 'epochs'] as const;
+export type PanelSettings = Partial<Pick<RunSettings, (typeof PANEL_SETTINGS)[number]>>;
+
 /** The fastest pace one can ask for; above it, "full speed" (0) is the honest setting. */
 export const MAX_SPEED = 100_000;
 
@@ -295,7 +303,8 @@ export type FromWebview =
   | { type: 'control'; action: ControlAction }
   | { type: 'setLearningRate'; lr: number }
   | { type: 'setSpeed'; stepsPerSecond: number }
-  | { type: 'setOptimizer'; optimizer: OptimizerName }
+  /** Start the current run's request again with these settings changed (the in-panel settings). */
+  | { type: 'restart'; settings: PanelSettings }
   | { type: 'runCheck' }
   | { type: 'setBoundary'; i: number; j: number }
   /** From the empty inspector: train the example, or pick a dataset. */
@@ -334,9 +343,19 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
     case 'setSpeed':
       if (!only('type', 'stepsPerSecond') || typeof o.stepsPerSecond !== 'number' || !Number.isFinite(o.stepsPerSecond) || o.stepsPerSecond < 0 || o.stepsPerSecond > MAX_SPEED) return bad('invalid speed');
       return { ok: true, message: { type: 'setSpeed', stepsPerSecond: o.stepsPerSecond } };
-    case 'setOptimizer':
-      if (!only('type', 'optimizer') || typeof o.optimizer !== 'string' || !(OPTIMIZERS as readonly string[]).includes(o.optimizer)) return bad('invalid optimizer');
-      return { ok: true, message: { type: 'setOptimizer', optimizer: o.optimizer as OptimizerName } };
+    case 'restart': {
+      if (!only('type', 'settings') || typeof o.settings !== 'object' || o.settings === null || Array.isArray(o.settings)) return bad('invalid restart');
+      const given = o.settings as Record<string, unknown>;
+      const keys = Object.keys(given);
+      if (!keys.length || keys.some((k) => !(PANEL_SETTINGS as readonly string[]).includes(k))) return bad('invalid restart settings');
+      const settings: Record<string, unknown> = {};
+      for (const k of keys) {
+        const spec = SETTINGS.find((x) => x.key === k)!;
+        if (checkSetting(spec, given[k]) !== null) return bad(`invalid ${k}`);
+        settings[k] = given[k];
+      }
+      return { ok: true, message: { type: 'restart', settings: settings as PanelSettings } };
+    }
     case 'drawn':
       if (!only('type', 'seq') || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return bad('invalid drawn');
       return { ok: true, message: { type: 'drawn', seq: o.seq } };

@@ -13,7 +13,39 @@ export function boundarySection(): HTMLElement {
     el('h2', { text: 'Decision boundary' }),
     el('div', { id: 'plane' }),
     el('canvas', { id: 'boundary', width: 320, height: 320, role: 'img', 'aria-label': 'Predicted probability over the feature plane with the data points' }),
-    el('div', { id: 'boundary-legend', class: 'legend-text' }));
+    el('div', { id: 'boundary-legend', class: 'legend-text' }),
+    el('div', { id: 'tiles-wrap' }));
+}
+
+/** Neuron tiles (two-feature data), as in TensorFlow Playground: each hidden unit's activation over the input plane. */
+function drawTiles(v: View): void {
+  const host = byId('tiles-wrap');
+  const { run, boundary: b } = v.state;
+  if (!host || !run) return;
+  if (!b?.units) {
+    if (host.firstChild) host.replaceChildren();
+    return;
+  }
+  const h = b.units.length / (b.G * b.G);
+  let grid = byId('tiles');
+  if (!grid || grid.childElementCount !== h) {
+    grid = el('div', { id: 'tiles', class: 'tiles', role: 'group', 'aria-label': 'Each hidden unit\'s activation over the input plane' });
+    for (let u = 0; u < h; u++) {
+      grid.append(el('figure', { class: 'tile' },
+        el('canvas', { id: `tile-${u}`, class: 'tile-map', role: 'img', 'aria-label': `hidden unit ${u}: a1[${u}] over the plane` }),
+        el('figcaption', { text: `a1[${u}]` })));
+    }
+    host.replaceChildren(el('h3', { text: 'Hidden units over the input plane' }), grid,
+      el('p', { class: 'small', text: `Each tile: one unit's ${run.activation} activation a1[u] = g(W1[u,:]·x + b1[u]) over the same plane as the boundary; the output combines them with W2.` }));
+  }
+  const palette = v.palette();
+  const n = b.G * b.G;
+  for (let u = 0; u < h; u++) {
+    const a = b.units.subarray(u * n, (u + 1) * n);
+    // Centre and scale by what g can give: σ ∈ (0, 1) around ½, tanh ∈ (−1, 1) around 0, ReLU from 0 to the tile's largest value.
+    const [centre, scale] = run.activation === 'sigmoid' ? [0.5, 0.5] : run.activation === 'tanh' ? [0, 1] : [0, Math.max(1e-12, ...a)];
+    paintCells(byId<HTMLCanvasElement>(`tile-${u}`)!, a, b.G, b.G, scale, palette, 56, 56, centre);
+  }
 }
 
 export function drawBoundary(v: View): void {
@@ -48,6 +80,7 @@ export function drawBoundary(v: View): void {
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.drawImage(grid, 0, 0, c.width, c.height);
   if (points) ctx.drawImage(pointsLayer(c, points, b, palette), 0, 0);
+  drawTiles(v);
   const name = (k: number) => run.features[k] ?? `feature ${k}`;
   legend.textContent = `ŷ over ${name(b.i)} (→) × ${name(b.j)} (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.`;
 }

@@ -1,7 +1,8 @@
 /** The header: file, state badge, statistics, notices and the training controls. */
+import { ACTIVATIONS } from '../../src/core/activations';
 import { OPTIMIZERS } from '../../src/core/trainer';
 import { fmt } from '../../src/panel/format';
-import type { PanelRun } from '../../src/protocol';
+import type { PanelRun, PanelSettings } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, el } from '../dom';
 
@@ -28,12 +29,6 @@ function controls(v: View): HTMLElement {
     const x = Number(lr.value);
     if (x > 0 && Number.isFinite(x)) v.post({ type: 'setLearningRate', lr: x });
   });
-  const opt = el('select', { id: 'optimizer', 'aria-label': 'Optimizer (restarts training)', title: 'Optimizer: changing it starts the same run again with this optimizer' });
-  for (const o of OPTIMIZERS) opt.append(el('option', { value: o, text: o }));
-  opt.addEventListener('change', () => {
-    const o = OPTIMIZERS.find((x) => x === opt.value);
-    if (o) v.post({ type: 'setOptimizer', optimizer: o });
-  });
   const speed = el('select', { id: 'speed', 'aria-label': 'Training speed (steps per second)', title: 'Training speed: optimizer steps per second (does not change the trajectory)' });
   for (const [value, text] of SPEEDS) speed.append(el('option', { value, text }));
   speed.addEventListener('change', () => v.post({ type: 'setSpeed', stepsPerSecond: Number(speed.value) }));
@@ -42,7 +37,38 @@ function controls(v: View): HTMLElement {
     btn('step', 'Step', 'step', 'Step once: exactly one optimizer step'),
     btn('step-epoch', 'Epoch', 'stepEpoch', 'Step one epoch'),
     btn('reset', 'Reset', 'reset', 'Reset parameters to the seeded initial values'),
-    el('label', { class: 'lr' }, 'α ', lr), opt, el('label', { class: 'speed' }, 'speed ', speed));
+    el('label', { class: 'lr' }, 'α ', lr), el('label', { class: 'speed' }, 'speed ', speed));
+}
+
+/**
+ * The run's settings, editable: each change starts the same request again (same dataset, derivation or
+ * experiment) with that setting changed. The learning rate and the speed (above) change the live run instead.
+ */
+export function settingsBar(v: View): HTMLElement {
+  const restart = (settings: PanelSettings) => v.post({ type: 'restart', settings });
+  const number = (id: string, label: string, key: 'hidden' | 'batchSize' | 'epochs', min: number, max?: number) => {
+    const input = el('input', { id, type: 'number', min, ...(max ? { max } : {}), step: 1, 'aria-label': `${label} (restarts training)` });
+    input.addEventListener('change', () => {
+      const x = Number(input.value);
+      if (Number.isInteger(x) && x >= min && (!max || x <= max)) restart({ [key]: x });
+    });
+    return el('label', {}, `${label} `, input);
+  };
+  const select = <T extends string>(id: string, label: string, options: readonly T[], apply: (x: T) => void) => {
+    const s = el('select', { id, 'aria-label': `${label} (restarts training)` });
+    for (const o of options) s.append(el('option', { value: o, text: o }));
+    s.addEventListener('change', () => {
+      const o = options.find((x) => x === s.value);
+      if (o) apply(o);
+    });
+    return el('label', {}, `${label} `, s);
+  };
+  return el('div', { class: 'settings', role: 'group', 'aria-label': 'Run settings (a change restarts the run)', title: 'A change starts the same run again with that setting' },
+    number('hidden', 'hidden units', 'hidden', 1, 4096),
+    select('activation', 'activation', ACTIVATIONS, (activation) => restart({ activation })),
+    select('optimizer', 'optimizer', OPTIMIZERS, (optimizer) => restart({ optimizer })),
+    number('batch', 'batch', 'batchSize', 1),
+    number('epochs', 'epochs', 'epochs', 1));
 }
 
 /** The speed control's choices, Playground-like: from one step at a time to full speed (0). */
@@ -80,7 +106,12 @@ export function drawHeader(v: View): void {
   byId<HTMLButtonElement>('reset')!.disabled = !run.live || run.phase === 'failed';
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);
-  byId<HTMLSelectElement>('optimizer')!.value = run.optimizer;
+  const shown: Array<[string, string]> = [['hidden', String(run.hidden)], ['activation', run.activation], ['optimizer', run.optimizer], ['batch', String(run.batchSize)], ['epochs', String(run.epochs)]];
+  for (const [id, value] of shown) {
+    const e = byId<HTMLInputElement | HTMLSelectElement>(id)!;
+    if (document.activeElement !== e) e.value = value;
+    e.disabled = !run.live;
+  }
   const speed = byId<HTMLSelectElement>('speed')!;
   if (document.activeElement !== speed) speed.value = String(nearestSpeed(run.speed));
   speed.disabled = !live;

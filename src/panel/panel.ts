@@ -198,8 +198,8 @@ export class InspectorPanel implements vscode.Disposable {
         return a.setLearningRate(m.lr);
       case 'setSpeed':
         return a.setSpeed(m.stepsPerSecond);
-      case 'setOptimizer':
-        return a.restartWith({ optimizer: m.optimizer });
+      case 'restart':
+        return a.restartWith(m.settings);
       case 'runCheck':
         return this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
       case 'setBoundary':

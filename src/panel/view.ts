@@ -86,9 +86,9 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     id: run.id, file: run.fileName, phase: run.phase,
     status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'), reason: run.failure ?? r?.reason ?? '',
     paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
-    optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, n: d?.features.length ?? 0, features: d?.features ?? [],
+    optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,
-    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p) },
+    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units) },
     derivation: run.derivationFile, notice: run.notice, historyStride: stride,
   };
 }
@@ -139,7 +139,7 @@ export function storedSnapshot(record: RunRecord, state: TrainerState, epochs: r
   const run: PanelRun = {
     id: record.id, file: record.dataset.name, phase: 'finished', status: state.status, reason: state.reason || record.reason,
     paused: false, live: false, step: state.step, epoch: state.epoch, epochs: c.epochs, lr: c.lr, optimizer: c.optimizer,
-    activation: c.activation, hidden: c.hidden, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
+    activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
     label: cols?.label ?? '', trainRows: cols?.trainRows ?? last?.train.m ?? 0, testRows: cols?.testRows ?? last?.test?.m ?? 0,
     stepsPerSecond: 0, speed: 0, theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
     notice: null, historyStride: plot.stride,

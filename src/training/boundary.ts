@@ -16,6 +16,8 @@ export interface Plane {
 }
 
 export const MAX_PLOT_POINTS = 1500;
+/** Most hidden units shown as neuron tiles. */
+export const MAX_TILES = 64;
 
 export function pickPoints(train: TrainData, test: TrainData): PlotPoints {
   const n = train.n;
@@ -56,13 +58,16 @@ export function boundaryOf(net: Network, points: PlotPoints, means: Float64Array
   x0 -= mx; x1 += mx; y0 -= my; y1 += my;
   const x = Float64Array.from(means);
   const p = new Float64Array(G * G);
+  // With exactly two features the plane is the whole input space: each hidden unit's activation over it too.
+  const units = n === 2 && h <= MAX_TILES ? new Float64Array(h * G * G) : null;
   for (let r = 0; r < G; r++) {
     x[j] = y1 - ((r + 0.5) / G) * (y1 - y0);
     for (let c = 0; c < G; c++) {
       x[i] = x0 + ((c + 0.5) / G) * (x1 - x0);
       net.forward(x, 0);
       p[r * G + c] = net.a2;
+      if (units) for (let u = 0; u < h; u++) units[u * G * G + r * G + c] = net.a1[u];
     }
   }
-  return { i, j, G, x0, x1, y0, y1, p };
+  return { i, j, G, x0, x1, y0, y1, p, units };
 }

@@ -84,14 +84,21 @@ describe('messages from the webview are validated before anything acts', () => {
     assert.deepEqual(parseFromWebview({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
     assert.deepEqual(parseFromWebview({ type: 'control', action: 'stepEpoch' }), { ok: true, message: { type: 'control', action: 'stepEpoch' } });
     assert.deepEqual(parseFromWebview({ type: 'setLearningRate', lr: 0.05 }), { ok: true, message: { type: 'setLearningRate', lr: 0.05 } });
-    assert.deepEqual(parseFromWebview({ type: 'setOptimizer', optimizer: 'adam' }), { ok: true, message: { type: 'setOptimizer', optimizer: 'adam' } });
+    assert.deepEqual(parseFromWebview({ type: 'restart', settings: { optimizer: 'adam' } }), { ok: true, message: { type: 'restart', settings: { optimizer: 'adam' } } });
+    assert.deepEqual(parseFromWebview({ type: 'restart', settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 } }), { ok: true, message: { type: 'restart', settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 } } });
+    assert.deepEqual(parseFromWebview({ type: 'setSpeed', stepsPerSecond: 30 }), { ok: true, message: { type: 'setSpeed', stepsPerSecond: 30 } });
+    assert.deepEqual(parseFromWebview({ type: 'drawn', seq: 12 }), { ok: true, message: { type: 'drawn', seq: 12 } });
+    assert.deepEqual(parseFromWebview({ type: 'startTraining', what: 'example' }), { ok: true, message: { type: 'startTraining', what: 'example' } });
     assert.deepEqual(parseFromWebview({ type: 'setBoundary', i: 0, j: 3 }), { ok: true, message: { type: 'setBoundary', i: 0, j: 3 } });
   });
   it('rejects unknown types, wrong field types, extra fields, huge strings and anything naming a command', () => {
     const bad: unknown[] = [
       null, 'ready', [], 42, { type: 'executeCommand', command: 'workbench.action.terminal.new' }, { type: 'ready', command: 'x' },
       { type: 'control', action: 'rm -rf' }, { type: 'control' }, { type: 'setLearningRate', lr: '0.1' }, { type: 'setLearningRate', lr: NaN },
-      { type: 'setLearningRate', lr: -1 }, { type: 'setLearningRate', lr: Infinity }, { type: 'setOptimizer', optimizer: 'lbfgs' },
+      { type: 'setLearningRate', lr: -1 }, { type: 'setLearningRate', lr: Infinity }, { type: 'restart', settings: { optimizer: 'lbfgs' } },
+      { type: 'restart', settings: { hidden: 0 } }, { type: 'restart', settings: { hidden: 2.5 } }, { type: 'restart', settings: { seed: 3 } },
+      { type: 'restart', settings: {} }, { type: 'restart', settings: { label: 'y' } }, { type: 'restart', settings: [] }, { type: 'setSpeed', stepsPerSecond: -1 },
+      { type: 'setSpeed', stepsPerSecond: 1e9 }, { type: 'drawn', seq: -1 }, { type: 'drawn', seq: 0.5 }, { type: 'startTraining', what: 'rm -rf /' },
       { type: 'setBoundary', i: 1, j: 1 }, { type: 'setBoundary', i: -1, j: 2 }, { type: 'setBoundary', i: 0.5, j: 2 },
       { type: 'x'.repeat(10 * 1024 * 1024) }, { type: 'ready', a: 1, b: 2, c: 3 }, { type: { toString: () => 'ready' } },
       { __proto__: { type: 'ready' } }, JSON.parse('{"type":"runCheck","__proto__":{"polluted":1}}'),
@@ -105,7 +112,7 @@ describe('messages from the webview are validated before anything acts', () => {
   it('property: arbitrary JSON values never throw and only protocol shapes pass', () => {
     fc.assert(fc.property(fc.jsonValue(), (v) => {
       const r = parseFromWebview(v);
-      if (r.ok) assert.ok(['ready', 'control', 'setLearningRate', 'setOptimizer', 'runCheck', 'setBoundary'].includes(r.message.type));
+      if (r.ok) assert.ok(['ready', 'drawn', 'control', 'setLearningRate', 'setSpeed', 'restart', 'runCheck', 'setBoundary', 'startTraining'].includes(r.message.type));
     }), { numRuns: 2000 });
   });
 });

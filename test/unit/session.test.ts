@@ -5,6 +5,9 @@ import { prepare } from '../../src/data/prepare';
 import { flower } from '../../src/data/synthetic';
 import type { FromWorker, StartMessage } from '../../src/protocol';
 import { SLICE_MS, TrainingSession } from '../../src/training/session';
+import { boundaryOf, featureMeans, pickPoints } from '../../src/training/boundary';
+import { Network } from '../../src/core/network';
+import { Rng } from '../../src/core/rng';
 
 /** A fake worker: deferred work runs only when the test drains it; the clock moves only when the test says. */
 class FakeHost {
@@ -240,5 +243,28 @@ describe('training session (the worker loop, without a worker)', () => {
     const r = f.last('checkResult');
     assert.equal(r.requestId, 8);
     assert.equal(r.report?.verdict, 'pass');
+  });
+});
+
+describe('decision boundary and neuron tiles (worker side)', () => {
+  it('ŷ and every hidden unit over the plane equal the reference network at the cell centres', () => {
+    const rng = new Rng(4);
+    const net = new Network(2, 3, 'tanh', Float64Array.from({ length: 13 }, () => rng.normal()));
+    const d = { X: P.X.slice(0, 40), Y: P.Y.slice(0, 20), m: 20, n: 2 };
+    const points = pickPoints(d, { X: new Float64Array(0), Y: new Float64Array(0), m: 0, n: 2 });
+    const b = boundaryOf(net, points, featureMeans(d), { i: 0, j: 1 })!;
+    const G = b.G;
+    for (const [r, c] of [[0, 0], [G - 1, 3], [5, G - 1]]) {
+      // Independent: the cell centre from the grid's stated extent, through a fresh copy of the network.
+      const x = Float64Array.of(b.x0 + ((c + 0.5) / G) * (b.x1 - b.x0), b.y1 - ((r + 0.5) / G) * (b.y1 - b.y0));
+      const ref = new Network(2, 3, 'tanh', net.theta.slice());
+      ref.forward(x, 0);
+      assert.ok(Math.abs(b.p[r * G + c] - ref.a2) < 1e-15);
+      for (let u = 0; u < 3; u++) assert.ok(Math.abs(b.units![u * G * G + r * G + c] - ref.a1[u]) < 1e-15);
+    }
+    // More than two features: no tiles (the plane is a slice, not the input space).
+    const n5 = new Network(5, 3, 'tanh');
+    const d5 = { X: new Float64Array(50).map((_, k) => Math.sin(k)), Y: new Float64Array(10), m: 10, n: 5 };
+    assert.equal(boundaryOf(n5, pickPoints(d5, { ...d5, m: 0 }), featureMeans(d5), { i: 0, j: 1 })!.units, null);
   });
 });

@@ -164,7 +164,7 @@ describe('extension in a real VS Code', function () {
     const exp = await write('restart.backprop.json', JSON.stringify({ dataset: 'circles.csv', derivation: 'restart.deriv', hidden: 5, seed: 13, epochs: 2000, optimizer: 'sgd' }, null, 2));
     const first = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, { ifBusy: 'stopAndStart', paused: true });
     assert.equal(first!.status, 'running');
-    a.testing!.inspectorReceive({ type: 'setOptimizer', optimizer: 'adam' });
+    a.testing!.inspectorReceive({ type: 'restart', settings: { optimizer: 'adam' } });
     const next = await waitFor('the restarted run', () => { const r = a.currentRun(); return r && r.id !== first!.runId && r.optimizer === 'adam' ? r : null; }, 60_000);
     const record = await waitFor('its record', async () => (await a.listRuns()).find((r) => r.id === next.id) as unknown as RunRecord | undefined);
     assert.equal(record.settings.optimizer, 'adam');
