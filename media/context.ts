@@ -10,6 +10,8 @@ export interface Ui {
   tables: Partial<Record<ParamName, boolean>>;
   zoom: Partial<Record<ParamName, number>>;
   logScale: boolean;
+  /** Curve smoothing weight in [0, 1) (exponential moving average; 0: off). */
+  smoothing: number;
 }
 
 export interface View {

@@ -47,3 +47,8 @@ export function hideTip(): void {
   const t = byId('tooltip');
   if (t) t.hidden = true;
 }
+
+/** Unicode's first-strong isolate around a user's name, where text cannot hold a <bdi> (tooltips, options). */
+export function isolate(name: string): string {
+  return `\u2068${name}\u2069`;
+}

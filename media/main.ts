@@ -31,6 +31,7 @@ const ui: Ui = {
   tables: saved.tables ?? {},
   zoom: saved.zoom ?? {},
   logScale: saved.logScale === true,
+  smoothing: typeof saved.smoothing === 'number' && saved.smoothing >= 0 && saved.smoothing < 1 ? saved.smoothing : 0,
 };
 
 const dirty = new Set<Section>();
@@ -112,11 +113,26 @@ function build(): void {
     cards.build(),
     el('section', { class: 'chain', 'aria-label': 'The chain rule with numbers' }, el('h2', { text: 'The chain rule, this step' }), el('div', { id: 'pick', class: 'pick' }), el('div', { id: 'chain' })),
     el('section', { class: 'plots', 'aria-label': 'Training curves and decision boundary' },
-      el('div', { class: 'plot-col' }, el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log scale')), el('div', { id: 'curves', class: 'curves' })),
+      el('div', { class: 'plot-col' }, el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()), el('div', { id: 'curves', class: 'curves' })),
       boundarySection()),
     checkSection(view),
     el('div', { id: 'tooltip', class: 'tooltip', role: 'tooltip', hidden: true }),
   );
+}
+
+/** The curves' smoothing: a slider from off to 0.99 (TensorBoard's exponential moving average). */
+function smoothing(): HTMLElement {
+  const input = el('input', { type: 'range', id: 'smoothing', min: 0, max: 0.99, step: 0.01, 'aria-label': 'Curve smoothing' });
+  const out = el('span', { class: 'small', id: 'smoothing-value', text: ui.smoothing ? ui.smoothing.toFixed(2) : 'off' });
+  input.value = String(ui.smoothing);
+  input.addEventListener('input', () => {
+    ui.smoothing = Number(input.value);
+    out.textContent = ui.smoothing ? ui.smoothing.toFixed(2) : 'off';
+    view.saveUi();
+    curves.stale = true;
+    dirty.add('curves');
+  });
+  return el('label', { class: 'small' }, 'smoothing ', input, ' ', out);
 }
 
 function focusParam(p: ParamName): void {

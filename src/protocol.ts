@@ -233,6 +233,8 @@ export interface PanelCheckRow {
   relError: F64;
   verdict: Verdict;
   allclose: boolean;
+  /** The worst entry's difference is within the central difference's rounding noise. */
+  withinNoise: boolean;
 }
 
 export interface PanelCheck {

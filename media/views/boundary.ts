@@ -2,7 +2,7 @@
 import type { Palette } from '../../src/panel/format';
 import type { PlotPoints } from '../../src/protocol';
 import type { View } from '../context';
-import { byId, cssVar, el } from '../dom';
+import { byId, cssVar, el, isolate } from '../dom';
 import { paintCells } from '../paint';
 
 /** The G×G grid, one pixel per cell, drawn scaled onto the visible canvas. */
@@ -57,7 +57,7 @@ export function drawBoundary(v: View): void {
   if (plane.childElementCount === 0 && run.n > 2) {
     const sel = (id: string, value: number) => {
       const s = el('select', { id, 'aria-label': id === 'plane-i' ? 'Horizontal feature' : 'Vertical feature' });
-      run.features.forEach((f, k) => s.append(el('option', { value: k, text: f })));
+      run.features.forEach((f, k) => s.append(el('option', { value: k, text: isolate(f), title: f })));
       s.value = String(value);
       s.addEventListener('change', () => {
         const i = Number(byId<HTMLSelectElement>('plane-i')!.value), j = Number(byId<HTMLSelectElement>('plane-j')!.value);
@@ -81,8 +81,8 @@ export function drawBoundary(v: View): void {
   ctx.drawImage(grid, 0, 0, c.width, c.height);
   if (points) ctx.drawImage(pointsLayer(c, points, b, palette), 0, 0);
   drawTiles(v);
-  const name = (k: number) => run.features[k] ?? `feature ${k}`;
-  legend.textContent = `ŷ over ${name(b.i)} (→) × ${name(b.j)} (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.`;
+  const name = (k: number) => el('bdi', { class: 'name', title: run.features[k] ?? '', text: run.features[k] ?? `feature ${k}` });
+  legend.replaceChildren('ŷ over ', name(b.i), ' (→) × ', name(b.j), " (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.");
 }
 
 /** The data points, drawn once per plane, size and theme onto their own layer (1,500 arcs are too many for every frame). */

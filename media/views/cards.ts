@@ -2,7 +2,7 @@
 import { PARAM_NAMES, type ParamName } from '../../src/core/network';
 import { aggregate, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
 import { type View, blockOf } from '../context';
-import { byId, cssVar, el, hideTip, tip } from '../dom';
+import { byId, cssVar, el, hideTip, isolate, tip } from '../dom';
 import { paintCells } from '../paint';
 
 type MapKind = 'value' | 'grad' | 'update' | 'true';
@@ -73,7 +73,7 @@ export class Cards {
       if (i < 0 || j < 0 || i >= b.rows || j >= b.cols) return hideTip();
       const k = b.offset + i * b.cols + j;
       const at = (a: Float64Array | null | undefined) => (a ? fmtExact(a[k]) : '—');
-      tip(`${p}[${i},${j}]\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
+      tip(`${p}[${i},${j}]  ${entryRole(p, i, j, run.features)}\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
     };
     const cellAt = (ev: MouseEvent): [number, number] => {
       const meta = this.meta.get(c.id);
@@ -120,9 +120,9 @@ export class Cards {
       const nW = l2(mats.value!), nG = mats.grad ? l2(mats.grad) : NaN, nD = mats.update ? l2(mats.update) : NaN;
       const ratio = nW > 0 ? nD / nW : NaN;
       const [iW, iG, iR] = this.norms.get(p)!;
-      iW.update(fmt(nW, 4), norms.W[pi]);
-      iG.update(mats.grad ? fmt(nG, 4) : '—', norms.dW[pi]);
-      iR.update(mats.update ? fmt(ratio, 3) : '—', norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
+      iW.update(fmt(nW), norms.W[pi]);
+      iG.update(mats.grad ? fmt(nG) : '—', norms.dW[pi]);
+      iR.update(mats.update ? fmt(ratio) : '—', norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
       const box = byId(`tbl-${p}`)!;
       if (!v.ui.tables[p] || !mats.value) {
         if (box.firstChild) box.replaceChildren();
@@ -131,7 +131,7 @@ export class Cards {
       }
       let t = this.tables.get(p);
       if (!t || t.rows !== rows || t.cols !== cols || !box.contains(t.root)) {
-        t = new NumbersTable(p, rows, cols);
+        t = new NumbersTable(p, rows, cols, columnLabels(p, cols, run.features));
         this.tables.set(p, t);
         box.replaceChildren(t.root);
       }
@@ -156,17 +156,19 @@ export class Cards {
       this.meta.delete(c.id);
       return;
     }
-    // About 160 px on the long side at zoom 0 (cells of 2–40 px); bigger matrices aggregate into blocks of 2 px cells.
-    const zoom = v.ui.zoom[p] ?? 0;
-    const target = 160 * Math.pow(1.5, zoom);
-    const agg = aggregate(m, rows, cols, Math.max(1, Math.floor(target)), Math.max(1, Math.floor(target)));
-    const cell = Math.max(2, Math.min(40 * Math.pow(1.5, Math.max(0, zoom)), Math.floor(target / Math.max(agg.rows, agg.cols))));
+    // Sized to the card: cells of at least 12 px when the matrix fits (at most 40), smaller for big matrices, which
+    // aggregate into blocks of 2 px cells beyond that; zoom scales it.
+    const zoom = Math.pow(1.5, v.ui.zoom[p] ?? 0);
+    const width = Math.max(120, (c.closest('.card')?.clientWidth ?? 420) - 32) * zoom;
+    const height = 360 * zoom;
+    const agg = aggregate(m, rows, cols, Math.max(1, Math.floor(height / 2)), Math.max(1, Math.floor(width / 2)));
+    const cell = Math.max(2, Math.min(40 * zoom, Math.floor(width / agg.cols), Math.floor(height / agg.rows)));
     this.meta.set(c.id, { rows: agg.rows, cols: agg.cols, blockRows: agg.blockRows, blockCols: agg.blockCols });
     const scale = maxAbs(m);
     paintCells(c, agg.data, agg.rows, agg.cols, scale, v.palette(), agg.cols * cell, agg.rows * cell);
     const bad = m.some((x) => !Number.isFinite(x));
-    lo.textContent = `−${fmt(scale, 3)}`;
-    hi.textContent = `+${fmt(scale, 3)}${bad ? ' · NaN/∞ in yellow' : ''}${agg.blockRows > 1 || agg.blockCols > 1 ? ` · ${agg.blockRows}×${agg.blockCols} blocks (largest |v|)` : ''}`;
+    lo.textContent = `−${fmt(scale)}`;
+    hi.textContent = `+${fmt(scale)}${bad ? ' · NaN/∞ in yellow' : ''}${agg.blockRows > 1 || agg.blockCols > 1 ? ` · ${agg.blockRows}×${agg.blockCols} blocks (largest |v|)` : ''}`;
   }
 }
 
@@ -234,17 +236,18 @@ class NumbersTable {
   readonly root: HTMLElement;
   private readonly cells: HTMLElement[][] = []; // per entry: [value, grad, update]
 
-  constructor(p: ParamName, readonly rows: number, readonly cols: number) {
+  constructor(p: ParamName, readonly rows: number, readonly cols: number, labels: string[]) {
     const R = Math.min(rows, 32), C = Math.min(cols, 32);
     const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
-    table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { text: String(j) })))));
+    // Column heads: W1's are the features (a user's names: isolated, cut with an ellipsis, whole on hover).
+    table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { title: labels[j] }, el('bdi', { class: 'name', text: labels[j] }))))));
     const body = el('tbody');
     for (let i = 0; i < R; i++) {
       const tr = el('tr', {}, el('th', { text: String(i) }));
       for (let j = 0; j < C; j++) {
         const parts = [el('div', { class: 'v' }), el('div', { class: 'g' }), el('div', { class: 'u' })];
         this.cells.push(parts);
-        tr.append(el('td', { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]` }, ...parts));
+        tr.append(el('td', { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]: ${labels[j]}` }, ...parts));
       }
       body.append(tr);
     }
@@ -254,7 +257,7 @@ class NumbersTable {
   }
 
   update(mats: Record<MapKind, Float64Array | null>): void {
-    const text = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k], 4) : '—');
+    const text = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k]) : '—');
     const C = Math.min(this.cols, 32);
     this.cells.forEach((parts, q) => {
       const k = Math.floor(q / C) * this.cols + (q % C);
@@ -262,4 +265,23 @@ class NumbersTable {
       for (let i = 0; i < 3; i++) if (parts[i].textContent !== t[i]) parts[i].textContent = t[i];
     });
   }
+}
+
+/** What one entry connects: W1[i,j] takes feature j into hidden unit i; W2[0,j] takes hidden unit j to the output. */
+function entryRole(p: ParamName, i: number, j: number, features: string[]): string {
+  switch (p) {
+    case 'W1':
+      return `hidden unit ${i} ← ${isolate(features[j] ?? `x${j}`)}`;
+    case 'b1':
+      return `bias of hidden unit ${i}`;
+    case 'W2':
+      return `hidden unit ${j} → output`;
+    case 'b2':
+      return 'bias of the output';
+  }
+}
+
+/** Column labels of a parameter's table: the features for W1, hidden units for W2, nothing else to say for biases. */
+function columnLabels(p: ParamName, cols: number, features: string[]): string[] {
+  return Array.from({ length: cols }, (_, j) => (p === 'W1' ? features[j] ?? `x${j}` : p === 'W2' ? `unit ${j}` : String(j)));
 }

@@ -7,30 +7,37 @@ import { type View, blockOf } from '../context';
 import { byId, el } from '../dom';
 import { chainKey } from '../state';
 
-function tex(x: number): string {
+function tex(x: number, digits = 4): string {
   if (Number.isNaN(x)) return '\\text{NaN}';
   if (x === Infinity) return '+\\infty';
   if (x === -Infinity) return '-\\infty';
-  const s = fmt(x, 4);
+  const s = fmt(x, digits);
   const m = /^(-?[\d.]+)e([+-]\d+)$/.exec(s);
   return m ? `${m[1]}\\times10^{${Number(m[2])}}` : s;
 }
 
+/** "= [column]" for a short vector; "∈ ℝⁿ, ‖name‖ = …" for a long one (never "x = x ∈ ℝⁿ"). */
 function texVec(a: Float64Array, name: string): string {
-  if (a.length <= 8) return `\\begin{bmatrix}${Array.from(a, tex).join('\\\\')}\\end{bmatrix}`;
-  return `${name} \\in \\mathbb{R}^{${a.length}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
+  if (a.length <= 8) return `= \\begin{bmatrix}${Array.from(a, (x) => tex(x)).join('\\\\')}\\end{bmatrix}`;
+  return `\\in \\mathbb{R}^{${a.length}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
 }
 
 function texRow(a: Float64Array, name: string): string {
-  if (a.length <= 8) return `\\begin{bmatrix}${Array.from(a, tex).join(' & ')}\\end{bmatrix}`;
-  return `${name} \\in \\mathbb{R}^{1\\times${a.length}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
+  if (a.length <= 8) return `= \\begin{bmatrix}${Array.from(a, (x) => tex(x)).join(' & ')}\\end{bmatrix}`;
+  return `\\in \\mathbb{R}^{1\\times${a.length}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
 }
 
 function texMatrix(name: string, a: Float64Array, rows: number, cols: number): string {
   if (rows * cols <= 12 && cols > 1) {
-    return `\\begin{bmatrix}${Array.from({ length: rows }, (_, i) => Array.from(a.subarray(i * cols, i * cols + cols), tex).join(' & ')).join('\\\\')}\\end{bmatrix}`;
+    return `= \\begin{bmatrix}${Array.from({ length: rows }, (_, i) => Array.from(a.subarray(i * cols, i * cols + cols), (x) => tex(x)).join(' & ')).join('\\\\')}\\end{bmatrix}`;
   }
-  return `${name} \\in \\mathbb{R}^{${rows}\\times${cols}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
+  return `\\in \\mathbb{R}^{${rows}\\times${cols}},\\ \\lVert ${name} \\rVert = ${tex(l2(a))}`;
+}
+
+/** Digits that show a difference a − b of size d: 4 significant digits of the difference, at least 4 of a and b. */
+function digitsFor(a: number, d: number): number {
+  if (!(Math.abs(d) > 0) || !Number.isFinite(a) || a === 0) return 4;
+  return Math.min(17, Math.max(4, 4 + Math.ceil(Math.log10(Math.abs(a) / Math.abs(d)))));
 }
 
 const G: Record<string, { name: string; prime: string }> = {
@@ -67,25 +74,28 @@ export function drawChain(v: View): void {
   const adaptive = run.optimizer === 'momentum' || run.optimizer === 'rmsprop' || run.optimizer === 'adam';
   const rule = adaptive ? `\\Delta W \\text{ from ${run.optimizer}}` : `-\\alpha\\, dW,\\ \\alpha = ${tex(run.lr)}`;
   const lines: Array<[string, ParamName | null]> = [
-    [`x = ${texVec(x, 'x')},\\quad y = ${tex(last.y)}${batch}`, null],
-    [`z_1 = W_1 x + b_1 = ${texVec(z1, 'z_1')}`, 'W1'],
-    [`a_1 = ${act.name}(z_1) = ${texVec(a1, 'a_1')}`, null],
+    [`x ${texVec(x, 'x')},\\quad y = ${tex(last.y)}${batch}`, null],
+    [`z_1 = W_1 x + b_1 ${texVec(z1, 'z_1')}`, 'W1'],
+    [`a_1 = ${act.name}(z_1) ${texVec(a1, 'a_1')}`, null],
     [`z_2 = W_2 a_1 + b_2 = ${tex(z2)}`, 'W2'],
     [`\\hat y = a_2 = \\sigma(z_2) = ${tex(a2)},\\quad L = -(y \\log \\hat y + (1-y)\\log(1-\\hat y)) = ${tex(L)}`, null],
-    [`dz_2 = a_2 - y = ${tex(a2)} - ${tex(last.y)} = ${tex(dz2)}`, null],
-    [`dW_2 = dz_2\\, a_1^{\\top} = ${texRow(part(g, 'W2'), 'dW_2')}`, 'W2'],
+    // When ŷ is close to y, enough digits that the subtraction visibly gives dz2 (never "1.000 − 1.000 = −1.39e-5").
+    [`dz_2 = a_2 - y = ${tex(a2, digitsFor(a2, dz2))} - ${tex(last.y)} = ${tex(dz2)}`, null],
+    [`dW_2 = dz_2\\, a_1^{\\top} ${texRow(part(g, 'W2'), 'dW_2')}`, 'W2'],
     [`db_2 = dz_2 = ${tex(part(g, 'b2')[0])}`, 'b2'],
-    [`dz_1 = W_2^{\\top} dz_2 \\ast ${act.prime.split(' = ')[0]} = ${texVec(dz1, 'dz_1')},\\quad ${act.prime} = ${texVec(gprime, "g'")}`, null],
-    [`dW_1 = dz_1\\, x^{\\top} = ${texMatrix('dW_1', part(g, 'W1'), h, n)}`, 'W1'],
-    [`db_1 = dz_1 = ${texVec(part(g, 'b1'), 'db_1')}`, 'b1'],
+    [`dz_1 = W_2^{\\top} dz_2 \\ast ${act.prime.split(' = ')[0]} ${texVec(dz1, 'dz_1')},\\quad ${act.prime} ${texVec(gprime, "g'")}`, null],
+    [`dW_1 = dz_1\\, x^{\\top} ${texMatrix('dW_1', part(g, 'W1'), h, n)}`, 'W1'],
+    [`db_1 = dz_1 ${texVec(part(g, 'b1'), 'db_1')}`, 'b1'],
     [`W := W + \\Delta W,\\quad \\Delta W = ${rule}:\\ \\lVert \\Delta W_1 \\rVert = ${tex(l2(part(d, 'W1')))},\\ \\Delta b_2 = ${tex(part(d, 'b2')[0])}`, null],
   ];
   if (last.sampleCount > 1) lines.splice(10, 0, [`\\text{(the step's gradient is the mean over its ${last.sampleCount} examples; the lines above are the first example's)}`, null]);
   host.replaceChildren(...lines.map(([src, link]) => equation(v, src, link)));
   const samples = last.samples.slice(0, 6).join(', ') + (last.sampleCount > 6 ? ', …' : '');
   pick.textContent = run.optimizer === 'misclassified-sgd'
-    ? `Step ${last.step}: picked training row ${last.samples[0]} among ${last.misclassified} misclassified point${last.misclassified === 1 ? '' : 's'} (ŷ = ${fmt(a2, 4)}, y = ${last.y}).`
-    : `Step ${last.step}: training rows ${samples} (${last.sampleCount} example${last.sampleCount === 1 ? '' : 's'}); the first has ŷ = ${fmt(a2, 4)}, y = ${last.y}.`;
+    ? `Step ${last.step}: picked training row ${last.samples[0]} among ${last.misclassified} misclassified point${last.misclassified === 1 ? '' : 's'} (ŷ = ${fmt(a2)}, y = ${last.y}).`
+    : last.sampleCount === 1
+      ? `Step ${last.step}: training row ${last.samples[0]} (one example): ŷ = ${fmt(a2)}, y = ${last.y}.`
+      : `Step ${last.step}: training rows ${samples} (${last.sampleCount} examples); the first has ŷ = ${fmt(a2)}, y = ${last.y}.`;
 }
 
 function equation(v: View, src: string, link: ParamName | null): HTMLElement {

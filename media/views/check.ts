@@ -10,6 +10,11 @@ export function checkSection(v: View): HTMLElement {
   return el('section', { class: 'check', 'aria-label': 'Gradient check' }, el('h2', {}, 'Gradient check ', button), el('div', { id: 'check' }));
 }
 
+/** A number in the one format, the exact value on hover. */
+function num(x: number): HTMLElement {
+  return el('td', { text: fmt(x), title: fmtExact(x) });
+}
+
 export function drawCheck(v: View): void {
   const host = byId('check');
   if (!host) return;
@@ -25,8 +30,10 @@ export function drawCheck(v: View): void {
     el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))),
     el('tbody', {}, ...check.rows.map((r) => el('tr', { 'data-verdict': r.verdict },
       el('td', { text: r.name }), el('td', { text: `${r.shape[0]}×${r.shape[1]}` }), el('td', { text: `[${r.row},${r.col}]` }),
-      el('td', { text: fmtExact(one(r.analytic)) }), el('td', { text: fmtExact(one(r.numeric)) }),
-      el('td', { text: fmt(one(r.relError), 3) }), el('td', { class: `verdict ${r.verdict}`, text: r.verdict }), el('td', { text: r.allclose ? 'yes' : 'no' })))));
-  const summary = `At step ${check.step}; verdict ${check.verdict}; central differences h = ${check.h}; pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}; global ‖a − n‖/(‖a‖ + ‖n‖) = ${fmt(one(check.globalDiff), 3)}.`;
+      num(one(r.analytic)), num(one(r.numeric)), num(one(r.relError)),
+      el('td', { class: `verdict ${r.verdict}`, text: r.withinNoise && one(r.relError) > t.pass ? `${r.verdict} (within noise)` : r.verdict,
+        title: r.withinNoise ? "The difference is within the central difference's rounding noise at this entry." : '' }),
+      el('td', { text: r.allclose ? 'yes' : 'no' })))));
+  const summary = `At step ${check.step}; verdict ${check.verdict}; central differences h = ${check.h}; pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}; global ‖a − n‖/(‖a‖ + ‖n‖) = ${fmt(one(check.globalDiff))}.`;
   host.replaceChildren(table, el('p', { class: 'small', text: summary }));
 }

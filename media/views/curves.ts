@@ -1,14 +1,43 @@
-/** Training curves (uPlot): loss, accuracy, misclassified count and the gradient norm per epoch. */
+/**
+ * Training curves (uPlot): loss, accuracy, misclassified count and the gradient norm per epoch, with readable
+ * ticks (scientific where needed), live values in the legends (the newest epoch unless the cursor points at
+ * another), one cursor synced across the charts, optional smoothing (an exponential moving average, the raw
+ * curve kept faint) and a log scale. Log axes plot log10 of the values on a linear scale with decade ticks, so a
+ * range of 1e-5 never reads as "0" and "1".
+ */
 import uPlot from 'uplot';
+import { fmtTick } from '../../src/panel/format';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
 import type { Curves as Series } from '../state';
 
 type Line = [label: string, values: number[], color: string];
+interface Chart {
+  title: string;
+  lines: Line[];
+  log: boolean;
+}
+
+/** Exponential moving average with TensorBoard's debiasing (the first points are not dragged towards 0). */
+export function smooth(values: number[], weight: number): number[] {
+  if (!(weight > 0)) return values;
+  const out: number[] = [];
+  let last = 0, n = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) {
+      out.push(v);
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n++;
+    out.push(last / (1 - Math.pow(weight, n)));
+  }
+  return out;
+}
 
 export class Curves {
   private charts: uPlot[] | null = null;
-  /** The theme, the log scale or the width changed: build the charts again. */
+  /** The theme, the log scale, the smoothing or the width changed: build the charts again. */
   stale = false;
 
   constructor(private readonly v: View) {}
@@ -18,36 +47,72 @@ export class Curves {
     this.charts = null;
   }
 
-  draw(): void {
-    const { v } = this;
-    const host = byId('curves');
-    if (!host || !v.state.run) return;
-    const c: Series = v.state.curves;
-    const data: Array<[title: string, lines: Line[], log: boolean]> = [
-      ['loss', [['train', c.trainLoss, '--vscode-charts-blue'], ['test', c.testLoss, '--vscode-charts-orange']], v.ui.logScale],
-      ['accuracy', [['train', c.trainAcc, '--vscode-charts-blue'], ['test', c.testAcc, '--vscode-charts-orange']], false],
-      ['misclassified', [['train', c.misclassified, '--vscode-charts-red']], false],
-      ['‖gradient‖', [['last step', c.gradNorm, '--vscode-charts-purple']], true],
+  private spec(): Chart[] {
+    const c: Series = this.v.state.curves;
+    return [
+      { title: 'loss', lines: [['train', c.trainLoss, '--vscode-charts-blue'], ['test', c.testLoss, '--vscode-charts-orange']], log: this.v.ui.logScale },
+      { title: 'accuracy', lines: [['train', c.trainAcc, '--vscode-charts-blue'], ['test', c.testAcc, '--vscode-charts-orange']], log: false },
+      { title: 'misclassified', lines: [['train', c.misclassified, '--vscode-charts-red']], log: false },
+      { title: '‖gradient‖ (log)', lines: [['last step', c.gradNorm, '--vscode-charts-purple']], log: true },
     ];
-    const aligned = (lines: Line[], log: boolean) => [c.epoch, ...lines.map(([, s]) => s.map((x) => (Number.isFinite(x) && (!log || x > 0) ? x : null)))] as uPlot.AlignedData;
-    if (this.charts && !this.stale && this.charts.length === data.length) {
-      this.charts.forEach((chart, k) => chart.setData(aligned(data[k][1], data[k][2])));
+  }
+
+  /** x, then per line the smoothed values and (when smoothing) the raw ones; log charts in log10. */
+  private data(ch: Chart): uPlot.AlignedData {
+    const w = this.v.ui.smoothing ?? 0;
+    const tf = (s: number[]) => s.map((x) => (Number.isFinite(x) && (!ch.log || x > 0) ? (ch.log ? Math.log10(x) : x) : null));
+    const cols: Array<Array<number | null>> = [];
+    for (const [, s] of ch.lines) {
+      cols.push(tf(smooth(s, w)));
+      if (w > 0) cols.push(tf(s));
+    }
+    return [this.v.state.curves.epoch, ...cols] as uPlot.AlignedData;
+  }
+
+  draw(): void {
+    const host = byId('curves');
+    if (!host || !this.v.state.run) return;
+    const charts = this.spec();
+    if (this.charts && !this.stale && this.charts.length === charts.length) {
+      this.charts.forEach((u, k) => {
+        u.setData(this.data(charts[k]));
+        if (u.cursor.idx == null) u.setLegend({ idx: u.data[0].length - 1 }); // the newest values, not "--"
+      });
       return;
     }
-    this.charts?.forEach((chart) => chart.destroy());
+    this.charts?.forEach((u) => u.destroy());
     host.replaceChildren();
     const width = Math.max(260, Math.floor(host.clientWidth / 2) - 12);
     const fg = cssVar('--vscode-foreground', '#ccc');
-    const grid = cssVar('--vscode-editorWidget-border', '#444');
-    this.charts = data.map(([title, lines, log]) => {
+    const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+    const smoothing = (this.v.ui.smoothing ?? 0) > 0;
+    this.charts = charts.map((ch) => {
       const box = el('div', { class: 'chart' });
       host.append(box);
-      return new uPlot({
-        title, width, height: 150, legend: { show: true }, cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
-        axes: [{ stroke: fg, grid: { stroke: grid, width: 1 }, label: 'epoch' }, { stroke: fg, grid: { stroke: grid, width: 1 }, size: 56 }],
-        series: [{ label: 'epoch' }, ...lines.map(([label, , color]) => ({ label, stroke: cssVar(color, '#3794ff'), width: 1.5, spanGaps: false }))],
-      }, aligned(lines, log), box);
+      const value = (_u: uPlot, x: number | null) => (x == null ? '—' : fmtTick(ch.log ? 10 ** x : x));
+      const series: uPlot.Series[] = [{ label: 'epoch', value: (_u, x) => (x == null ? '—' : String(x)) }];
+      for (const [label, , color] of ch.lines) {
+        const stroke = cssVar(color, '#3794ff');
+        series.push({ label: smoothing ? `${label} (smoothed)` : label, stroke, width: 1.75, spanGaps: false, value });
+        if (smoothing) series.push({ label: `${label} (raw)`, stroke, alpha: 0.3, width: 1, spanGaps: false, value, show: true });
+      }
+      const u = new uPlot({
+        title: ch.title, width, height: 170, legend: { show: true, live: true },
+        cursor: { drag: { x: false, y: false }, sync: { key: 'backprop-lens-curves' } },
+        scales: { x: { time: false } },
+        axes: [
+          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: 'epoch', values: (_u, splits) => splits.map((x) => fmtTick(x)) },
+          {
+            stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 64, space: 24,
+            // Log axes: decade steps (and finer within a decade), labelled with the values, not their logarithms.
+            ...(ch.log ? { incrs: [0.1, 0.2, 0.5, 1, 2, 3, 5, 10] } : {}),
+            values: (_u, splits) => splits.map((x) => fmtTick(ch.log ? 10 ** x : x)),
+          },
+        ],
+        series,
+      }, this.data(ch), box);
+      u.setLegend({ idx: u.data[0].length - 1 });
+      return u;
     });
     this.stale = false;
   }

@@ -22,13 +22,13 @@ export function drawGraph(v: View): void {
   const g = step?.grad ?? null;
   const nodes: GraphNode[] = [
     { label: 'x', value: `ℝ^${run.n}`, grad: null },
-    { label: 'W1, b1', value: `‖W1‖ ${fmt(l2(part(theta, 'W1')), 3)}`, grad: g ? `‖dW1‖ ${fmt(l2(part(g, 'W1')), 3)}` : null, param: 'W1' },
-    { label: 'z1', value: step ? `‖z1‖ ${fmt(l2(step.z1), 3)}` : '—', grad: step ? `‖dz1‖ ${fmt(l2(step.dz1), 3)}` : null },
-    { label: 'a1', value: step ? `‖a1‖ ${fmt(l2(step.a1), 3)}` : '—', grad: null },
-    { label: 'W2, b2', value: `‖W2‖ ${fmt(l2(part(theta, 'W2')), 3)}`, grad: g ? `‖dW2‖ ${fmt(l2(part(g, 'W2')), 3)}` : null, param: 'W2' },
-    { label: 'z2', value: step ? fmt(step.z2, 3) : '—', grad: step ? `dz2 ${fmt(step.dz2, 3)}` : null },
-    { label: 'a2 = ŷ', value: step ? fmt(step.a2, 3) : '—', grad: null },
-    { label: 'L', value: step ? fmt(step.loss, 3) : '—', grad: null },
+    { label: 'W1, b1', value: `‖W1‖ ${fmt(l2(part(theta, 'W1')))}`, grad: g ? `‖dW1‖ ${fmt(l2(part(g, 'W1')))}` : null, param: 'W1' },
+    { label: 'z1', value: step ? `‖z1‖ ${fmt(l2(step.z1))}` : '—', grad: step ? `‖dz1‖ ${fmt(l2(step.dz1))}` : null },
+    { label: 'a1', value: step ? `‖a1‖ ${fmt(l2(step.a1))}` : '—', grad: null },
+    { label: 'W2, b2', value: `‖W2‖ ${fmt(l2(part(theta, 'W2')))}`, grad: g ? `‖dW2‖ ${fmt(l2(part(g, 'W2')))}` : null, param: 'W2' },
+    { label: 'z2', value: step ? fmt(step.z2) : '—', grad: step ? `dz2 ${fmt(step.dz2)}` : null },
+    { label: 'a2 = ŷ', value: step ? fmt(step.a2) : '—', grad: null },
+    { label: 'L', value: step ? fmt(step.loss) : '—', grad: null },
   ];
   // Narrow panels get two rows of four nodes, so that a2 and L are never cut off.
   const perRow = host.clientWidth > 0 && host.clientWidth < 700 ? 4 : 8;

@@ -5,14 +5,29 @@
  * encoding of Float64Arrays across the webview bridge is the protocol's.)
  */
 
-/** Non-finite values as text: NaN, +∞, −∞; never blank, 0 or null. */
+/**
+ * The inspector's one number format: 4 significant digits, scientific below
+ * 1e-3 and from 1e5 on; non-finite values as text (NaN, +∞, −∞), never blank,
+ * 0 or null. The exact value is on hover (fmtExact).
+ */
 export function fmt(x: number, digits = 4): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return '+∞';
   if (x === -Infinity) return '−∞';
+  if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a !== 0 && (a < 10 ** -(digits - 1) || a >= 1e5)) return x.toExponential(Math.max(1, digits - 2));
-  return x.toFixed(digits);
+  if (a < 1e-3 || a >= 1e5) return x.toExponential(digits - 1);
+  const s = x.toPrecision(digits);
+  return s.includes('e') ? x.toExponential(digits - 1) : s;
+}
+
+/** Axis ticks: 3 significant digits without trailing zeros, scientific below 1e-3 and from 1e5 on. */
+export function fmtTick(x: number): string {
+  if (!Number.isFinite(x)) return fmt(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a < 1e-3 || a >= 1e5) return x.toExponential(2).replace(/\.?0+e/, 'e');
+  return String(Number(x.toPrecision(3)));
 }
 
 /** Every digit: the exact double, for tooltips. */

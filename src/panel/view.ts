@@ -154,6 +154,7 @@ export function checkTable(r: GradcheckReport, step: number): PanelCheck {
     rows: r.blocks.map((b) => ({
       name: b.name, shape: [b.rows, b.cols] as [number, number], row: b.worst.row, col: b.worst.col,
       analytic: one(b.worst.analytic), numeric: one(b.worst.numeric), relError: one(b.worst.relError), verdict: b.verdict, allclose: b.allclose,
+      withinNoise: b.worst.withinNoise,
     })),
   };
 }

@@ -7,12 +7,15 @@ import { assert, inspectorFrame, openFile, openWorkbench, runCommand, waitFor, w
 const RUN = { 'backpropLens.network.hidden': 3, 'backpropLens.training.seed': 7, 'backpropLens.training.epochs': 15, 'backpropLens.network.activation': 'tanh' };
 const FLAGS = ['--hidden', '3', '--seed', '7', '--epochs', '15', '--activation', 'tanh'];
 
-function fmt(x, digits = 4) {
-  // The same rule as src/panel/format.ts fmt(), written out here as the test's reference.
+function fmt(x) {
+  // The inspector's documented number format (README), written out here as the test's reference:
+  // 4 significant digits, scientific below 1e-3 and from 1e5 on.
   if (Number.isNaN(x)) return 'NaN';
+  if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a !== 0 && (a < 10 ** -(digits - 1) || a >= 1e5)) return x.toExponential(Math.max(1, digits - 2));
-  return x.toFixed(digits);
+  if (a < 1e-3 || a >= 1e5) return x.toExponential(3);
+  const s = x.toPrecision(4);
+  return s.includes('e') ? x.toExponential(3) : s;
 }
 
 function watchConsole(page) {
@@ -137,7 +140,8 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
   const f = await trainAndInspect(page, 'hostile.csv');
   await waitFor('the run', async () => (await f.textContent('#badge'))?.includes('completed'), 60_000);
   const options = await waitFor('the feature selectors', async () => {
-    const o = await f.$$eval('#plane-i option', (os) => os.map((x) => x.textContent));
+    // Option text is the name inside Unicode isolation marks (U+2068 … U+2069), so a right-to-left name cannot reorder the rest.
+    const o = await f.$$eval('#plane-i option', (os) => os.map((x) => x.textContent.replace(/^\u2068|\u2069$/g, '')));
     return o.length ? o : null;
   }, 10_000);
   assert(JSON.stringify(options) === JSON.stringify(names), `options: ${JSON.stringify(options)}`);

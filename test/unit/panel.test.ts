@@ -1,18 +1,28 @@
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
-import { aggregate, divergingColor, fmt, fmtExact, maxAbs, parseColor, type Palette } from '../../src/panel/format';
+import { aggregate, divergingColor, fmt, fmtExact, fmtTick, maxAbs, parseColor, type Palette } from '../../src/panel/format';
 import { csp, inspectorHtml, makeNonce } from '../../src/panel/html';
 import { decodeF64, encodeF64, parseFromWebview } from '../../src/protocol';
 
 const P: Palette = { negative: [0, 0, 255], zero: [255, 255, 255], positive: [255, 0, 0], invalid: [255, 255, 0] };
 
 describe('inspector helpers', () => {
-  it('numbers: fixed or exponent by magnitude; NaN and infinities as text, never blank, 0 or null', () => {
+  it('numbers: 4 significant digits, scientific below 1e-3 and from 1e5 on; NaN and infinities as text, never blank, 0 or null', () => {
     assert.equal(fmt(0.12345), '0.1235');
-    assert.equal(fmt(-2), '-2.0000');
-    assert.equal(fmt(0), '0.0000');
-    assert.equal(fmt(1.5e-7), '1.50e-7');
-    assert.equal(fmt(123456), '1.23e+5');
+    assert.equal(fmt(-2), '-2.000');
+    assert.equal(fmt(0), '0');
+    assert.equal(fmt(12.3456), '12.35');
+    assert.equal(fmt(0.001), '0.001000');
+    assert.equal(fmt(0.000030507234107058555), '3.051e-5');
+    assert.equal(fmt(-1.9476397244457884e-7), '-1.948e-7');
+    assert.equal(fmt(1.5e-7), '1.500e-7');
+    assert.equal(fmt(12345.6), '1.235e+4');
+    assert.equal(fmt(123456), '1.235e+5');
+    assert.equal(fmtTick(1e-5), '1e-5');
+    assert.equal(fmtTick(2.5e-5), '2.5e-5');
+    assert.equal(fmtTick(0.30000000000000004), '0.3');
+    assert.equal(fmtTick(1200), '1200');
+    assert.equal(fmtTick(0), '0');
     assert.equal(fmt(NaN), 'NaN');
     assert.equal(fmt(Infinity), '+∞');
     assert.equal(fmt(-Infinity), '−∞');
