@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { gradcheck, gradcheckFast, relativeError, verdictOf, DEFAULT_GRADCHECK, type Objective } from '../../src/core/gradcheck';
+import { gradcheck, gradcheckFast, relativeError, verdictOf, noiseBound, DEFAULT_GRADCHECK, GradcheckCancelled, type GradcheckReport, type Objective } from '../../src/core/gradcheck';
 import { checkNetwork, checkNetworkFast, networkObjective } from '../../src/core/check';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
@@ -102,5 +102,116 @@ describe('gradcheck', () => {
     assert.equal(r.verdict, 'fail');
     assert.deepEqual(r.localized!.blocks.map((b) => b.name), ['b2']);
     assert.ok(r.evaluations < 2 * net.theta.length, 'cheaper than a full check');
+  });
+
+  /**
+   * The incremental check against a full recomputation by the reference Network (control.full): same
+   * points, so the same verdicts, kinks and "within noise" flags; numeric values equal to within the
+   * round-off part of the noise bound (the two sum in different orders), relative errors accordingly.
+   */
+  function assertSameReport(inc: GradcheckReport, full: GradcheckReport, what: string): number {
+    assert.equal(inc.verdict, full.verdict, `${what}: verdict`);
+    assert.equal(inc.allclose, full.allclose, `${what}: allclose`);
+    assert.equal(inc.zeroGradient, full.zeroGradient, `${what}: zeroGradient`);
+    assert.equal(inc.evaluations, full.evaluations);
+    let kinks = 0;
+    for (let b = 0; b < full.blocks.length; b++) {
+      const I = inc.blocks[b], F = full.blocks[b];
+      assert.equal(I.verdict, F.verdict, `${what} ${F.name}: verdict`);
+      // Among entries that all pass, the worst is round-off; a worst entry that does not pass must be the same one.
+      if (F.worst.verdict !== 'pass') assert.deepEqual([I.worst.row, I.worst.col], [F.worst.row, F.worst.col], `${what} ${F.name}: worst entry`);
+      for (let e = 0; e < F.entries.length; e++) {
+        const x = I.entries[e], y = F.entries[e], at = `${what} ${F.name}[${e}]`;
+        assert.equal(x.analytic, y.analytic, at);
+        assert.equal(x.kink, y.kink, `${at}: kink`);
+        assert.equal(x.withinNoise, y.withinNoise, `${at}: within noise`);
+        assert.equal(x.verdict, y.verdict, `${at}: verdict ${x.verdict} vs ${y.verdict}`);
+        assert.equal(x.allclose, y.allclose, `${at}: allclose`);
+        // |f| ≤ a few (the mean BCE here); the round-off part of the noise bound is 16·ε·|f|/h.
+        const tol = noiseBound(4, 4, DEFAULT_GRADCHECK.h) - DEFAULT_GRADCHECK.h ** 2;
+        assert.ok(Math.abs(x.numeric - y.numeric) <= tol, `${at}: numeric ${x.numeric} vs ${y.numeric}`);
+        const scale = Math.max(Math.abs(y.analytic), Math.abs(y.numeric));
+        if (!y.withinNoise) assert.ok(Math.abs(x.relError - y.relError) <= (2 * tol) / scale, `${at}: relError ${x.relError} vs ${y.relError}`);
+        if (y.kink) kinks++;
+      }
+    }
+    return kinks;
+  }
+
+  for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
+    it(`${act}: the incremental check gives the full recomputation's verdicts, kinks and relative errors on 60 random networks`, () => {
+      for (let s = 0; s < 60; s++) {
+        const rng = new Rng(1000 + s);
+        const n = 1 + rng.int(7), h = 1 + rng.int(7), m = 1 + rng.int(12);
+        const w = [0.05, 0.5, 1, 3][s % 4]; // from near-linear to saturated units
+        const net = new Network(n, h, act, Float64Array.from({ length: paramCount(n, h) }, () => rng.normal() * w));
+        const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal() * (s % 3 === 0 ? 5 : 1)), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
+        assertSameReport(checkNetwork(net, d, m), checkNetwork(net, d, m, {}, { full: true }), `seed ${s} n=${n} h=${h} m=${m}`);
+      }
+    });
+  }
+
+  it('the incremental check equals the full recomputation at the benchmark size (n=30, h=32, 64 examples), every activation', () => {
+    for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
+      const { net, d } = randomCase(act, 30, 32, 64, 31);
+      for (let i = 0; i < net.theta.length; i++) net.theta[i] *= 0.3;
+      const inc = checkNetwork(net, d, 64);
+      assert.equal(inc.verdict, act === 'relu' ? inc.verdict : 'pass');
+      assertSameReport(inc, checkNetwork(net, d, 64, {}, { full: true }), act);
+    }
+  });
+
+  it('ReLU kinks: pre-activations exactly at 0 (integer weights and data) are detected exactly as the full recomputation detects them', () => {
+    let kinks = 0;
+    for (let s = 0; s < 40; s++) {
+      const rng = new Rng(2000 + s);
+      const n = 1 + rng.int(4), h = 1 + rng.int(5), m = 2 + rng.int(8);
+      // Small integers: many z1 = W1·x + b1 are exactly 0, others a hair away after ±h.
+      const net = new Network(n, h, 'relu', Float64Array.from({ length: paramCount(n, h) }, () => rng.int(5) - 2));
+      const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.int(3) - 1), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
+      // Some units within h of their kink from the other side.
+      for (let j = 0; j < h; j += 2) net.theta[h * n + j] += (rng.int(2) ? 1 : -1) * 3e-6;
+      kinks += assertSameReport(checkNetwork(net, d, m), checkNetwork(net, d, m, {}, { full: true }), `seed ${s}`);
+    }
+    assert.ok(kinks > 20, `the cases do cross kinks (${kinks})`);
+  });
+
+  it('an all-zero analytic gradient is not a pass: warning when the numeric one is within noise of 0 too, fail when it is not', () => {
+    // A saturated output: z2 = 40, y = 1, so a2 = σ(40) rounds to 1 and dz2 = a2 − y = 0 exactly; every analytic entry is 0
+    // while L = log(1 + e⁻⁴⁰) ≈ 4e-18 still moves a little. (Before the fix: verdict "pass" with globalDiff = 1.)
+    const net = new Network(1, 1, 'sigmoid', Float64Array.from([0, 0, 0, 40]));
+    const d: TrainData = { X: Float64Array.from([1]), Y: Float64Array.from([1]), m: 1, n: 1 };
+    const grad = new Float64Array(4);
+    net.lossAndGrad(d.X, d.Y, null, 1, grad);
+    assert.deepEqual(Array.from(grad), [0, 0, 0, 0]);
+    for (const r of [checkNetwork(net, d, 1), checkNetwork(net, d, 1, {}, { full: true })]) {
+      assert.equal(r.zeroGradient, true);
+      assert.equal(r.verdict, 'warning');
+      assert.equal(r.globalDiff, 1);
+    }
+    // A zero analytic gradient where the true one is not 0: fail.
+    const f: Objective = (t) => t[0] * t[0] * t[1] + Math.sin(t[1]);
+    const r = gradcheck(f, Float64Array.from([0.7, -1.3]), new Float64Array(2), [{ name: 't', offset: 0, rows: 1, cols: 2 }]);
+    assert.equal(r.verdict, 'fail');
+    assert.equal(r.zeroGradient, false);
+    // A correct, non-zero gradient is unaffected.
+    assert.equal(checkNetwork(new Network(1, 1, 'sigmoid', Float64Array.from([0.5, 0.1, 0.7, 0.2])), d, 1).zeroGradient, false);
+  });
+
+  it('progress: onProgress reports every entry up to the total; shouldStop cancels with GradcheckCancelled', () => {
+    const { net, d } = randomCase('tanh', 3, 4, 6, 12);
+    const P = paramCount(3, 4);
+    const seen: [number, number][] = [];
+    checkNetwork(net, d, 6, {}, { onProgress: (done, total) => seen.push([done, total]) });
+    assert.equal(seen.length, P);
+    seen.forEach(([done, total], i) => {
+      assert.equal(done, i + 1);
+      assert.equal(total, P);
+    });
+    let polls = 0;
+    assert.throws(() => checkNetwork(net, d, 6, {}, { shouldStop: () => ++polls > 5 }), (e: unknown) => e instanceof GradcheckCancelled && e.done === 5 && e.total === P);
+    const controller = new AbortController();
+    controller.abort();
+    assert.throws(() => checkNetwork(net, d, 6, {}, { shouldStop: () => controller.signal.aborted }), GradcheckCancelled);
   });
 });
