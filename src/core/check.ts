@@ -228,59 +228,58 @@ class Incremental {
   }
 
   evaluate(idx: number, plus: number, minus: number, res: Difference): void {
-    const { m, n, h, K, X, A1, S, T, zp, zm, sumL } = this;
+    const { m, n, h, K, X, Z1, R1, A1, S, T, DL, zp, zm, sumL, taylor } = this;
     const scale = 1 / m; // the 1/m of the batch mean
     const hp = plus - this.theta[idx], hm = minus - this.theta[idx];
     if (idx < this.offW2) {
-      // W1[j,k] or b1[j]: only hidden unit j moves.
+      // W1[j,k] or b1[j]: only hidden unit j moves, to z1 + Δ; recomputed in the reference order
+      // (rarely) when z1 + Δ is so close to 0 that rounding could decide its sign.
       const bias = idx >= this.offB1;
       const j = bias ? idx - this.offB1 : Math.floor(idx / n), k = bias ? -1 : idx - j * n;
+      const guard = 4 * (n + 2) * EPS;
       for (let i = 0; i < m; i++) {
-        const x = bias ? 1 : X[i * n + k];
-        zp[i] = this.moved(i, j, hp * x, idx, plus);
-        zm[i] = this.moved(i, j, hm * x, idx, minus);
+        const x = bias ? 1 : X[i * n + k], ho = i * h + j;
+        const dp = hp * x, dm = hm * x;
+        let z = Z1[ho] + dp;
+        zp[i] = Math.abs(z) > guard * (R1[ho] + Math.abs(dp)) ? z : this.recomputed(i, j, idx, plus);
+        z = Z1[ho] + dm;
+        zm[i] = Math.abs(z) > guard * (R1[ho] + Math.abs(dm)) ? z : this.recomputed(i, j, idx, minus);
       }
       res.fp = (sumL + this.unitChange(j, zp)) * scale;
       res.fm = (sumL + this.unitChange(j, zm)) * scale;
       res.kink = this.relu && this.kinked();
     } else {
-      // W2[c,j] or b2[c]: only output c moves; z1 is unchanged, so no kink can be crossed.
+      // W2[c,j] or b2[c]: only output c moves, by δ = Δ·a1[j] or Δ; z1 is unchanged, so no kink can be crossed.
       const isW2 = idx < this.offW2 + K * h;
       const e = isW2 ? idx - this.offW2 : idx - (this.offW2 + K * h);
       const c = isW2 ? Math.floor(e / h) : e, j = isW2 ? e - c * h : -1;
-      let dp = 0, dm = 0;
+      let sp = 0, sm = 0;
       for (let i = 0; i < m; i++) {
-        if (isW2) {
-          const a = A1[i * h + j], so = (i * K + c) * h + j;
-          dp += this.lossChange(i, c, hp * a, S[so] + plus * a);
-          dm += this.lossChange(i, c, hm * a, S[so] + minus * a);
-        } else {
-          dp += this.lossChange(i, c, hp, plus + T[i * K + c]);
-          dm += this.lossChange(i, c, hm, minus + T[i * K + c]);
-        }
+        const a = isW2 ? A1[i * h + j] : 1;
+        const base = isW2 ? S[(i * K + c) * h + j] : T[i * K + c]; // the rest of z2[c]
+        const dp = hp * a, dm = hm * a, o = 3 * i;
+        if (taylor && Math.abs(dp) <= TAYLOR_MAX) sp += dp * (DL[o] + dp * (DL[o + 1] + dp * DL[o + 2]));
+        else if (dp !== 0) sp += this.lossMoved(i, c, base + plus * a);
+        if (taylor && Math.abs(dm) <= TAYLOR_MAX) sm += dm * (DL[o] + dm * (DL[o + 1] + dm * DL[o + 2]));
+        else if (dm !== 0) sm += this.lossMoved(i, c, base + minus * a);
       }
-      res.fp = (sumL + dp) * scale;
-      res.fm = (sumL + dm) * scale;
+      res.fp = (sumL + sp) * scale;
+      res.fm = (sumL + sm) * scale;
       res.kink = false;
     }
   }
 
-  /** ΔL of example i when output c moves by δ to z2Moved (the moved logit, used when the expansion does not apply). */
-  private lossChange(i: number, c: number, delta: number, z2Moved: number): number {
-    if (delta === 0) return 0;
-    if (this.taylor && Math.abs(delta) <= TAYLOR_MAX) {
-      const DL = this.DL, o = 3 * i;
-      return delta * (DL[o] + delta * (DL[o + 1] + delta * DL[o + 2]));
-    }
+  /** L(z2 with output c at z2c) − L(z2) of example i, evaluated in full (δ too large for the expansion, or K > 1). */
+  private lossMoved(i: number, c: number, z2c: number): number {
     const { K, zo, Z2 } = this;
     for (let q = 0; q < K; q++) zo[q] = Z2[i * K + q];
-    zo[c] = z2Moved;
+    zo[c] = z2c;
     return this.out.loss(zo, this.Y[i]) - this.L0[i];
   }
 
   /** Σ ΔL when unit j's pre-activation moves to z1m[i] at every row i. */
   private unitChange(j: number, z1m: Float64Array): number {
-    const { m, h, K, Z1, A1, W2, S, G, activation, relu } = this;
+    const { m, h, K, Z1, A1, W2, S, G, DL, activation, relu, taylor } = this;
     const dMax = this.dMax[j];
     let total = 0;
     for (let i = 0; i < m; i++) {
@@ -301,19 +300,19 @@ class Incremental {
         da = a - A1[ho];
       }
       if (da === 0) continue;
+      const o = 3 * i;
       for (let c = 0; c < K; c++) {
         const w = W2[c * h + j];
-        total += this.lossChange(i, c, w * da, S[(i * K + c) * h + j] + w * a);
+        const d = w * da; // z2[c] moves by δ = W2[c,j]·(a1′ − a1)
+        if (taylor && Math.abs(d) <= TAYLOR_MAX) total += d * (DL[o] + d * (DL[o + 1] + d * DL[o + 2]));
+        else if (d !== 0) total += this.lossMoved(i, c, S[(i * K + c) * h + j] + w * a);
       }
     }
     return total;
   }
 
-  /** Unit j's moved pre-activation z1 + Δ at row i; recomputed in the reference order (with θ[idx] = v) when rounding could decide its sign. */
-  private moved(i: number, j: number, delta: number, idx: number, v: number): number {
-    const ho = i * this.h + j;
-    const z = this.Z1[ho] + delta;
-    if (Math.abs(z) > 4 * (this.n + 2) * EPS * (this.R1[ho] + Math.abs(delta))) return z;
+  /** Unit j's z1 at row i with θ[idx] = v (idx in W1[j,·] or b1[j]), summed in the reference Network's order. */
+  private recomputed(i: number, j: number, idx: number, v: number): number {
     const { n, W1, X } = this;
     const xo = i * n, row = j * n;
     let s = idx === this.offB1 + j ? v : this.b1[j];
