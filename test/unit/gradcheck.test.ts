@@ -109,7 +109,7 @@ describe('gradcheck', () => {
    * points, so the same verdicts, kinks and "within noise" flags; numeric values equal to within the
    * round-off part of the noise bound (the two sum in different orders), relative errors accordingly.
    */
-  function assertSameReport(inc: GradcheckReport, full: GradcheckReport, what: string): number {
+  function assertSameReport(inc: GradcheckReport, full: GradcheckReport, what: string, h = DEFAULT_GRADCHECK.h, J = 4): number {
     assert.equal(inc.verdict, full.verdict, `${what}: verdict`);
     assert.equal(inc.allclose, full.allclose, `${what}: allclose`);
     assert.equal(inc.zeroGradient, full.zeroGradient, `${what}: zeroGradient`);
@@ -127,8 +127,8 @@ describe('gradcheck', () => {
         assert.equal(x.withinNoise, y.withinNoise, `${at}: within noise`);
         assert.equal(x.verdict, y.verdict, `${at}: verdict ${x.verdict} vs ${y.verdict}`);
         assert.equal(x.allclose, y.allclose, `${at}: allclose`);
-        // |f| ≤ a few (the mean BCE here); the round-off part of the noise bound is 16·ε·|f|/h.
-        const tol = noiseBound(4, 4, DEFAULT_GRADCHECK.h) - DEFAULT_GRADCHECK.h ** 2;
+        // The round-off part of the noise bound, 16·ε·|J|/h (J the loss, a few here unless given).
+        const tol = noiseBound(J, J, h) - h ** 2;
         assert.ok(Math.abs(x.numeric - y.numeric) <= tol, `${at}: numeric ${x.numeric} vs ${y.numeric}`);
         const scale = Math.max(Math.abs(y.analytic), Math.abs(y.numeric));
         if (!y.withinNoise) assert.ok(Math.abs(x.relError - y.relError) <= (2 * tol) / scale, `${at}: relError ${x.relError} vs ${y.relError}`);
@@ -147,6 +147,18 @@ describe('gradcheck', () => {
         const net = new Network(n, h, act, Float64Array.from({ length: paramCount(n, h) }, () => rng.normal() * w));
         const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal() * (s % 3 === 0 ? 5 : 1)), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
         assertSameReport(checkNetwork(net, d, m), checkNetwork(net, d, m, {}, { full: true }), `seed ${s} n=${n} h=${h} m=${m}`);
+      }
+    });
+
+    it(`${act}: the same with large steps and large inputs (the expansions give way to full evaluations)`, () => {
+      for (let s = 0; s < 30; s++) {
+        const rng = new Rng(3000 + s);
+        const n = 1 + rng.int(5), h = 1 + rng.int(5), m = 1 + rng.int(8);
+        const step = [1e-3, 1e-2, 0.05][s % 3];
+        const net = new Network(n, h, act, Float64Array.from({ length: paramCount(n, h) }, () => rng.normal() * (s % 2 ? 1 : 8)));
+        const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal() * (s % 4 < 2 ? 300 : 1)), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
+        const J = Math.max(1, net.lossAndGrad(d.X, d.Y, null, m));
+        assertSameReport(checkNetwork(net, d, m, { h: step }), checkNetwork(net, d, m, { h: step }, { full: true }), `seed ${s} step ${step}`, step, J);
       }
     });
   }
