@@ -351,11 +351,14 @@ export function checkNetwork(net: Network, d: TrainData, count: number, options:
   return gradcheckEntries(incrementalObjective(theta, net.n, net.h, net.activation, d, m), theta, grad, blocks, options, control);
 }
 
-/** Fast directional check (k random directions), localised on failure. */
+/** Fast directional check (k random directions), localised on failure by the incremental per-entry check. */
 export function checkNetworkFast(net: Network, d: TrainData, count: number, rng: Rng, k = 8, options: Partial<GradcheckOptions> = {}): FastReport {
   const m = Math.min(count, d.m);
   const grad = new Float64Array(net.theta.length);
   net.lossAndGrad(d.X, d.Y, null, m, grad);
   const { f, signCount } = networkObjective(net, d, m);
-  return gradcheckFast(f, net.theta.slice(), grad, layout(net.n, net.h), () => rng.normal(), k, options, signCount);
+  const theta = net.theta.slice();
+  let inc: EntryObjective | null = null; // built only when a failing block is localised
+  const entries: EntryObjective = (i, plus, minus, out) => (inc ??= incrementalObjective(theta.slice(), net.n, net.h, net.activation, d, m))(i, plus, minus, out);
+  return gradcheckFast(f, theta, grad, layout(net.n, net.h), () => rng.normal(), k, options, signCount, entries);
 }

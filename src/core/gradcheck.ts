@@ -303,6 +303,8 @@ export function gradcheckFast(
   k = 8,
   options: Partial<GradcheckOptions> = {},
   signCount = 0,
+  /** Entry objective for the localising per-entry check (default: f recomputed from scratch). */
+  entries?: EntryObjective,
 ): FastReport {
   const o = { ...DEFAULT_GRADCHECK, ...options, thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds } };
   const sPlus = signCount ? new Uint8Array(signCount) : undefined;
@@ -351,7 +353,7 @@ export function gradcheckFast(
       if (RANK[bv] > RANK.warning) failing.push(b);
     }
     if (failing.length) {
-      localized = gradcheck(f, theta, analytic, failing, o, signCount);
+      localized = gradcheckEntries(entries ?? fullRecomputation(f, theta, signCount), theta, analytic, failing, o);
       evaluations += localized.evaluations;
       verdict = worse(verdict, localized.verdict);
     }
