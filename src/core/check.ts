@@ -6,14 +6,10 @@
  *   W1[j,k] or b1[j]  changes only hidden unit j:  z1[j], a1[j], and every output z2[c]
  *                     through its term W2[c,j]·a1[j];
  *   W2[c,j] or b2[c]  changes only the output z2[c].
- * So, from per-example caches of the unperturbed pass (z1, a1 and, for every output c and
- * unit j, the other units' contribution S[c,j] = b2[c] + Σ_{l≠j} W2[c,l]·a1[l]), one
- * evaluation of J costs O(m·n) for a W1/b1 entry and O(m) for a W2/b2 entry instead of
- * O(m·h·n). Against cancellation, S[c,j] is a sum of its own (a prefix plus a suffix
- * over l, never z2 − W2[c,j]·a1[j]), and the perturbed unit is recomputed in full in
- * the reference Network's order, so its z1 (hence every ReLU kink) is bit-identical to
- * a full recomputation's. Written for K outputs (W2 K×h, b2 K); K = 1 today: a sigmoid
- * output with binary cross-entropy.
+ * So, from per-example caches of the unmoved pass, one evaluation of J costs O(m·n) for a
+ * W1/b1 entry and O(m) for a W2/b2 entry instead of O(m·h·n); see incrementalObjective for
+ * how it stays as exact as a full recomputation (same kinks, no cancellation). Written for
+ * K outputs (W2 K×h, b2 K); K = 1 today: a sigmoid output with binary cross-entropy.
  */
 import { type Activation, activate, sigmoid } from './activations';
 import {
@@ -91,7 +87,7 @@ function activationSeries(kind: Activation, a: number, G: Float64Array, o: numbe
   }
 }
 const FIFTH: Record<Activation, number> = { sigmoid: 0.25, tanh: 16, relu: 0 };
-/** Largest remainder allowed in W2[c,j]·(a1′ − a1): far below the rounding of any z2 (2⁻⁶⁰ ≈ 8.7e-19). */
+/** Largest remainder allowed in W2[c,j]·(a1′ − a1) (2⁻⁶⁰ ≈ 8.7e-19): far below what rounding changes in any loss. */
 const REMAINDER = 2 ** -60;
 
 /** |δ| up to which L(z2 + δ) − L(z2) is its third-order expansion: the remainder |L⁗|·δ⁴/24 ≤ L·δ⁴/24 < 2⁻⁶⁰·L. */
@@ -100,21 +96,27 @@ const EPS = 2 ** -52;
 
 /**
  * The incremental entry objective of J(θ) = (1/m)·Σ L⁽ⁱ⁾ over rows 0..m) of d at θ, for a network with
- * n inputs, h hidden units and K = out.K outputs (θ laid out as [W1 | b1 | W2 | b2], W2 K×h, b2 K). θ is
- * read once, here: the objective evaluates θ with one entry moved, never a θ changed afterwards.
+ * n inputs, h hidden units and K = out.K outputs (θ laid out as [W1 | b1 | W2 | b2], W2 K×h, b2 K).
+ * θ is copied: the objective evaluates this θ with one entry moved.
  *
- * Per evaluation and example: the perturbed unit j gets z1′ = z1 + Δ (Δ = (θᵢ′ − θᵢ)·x[k], or the bias
- * change) — recomputed in the reference order whenever z1′ is so close to 0 that rounding could decide its
- * sign, so ReLU kinks are detected exactly as a full recomputation detects them — and a1′ = g(z1′) in full.
- * Each output moves by δ = W2[c,j]·(a1′ − a1). For K = 1 and |δ| ≤ 2⁻¹⁴ the loss changes by
- * δ·(L′ + δ·(L″/2 + δ·L‴/6)) (remainder below rounding); otherwise the loss is evaluated in full at
- * z2′ = S[c,j] + W2[c,j]·a1′, with S[c,j] the other units' contribution kept as a sum of its own.
- * J′ = (Σ L + Σ ΔL)/m: the unchanged sum is added once, so nothing large cancels.
+ * Caches per example: z1, a1, z2 (the reference Network's summation order), the loss L⁽ⁱ⁾, and per
+ * output c and unit j the other units' contribution S[c,j] = b2[c] + Σ_{l≠j} W2[c,l]·a1[l], a sum of its
+ * own (prefix plus suffix over l, never z2 − W2[c,j]·a1[j]).
+ * Per evaluation and example, for W1[j,k] or b1[j] moved by Δθ:
+ *   z1′ = z1 + Δθ·x[k] (or + Δθ), recomputed in the reference order whenever it is so close to 0 that
+ *       rounding could decide its sign, so ReLU kinks are found exactly where a full recomputation finds them;
+ *   a1′ − a1 = its fourth-order expansion in Δz1 while the remainder (sup|g⁽⁵⁾|·|Δz1|⁵/120, times |W2[c,j]|)
+ *       is below 2⁻⁶⁰, else g(z1′) − a1 in full (ReLU: exact, piecewise);
+ *   each output moves by δ = W2[c,j]·(a1′ − a1); for W2[c,j] and b2[c], δ = Δθ·a1[j] and Δθ.
+ * For K = 1 and |δ| ≤ 2⁻¹⁴ the loss changes by δ·(L′ + δ·(L″/2 + δ·L‴/6)) (remainder below 2⁻⁶⁰·L);
+ * otherwise L is evaluated in full at z2′ = S[c,j] + W2[c,j]·a1′ (or b2[c]′ + Σ_l W2[c,l]·a1[l]).
+ * J′ = (Σ L + Σ ΔL)/m: the unchanged sum is added once, so nothing large cancels. The two sides of a
+ * central difference are therefore the same points a full recomputation evaluates, to within rounding.
  */
 export function incrementalObjective(
   theta: Float64Array, n: number, h: number, activation: Activation, d: TrainData, m: number, out: OutputLoss = SIGMOID_BCE,
 ): EntryObjective {
-  const inc = new Incremental(theta, n, h, activation, d, m, out);
+  const inc = new Incremental(theta.slice(), n, h, activation, d, m, out);
   return (i, plus, minus, res) => inc.evaluate(i, plus, minus, res);
 }
 
@@ -163,7 +165,7 @@ class Incremental {
     this.b1 = b1;
     const W2 = (this.W2 = theta.subarray(bW2.offset, bW2.offset + K * h));
     const b2 = theta.subarray(bW2.offset + K * h, bW2.offset + K * h + K); // K
-    const { X, Y } = (this.X = d.X, this.Y = d.Y, d);
+    const X = (this.X = d.X), Y = (this.Y = d.Y);
     this.relu = activation === 'relu';
     this.taylor = K === 1 && !!out.derivatives;
     const Z1 = (this.Z1 = new Float64Array(m * h));
@@ -300,12 +302,16 @@ class Incremental {
         da = a - A1[ho];
       }
       if (da === 0) continue;
-      const o = 3 * i;
-      for (let c = 0; c < K; c++) {
-        const w = W2[c * h + j];
-        const d = w * da; // z2[c] moves by δ = W2[c,j]·(a1′ − a1)
+      if (K === 1) {
+        const w = W2[j], o = 3 * i;
+        const d = w * da; // z2 moves by δ = W2[j]·(a1′ − a1)
         if (taylor && Math.abs(d) <= TAYLOR_MAX) total += d * (DL[o] + d * (DL[o + 1] + d * DL[o + 2]));
-        else if (d !== 0) total += this.lossMoved(i, c, S[(i * K + c) * h + j] + w * a);
+        else if (d !== 0) total += this.lossMoved(i, 0, S[i * h + j] + w * a);
+      } else {
+        // Every output moves at once: z2[c]′ = S[c,j] + W2[c,j]·a1′ (the loss need not be a sum over outputs).
+        const zo = this.zo;
+        for (let c = 0; c < K; c++) zo[c] = S[(i * K + c) * h + j] + W2[c * h + j] * a;
+        total += this.out.loss(zo, this.Y[i]) - this.L0[i];
       }
     }
     return total;

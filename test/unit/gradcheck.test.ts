@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { gradcheck, gradcheckFast, relativeError, verdictOf, noiseBound, DEFAULT_GRADCHECK, GradcheckCancelled, type GradcheckReport, type Objective } from '../../src/core/gradcheck';
-import { checkNetwork, checkNetworkFast, networkObjective } from '../../src/core/check';
+import { checkNetwork, checkNetworkFast, incrementalObjective, networkObjective, type OutputLoss } from '../../src/core/check';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
 import type { Activation } from '../../src/core/activations';
@@ -225,5 +225,69 @@ describe('gradcheck', () => {
     const controller = new AbortController();
     controller.abort();
     assert.throws(() => checkNetwork(net, d, 6, {}, { shouldStop: () => controller.signal.aborted }), GradcheckCancelled);
+  });
+
+  it('K outputs (W2 K×h): every incremental evaluation equals a hand-written full forward pass, softmax cross-entropy, every activation', () => {
+    // Softmax cross-entropy over K logits, label y ∈ {0..K−1}: L = log Σ exp(z2[c]) − z2[y].
+    const softmaxCE = (K: number): OutputLoss => ({
+      K,
+      loss: (zo, y) => {
+        let mx = -Infinity;
+        for (let c = 0; c < K; c++) mx = Math.max(mx, zo[c]);
+        let s = 0;
+        for (let c = 0; c < K; c++) s += Math.exp(zo[c] - mx);
+        return mx + Math.log(s) - zo[y];
+      },
+    });
+    for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
+      for (let s = 0; s < 8; s++) {
+        const rng = new Rng(4000 + s);
+        const n = 1 + rng.int(4), h = 1 + rng.int(5), m = 1 + rng.int(6), K = 2 + rng.int(3);
+        const P = h * n + h + K * h + K; // [W1 | b1 | W2 (K×h) | b2 (K)]
+        const theta = Float64Array.from({ length: P }, () => rng.normal());
+        const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, () => rng.int(K)), m, n };
+        const loss = softmaxCE(K);
+        const g = (z: number) => (act === 'sigmoid' ? 1 / (1 + Math.exp(-z)) : act === 'tanh' ? Math.tanh(z) : Math.max(z, 0));
+        // The hand-written full forward pass at t, and the signs of every z1.
+        const full = (t: Float64Array) => {
+          let total = 0;
+          const signs: boolean[] = [];
+          const zo = new Float64Array(K);
+          for (let i = 0; i < m; i++) {
+            const a1: number[] = [];
+            for (let j = 0; j < h; j++) {
+              let z = t[h * n + j];
+              for (let k = 0; k < n; k++) z += t[j * n + k] * d.X[i * n + k];
+              signs.push(z > 0);
+              a1.push(g(z));
+            }
+            for (let c = 0; c < K; c++) {
+              let z = t[h * n + h + K * h + c];
+              for (let j = 0; j < h; j++) z += t[h * n + h + c * h + j] * a1[j];
+              zo[c] = z;
+            }
+            total += loss.loss(zo, d.Y[i]);
+          }
+          return { J: total / m, signs };
+        };
+        const f = incrementalObjective(theta, n, h, act, d, m, loss);
+        const out = { fp: 0, fm: 0, kink: false };
+        for (let i = 0; i < P; i++) {
+          const plus = theta[i] + 1e-5, minus = theta[i] - 1e-5;
+          f(i, plus, minus, out);
+          const t = theta.slice();
+          t[i] = plus;
+          const p = full(t);
+          t[i] = minus;
+          const q = full(t);
+          const tol = 1e-14 * Math.max(1, Math.abs(p.J));
+          assert.ok(Math.abs(out.fp - p.J) <= tol && Math.abs(out.fm - q.J) <= tol, `${act} seed ${s} entry ${i}: ${out.fp} vs ${p.J}, ${out.fm} vs ${q.J}`);
+          const kink = act === 'relu' && p.signs.some((v, r) => v !== q.signs[r]);
+          assert.equal(out.kink, kink, `${act} seed ${s} entry ${i}: kink`);
+          // The central difference itself, against the hand-written one, well inside the noise bound.
+          assert.ok(Math.abs((out.fp - out.fm) - (p.J - q.J)) <= 2 * tol);
+        }
+      }
+    }
   });
 });
