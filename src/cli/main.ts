@@ -248,9 +248,22 @@ function check(args: Parsed, io: Io): number {
     io.out(json ? toJson(fastJson(rep)) + '\n' : describeFast(rep, count));
     return rep.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
   }
-  const rep = checkNetwork(trainer.net, data, count, options);
+  const rep = checkNetwork(trainer.net, data, count, options, { onProgress: io.tty ? checkProgress(io) : undefined });
+  if (io.tty) io.err('\r\x1b[K');
   io.out(json ? toJson(reportJson(rep, count)) + '\n' : describeCheck(rep, count));
   return rep.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
+}
+
+/** "checking 512/1,025 entries" on stderr, at most 10 times a second (a terminal only). */
+function checkProgress(io: Io): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    const w = 24, k = Math.min(w, Math.round((done / total) * w));
+    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] checking ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} entries\x1b[K`);
+  };
 }
 
 function readModel(path: string, io: Io): Model {
@@ -300,7 +313,7 @@ function reportJson(r: GradcheckReport, count: number) {
       allclose: b.allclose,
     };
   }
-  return { verdict: r.verdict, allclose: r.allclose, globalDiff: r.globalDiff, examples: count, step: r.options.h, thresholds: r.options.thresholds, atol: r.options.atol, rtol: r.options.rtol, evaluations: r.evaluations, params };
+  return { verdict: r.verdict, allclose: r.allclose, globalDiff: r.globalDiff, zeroGradient: r.zeroGradient, examples: count, step: r.options.h, thresholds: r.options.thresholds, atol: r.options.atol, rtol: r.options.rtol, evaluations: r.evaluations, params };
 }
 
 function fastJson(r: FastReport) {
@@ -315,7 +328,8 @@ function describeCheck(r: GradcheckReport, count: number): string {
     rows.push([b.name, `${b.rows}×${b.cols}`, `[${w.row},${w.col}]`, num(w.analytic, 6), num(w.numeric, 6), w.relError.toExponential(1), b.verdict, b.allclose ? 'yes' : 'no']);
   }
   return `gradient check on ${count} example${count === 1 ? '' : 's'}, central differences h = ${r.options.h}\n` + table(rows) +
-    `\nverdict: ${r.verdict}; global ‖a − n‖/(‖a‖ + ‖n‖) = ${r.globalDiff.toExponential(2)}; thresholds pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}; PyTorch-style atol ${r.options.atol}, rtol ${r.options.rtol}\n`;
+    `\nverdict: ${r.verdict}; global ‖a − n‖/(‖a‖ + ‖n‖) = ${r.globalDiff.toExponential(2)}; thresholds pass ≤ ${t.pass}, warning ≤ ${t.warn}, fail > ${t.fail}; PyTorch-style atol ${r.options.atol}, rtol ${r.options.rtol}\n` +
+    (r.zeroGradient ? 'warning: the analytic gradient is exactly 0 and the numeric one is within noise of 0, so this check tested nothing (a saturated output or dead units); check at other parameters or data\n' : '');
 }
 
 function describeFast(r: FastReport, count: number): string {

@@ -19,6 +19,15 @@
  * Kinks: when the objective reports the signs of its non-smooth quantities (the
  * ReLU pre-activations z1), an entry whose ±h perturbation flips any of them is
  * reported as a "kink", not a failure: the finite difference straddles a corner.
+ *
+ * A zero gradient proves nothing: when every analytic entry is exactly 0 and every
+ * numeric one is within noise of 0 (a saturated output, every ReLU unit dead), the
+ * report is a "warning" flagged zeroGradient, never a "pass" (globalDiff is then 1
+ * by definition). If some numeric entry is not ≈ 0, those entries fail as usual.
+ *
+ * Objectives come in two forms: an {@link Objective} f(θ) recomputed from scratch
+ * for every perturbation, or an {@link EntryObjective} that is told which entry
+ * moves and may recompute only what that entry touches (see check.ts).
  */
 export type Verdict = 'pass' | 'warning' | 'suspect' | 'fail' | 'kink';
 
@@ -56,6 +65,36 @@ export interface BlockSpec {
  */
 export type Objective = (theta: Float64Array, signs?: Uint8Array) => number;
 
+/** f(θ + h·eᵢ), f(θ − h·eᵢ), and whether the ±h perturbation of θᵢ crossed a kink. */
+export interface Difference {
+  fp: number;
+  fm: number;
+  kink: boolean;
+}
+
+/**
+ * f with only θᵢ moved: writes f(θ with θᵢ = plus) and f(θ with θᵢ = minus) into out,
+ * plus the kink flag. plus and minus are θᵢ ± h as rounded by the caller, so an
+ * incremental objective evaluates the very same points as a full recomputation.
+ */
+export type EntryObjective = (i: number, plus: number, minus: number, out: Difference) => void;
+
+/** Progress and cancellation of a long check (not part of GradcheckOptions, which travel as JSON). */
+export interface GradcheckControl {
+  /** Called after each checked entry with the entries done and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Polled before each entry (AbortSignal-like: `() => signal.aborted`); true stops the check with {@link GradcheckCancelled}. */
+  shouldStop?: () => boolean;
+}
+
+/** Thrown when {@link GradcheckControl.shouldStop} stops a check; done of total entries had been checked. */
+export class GradcheckCancelled extends Error {
+  constructor(readonly done: number, readonly total: number) {
+    super(`gradient check cancelled after ${done} of ${total} entries`);
+    this.name = 'GradcheckCancelled';
+  }
+}
+
 export interface EntryCheck {
   row: number;
   col: number;
@@ -85,6 +124,8 @@ export interface GradcheckReport {
   allclose: boolean;
   /** ‖a − n‖ / (‖a‖ + ‖n‖) over every entry checked. */
   globalDiff: number;
+  /** Every analytic entry is exactly 0 and every numeric one within noise of 0: nothing was tested (verdict "warning"). */
+  zeroGradient: boolean;
   options: GradcheckOptions;
   evaluations: number;
 }
@@ -142,31 +183,59 @@ export function gradcheck(
   blocks: BlockSpec[],
   options: Partial<GradcheckOptions> = {},
   signCount = 0,
+  control: GradcheckControl = {},
+): GradcheckReport {
+  return gradcheckEntries(fullRecomputation(f, theta, signCount), theta, analytic, blocks, options, control);
+}
+
+/** An entry objective that sets θᵢ and recomputes f(θ) from scratch (kinks from the sign bytes). */
+export function fullRecomputation(f: Objective, theta: Float64Array, signCount = 0): EntryObjective {
+  const sPlus = signCount ? new Uint8Array(signCount) : undefined;
+  const sMinus = signCount ? new Uint8Array(signCount) : undefined;
+  return (i, plus, minus, out) => {
+    const t0 = theta[i];
+    theta[i] = plus;
+    out.fp = f(theta, sPlus);
+    theta[i] = minus;
+    out.fm = f(theta, sMinus);
+    theta[i] = t0;
+    out.kink = !!sPlus && !!sMinus && !sameBytes(sPlus, sMinus);
+  };
+}
+
+/** Central-difference check of every entry of the given blocks through an entry objective (2 evaluations per entry). */
+export function gradcheckEntries(
+  f: EntryObjective,
+  theta: Float64Array,
+  analytic: Float64Array,
+  blocks: BlockSpec[],
+  options: Partial<GradcheckOptions> = {},
+  control: GradcheckControl = {},
 ): GradcheckReport {
   const o = { ...DEFAULT_GRADCHECK, ...options, thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds } };
   const { h } = o;
-  const sPlus = signCount ? new Uint8Array(signCount) : undefined;
-  const sMinus = signCount ? new Uint8Array(signCount) : undefined;
-  let evaluations = 0, dd = 0, aa = 0, nn = 0;
+  const { onProgress, shouldStop } = control;
+  const total = blocks.reduce((t, b) => t + b.rows * b.cols, 0);
+  const out: Difference = { fp: 0, fm: 0, kink: false };
+  let evaluations = 0, dd = 0, aa = 0, nn = 0, done = 0;
   const reports: BlockReport[] = [];
   for (const b of blocks) {
     const entries: EntryCheck[] = [];
     for (let k = 0; k < b.rows * b.cols; k++) {
+      if (shouldStop?.()) throw new GradcheckCancelled(done, total);
       const i = b.offset + k;
       const t0 = theta[i];
-      theta[i] = t0 + h;
-      const fp = f(theta, sPlus);
-      theta[i] = t0 - h;
-      const fm = f(theta, sMinus);
-      theta[i] = t0;
+      f(i, t0 + h, t0 - h, out);
+      const { fp, fm } = out;
       evaluations += 2;
       const numeric = (fp - fm) / (2 * h);
       const a = analytic[i];
-      const kink = !!sPlus && !!sMinus && !sameBytes(sPlus, sMinus);
-      entries.push(judge(a, numeric, noiseBound(fp, fm, h), kink, o, Math.floor(k / b.cols), k % b.cols));
+      entries.push(judge(a, numeric, noiseBound(fp, fm, h), out.kink, o, Math.floor(k / b.cols), k % b.cols));
       dd += (a - numeric) ** 2;
       aa += a * a;
       nn += numeric * numeric;
+      done++;
+      onProgress?.(done, total);
     }
     reports.push(summarize(b.name, b.rows, b.cols, entries));
   }
@@ -175,11 +244,17 @@ export function gradcheck(
 
 function finishReport(blocks: BlockReport[], dd: number, aa: number, nn: number, options: GradcheckOptions, evaluations: number): GradcheckReport {
   const denom = Math.sqrt(aa) + Math.sqrt(nn);
+  let verdict = blocks.reduce<Verdict>((v, b) => worse(v, b.verdict), 'pass');
+  // Every analytic entry exactly 0 and yet no entry failed: the numeric gradient is within noise of 0
+  // as well, and the check tested nothing (a backward pass that returned zeros would pass here too).
+  const zeroGradient = aa === 0 && blocks.some((b) => b.entries.length > 0) && RANK[verdict] < RANK.fail;
+  if (zeroGradient) verdict = worse(verdict, 'warning');
   return {
     blocks,
-    verdict: blocks.reduce<Verdict>((v, b) => worse(v, b.verdict), 'pass'),
+    verdict,
     allclose: blocks.every((b) => b.allclose),
     globalDiff: denom === 0 ? 0 : Math.sqrt(dd) / denom,
+    zeroGradient,
     options,
     evaluations,
   };
@@ -228,6 +303,8 @@ export function gradcheckFast(
   k = 8,
   options: Partial<GradcheckOptions> = {},
   signCount = 0,
+  /** Entry objective for the localising per-entry check (default: f recomputed from scratch). */
+  entries?: EntryObjective,
 ): FastReport {
   const o = { ...DEFAULT_GRADCHECK, ...options, thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds } };
   const sPlus = signCount ? new Uint8Array(signCount) : undefined;
@@ -276,7 +353,7 @@ export function gradcheckFast(
       if (RANK[bv] > RANK.warning) failing.push(b);
     }
     if (failing.length) {
-      localized = gradcheck(f, theta, analytic, failing, o, signCount);
+      localized = gradcheckEntries(entries ?? fullRecomputation(f, theta, signCount), theta, analytic, failing, o);
       evaluations += localized.evaluations;
       verdict = worse(verdict, localized.verdict);
     }

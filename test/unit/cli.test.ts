@@ -123,6 +123,16 @@ describe('CLI', () => {
     assert.equal(JSON.parse(f.out).directions.length, 8);
   });
 
+  it('check shows its progress on stderr when stderr is a terminal, and nothing otherwise', () => {
+    const argv = ['check', '--random', '--hidden', '3', '--features', '4', '--json'];
+    let err = '', out = '';
+    const io: Io = { out: (s) => { out += s; }, err: (s) => { err += s; }, tty: true, readFile: (p) => readFileSync(p), writeFile: () => {} };
+    assert.equal(main(argv, io), 0, err);
+    assert.match(err, /checking 19\/19 entries/); // 3·4 + 3 + 3 + 1 parameters; the last one always shows
+    assert.equal(JSON.parse(out).verdict, 'pass');
+    assert.equal(run(argv).err, '');
+  });
+
   it('check-derivation: FILE:LINE:COL: severity: message, --json, exit 1 on any error', () => {
     const good = run(['check-derivation', ex('reference.deriv')]);
     assert.equal(good.code, 0, good.out);
