@@ -113,7 +113,7 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
   s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
   s.step = run?.last ? decodeStep(run.last) : null;
   const b = run?.boundary;
-  s.boundary = b ? { ...b, p: decodeF64(b.p), units: b.units ? decodeF64(b.units) : null } : null;
+  s.boundary = b ? { ...b, p: decodeF64(b.p), units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
 }
 
 function appendCurves(c: Curves, h: PanelHistory): void {

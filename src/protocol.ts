@@ -51,8 +51,11 @@ export type ToWorker =
   | { type: 'reset' }
   | { type: 'setLearningRate'; lr: number }
   | { type: 'setSpeed'; stepsPerSecond: number }
-  | { type: 'setBoundary'; i: number; j: number }
+  | { type: 'setBoundary'; plane: BoundaryPlane }
   | { type: 'check'; requestId: number; count: number; options: GradcheckOptions };
+
+/** The plane the boundary is drawn over: two features, or the first two principal components. */
+export type BoundaryPlane = { mode: 'features'; i: number; j: number } | { mode: 'pca' };
 
 // ---------------------------------------------------------------- worker → host
 
@@ -79,8 +82,13 @@ export interface PlotPoints {
   test: Float64Array;
 }
 
-/** ŷ over the plane of features i and j (the others at their training mean), G×G, row-major from the top-left (x0, y1). */
+/**
+ * ŷ over a plane of the input space, G×G, row-major from the top-left (x0, y1): the plane of features i and j (the
+ * others at their training mean), or the plane of the first two principal components through the training mean.
+ */
 export interface Boundary {
+  mode: 'features' | 'pca';
+  /** The features on the axes ('features' mode; 0 and 1 in 'pca' mode). */
   i: number;
   j: number;
   G: number;
@@ -91,6 +99,11 @@ export interface Boundary {
   p: Float64Array;
   /** Two-feature data: each hidden unit's activation a1[u] over the same grid (h×G×G), for the neuron tiles; else null. */
   units: Float64Array | null;
+  /** Per plotted point: 1 when the network classifies it correctly now, else 0. */
+  correct: Float64Array;
+  /** 'pca' mode: the plotted points' coordinates in the plane (k×2), and the share of the variance along each axis. */
+  px: Float64Array | null;
+  explained: [number, number] | null;
 }
 
 export interface Progress {
@@ -213,7 +226,7 @@ export interface PanelNorms {
 }
 
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
-export type PanelBoundary = Omit<Boundary, 'p' | 'units'> & { p: F64; units: F64 | null };
+export type PanelBoundary = Omit<Boundary, 'p' | 'units' | 'correct' | 'px'> & { p: F64; units: F64 | null; correct: F64; px: F64 | null };
 
 export interface PanelPoints {
   k: number;
@@ -308,7 +321,7 @@ export type FromWebview =
   /** Start the current run's request again with these settings changed (the in-panel settings). */
   | { type: 'restart'; settings: PanelSettings }
   | { type: 'runCheck' }
-  | { type: 'setBoundary'; i: number; j: number }
+  | { type: 'setBoundary'; plane: BoundaryPlane }
   /** From the empty inspector: train the example, or pick a dataset. */
   | { type: 'startTraining'; what: StartWhat };
 
@@ -365,9 +378,13 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
       if (!only('type', 'what') || typeof o.what !== 'string' || !(START_WHAT as readonly string[]).includes(o.what)) return bad('invalid start');
       return { ok: true, message: { type: 'startTraining', what: o.what as StartWhat } };
     case 'setBoundary': {
+      if (!only('type', 'plane') || typeof o.plane !== 'object' || o.plane === null || Array.isArray(o.plane)) return bad('invalid boundary plane');
+      const pl = o.plane as Record<string, unknown>;
+      const pk = Object.keys(pl);
+      if (pl.mode === 'pca' && pk.length === 1) return { ok: true, message: { type: 'setBoundary', plane: { mode: 'pca' } } };
       const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100000;
-      if (!only('type', 'i', 'j') || !ok(o.i) || !ok(o.j) || o.i === o.j) return bad('invalid boundary features');
-      return { ok: true, message: { type: 'setBoundary', i: o.i as number, j: o.j as number } };
+      if (pl.mode !== 'features' || pk.length !== 3 || !ok(pl.i) || !ok(pl.j) || pl.i === pl.j) return bad('invalid boundary features');
+      return { ok: true, message: { type: 'setBoundary', plane: { mode: 'features', i: pl.i as number, j: pl.j as number } } };
     }
     default:
       return bad(`unknown message type ${JSON.stringify(t.slice(0, 32))}`);

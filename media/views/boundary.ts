@@ -1,6 +1,6 @@
-/** The decision boundary: ŷ over the plane of two features (the others at their training mean) with the data points. */
-import type { Palette } from '../../src/panel/format';
-import type { PlotPoints } from '../../src/protocol';
+/** The decision boundary: ŷ over a plane of the input space (the principal plane, or two features) with the data points. */
+import { type Palette, fmtTick } from '../../src/panel/format';
+import type { Boundary, PlotPoints } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el, isolate } from '../dom';
 import { paintCells } from '../paint';
@@ -48,25 +48,39 @@ function drawTiles(v: View): void {
   }
 }
 
+/** The plane chooser (beyond two features): the principal plane, or two features with the others at their mean. */
+function planeControls(v: View, host: HTMLElement, b: Boundary | null): void {
+  const run = v.state.run!;
+  if (host.childElementCount > 0 || run.n <= 2) return;
+  const mode = el('select', { id: 'plane-mode', 'aria-label': 'Plane of the decision boundary' },
+    el('option', { value: 'pca', text: 'first two principal components' }), el('option', { value: 'features', text: 'two features, others at their mean' }));
+  mode.value = b?.mode ?? 'pca';
+  const sel = (id: string, value: number) => {
+    const s = el('select', { id, 'aria-label': id === 'plane-i' ? 'Horizontal feature' : 'Vertical feature' });
+    run.features.forEach((f, k) => s.append(el('option', { value: k, text: isolate(f), title: f })));
+    s.value = String(value);
+    return s;
+  };
+  const si = sel('plane-i', b?.mode === 'features' ? b.i : 0), sj = sel('plane-j', b?.mode === 'features' ? b.j : 1);
+  const features = el('span', { id: 'plane-features' }, si, ' × ', sj);
+  const apply = () => {
+    features.hidden = mode.value !== 'features';
+    const i = Number(si.value), j = Number(sj.value);
+    if (mode.value === 'pca') v.post({ type: 'setBoundary', plane: { mode: 'pca' } });
+    else if (i !== j) v.post({ type: 'setBoundary', plane: { mode: 'features', i, j } });
+  };
+  for (const s of [mode, si, sj]) s.addEventListener('change', apply);
+  features.hidden = mode.value !== 'features';
+  host.append(el('label', { class: 'small' }, 'plane ', mode), ' ', features);
+}
+
 export function drawBoundary(v: View): void {
   const c = byId<HTMLCanvasElement>('boundary');
   const plane = byId('plane');
   const { run, boundary: b, points } = v.state;
   if (!c || !plane || !run) return;
   const ctx = c.getContext('2d')!;
-  if (plane.childElementCount === 0 && run.n > 2) {
-    const sel = (id: string, value: number) => {
-      const s = el('select', { id, 'aria-label': id === 'plane-i' ? 'Horizontal feature' : 'Vertical feature' });
-      run.features.forEach((f, k) => s.append(el('option', { value: k, text: isolate(f), title: f })));
-      s.value = String(value);
-      s.addEventListener('change', () => {
-        const i = Number(byId<HTMLSelectElement>('plane-i')!.value), j = Number(byId<HTMLSelectElement>('plane-j')!.value);
-        if (i !== j) v.post({ type: 'setBoundary', i, j });
-      });
-      return s;
-    };
-    plane.append(el('span', { class: 'small', text: 'plane: ' }), sel('plane-i', b?.i ?? 0), ' × ', sel('plane-j', b?.j ?? 1), el('span', { class: 'small', text: ' (other features at their mean)' }));
-  }
+  planeControls(v, plane, b);
   const legend = byId('boundary-legend')!;
   if (!b) {
     ctx.clearRect(0, 0, c.width, c.height);
@@ -80,17 +94,51 @@ export function drawBoundary(v: View): void {
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.drawImage(grid, 0, 0, c.width, c.height);
   if (points) ctx.drawImage(pointsLayer(c, points, b, palette), 0, 0);
+  drawTicks(ctx, c, b);
   drawTiles(v);
-  const name = (k: number) => el('bdi', { class: 'name', title: run.features[k] ?? '', text: run.features[k] ?? `feature ${k}` });
-  legend.replaceChildren('ŷ over ', name(b.i), ' (→) × ', name(b.j), " (↑); filled dots: training points, rings: test points; colour: class 1 (red) vs 0 (blue) in the theme's chart colours.");
+  const wrong = b.correct.reduce((acc, x) => acc + (x ? 0 : 1), 0);
+  const marks = `filled dots: training points, rings: test points, coloured by their class; a yellow cross marks the ${wrong} point${wrong === 1 ? '' : 's'} the network gets wrong now.`;
+  if (b.mode === 'pca') {
+    const [e1, e2] = b.explained ?? [0, 0];
+    legend.replaceChildren(`ŷ over the plane of the first two principal components of the training inputs, through their mean (PC1 → ${(100 * e1).toFixed(0)}% of the variance, PC2 ↑ ${(100 * e2).toFixed(0)}%); ${marks}`);
+  } else {
+    const name = (k: number) => el('bdi', { class: 'name', title: run.features[k] ?? '', text: run.features[k] ?? `feature ${k}` });
+    const caveat = run.n > 2 ? ` With ${run.n} features this is a slice through the training mean: a point far from the slice can sit on the other colour and still be classified correctly (see the crosses).` : '';
+    legend.replaceChildren('ŷ over ', name(b.i), ' (→) × ', name(b.j), ` (↑); ${marks}${caveat}`);
+  }
 }
 
-/** The data points, drawn once per plane, size and theme onto their own layer (1,500 arcs are too many for every frame). */
+/** Five ticks per axis, on the canvas's edges (numbers only, never a user's text). */
+function drawTicks(ctx: CanvasRenderingContext2D, c: HTMLCanvasElement, b: Boundary): void {
+  ctx.save();
+  ctx.font = `10px ${cssVar('--vscode-editor-font-family', 'monospace')}`;
+  const fg = cssVar('--vscode-editor-foreground', '#ddd'), bg = cssVar('--vscode-editor-background', '#1e1e1e');
+  for (let k = 0; k <= 4; k++) {
+    const tx = b.x0 + ((b.x1 - b.x0) * k) / 4, ty = b.y0 + ((b.y1 - b.y0) * k) / 4;
+    const label = (t: number) => fmtTick(Number(t.toPrecision(2)));
+    const x = (k / 4) * c.width, y = c.height - (k / 4) * c.height;
+    // x axis along the bottom edge, y axis along the left edge.
+    for (const [text, px, py, align, base] of [[label(tx), x, c.height - 2, k === 0 ? 'left' : k === 4 ? 'right' : 'center', 'bottom'], [label(ty), 2, y, 'left', k === 0 ? 'bottom' : k === 4 ? 'top' : 'middle']] as const) {
+      ctx.textAlign = align;
+      ctx.textBaseline = base;
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = bg;
+      ctx.strokeText(text, px, py);
+      ctx.fillStyle = fg;
+      ctx.fillText(text, px, py);
+    }
+  }
+  ctx.restore();
+}
+
+/** The data points, drawn onto their own layer when the plane, size, theme or correctness changes (1,500 arcs are too many for every frame). */
 let layer: { canvas: HTMLCanvasElement; key: string; points: PlotPoints | null } = { canvas: document.createElement('canvas'), key: '', points: null };
 
-function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: { i: number; j: number; x0: number; x1: number; y0: number; y1: number }, palette: Palette): HTMLCanvasElement {
+function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: Boundary, palette: Palette): HTMLCanvasElement {
   const edge = cssVar('--vscode-editor-foreground', '#ddd');
-  const key = [c.width, c.height, b.i, b.j, b.x0, b.x1, b.y0, b.y1, palette.positive, palette.negative, edge].join();
+  let wrongSum = 0;
+  for (let q = 0; q < b.correct.length; q++) if (!b.correct[q]) wrongSum += q + 1;
+  const key = [c.width, c.height, b.mode, b.i, b.j, b.x0, b.x1, b.y0, b.y1, palette.positive, palette.negative, palette.invalid, edge, wrongSum].join();
   if (layer.key === key && layer.points === points) return layer.canvas;
   const out = layer.canvas;
   out.width = c.width;
@@ -99,8 +147,10 @@ function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: { i: number; j
   ctx.clearRect(0, 0, out.width, out.height);
   const X = (x: number) => ((x - b.x0) / (b.x1 - b.x0)) * c.width;
   const Y = (y: number) => ((b.y1 - y) / (b.y1 - b.y0)) * c.height;
+  const [ix, iy] = b.mode === 'pca' && b.px ? [(q: number) => b.px![2 * q], (q: number) => b.px![2 * q + 1]] : [(q: number) => points.x[q * points.n + b.i], (q: number) => points.x[q * points.n + b.j]];
+  const [Ri, Gi, Bi] = palette.invalid;
   for (let q = 0; q < points.k; q++) {
-    const px = X(points.x[q * points.n + b.i]), py = Y(points.x[q * points.n + b.j]);
+    const px = X(ix(q)), py = Y(iy(q));
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
     const [R, G, B] = points.y[q] ? palette.positive : palette.negative;
     const test = points.test[q] === 1;
@@ -111,6 +161,16 @@ function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: { i: number; j
     ctx.lineWidth = test ? 2 : 0.7;
     if (!test) ctx.fill();
     ctx.stroke();
+    if (!b.correct[q]) {
+      ctx.beginPath();
+      ctx.moveTo(px - 4, py - 4);
+      ctx.lineTo(px + 4, py + 4);
+      ctx.moveTo(px + 4, py - 4);
+      ctx.lineTo(px - 4, py + 4);
+      ctx.strokeStyle = `rgb(${Ri},${Gi},${Bi})`;
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    }
   }
   layer = { canvas: out, key, points };
   return out;

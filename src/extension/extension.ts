@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     },
     setLearningRate: (lr) => runs.current?.setLearningRate(lr),
     setSpeed: (stepsPerSecond) => runs.current?.setSpeed(stepsPerSecond),
-    setBoundary: (i, j) => runs.current?.setBoundary(i, j),
+    setBoundary: (plane) => runs.current?.setBoundary(plane),
     check: () => areas.training.checkGradients(),
     startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
     restartWith: async (overrides) => {

@@ -10,7 +10,7 @@ import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
-import type { Boundary, DatasetInfo, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
+import type { Boundary, BoundaryPlane, DatasetInfo, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
 
 export type { RunPhase };
 
@@ -177,7 +177,7 @@ export class Run implements vscode.Disposable {
   reset(): void { this.send({ type: 'reset' }); }
   setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
   setSpeed(stepsPerSecond: number): void { this.send({ type: 'setSpeed', stepsPerSecond }); }
-  setBoundary(i: number, j: number): void { this.send({ type: 'setBoundary', i, j }); }
+  setBoundary(plane: BoundaryPlane): void { this.send({ type: 'setBoundary', plane }); }
 
   check(count?: number): Promise<GradcheckReport> {
     const requestId = this.nextCheck++;

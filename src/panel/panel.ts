@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
-import { type ControlAction, type FromWebview, type StartWhat, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
+import { type BoundaryPlane, type ControlAction, type FromWebview, type StartWhat, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
 import { inspectorHtml, makeNonce } from './html';
 import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelNorms, panelRun } from './view';
 
@@ -27,7 +27,7 @@ export interface PanelActions {
   control(action: ControlAction): void;
   setLearningRate(lr: number): void;
   setSpeed(stepsPerSecond: number): void;
-  setBoundary(i: number, j: number): void;
+  setBoundary(plane: BoundaryPlane): void;
   check(): Promise<GradcheckReport | undefined>;
   /** Start the current run's request again with these settings changed (same dataset, derivation or experiment). */
   restartWith(overrides: Partial<RunSettings>): Promise<void>;
@@ -203,7 +203,7 @@ export class InspectorPanel implements vscode.Disposable {
       case 'runCheck':
         return this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
       case 'setBoundary':
-        return a.setBoundary(m.i, m.j);
+        return a.setBoundary(m.plane);
       case 'startTraining':
         return a.startTraining(m.what);
       default: {

@@ -88,7 +88,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,
-    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units) },
+    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
     derivation: run.derivationFile, notice: run.notice, historyStride: stride,
   };
 }

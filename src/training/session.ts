@@ -15,7 +15,7 @@ import { DatasetError } from '../data/errors';
 import { prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import type { FromWorker, StartMessage, ToWorker } from '../protocol';
-import { type PlotPoints, type Plane, boundaryOf, featureMeans, pickPoints } from './boundary';
+import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
 export interface SessionHost {
@@ -50,7 +50,10 @@ export class TrainingSession {
   /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
   private speed = 0;
   private pace = { at: 0, steps: 0 };
-  private plane: Plane = { i: 0, j: 1 };
+  private plane: Plane = { mode: 'features', i: 0, j: 1 };
+  /** The training rows' principal plane and the plotted points in it (computed once per run, beyond two features). */
+  private pca: PrincipalPlane | null = null;
+  private projected: Float64Array | null = null;
   private points: PlotPoints | null = null;
   private means: Float64Array = new Float64Array(0);
 
@@ -98,9 +101,12 @@ export class TrainingSession {
         this.restartPace();
         this.progress(true);
         return this.schedule();
-      case 'setBoundary':
-        if (this.data && m.i < this.data.train.n && m.j < this.data.train.n && m.i !== m.j) this.plane = { i: m.i, j: m.j };
+      case 'setBoundary': {
+        const pl = m.plane;
+        const n = this.data?.train.n ?? 0;
+        if (pl.mode === 'pca' ? this.pca !== null : pl.i < n && pl.j < n && pl.i !== pl.j) this.plane = pl;
         return this.progress(true);
+      }
       case 'reset':
         return this.reset();
       case 'check': {
@@ -144,7 +150,10 @@ export class TrainingSession {
     const k = Math.min(8, p.train.m);
     this.points = pickPoints(p.train, p.test);
     this.means = featureMeans(p.train);
-    this.plane = { i: 0, j: Math.min(1, p.train.n - 1) };
+    // Beyond two features the principal plane is the default view (computed once: O(iterations·m·n)).
+    this.pca = p.train.n > 2 ? principalPlane(p.train) : null;
+    this.projected = this.pca ? project(this.points, this.pca) : null;
+    this.plane = this.pca ? { mode: 'pca' } : { mode: 'features', i: 0, j: Math.min(1, p.train.n - 1) };
     post({
       type: 'ready', runId: m.runId, config: t.config, theta: t.net.theta.slice(),
       dataset: {
@@ -258,7 +267,7 @@ export class TrainingSession {
       type: 'progress', runId: start.runId, status: t.status, paused: this.paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,
       theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
       stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
-      boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane) : null,
+      boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
   }

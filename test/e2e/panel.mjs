@@ -145,7 +145,12 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
     return o.length ? o : null;
   }, 10_000);
   assert(JSON.stringify(options) === JSON.stringify(names), `options: ${JSON.stringify(options)}`);
-  const legend = await f.textContent('#boundary-legend');
+  // Beyond two features the principal plane is the default; the two-feature view names its features verbatim.
+  await f.selectOption('#plane-mode', 'features');
+  const legend = await waitFor('the features legend', async () => {
+    const t = await f.textContent('#boundary-legend');
+    return t.includes(names[0]) && t.includes(names[1]) ? t : null;
+  }, 15_000).catch(async () => f.textContent('#boundary-legend'));
   assert(legend.includes(names[0]) && legend.includes(names[1]), `legend: ${legend}`);
   const injected = await f.evaluate(() => ({
     imgs: document.querySelectorAll('img').length,

@@ -99,7 +99,8 @@ describe('messages from the webview are validated before anything acts', () => {
     assert.deepEqual(parseFromWebview({ type: 'setSpeed', stepsPerSecond: 30 }), { ok: true, message: { type: 'setSpeed', stepsPerSecond: 30 } });
     assert.deepEqual(parseFromWebview({ type: 'drawn', seq: 12 }), { ok: true, message: { type: 'drawn', seq: 12 } });
     assert.deepEqual(parseFromWebview({ type: 'startTraining', what: 'example' }), { ok: true, message: { type: 'startTraining', what: 'example' } });
-    assert.deepEqual(parseFromWebview({ type: 'setBoundary', i: 0, j: 3 }), { ok: true, message: { type: 'setBoundary', i: 0, j: 3 } });
+    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } }), { ok: true, message: { type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } } });
+    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'pca' } }), { ok: true, message: { type: 'setBoundary', plane: { mode: 'pca' } } });
   });
   it('rejects unknown types, wrong field types, extra fields, huge strings and anything naming a command', () => {
     const bad: unknown[] = [
@@ -109,7 +110,8 @@ describe('messages from the webview are validated before anything acts', () => {
       { type: 'restart', settings: { hidden: 0 } }, { type: 'restart', settings: { hidden: 2.5 } }, { type: 'restart', settings: { seed: 3 } },
       { type: 'restart', settings: {} }, { type: 'restart', settings: { label: 'y' } }, { type: 'restart', settings: [] }, { type: 'setSpeed', stepsPerSecond: -1 },
       { type: 'setSpeed', stepsPerSecond: 1e9 }, { type: 'drawn', seq: -1 }, { type: 'drawn', seq: 0.5 }, { type: 'startTraining', what: 'rm -rf /' },
-      { type: 'setBoundary', i: 1, j: 1 }, { type: 'setBoundary', i: -1, j: 2 }, { type: 'setBoundary', i: 0.5, j: 2 },
+      { type: 'setBoundary', plane: { mode: 'features', i: 1, j: 1 } }, { type: 'setBoundary', plane: { mode: 'features', i: -1, j: 2 } },
+      { type: 'setBoundary', plane: { mode: 'features', i: 0.5, j: 2 } }, { type: 'setBoundary', plane: { mode: 'pca', i: 0 } }, { type: 'setBoundary', i: 0, j: 1 },
       { type: 'x'.repeat(10 * 1024 * 1024) }, { type: 'ready', a: 1, b: 2, c: 3 }, { type: { toString: () => 'ready' } },
       { __proto__: { type: 'ready' } }, JSON.parse('{"type":"runCheck","__proto__":{"polluted":1}}'),
     ];

@@ -5,7 +5,7 @@ import { prepare } from '../../src/data/prepare';
 import { flower } from '../../src/data/synthetic';
 import type { FromWorker, StartMessage } from '../../src/protocol';
 import { SLICE_MS, TrainingSession } from '../../src/training/session';
-import { boundaryOf, featureMeans, pickPoints } from '../../src/training/boundary';
+import { boundaryOf, featureMeans, pickPoints, principalPlane } from '../../src/training/boundary';
 import { Network } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
 
@@ -252,7 +252,7 @@ describe('decision boundary and neuron tiles (worker side)', () => {
     const net = new Network(2, 3, 'tanh', Float64Array.from({ length: 13 }, () => rng.normal()));
     const d = { X: P.X.slice(0, 40), Y: P.Y.slice(0, 20), m: 20, n: 2 };
     const points = pickPoints(d, { X: new Float64Array(0), Y: new Float64Array(0), m: 0, n: 2 });
-    const b = boundaryOf(net, points, featureMeans(d), { i: 0, j: 1 })!;
+    const b = boundaryOf(net, points, featureMeans(d), { mode: 'features', i: 0, j: 1 })!;
     const G = b.G;
     for (const [r, c] of [[0, 0], [G - 1, 3], [5, G - 1]]) {
       // Independent: the cell centre from the grid's stated extent, through a fresh copy of the network.
@@ -265,6 +265,55 @@ describe('decision boundary and neuron tiles (worker side)', () => {
     // More than two features: no tiles (the plane is a slice, not the input space).
     const n5 = new Network(5, 3, 'tanh');
     const d5 = { X: new Float64Array(50).map((_, k) => Math.sin(k)), Y: new Float64Array(10), m: 10, n: 5 };
-    assert.equal(boundaryOf(n5, pickPoints(d5, { ...d5, m: 0 }), featureMeans(d5), { i: 0, j: 1 })!.units, null);
+    assert.equal(boundaryOf(n5, pickPoints(d5, { ...d5, m: 0 }), featureMeans(d5), { mode: 'features', i: 0, j: 1 })!.units, null);
+  });
+});
+
+describe('the principal plane (boundary beyond two features)', () => {
+  it('recovers known principal axes, in order, orthonormal, with the share of variance each explains', () => {
+    // Points spread 5 along a, 2 along b, 0.1 along c (orthonormal in ℝ⁴): the components are ±a then ±b.
+    const a = [0.5, 0.5, 0.5, 0.5], b = [0.5, -0.5, 0.5, -0.5], c = [0.5, 0.5, -0.5, -0.5];
+    const rng = new Rng(9);
+    const m = 4000, n = 4;
+    const X = new Float64Array(m * n);
+    for (let r = 0; r < m; r++) {
+      const [s, t, u] = [5 * rng.normal(), 2 * rng.normal(), 0.1 * rng.normal()];
+      for (let k = 0; k < n; k++) X[r * n + k] = 3 + s * a[k] + t * b[k] + u * c[k];
+    }
+    const pp = principalPlane({ X, Y: new Float64Array(m), m, n });
+    const dot = (u: ArrayLike<number>, v: ArrayLike<number>) => Array.from(u).reduce((acc, x, k) => acc + x * v[k], 0);
+    assert.ok(Math.abs(Math.abs(dot(pp.u1, a)) - 1) < 1e-3, `u1·a = ${dot(pp.u1, a)}`);
+    assert.ok(Math.abs(Math.abs(dot(pp.u2, b)) - 1) < 1e-3, `u2·b = ${dot(pp.u2, b)}`);
+    assert.ok(Math.abs(dot(pp.u1, pp.u2)) < 1e-12 && Math.abs(dot(pp.u1, pp.u1) - 1) < 1e-12 && Math.abs(dot(pp.u2, pp.u2) - 1) < 1e-12);
+    // Variance shares: 25 : 4 : 0.01 of the total (sample estimates, within a few percent).
+    const total = 25 + 4 + 0.01;
+    assert.ok(Math.abs(pp.explained[0] - 25 / total) < 0.03 && Math.abs(pp.explained[1] - 4 / total) < 0.03, `explained ${pp.explained}`);
+    assert.ok(pp.mean.every((x) => Math.abs(x - 3) < 0.3));
+  });
+
+  it("a session beyond two features shows the principal plane, with each plotted point's correctness equal to the reference network's; features on request", () => {
+    const rows = Array.from({ length: 60 }, (_, r) => [Math.sin(r), Math.cos(3 * r), Math.sin(5 * r + 1), r % 2]);
+    const csv = new TextEncoder().encode('a,b,c,y\n' + rows.map((x) => x.join(',')).join('\n') + '\n');
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ bytes: csv, fileName: 'w.csv', paused: true, split: 0 }));
+    s.handle({ type: 'step', steps: 20 });
+    f.drain();
+    const b = f.last('progress').boundary!;
+    assert.equal(b.mode, 'pca');
+    assert.ok(b.explained![0] >= b.explained![1] && b.explained![0] + b.explained![1] <= 1 + 1e-12);
+    // Independent: the correctness of each plotted point from a reference network with the reported θ.
+    const net = new Network(3, CONFIG.hidden, CONFIG.activation, f.last('progress').theta.slice());
+    const r = readDataset(csv, 'w.csv');
+    assert.ok(r.ok);
+    const p = prepare(r.table, { split: 0, seed: CONFIG.seed, standardize: true });
+    for (let q = 0; q < 60; q++) {
+      const want = (net.forward(p.train.X, q * 3) >= 0 ? 1 : 0) === p.train.Y[q] ? 1 : 0;
+      assert.equal(b.correct[q], want, `point ${q}`);
+    }
+    s.handle({ type: 'setBoundary', plane: { mode: 'features', i: 2, j: 0 } });
+    const fb = f.last('progress').boundary!;
+    assert.equal(fb.mode, 'features');
+    assert.deepEqual([fb.i, fb.j], [2, 0]);
   });
 });

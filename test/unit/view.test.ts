@@ -36,7 +36,7 @@ describe('inspector view model', () => {
     r.delta[1] = -Infinity;
     const run: InspectedRun = {
       id: 'a', fileName: 'f.csv', phase: 'paused', config: t.config, progress: null, result: null, dataset: null, theta: t.net.theta, last: r,
-      boundary: { i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN), units: null }, notice: null, derivationFile: 'my.deriv', failure: null,
+      boundary: { mode: 'features', i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN), units: null, correct: Float64Array.of(1, 0), px: null, explained: null }, notice: null, derivationFile: 'my.deriv', failure: null,
     };
     const p = panelRun(run, 4);
     assert.deepEqual(Array.from(decodeF64(p.theta)), Array.from(t.net.theta));
