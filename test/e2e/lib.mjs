@@ -83,3 +83,33 @@ export async function waitFor(what, f, timeoutMs = 60_000, every = 250) {
 export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
+
+/**
+ * WCAG contrast of every enabled control in the inspector (buttons, selects, inputs), computed in the page from the
+ * rendered colours (a transparent background takes its ancestors'). Returns the lowest ratio and which control.
+ */
+export async function controlContrast(frame) {
+  return frame.evaluate(() => {
+    const rgba = (s) => (s.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]) => {
+      const c = [r, g, b].map((v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+      return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgba(getComputedStyle(e).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) return c;
+      }
+      return rgba(getComputedStyle(document.body).backgroundColor);
+    };
+    let worst = { ratio: Infinity, what: '' };
+    for (const el of document.querySelectorAll('button, select, input')) {
+      if (el.disabled || el.offsetParent === null || el.type === 'checkbox' || el.type === 'range') continue;
+      const fg = rgba(getComputedStyle(el).color), bg = background(el);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      if (ratio < worst.ratio) worst = { ratio, what: `${el.tagName.toLowerCase()}#${el.id || el.className} "${(el.textContent || el.value || '').trim().slice(0, 20)}" ${getComputedStyle(el).color} on rgb(${bg.slice(0, 3).join(',')})` };
+    }
+    return worst;
+  });
+}

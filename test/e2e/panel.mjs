@@ -1,7 +1,7 @@
 // Browser tests of the gradient inspector in a real VS Code (code-server + Chromium).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { assert, inspectorFrame, openFile, openWorkbench, runCommand, waitFor, writeWorkspaceSettings } from './lib.mjs';
+import { assert, controlContrast, inspectorFrame, openFile, openWorkbench, runCommand, waitFor, writeWorkspaceSettings } from './lib.mjs';
 
 /** The settings of a short deterministic run, as VS Code settings and as CLI flags. */
 const RUN = { 'backpropLens.network.hidden': 3, 'backpropLens.training.seed': 7, 'backpropLens.training.epochs': 15, 'backpropLens.network.activation': 'tanh' };
@@ -80,6 +80,9 @@ export const tests = {
     const katexCount = await f.$$eval('#chain .katex', (e) => e.length);
     assert(katexCount >= 10, `${katexCount} KaTeX equations`);
     await screenshotPanel(page, results, 'inspector-dark.png');
+    const contrast = await controlContrast(f);
+    log(`dark theme: lowest contrast of an enabled control ${contrast.ratio.toFixed(2)}:1 (${contrast.what})`);
+    assert(contrast.ratio >= 4.5, `WCAG AA needs 4.5:1; ${contrast.what} has ${contrast.ratio.toFixed(2)}:1`);
     assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
     assert(seen.dialogs.length === 0, `dialogs: ${seen.dialogs}`);
     log(`inspector: ${katexCount} equations, ${colours} boundary colours; screenshot test-results/screenshots/inspector-dark.png`);
@@ -123,12 +126,15 @@ tests['light theme: legible, screenshot saved, NaN and infinities shown as text 
   }, 60_000);
   await page.waitForTimeout(1500);
   await screenshotPanel(page, results, 'inspector-light.png');
+  const contrast = await controlContrast(await inspectorFrame(page));
+  log(`light theme: lowest contrast of an enabled control ${contrast.ratio.toFixed(2)}:1 (${contrast.what})`);
+  assert(contrast.ratio >= 4.5, `WCAG AA needs 4.5:1; ${contrast.what} has ${contrast.ratio.toFixed(2)}:1`);
   assert(seen.csp.length === 0, `CSP violations: ${seen.csp.join('\n')}`);
   assert(!seen.errors.some((e) => /inspector: drawing/.test(e)), `drawing failed: ${seen.errors.filter((e) => /inspector/.test(e)).join('\n')}`);
   log('screenshot test-results/screenshots/inspector-light.png');
 };
 
-tests['column names that are HTML/script payloads appear verbatim as text and nothing executes (high-contrast theme)'] = async ({ page, workspace, results, url }) => {
+tests['column names that are HTML/script payloads appear verbatim as text and nothing executes (high-contrast theme)'] = async ({ page, workspace, results, url, log }) => {
   const { writeFileSync } = await import('node:fs');
   const names = ['<img src=x onerror=alert(1)>', '</script><script>alert(2)</script>', '"><svg onload=alert(3)>'];
   const q = (s) => `"${s.replace(/"/g, '""')}"`;
@@ -164,6 +170,9 @@ tests['column names that are HTML/script payloads appear verbatim as text and no
   const kind = await f.evaluate(() => document.body.className);
   assert(/vscode-high-contrast/.test(kind), `body class ${kind}`);
   await screenshotPanel(page, results, 'inspector-high-contrast-hostile-names.png');
+  const contrast = await controlContrast(f);
+  log(`high-contrast theme: lowest contrast of an enabled control ${contrast.ratio.toFixed(2)}:1 (${contrast.what})`);
+  assert(contrast.ratio >= 4.5, `WCAG AA needs 4.5:1; ${contrast.what} has ${contrast.ratio.toFixed(2)}:1`);
 };
 
 tests['the panel survives closing, hiding and a window reload during training; it keeps drawing at full speed; the run is resumable after the reload'] = async ({ page, workspace, url, log, results }) => {
