@@ -127,6 +127,7 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
   let pos = at.pos;
   let line = at.line;
   let c = 0, d = 0;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let lastBreak = len - 1; // the offset of the file's last line break (−1: none)
   while (lastBreak >= 0 && b[lastBreak] !== LF && b[lastBreak] !== CR) lastBreak--;
 
@@ -154,29 +155,33 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
       const start = pos;
       let v: number;
       let quotedCell = false;
-      if (quoting && pos < len && b[pos] === QUOTE) {
-        at.pos = pos; at.line = line;
-        const q = quoted(b, at, delim);
-        pos = at.pos; line = at.line;
-        v = q.escaped ? NaN : parseDecimalBytes(b, q.start, q.end);
-        quotedCell = true;
-      } else if (pos < lastBreak) {
+      if (pos < lastBreak && (c = b[pos]) !== QUOTE) {
         // The plain number: sign, digits, fraction, exponent, then the field's end. A field that
         // starts before the file's last line break cannot read past it (every scan below stops
         // at a line break), so these reads need no bounds checks.
         let i = pos;
+        const neg = +(c === MINUS); // 0 or 1: a sign costs no branch
+        i += neg + +(c === PLUS);
         c = b[i];
-        const neg = c === MINUS;
-        if (neg || c === PLUS) c = b[++i];
         let mant = 0;
         const digitsStart = i;
-        while ((d = c - ZERO) >= 0 && d <= 9) { mant = mant * 10 + d; c = b[++i]; }
+        if (i + 3 < len) {
+          const w = view.getInt32(i, true);
+          const k = leadingDigits(w);
+          if (k > 0) { mant = digitsValue(w, k); i += k; c = b[i]; }
+        }
+        while (((d = c - ZERO) >>> 0) <= 9) { mant = mant * 10 + d; c = b[++i]; }
         let digits = i - digitsStart;
         let exp10 = 0;
         if (c === DOT) {
           const fracStart = ++i;
+          if (i + 3 < len) {
+            const w = view.getInt32(i, true);
+            const k = leadingDigits(w);
+            if (k > 0) { mant = mant * POW10[k] + digitsValue(w, k); i += k; }
+          }
           c = b[i];
-          while ((d = c - ZERO) >= 0 && d <= 9) { mant = mant * 10 + d; c = b[++i]; }
+          while (((d = c - ZERO) >>> 0) <= 9) { mant = mant * 10 + d; c = b[++i]; }
           digits += i - fracStart;
           exp10 = fracStart - i;
         }
@@ -192,14 +197,20 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
         }
         if (digits > 0 && digits <= 15 && exp10 >= -22 && exp10 <= 22 && (c === delim || c === LF || c === CR)) {
           v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
-          if (neg) v = -v;
+          v *= 1 - 2 * neg; // ±1: exact, and −0 for "-0"
           pos = i;
         } else {
           v = scanDecimalField(b, start, delim); // anything else: one grammar, in decimal.ts
           pos = fieldEnd;
         }
+      } else if (quoting && pos < len && b[pos] === QUOTE) {
+        at.pos = pos; at.line = line;
+        const q = quoted(b, at, delim);
+        pos = at.pos; line = at.line;
+        v = q.escaped ? NaN : parseDecimalBytes(b, q.start, q.end);
+        quotedCell = true;
       } else {
-        v = scanDecimalField(b, start, delim); // the last line, when no line break ends the file
+        v = scanDecimalField(b, start, delim); // the last line when no line break ends the file; a quote in TSV
         pos = fieldEnd;
       }
       if (field < ncols) {
@@ -278,4 +289,19 @@ function estimateRows(b: Uint8Array, pos: number): number {
   for (let i = pos; i < pos + sample; i++) if (b[i] === LF || b[i] === CR) breaks++;
   if (sample === 0 || breaks === 0) return 16;
   return Math.ceil(((b.length - pos) / sample) * breaks * 1.02) + 16;
+}
+
+/** How many of the four bytes in w (little-endian: the first byte lowest) are ASCII digits before the first that is not (0–4). */
+function leadingDigits(w: number): number {
+  const low7 = w & 0x7f7f7f7f;
+  const digit = ((low7 + 0x50505050) | 0) & ~((low7 + 0x46464646) | 0) & ~w & 0x80808080; // bit 7 of each byte: 0x30 ≤ byte ≤ 0x39
+  const other = ~digit & 0x80808080;
+  return other === 0 ? 4 : (31 - Math.clz32(other & -other)) >> 3;
+}
+
+/** The value of the first k (1–4) bytes of w, all ASCII digits, the first the most significant. */
+function digitsValue(w: number, k: number): number {
+  let x = ((w - 0x30303030) | 0) << (32 - 8 * k); // digits in the high bytes, zeros below
+  x = (x * 10 + (x >>> 8)) | 0; // bytes 0 and 2: two-digit numbers
+  return (x & 0xff) * 100 + ((x >>> 16) & 0xff);
 }
