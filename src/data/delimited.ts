@@ -19,7 +19,7 @@
  * with spaces, long, malformed) goes to the general routines of decimal.ts,
  * so there is one grammar.
  */
-import { POW10, fieldEnd, parseDecimalBytes, scanDecimalField } from './decimal';
+import { POW10, fieldEnd, scanDecimalField } from './decimal';
 import { assertEncoding, bomLength, decode, decodeLenient } from './encoding';
 import { DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
@@ -207,7 +207,11 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
         at.pos = pos; at.line = line;
         const q = quoted(b, at, delim);
         pos = at.pos; line = at.line;
-        v = q.escaped ? NaN : parseDecimalBytes(b, q.start, q.end);
+        v = NaN; // a cell with "" is not a number
+        if (!q.escaped) {
+          const x = scanDecimalField(b, q.start, QUOTE); // the closing quote ends the number…
+          if (fieldEnd === q.end) v = x; // …unless a line break inside the quotes came first
+        }
         quotedCell = true;
       } else {
         v = scanDecimalField(b, start, delim); // the last line when no line break ends the file; a quote in TSV
