@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { checkNetwork, checkNetworkFast } from '../core/check';
+import { type DeadUnits, deadReluUnits } from '../core/diagnose';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
 import { type Model, modelFromJson, modelToJson, predict } from '../core/model';
 import { Rng } from '../core/rng';
@@ -164,11 +165,14 @@ function train(args: Parsed, io: Io): number {
   const json = args.switches.has('json');
   const t = readTable(file, args, io, s.label);
   const p = prepared(file, t, s, json);
+  for (const w of p.warnings) io.err(`warning: ${w}\n`); // before training, which may take a while
   const config = trainConfigOf(s);
   const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
   const bar = io.tty && !json ? progressBar(io, trainer) : null;
   const result = trainer.run({ onStep: bar ?? undefined });
   if (bar) io.err('\r\x1b[K');
+  const dead = config.activation === 'relu' ? deadReluUnits(trainer.net.theta, p.train.n, config.hidden, p.train.X, p.train.m) : null;
+  const warnings = [...p.warnings, ...(dead?.dead.length ? [deadMessage(dead)] : [])];
   const save = args.values.get('save');
   if (save) {
     const model: Model = { config, features: t.featureNames, label: t.labelName, standardization: p.standardization, theta: trainer.net.theta };
@@ -180,9 +184,11 @@ function train(args: Parsed, io: Io): number {
       train: result.train, test: result.test, divergence: result.divergence,
       dataset: { file, rows: t.m, features: t.n, label: t.labelName, trainRows: p.train.m, testRows: p.test.m, standardized: s.standardize },
       config, model: save ?? null,
+      deadRelu: dead && { dead: dead.dead.length, hidden: dead.hidden, units: dead.dead },
+      warnings,
     }) + '\n');
   } else {
-    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (save ? `\nmodel saved to ${save}\n` : ''));
+    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (dead?.dead.length ? `${deadMessage(dead)}\n` : '') + (save ? `\nmodel saved to ${save}\n` : ''));
   }
   return result.status === 'diverged' ? EXIT.diverged : EXIT.ok;
 }
@@ -196,6 +202,11 @@ function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: R
     `train: ${metrics(r.train)}`,
     r.test ? `test:  ${metrics(r.test)}` : 'test:  (no test rows)',
   ].join('\n') + '\n';
+}
+
+function deadMessage(d: DeadUnits): string {
+  const k = d.dead.length;
+  return `${k}/${d.hidden} ReLU units dead (pre-activation ≤ 0 on every training row, so they output 0 and get no gradient)${k < d.hidden ? `: units ${d.dead.slice(0, 20).join(', ')}${k > 20 ? ', …' : ''}` : ''}; try a lower learning rate`;
 }
 
 function progressBar(io: Io, t: Trainer): () => void {
@@ -223,7 +234,8 @@ function check(args: Parsed, io: Io): number {
   const modelPath = args.values.get('model');
   const model = modelPath ? readModel(modelPath, io) : null;
   const s = settingsFrom(args);
-  const config = model ? model.config : trainConfigOf(s);
+  // A model brings its own settings; --batch given on the command line still chooses how many examples are checked.
+  const config = model ? { ...model.config, ...(args.values.has('batch') ? { batchSize: s.batchSize } : {}) } : trainConfigOf(s);
   let data: TrainData;
   if (random) {
     const n = model ? model.features.length : intFlag(args, 'features', 3, 1);
@@ -234,6 +246,7 @@ function check(args: Parsed, io: Io): number {
     const file = args.positionals[0];
     if (model) {
       const d = modelData(file, readTable(file, args, io, null), model, json);
+      if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the gradient check needs every row's label`, json);
       data = gather(d.X, d.Y, d.n, Int32Array.from({ length: d.m }, (_, i) => i), model.standardization);
     } else {
       const t = readTable(file, args, io, s.label);

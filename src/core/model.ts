@@ -46,6 +46,13 @@ export function modelFromJson(text: string): Model {
   const features = obj.features;
   if (!Array.isArray(features) || features.length < 1 || !features.every((f) => typeof f === 'string')) throw new Error('"features" must be a non-empty array of column names');
   if (typeof obj.label !== 'string') throw new Error('"label" must be a string');
+  const seen = new Map<string, number>();
+  (features as string[]).forEach((f, i) => {
+    const before = seen.get(f);
+    if (before !== undefined) throw new Error(`"features" names the column ${JSON.stringify(f)} twice (entries ${before + 1} and ${i + 1}); feature names must be unique`);
+    seen.set(f, i);
+  });
+  if (seen.has(obj.label)) throw new Error(`"label" ${JSON.stringify(obj.label)} is also one of the "features"`);
   const config = obj.config as TrainConfig;
   try {
     validateConfig(config, 1);

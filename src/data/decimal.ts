@@ -11,7 +11,8 @@
  * (Clinger's fast path: both factors are exact doubles, so the one rounding is
  * correct); anything else is handed to Number() after the grammar check.
  */
-const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+/** The exact powers of ten 10^0 … 10^22 (each is a double without rounding). */
+export const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /** The parsed value of b[start, end); NaN when the text is not a decimal number, ±Infinity when it overflows. */
 export function parseDecimalBytes(b: Uint8Array, start: number, end: number): number {

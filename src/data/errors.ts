@@ -22,3 +22,15 @@ export function quote(s: string, max = 60): string {
   const escaped = cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   return `"${escaped}"`;
 }
+
+/**
+ * A quoted CSV cell as the file spells it (`"a""b"`: its own quotes are the
+ * message's quotes, doubled quotes stay doubled), with control and bidi
+ * characters escaped like {@link quote} does and long text cut to `max`
+ * characters inside the quotes.
+ */
+export function quoteAsWritten(cell: string, max = 60): string {
+  const inner = cell.slice(1, -1);
+  const cut = inner.length > max ? inner.slice(0, max) + '…' : inner;
+  return `"${cut.replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))}"`;
+}

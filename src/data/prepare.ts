@@ -28,6 +28,8 @@ export interface Prepared {
   trainRows: Int32Array;
   testRows: Int32Array;
   standardization: Standardization | null;
+  /** What the user should know before training on this split (e.g. a training split with one class), as sentences. */
+  warnings: string[];
 }
 
 /** The split's own stream: a fixed offset of the seed, so it does not consume the trainer's. */
@@ -88,5 +90,15 @@ export function prepare(t: Table, o: PrepareOptions): Prepared {
     trainRows,
     testRows,
     standardization,
+    warnings: splitWarnings(t, trainRows, testRows),
   };
+}
+
+/** A training split that holds one class only: the network would learn a constant (the split is seeded, so it happens every time). */
+function splitWarnings(t: Table, trainRows: Int32Array, testRows: Int32Array): string[] {
+  let ones = 0;
+  for (const r of trainRows) ones += t.Y[r];
+  if (ones !== 0 && ones !== trainRows.length) return [];
+  const k = trainRows.length;
+  return [`the training split has only label ${ones === 0 ? 0 : 1} in column ${quote(t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`];
 }

@@ -1,5 +1,5 @@
 /** The result every reader produces, and the checks every reader shares. */
-import { DatasetError, quote } from './errors';
+import { DatasetError, quote, quoteAsWritten } from './errors';
 
 export interface Table {
   /** All column names, verbatim, in file order. */
@@ -61,13 +61,16 @@ export class RowBuffer {
 
   /** Make room for one more row; returns its feature offset. */
   reserve(): number {
-    if (this.m === this.Y.length) {
-      const cap = this.Y.length * 2;
-      const X = new Float64Array(cap * this.n); X.set(this.X); this.X = X;
-      const Y = new Float64Array(cap); Y.set(this.Y); this.Y = Y;
-      const L = new Uint32Array(cap); L.set(this.lines); this.lines = L;
-    }
+    if (this.m === this.Y.length) this.grow(this.Y.length * 2);
     return this.m * this.n;
+  }
+
+  /** Room for `rows` rows (at least 1/8 more than now, so repeated growth stays linear). */
+  grow(rows: number): void {
+    const cap = Math.max(rows, Math.ceil(this.Y.length * 1.125) + 16);
+    const X = new Float64Array(cap * this.n); X.set(this.X.subarray(0, this.m * this.n)); this.X = X;
+    const Y = new Float64Array(cap); Y.set(this.Y.subarray(0, this.m)); this.Y = Y;
+    const L = new Uint32Array(cap); L.set(this.lines.subarray(0, this.m)); this.lines = L;
   }
 
   finish(columns: string[], labelIndex: number): Table {
@@ -94,15 +97,20 @@ export class RowBuffer {
   }
 }
 
-/** The message for a feature or label cell that is not acceptable, quoting its text. */
-export function cellMessage(column: string, text: string, value: number, isLabel: boolean): string {
+/**
+ * The message for a feature or label cell that is not acceptable, quoting its
+ * text. `written`: the cell exactly as the file spells it when that differs
+ * from its text (a quoted CSV cell, quotes included); the message shows it.
+ */
+export function cellMessage(column: string, text: string, value: number, isLabel: boolean, written?: string): string {
   const col = `${isLabel ? 'label column' : 'column'} ${quote(column, 40)}`;
   if (text.trim() === '') return `${col} is empty; every cell needs a number`;
+  const cell = written === undefined ? quote(text, 40) : quoteAsWritten(written, 40);
   if (Number.isNaN(value)) {
-    return `${col}: ${quote(text, 40)} is not a decimal number${hint(text)}`;
+    return `${col}: ${cell} is not a decimal number${hint(text)}`;
   }
-  if (!Number.isFinite(value)) return `${col}: ${quote(text, 40)} is too large for a double`;
-  return `${col}: ${quote(text, 40)} is not 0 or 1; labels must be exactly 0 or 1`;
+  if (!Number.isFinite(value)) return `${col}: ${cell} is too large for a double`;
+  return `${col}: ${cell} is not 0 or 1; labels must be exactly 0 or 1`;
 }
 
 function hint(text: string): string {

@@ -4,6 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main, type Io } from '../../src/cli/main';
+import { modelFromJson } from '../../src/core/model';
+import { Network, layout, paramCount } from '../../src/core/network';
+import { readDataset } from '../../src/data/dataset';
+import { prepare } from '../../src/data/prepare';
 
 const root = join(__dirname, '..', '..');
 const ex = (f: string) => join(root, 'examples', f);
@@ -163,5 +167,99 @@ describe('CLI', () => {
     assert.equal(bad.stderr, `${join(dir, 'd.tsv')}:3: column "b": "x" is not a decimal number\n`);
     const ok = JSON.parse(execFileSync(process.execPath, [cli, 'train', ex('circles.csv'), '--json', '--epochs', '2'], { encoding: 'utf8' }));
     assert.equal(ok.epochs, 2);
+  });
+});
+
+describe('CLI: check --model, model files, split and ReLU warnings', () => {
+  const moonsModel = () => {
+    const t = run(['train', ex('moons.csv'), '--json', '--split', '0', '--epochs', '3', '--hidden', '4', '--save', 'm.json']);
+    assert.equal(t.code, 0, t.err);
+    return t.written['m.json'];
+  };
+
+  it('check --model: --batch given on the command line wins over the model\'s batch size; the analytic gradient is the reference Network\'s on those rows', () => {
+    const model = moonsModel();
+    assert.equal(JSON.parse(model).config.batchSize, 32);
+    const c = run(['check', ex('moons.csv'), '--model', 'm.json', '--batch', '5', '--json'], { 'm.json': model });
+    assert.equal(c.code, 0, c.err);
+    const rep = JSON.parse(c.out);
+    assert.equal(rep.examples, 5);
+    // The reference: Network.lossAndGrad on the file's first 5 rows, standardised with the model's statistics.
+    const saved = modelFromJson(model);
+    const r = readDataset(readFileSync(ex('moons.csv')), 'moons.csv');
+    assert.ok(r.ok);
+    const { mean, std } = saved.standardization!;
+    const X = Float64Array.from({ length: 10 }, (_, k) => (r.table.X[k] - mean[k % 2]) / std[k % 2]);
+    const grad = new Float64Array(paramCount(2, 4));
+    new Network(2, 4, saved.config.activation, saved.theta.slice()).lossAndGrad(X, r.table.Y.slice(0, 5), null, 5, grad);
+    for (const b of layout(2, 4)) {
+      rep.params[b.name].analytic.forEach((a: number, k: number) => {
+        const ref = grad[b.offset + k];
+        assert.ok(Math.abs(a - ref) <= 1e-12 * Math.max(1e-6, Math.abs(ref)), `${b.name}[${k}]: ${a} vs ${ref}`);
+      });
+    }
+    assert.equal(JSON.parse(run(['check', ex('moons.csv'), '--model', 'm.json', '--json'], { 'm.json': model }).out).examples, 32, 'without --batch: the model\'s');
+  });
+
+  it('check --model on a file without the model\'s label column is a data error, not a check against label 0', () => {
+    const model = moonsModel();
+    const u = run(['check', 'u.csv', '--model', 'm.json'], { 'm.json': model, 'u.csv': 'x2,x1\n0.5,1\n-1,0\n' });
+    assert.equal(u.code, 2, u.out);
+    assert.equal(u.out, '');
+    assert.equal(u.err, 'u.csv:1: the model\'s label column "label" is not in the header; the gradient check needs every row\'s label\n');
+    assert.equal(run(['predict', 'm.json', 'u.csv'], { 'm.json': model, 'u.csv': 'x2,x1\n0.5,1\n-1,0\n' }).code, 0, 'predict needs no labels');
+  });
+
+  it('a model file that names a feature twice, or its label as a feature, is refused with a clear message', () => {
+    const model = JSON.parse(moonsModel());
+    const twice = JSON.stringify({ ...model, features: ['x1', 'x1'] });
+    for (const argv of [['check', ex('moons.csv'), '--model', 'm.json'], ['predict', 'm.json', ex('moons.csv')]]) {
+      const r = run(argv, { 'm.json': twice });
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^backprop-lens: m\.json is not a usable model: "features" names the column "x1" twice \(entries 1 and 2\); feature names must be unique\n/);
+    }
+    assert.throws(() => modelFromJson(JSON.stringify({ ...model, label: 'x2' })), /"label" "x2" is also one of the "features"/);
+  });
+
+  it('a split that leaves the training rows with one class warns on stderr and in --json\'s warnings', () => {
+    const files = { 'tiny.csv': 'a,y\n1,0\n2,1\n' };
+    const j = run(['train', 'tiny.csv', '--split', '0.5', '--json'], files);
+    assert.equal(j.code, 0, j.err);
+    const o = JSON.parse(j.out);
+    assert.equal(o.dataset.trainRows, 1);
+    assert.equal(o.warnings.length, 1);
+    assert.match(o.warnings[0], /^the training split has only label [01] in column "y" \(1 row, 1 held out for testing\)/);
+    assert.equal(j.err, `warning: ${o.warnings[0]}\n`);
+    const t = run(['train', 'tiny.csv', '--split', '0.5'], files);
+    assert.match(t.err, /^warning: the training split has only label/);
+    const fine = JSON.parse(run(['train', ex('xor.csv'), '--json', '--epochs', '1']).out);
+    assert.deepEqual(fine.warnings, []);
+    assert.equal(fine.deadRelu, null, 'not a ReLU network');
+  });
+
+  it('SGD at a high learning rate that kills every ReLU unit says so ("16/16 ReLU units dead"), checked against the reference Network', () => {
+    const argv = ['train', ex('flower.csv'), '--activation', 'relu', '--hidden', '16', '--lr', '10', '--epochs', '5', '--save', 'm.json'];
+    const j = run([...argv, '--json']);
+    assert.equal(j.code, 0, j.err);
+    const o = JSON.parse(j.out);
+    // The reference: every training row through Network.forward; a unit is dead when z1 ≤ 0 on all of them.
+    const saved = modelFromJson(j.written['m.json']);
+    const r = readDataset(readFileSync(ex('flower.csv')), 'flower.csv');
+    assert.ok(r.ok);
+    const p = prepare(r.table, { split: 0.2, seed: 1, standardize: true });
+    const net = new Network(2, 16, 'relu', saved.theta.slice());
+    const alive = new Set<number>();
+    for (let i = 0; i < p.train.m; i++) {
+      net.forward(p.train.X, i * 2);
+      net.z1.forEach((z, u) => { if (z > 0) alive.add(u); });
+    }
+    assert.equal(alive.size, 0, 'this run kills every unit');
+    assert.deepEqual(o.deadRelu, { dead: 16, hidden: 16, units: Array.from({ length: 16 }, (_, u) => u) });
+    assert.ok(o.warnings.some((w: string) => w.startsWith('16/16 ReLU units dead')));
+    const t = run(argv);
+    assert.match(t.out, /^16\/16 ReLU units dead \(pre-activation ≤ 0 on every training row/m);
+    const healthy = JSON.parse(run(['train', ex('flower.csv'), '--activation', 'relu', '--hidden', '16', '--lr', '0.01', '--epochs', '1', '--json']).out);
+    assert.equal(healthy.deadRelu.hidden, 16);
+    assert.ok(healthy.deadRelu.dead < 16);
   });
 });

@@ -195,6 +195,15 @@ describe('dataset readers: the contract', () => {
   it('messages escape bidi and control characters in quoted text', () => {
     err('a,y\n1,0\n\u202Eevil,1\n', 3, /"\\u202eevil"/);
   });
+
+  it('an error quotes a quoted CSV cell as written in the file (doubled quotes stay doubled)', () => {
+    err('a,y\n1,0\n"a""b",1\n', 3, /^column "a": "a""b" is not a decimal number$/);
+    err('a,y\n1,0\n2,"1"""\n', 3, /^label column "y": "1""" is not a decimal number$/);
+    err('a,y\n1,0\n"1e309",1\n', 3, /^column "a": "1e309" is too large for a double$/);
+    err('a,y\n1,0\n" 1,5 ",1\n', 3, /^column "a": " 1,5 " is not a decimal number \(decimal commas/);
+    err('a,y\n1,0\n"x\u202E\r\ny",1\n', 3, /^column "a": "x\\u202e\\u000d\\u000ay" is not a decimal number$/);
+    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a": "\\"1\\"" is not a decimal number/, 'd.tsv'); // TSV has no quoting: the quotes are text
+  });
 });
 
 describe('dataset readers: properties', () => {
@@ -228,6 +237,37 @@ describe('dataset readers: properties', () => {
       fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => check(b, name)), { numRuns: 500 });
     });
   }
+  it('property: every cell is read as the contract\'s grammar and Number() say (an independent oracle), whatever its spelling, line endings and final line break', () => {
+    const GRAMMAR = /^[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*$/;
+    const spelled = fc.oneof(
+      fc.double({ noNaN: true }).chain((v) => fc.constantFrom(String(v), v.toExponential(), Math.abs(v) < 1e21 ? v.toFixed(4) : String(v), v.toPrecision(17), v.toPrecision(3))),
+      fc.tuple(fc.constantFrom('', '+', '-'), fc.stringMatching(/^[0-9]{0,20}$/), fc.constantFrom('', '.'), fc.stringMatching(/^[0-9]{0,20}$/), fc.constantFrom('', 'e', 'E-', 'e+', 'e-3', 'E22', 'e23', 'e-22', 'e-23', 'e400', 'e-400')).map((p) => p.join('')),
+      fc.array(fc.constantFrom('1', '0', '9', '.', 'e', 'E', '+', '-', ' ', '\t', 'x', '00', '123456789', '\u00e9'), { maxLength: 12 }).map((a) => a.join('')),
+    );
+    const table = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 8 })).chain(([n, m]) =>
+      fc.tuple(fc.array(fc.array(spelled, { minLength: n, maxLength: n }), { minLength: m, maxLength: m }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.boolean()));
+    const valid = (s: string) => GRAMMAR.test(s) && Number.isFinite(Number(s.trim()));
+    fc.assert(fc.property(table, ([rows, eol, finalBreak, quoted]) => {
+      const n = rows[0].length;
+      const header = [...Array.from({ length: n }, (_, j) => `f${j}`), 'y'].join(',');
+      const cell = (s: string) => (quoted ? `"${s}"` : s);
+      const text = [header, ...rows.map((r, i) => [...r.map(cell), String(i % 2)].join(','))].join(eol) + (finalBreak ? eol : '');
+      const r = read(text);
+      const bad = rows.findIndex((row) => !row.every(valid));
+      if (bad < 0) {
+        if (!r.ok) assert.fail(`rejected ${JSON.stringify(text)}: ${r.error.message}`);
+        const cells = rows.flat();
+        assert.equal(r.table.X.length, cells.length);
+        cells.forEach((s, k) => assert.ok(Object.is(r.table.X[k], Number(s.trim())), `${JSON.stringify(s)}: ${r.table.X[k]} vs ${Number(s.trim())}`));
+        assert.deepEqual(Array.from(r.table.lines), rows.map((_, i) => i + 2));
+      } else {
+        if (r.ok) assert.fail(`accepted ${JSON.stringify(rows[bad])} in ${JSON.stringify(text)}`);
+        assert.equal(r.error.line, bad + 2, r.error.message);
+        assert.match(r.error.message, new RegExp(`^column "f${rows[bad].findIndex((s) => !valid(s))}"`));
+      }
+    }), { numRuns: 3000 });
+  });
+
   it('accepts every well-formed numeric table it is given, whatever the line endings', () => {
     const table = fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 20 })).chain(([n, m]) =>
       fc.tuple(fc.constant(n), fc.array(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n }), { minLength: m, maxLength: m }), fc.constantFrom('\n', '\r\n', '\r')));
