@@ -70,6 +70,8 @@ export interface DatasetInfo {
   sample: { x: Float64Array; y: Float64Array; m: number };
   /** Up to 1,500 points (training first, then test) for the decision-boundary plot. */
   points: PlotPoints;
+  /** What the user should know about the data as split (e.g. a training split with one class). */
+  warnings: string[];
 }
 
 /** Data points for the plot (k×n, as trained: standardised when on), training rows first, evenly thinned. */
@@ -130,7 +132,8 @@ export type FromWorker =
   | { type: 'ready'; runId: string; dataset: DatasetInfo; theta: Float64Array; config: TrainConfig }
   | { type: 'dataError'; runId: string; line: number; message: string }
   | Progress
-  | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState; historyFrom: number }
+  /** notes: what the user should know about the outcome (e.g. dead ReLU units). */
+  | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState; historyFrom: number; notes: string[] }
   /** state.history holds only the epochs from index historyFrom on (the earlier ones were in earlier checkpoints). */
   | { type: 'checkpoint'; runId: string; state: TrainerState; historyFrom: number }
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }

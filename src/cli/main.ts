@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { checkNetwork, checkNetworkFast } from '../core/check';
-import { type DeadUnits, deadReluUnits } from '../core/diagnose';
+import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
 import { type Model, modelFromJson, modelToJson, predict } from '../core/model';
 import { Rng } from '../core/rng';
@@ -172,7 +172,7 @@ function train(args: Parsed, io: Io): number {
   const result = trainer.run({ onStep: bar ?? undefined });
   if (bar) io.err('\r\x1b[K');
   const dead = config.activation === 'relu' ? deadReluUnits(trainer.net.theta, p.train.n, config.hidden, p.train.X, p.train.m) : null;
-  const warnings = [...p.warnings, ...(dead?.dead.length ? [deadMessage(dead)] : [])];
+  const warnings = [...p.warnings, ...(dead?.dead.length ? [describeDeadUnits(dead)] : [])];
   const save = args.values.get('save');
   if (save) {
     const model: Model = { config, features: t.featureNames, label: t.labelName, standardization: p.standardization, theta: trainer.net.theta };
@@ -188,7 +188,7 @@ function train(args: Parsed, io: Io): number {
       warnings,
     }) + '\n');
   } else {
-    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (dead?.dead.length ? `${deadMessage(dead)}\n` : '') + (save ? `\nmodel saved to ${save}\n` : ''));
+    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (dead?.dead.length ? `${describeDeadUnits(dead)}\n` : '') + (save ? `\nmodel saved to ${save}\n` : ''));
   }
   return result.status === 'diverged' ? EXIT.diverged : EXIT.ok;
 }
@@ -202,11 +202,6 @@ function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: R
     `train: ${metrics(r.train)}`,
     r.test ? `test:  ${metrics(r.test)}` : 'test:  (no test rows)',
   ].join('\n') + '\n';
-}
-
-function deadMessage(d: DeadUnits): string {
-  const k = d.dead.length;
-  return `${k}/${d.hidden} ReLU units dead (pre-activation ≤ 0 on every training row, so they output 0 and get no gradient)${k < d.hidden ? `: units ${d.dead.slice(0, 20).join(', ')}${k > 20 ? ', …' : ''}` : ''}; try a lower learning rate`;
 }
 
 function progressBar(io: Io, t: Trainer): () => void {

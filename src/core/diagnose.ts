@@ -40,3 +40,10 @@ export function deadReluUnits(theta: Float64Array, n: number, h: number, X: Floa
   if (m > 0) for (let j = 0; j < h; j++) if (!alive[j]) dead.push(j);
   return { dead, hidden: h };
 }
+
+/** The sentence the CLI and the inspector say about dead units ("16/16 ReLU units dead …"). */
+export function describeDeadUnits(d: DeadUnits): string {
+  const k = d.dead.length;
+  const which = k < d.hidden ? `: units ${d.dead.slice(0, 20).join(', ')}${k > 20 ? ', …' : ''}` : '';
+  return `${k}/${d.hidden} ReLU units dead (pre-activation ≤ 0 on every training row, so they output 0 and get no gradient)${which}; try a lower learning rate`;
+}

@@ -232,7 +232,9 @@ export class RunController implements vscode.Disposable {
     else if (summary.status === 'diverged') void vscode.window.showWarningMessage(`Backprop Lens: ${rel} diverged: ${summary.reason}. Try a smaller learning rate.`);
     else if (summary.status !== 'cancelled' && summary.train) {
       const acc = summary.test ? `test accuracy ${(100 * summary.test.accuracy).toFixed(1)}%` : `training accuracy ${(100 * summary.train.accuracy).toFixed(1)}%`;
-      void vscode.window.showInformationMessage(`Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.`, 'Show Inspector').then((b) => {
+      const notes = summary.warnings.length ? ` ${summary.warnings.join(' ')}.` : '';
+      const say = summary.warnings.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+      void say(`Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.${notes}`, 'Show Inspector').then((b) => {
         if (b) void vscode.commands.executeCommand('backpropLens.showInspector');
       });
     }
@@ -268,6 +270,6 @@ export class RunController implements vscode.Disposable {
 function failedSummary(request: RunRequest, line: number, message: string): RunSummary {
   return {
     runId: '', file: request.uri.toString(), status: 'data-error', reason: message, steps: 0, epochs: 0, train: null, test: null, divergence: null,
-    dataset: null, config: { ...request.settings }, settings: request.settings, source: request.source, error: { line, message },
+    dataset: null, config: { ...request.settings }, settings: request.settings, source: request.source, warnings: [], error: { line, message },
   };
 }

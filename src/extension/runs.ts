@@ -61,6 +61,8 @@ export interface RunSummary {
   config: TrainConfig;
   settings: RunSettings;
   source: RunSource;
+  /** What the user should know (a one-class training split, dead ReLU units). */
+  warnings: string[];
   error?: { line: number; message: string };
 }
 
@@ -84,6 +86,8 @@ export class Run implements vscode.Disposable {
   progress: Progress | null = null;
   result: TrainResult | null = null;
   boundary: Boundary | null = null;
+  /** What the user should know about the data and the outcome (a one-class training split, dead ReLU units). */
+  warnings: string[] = [];
   /** Why the run failed (a data error with its line, a crash), when it did. */
   failure: string | null = null;
   /** Something the inspector should say about this run (e.g. the dataset changed on disk). */
@@ -198,7 +202,7 @@ export class Run implements vscode.Disposable {
     return {
       runId: this.id, file: this.request.uri.toString(), status: r?.status ?? 'failed', reason: r?.reason ?? '', steps: r?.steps ?? 0, epochs: r?.epochs ?? 0,
       train: r?.train ?? null, test: r?.test ?? null, divergence: r?.divergence ?? null, dataset: this.dataset, config: this.config,
-      settings: this.request.settings, source: this.request.source,
+      settings: this.request.settings, source: this.request.source, warnings: this.warnings,
     };
   }
 
@@ -210,6 +214,7 @@ export class Run implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.dataset = m.dataset;
+        this.warnings = [...m.dataset.warnings];
         this.config = m.config;
         this.theta = m.theta;
         this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test`);
@@ -242,6 +247,8 @@ export class Run implements vscode.Disposable {
         return;
       case 'finished':
         this.result = m.result;
+        this.warnings = [...(this.dataset?.warnings ?? []), ...m.notes];
+        for (const w of m.notes) this.log.warn(`run ${this.id}: ${w}`);
         this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         this.phase = 'finished';
         this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);

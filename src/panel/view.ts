@@ -39,6 +39,8 @@ export interface InspectedRun {
   readonly derivationFile: string | null;
   /** Why the run failed, when it did. */
   readonly failure: string | null;
+  /** What the user should know about the data and the outcome. */
+  readonly warnings: readonly string[];
 }
 
 /** Most epoch summaries the inspector plots. */
@@ -89,7 +91,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,
     theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
-    derivation: run.derivationFile, notice: run.notice, historyStride: stride,
+    derivation: run.derivationFile, notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null, historyStride: stride,
   };
 }
 

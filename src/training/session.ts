@@ -9,6 +9,7 @@
  * slices, and reports throttled progress: never one message per step.
  */
 import { checkNetwork } from '../core/check';
+import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { Trainer, type TrainData, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
@@ -161,6 +162,7 @@ export class TrainingSession {
         standardization: p.standardization,
         sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
         points: this.points,
+        warnings: p.warnings,
       },
     });
     this.paused = m.paused;
@@ -277,7 +279,12 @@ export class TrainingSession {
     if (!t || !start || this.finishedSent || t.status === 'running') return;
     this.finishedSent = true;
     this.progress(true);
-    this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved });
+    const notes: string[] = [];
+    if (t.config.activation === 'relu' && this.data) {
+      const dead = deadReluUnits(t.net.theta, this.data.train.n, t.config.hidden, this.data.train.X, this.data.train.m);
+      if (dead.dead.length) notes.push(describeDeadUnits(dead));
+    }
+    this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved, notes });
     this.historySaved = t.history.length;
   }
 

@@ -317,3 +317,28 @@ describe('the principal plane (boundary beyond two features)', () => {
     assert.deepEqual([fb.i, fb.j], [2, 0]);
   });
 });
+
+describe('what the session says about the outcome', () => {
+  it('dead ReLU units after training at a destructive learning rate are named, as the reference network finds them', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ config: { ...CONFIG, activation: 'relu', hidden: 8, lr: 50, epochs: 3, seed: 2 } }));
+    f.drain();
+    const done = f.last('finished');
+    // Independent: count the units whose pre-activation is ≤ 0 on every training row, with the reference network.
+    const r = readDataset(CSV, 'flower.csv');
+    assert.ok(r.ok);
+    const p = prepare(r.table, { split: 0.25, seed: 2, standardize: true }); // the run's seed also splits
+    const net = new Network(2, 8, 'relu', Float64Array.from(done.state.theta));
+    const alive = new Set<number>();
+    for (let i = 0; i < p.train.m; i++) {
+      net.forward(p.train.X, 2 * i);
+      net.z1.forEach((z, j) => { if (z > 0) alive.add(j); });
+    }
+    const dead = 8 - alive.size;
+    if (dead === 0) assert.deepEqual(done.notes, []);
+    else assert.match(done.notes.join(' '), new RegExp(`^${dead}/8 ReLU units dead`));
+    assert.ok(dead > 0, 'this learning rate kills units (the test needs a case that says so)');
+  });
+});

@@ -36,7 +36,7 @@ describe('inspector view model', () => {
     r.delta[1] = -Infinity;
     const run: InspectedRun = {
       id: 'a', fileName: 'f.csv', phase: 'paused', config: t.config, progress: null, result: null, dataset: null, theta: t.net.theta, last: r,
-      boundary: { mode: 'features', i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN), units: null, correct: Float64Array.of(1, 0), px: null, explained: null }, notice: null, derivationFile: 'my.deriv', failure: null,
+      boundary: { mode: 'features', i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN), units: null, correct: Float64Array.of(1, 0), px: null, explained: null }, notice: null, derivationFile: 'my.deriv', failure: null, warnings: [],
     };
     const p = panelRun(run, 4);
     assert.deepEqual(Array.from(decodeF64(p.theta)), Array.from(t.net.theta));
@@ -58,7 +58,7 @@ describe('inspector view model', () => {
   it('a failed run says so: status failed and the reason, not "starting" with no text', () => {
     const run: InspectedRun = {
       id: 'f', fileName: 'bad.csv', phase: 'failed', config: DEFAULT_CONFIG, progress: null, result: null, dataset: null, theta: new Float64Array(0), last: null,
-      boundary: null, notice: null, derivationFile: null, failure: "line 3: column 'x1' has an invalid number: 'oops'",
+      boundary: null, notice: null, derivationFile: null, warnings: [], failure: "line 3: column 'x1' has an invalid number: 'oops'",
     };
     const p = panelRun(run, 1);
     assert.equal(p.status, 'failed');
