@@ -11,12 +11,13 @@ import type { Palette } from '../src/panel/format';
 import type { FromWebview, ToWebview } from '../src/protocol';
 import type { Ui, View } from './context';
 import { byId, el, themeRgb } from './dom';
-import { type Section, initialState, reduce } from './state';
+import { SECTIONS, type Section, initialState, reduce } from './state';
 import { boundarySection, drawBoundary } from './views/boundary';
 import { Cards } from './views/cards';
 import { drawChain } from './views/chain';
 import { checkSection, drawCheck } from './views/check';
 import { Curves } from './views/curves';
+import { Distributions } from './views/distributions';
 import { drawGraph } from './views/graph';
 import { drawHeader, headerBar, settingsBar } from './views/header';
 
@@ -50,6 +51,7 @@ const view: View = {
 };
 const cards = new Cards(view);
 const curves = new Curves(view);
+const distributions = new Distributions(view);
 
 window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   const m = e.data;
@@ -59,6 +61,8 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   if (effect.resync) return view.post({ type: 'ready' }); // out of step (a lost message): ask for a snapshot
   if (effect.rebuild) build();
   for (const s of effect.redraw) dirty.add(s);
+  distributions.record();
+  if (effect.redraw.includes('cards')) dirty.add('distributions');
 });
 
 function readPalette(): Palette {
@@ -71,7 +75,7 @@ function readPalette(): Palette {
 }
 
 function markAll(): void {
-  for (const s of ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check'] as const) dirty.add(s);
+  for (const s of SECTIONS) dirty.add(s);
 }
 
 // The theme changes the body's class: read the colours again and redraw everything.
@@ -115,6 +119,7 @@ function build(): void {
     el('section', { class: 'plots', 'aria-label': 'Training curves and decision boundary' },
       el('div', { class: 'plot-col' }, el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()), el('div', { id: 'curves', class: 'curves' })),
       boundarySection()),
+    distributions.section(),
     checkSection(view),
     el('div', { id: 'tooltip', class: 'tooltip', role: 'tooltip', hidden: true }),
   );
@@ -142,6 +147,7 @@ function focusParam(p: ParamName): void {
   c?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
   c?.focus({ preventScroll: true });
   dirty.add('graph');
+  dirty.add('distributions');
 }
 
 // ------------------------------------------------------------ drawing, in animation frames
@@ -154,6 +160,7 @@ const DRAW: Record<Section, () => void> = {
   curves: () => curves.draw(),
   boundary: () => drawBoundary(view),
   check: () => drawCheck(view),
+  distributions: () => distributions.draw(),
 };
 /** KaTeX is the costliest section: while training runs, at most twice a second (nobody reads faster); paused, at once. */
 const CHAIN_EVERY_MS = 500;

@@ -6,8 +6,8 @@
 import { PARAM_NAMES } from '../src/core/network';
 import { type Boundary, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
 
-export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check';
-export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check'];
+export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions';
+export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions'];
 
 /** The plotted epochs, one array per curve. */
 export interface Curves {

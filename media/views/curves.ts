@@ -6,7 +6,7 @@
  * range of 1e-5 never reads as "0" and "1".
  */
 import uPlot from 'uplot';
-import { fmtTick } from '../../src/panel/format';
+import { fmtTick, smooth } from '../../src/panel/format';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
 import type { Curves as Series } from '../state';
@@ -16,23 +16,6 @@ interface Chart {
   title: string;
   lines: Line[];
   log: boolean;
-}
-
-/** Exponential moving average with TensorBoard's debiasing (the first points are not dragged towards 0). */
-export function smooth(values: number[], weight: number): number[] {
-  if (!(weight > 0)) return values;
-  const out: number[] = [];
-  let last = 0, n = 0;
-  for (const v of values) {
-    if (!Number.isFinite(v)) {
-      out.push(v);
-      continue;
-    }
-    last = last * weight + (1 - weight) * v;
-    n++;
-    out.push(last / (1 - Math.pow(weight, n)));
-  }
-  return out;
 }
 
 export class Curves {

@@ -109,3 +109,35 @@ export function aggregate(a: ArrayLike<number>, rows: number, cols: number, maxR
   }
   return { data: out, rows: R, cols: C, blockRows: br, blockCols: bc };
 }
+
+/** TensorBoard's percentiles (its basis points 0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000). */
+export const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
+/** The percentiles of some values (sorted copy; linear interpolation between order statistics); NaN/∞ left out. */
+export function percentiles(values: ArrayLike<number>, ps: readonly number[] = PERCENTILES): Float64Array {
+  const v = Float64Array.from(Array.prototype.filter.call(values, Number.isFinite) as number[]).sort();
+  const out = new Float64Array(ps.length);
+  if (!v.length) return out.fill(NaN);
+  ps.forEach((p, k) => {
+    const x = (p / 100) * (v.length - 1);
+    const lo = Math.floor(x), hi = Math.ceil(x);
+    out[k] = v[lo] + (v[hi] - v[lo]) * (x - lo);
+  });
+  return out;
+}
+
+/** Exponential moving average with TensorBoard's debiasing (the first points are not dragged towards 0). */
+export function smooth(values: number[], weight: number): number[] {
+  if (!(weight > 0)) return values;
+  const out: number[] = [];
+  let last = 0, n = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) {
+      out.push(v);
+      continue;
+    }
+    last = last * weight + (1 - weight) * v;
+    n++;
+    out.push(last / (1 - Math.pow(weight, n)));
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import { decodeF64, decodeStep } from '../../src/protocol';
 import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, ticks, yRange } from '../../src/panel/compare';
+import { percentiles, smooth } from '../../src/panel/format';
 
 const epoch = (e: number): EpochSummary => ({
   epoch: e, step: 10 * e, train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 }, test: null, gradNorm: e,
@@ -101,5 +102,24 @@ describe('Compare Runs page', () => {
     const accuracyTicks = [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     assert.ok(accuracyTicks.includes('0.950') && accuracyTicks.includes('1.05'), `ticks: ${accuracyTicks.join(' ')}`);
     assert.ok(!/>1\.00<\/text><text[^>]*>1\.00</.test(html));
+  });
+});
+
+describe('webview helpers (pure parts)', () => {
+  it('percentiles interpolate between order statistics and leave out NaN and ±∞', () => {
+    // 0..100: the p-th percentile is p itself.
+    const v = Array.from({ length: 101 }, (_, i) => 100 - i);
+    assert.deepEqual(Array.from(percentiles(v, [0, 6.68, 50, 93.32, 100])).map((x) => Number(x.toFixed(10))), [0, 6.68, 50, 93.32, 100]);
+    assert.deepEqual(Array.from(percentiles([3, NaN, 1, Infinity, 2], [0, 50, 100])), [1, 2, 3]);
+    assert.deepEqual(Array.from(percentiles([1, 2], [25])), [1.25]);
+    assert.ok(percentiles([NaN], [50]).every(Number.isNaN));
+  });
+
+  it('smoothing is the debiased exponential moving average (TensorBoard), off at weight 0', () => {
+    assert.deepEqual(smooth([1, 2, 3], 0), [1, 2, 3]);
+    // Hand values for weight 0.5: debiased EMA = (Σ 0.5^(t−i)·(1−0.5)·x_i) / (1 − 0.5^t).
+    const s = smooth([2, 4, 8], 0.5);
+    assert.deepEqual(s.map((x) => Number(x.toFixed(12))), [2, Number(((0.25 * 2 + 0.5 * 4) / 0.75).toFixed(12)), Number(((0.125 * 2 + 0.25 * 4 + 0.5 * 8) / 0.875).toFixed(12))]);
+    assert.ok(Number.isNaN(smooth([1, NaN, 3], 0.9)[1]));
   });
 });
