@@ -196,6 +196,7 @@ export function encodeStep(r: StepRecord): PanelStep {
   return {
     step: r.step, epoch: r.epoch, samples: Array.from(r.samples.subarray(0, 16)), sampleCount: r.samples.length,
     x: encodeF64(r.x), y: r.y, z1: encodeF64(r.z1), a1: encodeF64(r.a1), z2: one(r.z2), a2: one(r.a2), dz2: one(r.dz2), dz1: encodeF64(r.dz1),
+    z2k: encodeF64(r.z2k), a2k: encodeF64(r.a2k), dz2k: encodeF64(r.dz2k),
     loss: one(r.loss), grad: encodeF64(r.grad), delta: encodeF64(r.delta), trueGrad: r.trueGrad ? encodeF64(r.trueGrad) : null,
     misclassified: r.misclassified,
   };
@@ -205,7 +206,8 @@ export function decodeStep(p: PanelStep): StepView {
   const s = (e: F64) => decodeF64(e)[0];
   return {
     step: p.step, epoch: p.epoch, samples: p.samples, sampleCount: p.sampleCount, x: decodeF64(p.x), y: p.y, z1: decodeF64(p.z1), a1: decodeF64(p.a1),
-    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
+    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1),
+    z2k: decodeF64(p.z2k), a2k: decodeF64(p.a2k), dz2k: decodeF64(p.dz2k), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
     trueGrad: p.trueGrad ? decodeF64(p.trueGrad) : null, misclassified: p.misclassified,
   };
 }

@@ -6,7 +6,8 @@
  *
  * Optimizers and the samples each step uses:
  *   misclassified-sgd  one training point drawn uniformly among those the network
- *                      currently misclassifies (ŷ ≥ 0.5 predicts 1); plain update.
+ *                      currently misclassifies (ŷ ≥ 0.5 predicts 1; K classes: the
+ *                      largest output); plain update.
  *                      Converged when no training point is misclassified.
  *                      An "epoch" is m steps (for summaries only).
  *   sgd                one point per step, in a fresh shuffled order each epoch.
@@ -64,12 +65,14 @@ export const DEFAULT_CONFIG: TrainConfig = {
   plateauTol: 1e-6,
 };
 
-/** Rows of a row-major feature matrix and their 0/1 labels. */
+/** Rows of a row-major feature matrix and their labels: 0/1 (K = 1), or class indices 0..K−1 (K ≥ 3). */
 export interface TrainData {
   X: Float64Array; // m×n
   Y: Float64Array; // m
   m: number;
   n: number;
+  /** Outputs of the network for these labels: 1 (binary, the default) or the number of classes K ≥ 3. */
+  K?: number;
 }
 
 export type TrainStatus = 'running' | 'converged' | 'plateau' | 'completed' | 'cancelled' | 'diverged';
@@ -108,6 +111,10 @@ export interface StepRecord {
   z2: number;
   a2: number;
   dz2: number;
+  /** The output as vectors (K; for K = 1 the one number z2, a2, dz2): z2, a2 = softmax(z2), dz2 = a2 − y. */
+  z2k: Float64Array;
+  a2k: Float64Array;
+  dz2k: Float64Array;
   dz1: Float64Array; // h
   /** Mean loss over the step's samples at θ before the update. */
   loss: number;
@@ -141,6 +148,8 @@ export interface TrainResult {
 export interface TrainerState {
   config: TrainConfig;
   n: number;
+  /** Outputs (absent in older states: 1). */
+  K?: number;
   step: number;
   epoch: number;
   cursor: number;
@@ -198,13 +207,14 @@ export class Trainer {
     options: { gradient?: Trainer['gradient'] } = {},
   ) {
     const { n, m } = train;
+    const K = train.K ?? 1;
     const h = config.hidden;
     validateConfig(config, m);
     this.rng = new Rng(config.seed);
-    this.net = new Network(n, h, config.activation);
+    this.net = new Network(n, h, config.activation, undefined, K);
     if (theta) this.net.theta.set(theta);
-    else initParams(this.net.theta, n, h, config.init, this.rng);
-    const P = paramCount(n, h);
+    else initParams(this.net.theta, n, h, config.init, this.rng, K);
+    const P = paramCount(n, h, K);
     this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
     this.grad = new Float64Array(P);
     this.delta = new Float64Array(P);
@@ -216,6 +226,7 @@ export class Trainer {
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
+      z2k: new Float64Array(K), a2k: new Float64Array(K), dz2k: new Float64Array(K),
       loss: NaN, grad: this.grad, delta: this.delta, misclassified: -1,
       trueGrad: this.gradient ? new Float64Array(P) : null,
     };
@@ -231,8 +242,16 @@ export class Trainer {
   misclassifiedInto(out: Int32Array): number {
     const { X, Y, m, n } = this.train;
     let k = 0;
+    const net = this.net;
+    if (net.K > 1) {
+      for (let i = 0; i < m; i++) {
+        net.forward(X, i * n);
+        if (net.predicted() !== Y[i]) out[k++] = i; // the largest output is not the class
+      }
+      return k;
+    }
     for (let i = 0; i < m; i++) {
-      const z2 = this.net.forward(X, i * n);
+      const z2 = net.forward(X, i * n);
       if ((z2 >= 0 ? 1 : 0) !== Y[i]) out[k++] = i; // ŷ ≥ 0.5 ⇔ z2 ≥ 0
     }
     return k;
@@ -289,7 +308,7 @@ export class Trainer {
     const bad = firstNonFinite(net.theta);
     if (bad >= 0) {
       net.theta.set(this.prevTheta); // keep the last finite parameters
-      return this.diverge(entryName(bad, train.n, cfg.hidden));
+      return this.diverge(entryName(bad, train.n, cfg.hidden, net.K));
     }
     this.stepCount++;
 
@@ -331,6 +350,15 @@ export class Trainer {
   evaluate(d: TrainData): Metrics {
     const { X, Y, m, n } = d;
     let loss = 0, wrong = 0;
+    const net = this.net;
+    if (net.K > 1) {
+      for (let i = 0; i < m; i++) {
+        net.forward(X, i * n);
+        loss += net.exampleLoss(Y[i]);
+        if (net.predicted() !== Y[i]) wrong++;
+      }
+      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+    }
     for (let i = 0; i < m; i++) {
       const z2 = this.net.forward(X, i * n);
       loss += bceFromLogit(z2, Y[i]);
@@ -356,6 +384,7 @@ export class Trainer {
     return {
       config: { ...this.config, lr: this.opt.hyper.lr },
       n: this.train.n,
+      ...(this.net.K > 1 ? { K: this.net.K } : {}),
       step: this.stepCount,
       epoch: this.epoch,
       cursor: this.cursor,
@@ -374,6 +403,7 @@ export class Trainer {
   static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: { gradient?: Trainer['gradient'] } = {}): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
     if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
+    if ((state.K ?? 1) !== (train.K ?? 1)) throw new Error(`state is for ${state.K ?? 1} outputs, data has ${train.K ?? 1}`);
     const t = new Trainer(state.config, train, test, Float64Array.from(state.theta), options);
     t.stepCount = state.step;
     t.epoch = state.epoch;
@@ -415,7 +445,7 @@ export class Trainer {
     let g2 = 0;
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
     const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
-    for (const b of layout(this.train.n, this.config.hidden)) {
+    for (const b of layout(this.train.n, this.config.hidden, this.net.K)) {
       let w = 0, g = 0, d = 0;
       for (let i = b.offset; i < b.offset + b.rows * b.cols; i++) {
         w += this.net.theta[i] ** 2;
@@ -468,6 +498,9 @@ export class Trainer {
     r.z2 = net.z2;
     r.a2 = net.a2;
     r.dz2 = net.dz2;
+    r.z2k.set(net.z2k);
+    r.a2k.set(net.a2k);
+    r.dz2k.set(net.dz2k);
     r.dz1.set(net.dz1);
     r.loss = loss;
     r.misclassified = misclassified;
@@ -485,6 +518,7 @@ export function copyStep(r: StepRecord, maxSamples = Infinity): StepRecord {
   return {
     ...r,
     samples: r.samples.slice(0, maxSamples), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
+    z2k: r.z2k.slice(), a2k: r.a2k.slice(), dz2k: r.dz2k.slice(),
     grad: r.grad.slice(), delta: r.delta.slice(), trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }
