@@ -554,3 +554,17 @@ export function validateConfig(c: TrainConfig, m: number): void {
   if (!(OPTIMIZERS as string[]).includes(c.optimizer)) bad('optimizer', `must be one of ${OPTIMIZERS.join(', ')}`, c.optimizer);
   if (m < 1) throw new RangeError('there are no training rows');
 }
+
+/**
+ * The confusion matrix of the network on a data set: C[t][p] rows of true class t predicted as p
+ * (classes 0..C−1 with C = max(2, K): the binary network's 0 and 1, or the K classes).
+ */
+export function confusionMatrix(net: Network, d: TrainData): number[][] {
+  const C = Math.max(2, net.K);
+  const out = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  for (let i = 0; i < d.m; i++) {
+    net.forward(d.X, i * d.n);
+    out[d.Y[i]][net.predicted()]++;
+  }
+  return out;
+}
