@@ -72,7 +72,7 @@ export function main(argv: string[], io: Io = defaultIo): number {
       io.out(`${VERSION}\n`);
       return EXIT.ok;
     }
-    const args = parseArgs(rest, VALUED, SWITCHES, new Set(['standardize']));
+    const args = parseArgs(rest, VALUED, SWITCHES, new Set(SETTINGS.filter((s) => s.kind === 'boolean').map((s) => s.flag)));
     if (args.switches.has('help')) {
       io.out(USAGE);
       return EXIT.ok;
