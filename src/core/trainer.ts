@@ -240,10 +240,41 @@ export class Trainer {
 
   /** One optimizer step. Returns the step's record, or null when the run has stopped (see status). */
   step(): StepRecord | null {
-    if (this.status !== 'running') return null;
+    return this.takeStep(true) ? this.record : null;
+  }
+
+  /**
+   * Up to maxSteps optimizer steps in a tight loop; stops early when the run stops.
+   * The same arithmetic as calling step() that many times (bit-identical θ, optimizer
+   * state, RNG, history and status), but the step record is filled only once, for the
+   * last step taken. Returns the number of steps taken.
+   */
+  advance(maxSteps: number): number {
+    if (this.gradient) { // the derivation's path: every step as step() takes it
+      let k = 0;
+      while (k < maxSteps && this.step()) k++;
+      return k;
+    }
+    const start = this.stepCount;
+    this.pending = false;
+    for (let k = 0; k < maxSteps && this.status === 'running'; k++) {
+      if (!this.takeStep(k === maxSteps - 1)) break;
+    }
+    if (this.pending) this.fillPending();
+    return this.stepCount - start;
+  }
+
+  /**
+   * The step itself. fill: write the step record now; otherwise remember what
+   * it needs (this.last*) and let advance() fill it from prevTheta at the end.
+   * Returns false when no step was applied (see step()).
+   */
+  private takeStep(fill: boolean): boolean {
+    if (this.status !== 'running') return false;
     const { config: cfg, train, net } = this;
     const m = train.m;
     let samples: Int32Array | null; // null: all rows in order
+    let from = 0; // first sample's position in order (sgd, mini-batch)
     let count: number;
     let misclassified = -1;
     if (cfg.optimizer === 'misclassified-sgd') {
@@ -251,15 +282,15 @@ export class Trainer {
       if (misclassified === 0) {
         this.summarizeEpoch();
         this.finish('converged', 'no training point is misclassified');
-        return null;
+        return false;
       }
     }
-    if (this.limitReached()) return null;
+    if (this.limitReached()) return false;
 
     switch (cfg.optimizer) {
       case 'misclassified-sgd':
         this.pick[0] = this.pick[this.rng.int(misclassified)];
-        samples = this.pick.subarray(0, 1);
+        samples = this.pick;
         count = 1;
         break;
       case 'batch':
@@ -270,26 +301,29 @@ export class Trainer {
         const B = cfg.optimizer === 'sgd' ? 1 : Math.min(cfg.batchSize, m);
         if (this.cursor === 0) this.rng.shuffle(this.order);
         count = Math.min(B, m - this.cursor);
-        samples = this.order.subarray(this.cursor, this.cursor + count);
+        from = this.cursor;
+        samples = this.order;
         this.cursor += count;
       }
     }
 
-    let loss: number;
-    if (this.gradient) {
-      net.lossAndGrad(train.X, train.Y, samples, count, this.record.trueGrad!); // the truth, beside the formulas' gradient
-      loss = this.gradient(net, train.X, train.Y, samples, count, this.grad);
-    } else {
-      loss = net.lossAndGrad(train.X, train.Y, samples, count, this.grad);
+    const loss = this.lossAndGrad(samples, from, count);
+    if (!Number.isFinite(loss)) {
+      this.diverge('loss');
+      return false;
     }
-    if (!Number.isFinite(loss)) return this.diverge('loss');
-    this.fillRecord(samples, count, loss, misclassified); // at θ before the update
+    const first = samples ? samples[from] : 0;
+    if (fill) {
+      this.pending = false;
+      this.fillRecord(samples, from, count, first, loss, misclassified, count > 1); // at θ before the update
+    } else this.remember(samples, from, count, first, loss, misclassified);
     this.prevTheta.set(net.theta);
     this.opt.step(net.theta, this.grad, this.delta);
     const bad = firstNonFinite(net.theta);
     if (bad >= 0) {
       net.theta.set(this.prevTheta); // keep the last finite parameters
-      return this.diverge(entryName(bad, train.n, cfg.hidden));
+      this.diverge(entryName(bad, train.n, cfg.hidden));
+      return false;
     }
     this.stepCount++;
 
@@ -303,19 +337,51 @@ export class Trainer {
       this.checkPlateau();
       if (this.status === 'running') this.limitReached();
     }
-    return this.record;
+    return true;
   }
 
-  /** Step until the run stops or shouldStop() says so (checked every step). */
+  /**
+   * Mean loss over the step's rows (samples[from .. from+count), or rows 0..count when
+   * samples is null) at the current θ, gradient into this.grad. A derivation's gradient
+   * runs beside the network's true one; one sample goes through the reference network
+   * without a subarray.
+   */
+  private lossAndGrad(samples: Int32Array | null, from: number, count: number): number {
+    const { net, train } = this;
+    const { X, Y } = train;
+    if (this.gradient) {
+      const idx = samples ? samples.subarray(from, from + count) : null;
+      net.lossAndGrad(X, Y, idx, count, this.record.trueGrad!); // the truth, beside the formulas' gradient
+      return this.gradient(net, X, Y, idx, count, this.grad);
+    }
+    if (count === 1) {
+      // Network.lossAndGrad on one row, written out: the same operations in the same order.
+      const i = samples ? samples[from] : 0;
+      const off = i * train.n;
+      const z2 = net.forward(X, off);
+      const loss = bceFromLogit(z2, Y[i]);
+      this.grad.fill(0);
+      net.backward(X, off, Y[i], this.grad, 1);
+      return loss;
+    }
+    return net.lossAndGrad(X, Y, samples ? samples.subarray(from, from + count) : null, count, this.grad);
+  }
+
+  /** Step until the run stops or shouldStop() says so (checked every step). Without onStep, steps go through advance(). */
   run(opts: { onStep?: (r: StepRecord) => void; onEpoch?: (e: EpochSummary) => void; shouldStop?: () => boolean } = {}): TrainResult {
     let seen = this.history.length;
+    const slice = opts.shouldStop ? 1 : 4096;
     while (this.status === 'running') {
       if (opts.shouldStop?.()) {
         this.cancel();
         break;
       }
-      const r = this.step();
-      if (r && opts.onStep) opts.onStep(r);
+      if (opts.onStep) {
+        const r = this.step();
+        if (r) opts.onStep(r);
+      } else {
+        this.advance(slice);
+      }
       while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
     }
     while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
@@ -448,18 +514,17 @@ export class Trainer {
   }
 
   /** Fill the step record; called after lossAndGrad and before the update, so θ is the pre-update θ. */
-  private fillRecord(samples: Int32Array | null, count: number, loss: number, misclassified: number): void {
+  private fillRecord(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number, recompute: boolean): void {
     const r = this.record;
     const { X, Y, n } = this.train;
     const net = this.net;
-    const first = samples ? samples[0] : 0;
     r.step = this.stepCount + 1;
     r.epoch = this.epoch;
-    r.samples = samples ?? this.allRows();
+    r.samples = samples ? samples.subarray(from, from + count) : this.allRows();
     r.x.set(X.subarray(first * n, first * n + n));
     r.y = Y[first];
-    if (count > 1) {
-      // lossAndGrad's cache holds the batch's last sample; the record shows the first.
+    if (recompute) {
+      // The forward cache holds another row (the batch's last, or none); the record shows the first.
       net.forward(X, first * n);
       net.signals(Y[first]);
     }
@@ -472,6 +537,46 @@ export class Trainer {
     r.loss = loss;
     r.misclassified = misclassified;
   }
+
+  // What advance() needs to fill the record of its last step afterwards (θ before that step is prevTheta).
+  private pending = false;
+  private lastSamples: Int32Array | null = null;
+  private lastFrom = 0;
+  private lastCount = 0;
+  private lastFirst = 0;
+  private lastLoss = NaN;
+  private lastMisclassified = -1;
+  private lastStep = 0;
+  private lastEpoch = 0;
+
+  private remember(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number): void {
+    this.pending = true;
+    this.lastSamples = samples;
+    this.lastFrom = from;
+    this.lastCount = count;
+    this.lastFirst = first;
+    this.lastLoss = loss;
+    this.lastMisclassified = misclassified;
+    this.lastStep = this.stepCount;
+    this.lastEpoch = this.epoch;
+  }
+
+  /** The record of the last remembered step, computed at θ before it (prevTheta), as step() would have filled it. */
+  private fillPending(): void {
+    this.pending = false;
+    const theta = this.net.theta;
+    const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
+    now.set(theta);
+    theta.set(this.prevTheta);
+    const [step, epoch] = [this.stepCount, this.epoch];
+    this.stepCount = this.lastStep;
+    this.epoch = this.lastEpoch;
+    this.fillRecord(this.lastSamples, this.lastFrom, this.lastCount, this.lastFirst, this.lastLoss, this.lastMisclassified, true);
+    this.stepCount = step;
+    this.epoch = epoch;
+    theta.set(now);
+  }
+  private thetaScratch: Float64Array | null = null;
 
   private allRowsCache: Int32Array | null = null;
   private allRows(): Int32Array {
