@@ -16,7 +16,7 @@ const pureForbidden = {
 };
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
+  { ignores: ['assembly/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,113 @@
+/**
+ * Worker threads that take chunks of a batch on one shared WebAssembly.Memory.
+ *
+ * Hand-off: a control block of Int32 words in the shared memory. The caller writes the
+ * job (argument block, chunk count), resets the claim and done counters, bumps the
+ * generation and notifies; every thread, the caller included, claims chunk indices with
+ * an atomic add until none is left, and the caller then sleeps in Atomics.wait until
+ * every chunk is done. Which thread computes which chunk does not matter: each chunk
+ * writes its own partial gradient and the caller adds them in chunk order, so the
+ * result is the same bits with 1 thread or 8, and a worker that starts late only means
+ * the caller takes more chunks itself. Workers are unref'd (they never keep a process
+ * alive) and ended by dispose().
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** Words of the control block (Int32 indices). */
+const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5;
+export const CONTROL_BYTES = 32;
+
+/** The default thread count: the machine's cores, at most 4. */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** threads setting → thread count (0: the default). */
+export function resolveThreads(threads: number | undefined): number {
+  return threads && threads > 0 ? Math.floor(threads) : defaultThreads();
+}
+
+// The worker: instantiate the module on the shared memory, then claim chunks whenever the generation moves.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, scratch } = workerData;
+const { chunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${GEN}, seen);
+  seen = Atomics.load(ctrl, ${GEN});
+  if (Atomics.load(ctrl, ${QUIT})) break;
+  for (;;) {
+    const c = Atomics.add(ctrl, ${NEXT}, 1);
+    if (c >= Atomics.load(ctrl, ${CHUNKS})) break;
+    chunk(Atomics.load(ctrl, ${ARGS}), c, scratch);
+    Atomics.add(ctrl, ${DONE}, 1);
+    Atomics.notify(ctrl, ${DONE});
+  }
+}
+`;
+
+/** How long the caller waits for a claimed chunk before it gives up (a worker that died). */
+const STALL_MS = 60_000;
+
+export class ChunkPool {
+  private readonly workers: Worker[] = [];
+  private readonly ctrl: Int32Array;
+
+  /** threads − 1 workers; scratch[t] is thread t's scratch region (t = 0: the caller). */
+  constructor(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    control: number,
+    private readonly scratch: readonly number[],
+    private readonly chunk: (args: number, c: number, scratch: number) => void,
+  ) {
+    this.ctrl = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
+    this.ctrl.fill(0);
+    for (let t = 1; t < scratch.length; t++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, scratch: scratch[t] } });
+      w.unref();
+      w.on('error', () => { /* the caller then takes every chunk itself */ });
+      this.workers.push(w);
+    }
+  }
+
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Chunks 0..chunks−1 of the job at args, spread over the threads; returns when all are done. */
+  run(args: number, chunks: number): void {
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, ARGS, args);
+    Atomics.store(ctrl, CHUNKS, chunks);
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT, 0);
+    Atomics.add(ctrl, GEN, 1);
+    Atomics.notify(ctrl, GEN);
+    for (;;) {
+      const c = Atomics.add(ctrl, NEXT, 1);
+      if (c >= chunks) break;
+      this.chunk(args, c, this.scratch[0]);
+      Atomics.add(ctrl, DONE, 1);
+    }
+    const start = Date.now();
+    for (;;) {
+      const done = Atomics.load(ctrl, DONE);
+      if (done >= chunks) return;
+      Atomics.wait(ctrl, DONE, done, 100);
+      if (Date.now() - start > STALL_MS) throw new Error('a training thread stopped answering');
+    }
+  }
+
+  /** Ends the workers. */
+  dispose(): void {
+    Atomics.store(this.ctrl, QUIT, 1);
+    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.notify(this.ctrl, GEN);
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}
