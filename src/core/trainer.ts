@@ -20,6 +20,7 @@ import type { Activation } from './activations';
 import { bceFromLogit } from './loss';
 import { type InitScheme, initParams } from './init';
 import { Network, entryName, layout, paramCount } from './network';
+import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
 import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
 
@@ -47,6 +48,11 @@ export interface TrainConfig {
   /** Plateau: stop when the training loss fell by less than plateauTol over the last plateauEpochs epochs (0 disables). */
   plateauEpochs: number;
   plateauTol: number;
+  /**
+   * Threads a large batched step is spread over (0: the machine's cores, at most 4). Any
+   * value gives the same bits; older saved configurations without it mean 0.
+   */
+  threads: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -62,6 +68,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   seed: 1,
   plateauEpochs: 0,
   plateauTol: 1e-6,
+  threads: 0,
 };
 
 /** Rows of a row-major feature matrix and their 0/1 labels. */
@@ -164,6 +171,22 @@ const RULES: Record<OptimizerName, UpdateRule> = {
   adam: 'adam',
 };
 
+/**
+ * Which engine computes a batched step: 'auto' (the batched kernels, WebAssembly SIMD where
+ * available, once a step is large enough to gain from them; the reference Network below
+ * that), 'reference' (always Network), 'wasm' or 'js' (always that kernel for batches).
+ */
+export type EngineChoice = 'auto' | 'reference' | KernelKind;
+
+export interface TrainerOptions {
+  /** Gradients from a derivation's formulas instead of the network's backward pass (always the reference engine). */
+  gradient?: Trainer['gradient'];
+  engine?: EngineChoice;
+}
+
+/** From this much work per batched step (rows × h × (n + 1)) 'auto' uses the batched kernels. */
+export const FAST_MIN_WORK = 4096;
+
 export class Trainer {
   readonly net: Network;
   readonly opt: Optimizer;
@@ -175,6 +198,9 @@ export class Trainer {
   epoch = 0;
   readonly history: EpochSummary[] = [];
   readonly record: StepRecord;
+  /** The engine choice (see EngineChoice); a derivation's gradient forces 'reference'. */
+  readonly engine: EngineChoice;
+  private kernel: BatchKernel | null = null;
 
   private readonly grad: Float64Array;
   private readonly delta: Float64Array;
@@ -195,7 +221,7 @@ export class Trainer {
     readonly train: TrainData,
     readonly test: TrainData | null = null,
     theta?: Float64Array,
-    options: { gradient?: Trainer['gradient'] } = {},
+    options: TrainerOptions = {},
   ) {
     const { n, m } = train;
     const h = config.hidden;
@@ -213,6 +239,7 @@ export class Trainer {
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
     this.gradient = options.gradient ?? null;
+    this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
@@ -231,6 +258,11 @@ export class Trainer {
   misclassifiedInto(out: Int32Array): number {
     const { X, Y, m, n } = this.train;
     let k = 0;
+    const Z2 = this.fastForward(this.train);
+    if (Z2) {
+      for (let i = 0; i < m; i++) if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) out[k++] = i;
+      return k;
+    }
     for (let i = 0; i < m; i++) {
       const z2 = this.net.forward(X, i * n);
       if ((z2 >= 0 ? 1 : 0) !== Y[i]) out[k++] = i; // ŷ ≥ 0.5 ⇔ z2 ≥ 0
@@ -364,7 +396,45 @@ export class Trainer {
       net.backward(X, off, Y[i], this.grad, 1);
       return loss;
     }
+    if (this.useKernel(count)) return this.batchKernel().lossAndGrad(0, net.theta, samples, from, count, this.grad);
     return net.lossAndGrad(X, Y, samples ? samples.subarray(from, from + count) : null, count, this.grad);
+  }
+
+  /** Whether a batch of count rows goes through the batched kernels. */
+  private useKernel(count: number): boolean {
+    if (this.engine === 'reference' || count < 2) return false;
+    return this.engine !== 'auto' || count * this.config.hidden * (this.train.n + 1) >= FAST_MIN_WORK;
+  }
+
+  private batchKernel(): BatchKernel {
+    if (!this.kernel) {
+      const { train, test, config } = this;
+      const data = [train, ...(test && test.m > 0 ? [test] : [])];
+      this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: 1, activation: config.activation }, data, {
+        kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
+        threads: config.threads,
+      });
+    }
+    return this.kernel;
+  }
+
+  private z2Scratch: Float64Array | null = null;
+  /** z2 of every row of the training or test set through the batched kernels, or null when the reference computes it. */
+  private fastForward(d: TrainData): Float64Array | null {
+    const which = d === this.train ? 0 : d === this.test ? 1 : -1;
+    if (which < 0 || d.m === 0 || !this.useKernel(d.m)) return null;
+    if (!this.z2Scratch || this.z2Scratch.length < d.m) this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0));
+    this.batchKernel().forward(which, this.net.theta, null, 0, d.m, this.z2Scratch);
+    return this.z2Scratch;
+  }
+
+  /**
+   * Ends the worker threads of the batched kernels, if any were started (they never keep a
+   * process alive, but hold memory). The trainer stays usable: a later batched step starts
+   * them again. run() calls it when the run stops.
+   */
+  dispose(): void {
+    this.kernel?.dispose();
   }
 
   /** Step until the run stops or shouldStop() says so (checked every step). Without onStep, steps go through advance(). */
@@ -385,7 +455,9 @@ export class Trainer {
       while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
     }
     while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
-    return this.result();
+    const result = this.result();
+    this.dispose();
+    return result;
   }
 
   /** Stop the run as cancelled; parameters and history are kept. */
@@ -397,6 +469,14 @@ export class Trainer {
   evaluate(d: TrainData): Metrics {
     const { X, Y, m, n } = d;
     let loss = 0, wrong = 0;
+    const Z2 = this.fastForward(d);
+    if (Z2) {
+      for (let i = 0; i < m; i++) {
+        loss += bceFromLogit(Z2[i], Y[i]);
+        if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) wrong++;
+      }
+      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+    }
     for (let i = 0; i < m; i++) {
       const z2 = this.net.forward(X, i * n);
       loss += bceFromLogit(z2, Y[i]);
@@ -437,10 +517,10 @@ export class Trainer {
   }
 
   /** A trainer that continues exactly where getState() was taken, on the same data. */
-  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: { gradient?: Trainer['gradient'] } = {}): Trainer {
+  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: TrainerOptions = {}): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
     if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
-    const t = new Trainer(state.config, train, test, Float64Array.from(state.theta), options);
+    const t = new Trainer({ ...state.config, threads: state.config.threads ?? 0 }, train, test, Float64Array.from(state.theta), options);
     t.stepCount = state.step;
     t.epoch = state.epoch;
     t.cursor = state.cursor;
@@ -613,6 +693,7 @@ export function validateConfig(c: TrainConfig, m: number): void {
   posInt('epochs');
   posInt('maxSteps', 0);
   posInt('plateauEpochs', 0);
+  if (c.threads !== undefined) posInt('threads', 0);
   if (!Number.isInteger(c.seed)) bad('seed', 'must be an integer', c.seed);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) bad('lr', 'must be a positive number', c.lr);
   for (const k of ['momentum', 'rho', 'beta1', 'beta2'] as const) {

@@ -11,8 +11,29 @@
  * the caller takes more chunks itself. Workers are unref'd (they never keep a process
  * alive) and ended by dispose().
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+
+// Node's modules come through process.getBuiltinModule (Node ≥ 20.16), not an import, so
+// that this file also type-checks where only the DOM is declared (the webview's project
+// sees the trainer's types); without them there is one thread.
+interface WorkerLike {
+  unref(): void;
+  on(event: 'error', listener: (e: unknown) => void): void;
+  terminate(): Promise<number>;
+}
+interface NodeModules {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerLike;
+  availableParallelism: () => number;
+}
+let nodeModules: NodeModules | null | undefined;
+function node(): NodeModules | null {
+  if (nodeModules === undefined) {
+    const proc = (globalThis as unknown as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const wt = proc?.getBuiltinModule?.('node:worker_threads') as { Worker?: NodeModules['Worker'] } | undefined;
+    const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+    nodeModules = wt?.Worker && os?.availableParallelism ? { Worker: wt.Worker, availableParallelism: os.availableParallelism } : null;
+  }
+  return nodeModules;
+}
 
 /** Words of the control block (Int32 indices). */
 const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5;
@@ -20,7 +41,8 @@ export const CONTROL_BYTES = 32;
 
 /** The default thread count: the machine's cores, at most 4. */
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  const n = node();
+  return n ? Math.max(1, Math.min(4, n.availableParallelism())) : 1;
 }
 
 /** threads setting → thread count (0: the default). */
@@ -53,7 +75,7 @@ for (;;) {
 const STALL_MS = 60_000;
 
 export class ChunkPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: WorkerLike[] = [];
   private readonly ctrl: Int32Array;
 
   /** threads − 1 workers; scratch[t] is thread t's scratch region (t = 0: the caller). */
@@ -66,7 +88,8 @@ export class ChunkPool {
   ) {
     this.ctrl = new Int32Array(memory.buffer, control, CONTROL_BYTES / 4);
     this.ctrl.fill(0);
-    for (let t = 1; t < scratch.length; t++) {
+    const Worker = node()?.Worker;
+    for (let t = 1; Worker && t < scratch.length; t++) {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, scratch: scratch[t] } });
       w.unref();
       w.on('error', () => { /* the caller then takes every chunk itself */ });
