@@ -21,6 +21,7 @@ import { bceFromLogit } from './loss';
 import { type InitScheme, initParams } from './init';
 import { Network, entryName, layout, paramCount } from './network';
 import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
+import { type SampleStep, sgdSampleStep } from './kernels/sample';
 import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
 
@@ -339,6 +340,8 @@ export class Trainer {
       }
     }
 
+    if (!fill && count === 1 && this.opt.rule === 'plain' && !this.gradient) return this.fusedSampleStep(samples, from, misclassified);
+    this.materialize(); // a fused step before this one: its Δ may still be shown (loss divergence below)
     const loss = this.lossAndGrad(samples, from, count);
     if (!Number.isFinite(loss)) {
       this.diverge('loss');
@@ -357,8 +360,66 @@ export class Trainer {
       this.diverge(entryName(bad, train.n, cfg.hidden));
       return false;
     }
-    this.stepCount++;
+    this.afterUpdate();
+    return true;
+  }
 
+  private readonly sample: SampleStep = { z2: 0, bad: -1 };
+  private sampleZ1: Float64Array | null = null;
+  private sampleA1: Float64Array | null = null;
+
+  /** takeStep's computation for one example with the plain rule, fused (kernels/sample.ts: the same bits). */
+  private fusedSampleStep(samples: Int32Array | null, from: number, misclassified: number): boolean {
+    const { train, net, config: cfg } = this;
+    const i = samples ? samples[from] : 0;
+    const h = cfg.hidden;
+    if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
+    const out = this.sample;
+    sgdSampleStep(net.theta, train.n, h, cfg.activation, this.opt.hyper.lr, train.X, i * train.n, train.Y[i],
+      this.prevTheta, this.sampleZ1, this.sampleA1!, out);
+    if (!Number.isFinite(out.z2) || !Number.isFinite(train.Y[i])) {
+      this.materialize(); // the previous step's Δ for its record (prevTheta is still θ before it)
+      this.lossAndGrad(samples, from, 1); // the gradient the reference leaves behind
+      this.diverge('loss');
+      return false;
+    }
+    this.remember(samples, from, 1, i, NaN, misclassified);
+    this.stale = true; // g, Δ and the loss of this step are computed when needed (materialize)
+    this.opt.t++;
+    if (out.bad >= 0) {
+      this.diverge(entryName(out.bad, train.n, h));
+      return false;
+    }
+    this.afterUpdate();
+    return true;
+  }
+
+  /** Whether g and Δ (this.grad, this.delta) and lastLoss are still to be computed for the last fused step. */
+  private stale = false;
+  private readonly oneRow = new Int32Array(1);
+
+  /**
+   * g, Δ and the loss of the last fused step, recomputed by the reference at θ before it
+   * (prevTheta): the same operations, so the same bits a step() would have left.
+   */
+  private materialize(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    const theta = this.net.theta;
+    const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
+    now.set(theta);
+    theta.set(this.prevTheta);
+    this.oneRow[0] = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
+    this.lastLoss = this.lossAndGrad(this.oneRow, 0, 1);
+    theta.set(now);
+    const m = -this.opt.hyper.lr;
+    for (let i = 0; i < this.grad.length; i++) this.delta[i] = m * this.grad[i];
+  }
+
+  /** Count the step; at an epoch's end, summarise it and check the plateau and the limits. */
+  private afterUpdate(): void {
+    const cfg = this.config, m = this.train.m;
+    this.stepCount++;
     const epochDone =
       cfg.optimizer === 'batch' ||
       (cfg.optimizer === 'misclassified-sgd' ? this.stepCount % m === 0 : this.cursor >= m);
@@ -369,7 +430,6 @@ export class Trainer {
       this.checkPlateau();
       if (this.status === 'running') this.limitReached();
     }
-    return true;
   }
 
   /**
@@ -558,6 +618,7 @@ export class Trainer {
   }
 
   private summarizeEpoch(): void {
+    this.materialize(); // the summary reads g and Δ
     let g2 = 0;
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
     const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
@@ -643,6 +704,7 @@ export class Trainer {
 
   /** The record of the last remembered step, computed at θ before it (prevTheta), as step() would have filled it. */
   private fillPending(): void {
+    this.materialize();
     this.pending = false;
     const theta = this.net.theta;
     const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
