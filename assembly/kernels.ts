@@ -31,14 +31,14 @@ const SB: i32 = 32;
 // Layout (f64 pairs, 16 bytes each):
 const C_ONE = 0, C_ZERO = 1, C_LOG2E = 2, C_LN2HI = 3, C_LN2LO = 4, C_EXPLO = 5, C_EXPHI = 6;
 const C_P0 = 7, C_P1 = 8, C_P2 = 9, C_Q0 = 10, C_Q1 = 11, C_Q2 = 12, C_Q3 = 13, C_TWO = 14, C_BIAS = 15;
-const C_TP0 = 16, C_TP1 = 17, C_TP2 = 18, C_TQ0 = 19, C_TQ1 = 20, C_TQ2 = 21, C_TANHLO = 22, C_HALF = 23, C_TANHHI = 24;
+const C_TP0 = 16, C_TP1 = 17, C_TP2 = 18, C_TQ0 = 19, C_TQ1 = 20, C_TQ2 = 21, C_TANHLO = 22, C_SIGN = 23;
 let consts: usize = 0;
 
 @inline function cv(i: i32): v128 {
   return v128.load(consts + (<usize>i << 4));
 }
 
-/** Writes the constants at ptr (JS reserves 25·16 bytes there). */
+/** Writes the constants at ptr (JS reserves 25·16 bytes there; 24 are used). */
 export function setConstants(ptr: usize): void {
   consts = ptr;
   storePair(C_ONE, 1.0);
@@ -57,7 +57,7 @@ export function setConstants(ptr: usize): void {
   storePair(C_Q2, 2.27265548208155028766e-1);
   storePair(C_Q3, 2.00000000000000000009e0);
   storePair(C_TWO, 2.0);
-  storePair(C_BIAS, 1023.0);
+  storePair(C_BIAS, 6755399441055744.0 + 1023.0); // 1.5·2^52 + 1023
   // Cephes tanh for |x| < 0.625: x + x·x²·P(x²)/Q(x²)
   storePair(C_TP0, -9.64399179425052238628e-1);
   storePair(C_TP1, -9.92877231001918586564e1);
@@ -66,8 +66,7 @@ export function setConstants(ptr: usize): void {
   storePair(C_TQ1, 2.23548839060100448583e3);
   storePair(C_TQ2, 4.84406305325125486048e3);
   storePair(C_TANHLO, 0.625);
-  storePair(C_HALF, 0.5);
-  storePair(C_TANHHI, 354.0);
+  storePair(C_SIGN, -0.0);
 }
 
 @inline function storePair(i: i32, v: f64): void {
@@ -76,7 +75,8 @@ export function setConstants(ptr: usize): void {
 
 /** e^x for x ∈ [−708, 709] (clamped), within a few ulp (Cephes' rational form). */
 @inline function vexp(x0: v128): v128 {
-  const x = f64x2.min(f64x2.max(x0, cv(C_EXPLO)), cv(C_EXPHI));
+  // pmin/pmax are single instructions (min/max are not: NaN and −0 rules); NaN still comes through.
+  const x = f64x2.pmin(f64x2.pmax(x0, cv(C_EXPLO)), cv(C_EXPHI));
   const t = f64x2.nearest(f64x2.mul(x, cv(C_LOG2E)));
   let r = f64x2.sub(x, f64x2.mul(t, cv(C_LN2HI)));
   r = f64x2.sub(r, f64x2.mul(t, cv(C_LN2LO)));
@@ -84,29 +84,54 @@ export function setConstants(ptr: usize): void {
   const p = f64x2.mul(r, f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_P0), rr), cv(C_P1)), rr), cv(C_P2)));
   const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_Q0), rr), cv(C_Q1)), rr), cv(C_Q2)), rr), cv(C_Q3));
   const e = f64x2.add(cv(C_ONE), f64x2.mul(cv(C_TWO), f64x2.div(p, f64x2.sub(q, p))));
-  // 2^t from the exponent bits: (t + 1023) << 52
-  const ti = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(f64x2.add(t, cv(C_BIAS))));
-  return f64x2.mul(e, i64x2.shl(ti, 52));
+  // 2^t from the exponent bits (t + 1023) << 52: adding 1.5·2^52 puts the integer t + 1023 in the low bits.
+  return f64x2.mul(e, i64x2.shl(f64x2.add(t, cv(C_BIAS)), 52));
 }
 
-/** σ(z) as the reference's two branches: z ≥ 0: 1/(1+e^{−z}); z < 0: e^{z}/(1+e^{z}) (one division: e·(1/(1+e))). */
+// e^x = 2^t·(Q + P)/(Q − P) with x = t·ln2 + r (vexp's rational form); the activations keep
+// the numerator and denominator apart so that each needs a single division.
+
+/** σ(z) as the reference's two branches: z ≥ 0: 1/(1+e^{−z}); z < 0: e^{z}/(1+e^{z}), with e = e^{−|z|} = s·(Q+P)/(Q−P). */
 @inline function vsigmoid(z: v128): v128 {
-  const e = vexp(f64x2.neg(f64x2.abs(z))); // e^{−|z|} ∈ (0, 1]
-  const r = f64x2.div(cv(C_ONE), f64x2.add(cv(C_ONE), e));
-  return v128.bitselect(r, f64x2.mul(e, r), f64x2.ge(z, cv(C_ZERO)));
+  const x = f64x2.pmax(f64x2.neg(f64x2.abs(z)), cv(C_EXPLO)); // −|z|, clamped (NaN comes through)
+  const t = f64x2.nearest(f64x2.mul(x, cv(C_LOG2E)));
+  let r = f64x2.sub(x, f64x2.mul(t, cv(C_LN2HI)));
+  r = f64x2.sub(r, f64x2.mul(t, cv(C_LN2LO)));
+  const rr = f64x2.mul(r, r);
+  const p = f64x2.mul(r, f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_P0), rr), cv(C_P1)), rr), cv(C_P2)));
+  const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_Q0), rr), cv(C_Q1)), rr), cv(C_Q2)), rr), cv(C_Q3));
+  const s = i64x2.shl(f64x2.add(t, cv(C_BIAS)), 52);
+  const qmp = f64x2.sub(q, p);
+  const num = f64x2.mul(s, f64x2.add(q, p)); // e·(Q − P)
+  // 1/(1+e) = (Q−P)/((Q−P) + e·(Q−P));  e/(1+e) = e·(Q−P)/((Q−P) + e·(Q−P))
+  return f64x2.div(v128.bitselect(qmp, num, f64x2.ge(z, cv(C_ZERO))), f64x2.add(qmp, num));
 }
 
-/** tanh(z): Cephes' rational form below 0.625, 1 − 2/(e^{2|z|} + 1) above, sign restored. */
+/**
+ * tanh(z): Cephes' rational form z + z·z²·P(z²)/Q(z²) below |z| = 0.625, and
+ * (1 − e)/(1 + e) with e = e^{−2|z|} above, sign restored; one division for both.
+ */
 @inline function vtanh(z: v128): v128 {
   const ax = f64x2.abs(z);
   const x2 = f64x2.mul(z, z);
-  const p = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_TP0), x2), cv(C_TP1)), x2), cv(C_TP2));
-  const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(x2, cv(C_TQ0)), x2), cv(C_TQ1)), x2), cv(C_TQ2));
-  const small = f64x2.add(z, f64x2.mul(f64x2.mul(z, x2), f64x2.div(p, q)));
-  const e = vexp(f64x2.min(f64x2.add(ax, ax), cv(C_EXPHI)));
-  const big = f64x2.sub(cv(C_ONE), f64x2.div(cv(C_TWO), f64x2.add(e, cv(C_ONE))));
-  const signed = v128.or(big, v128.and(z, f64x2.splat(-0.0))); // copy z's sign bit
-  return v128.bitselect(small, signed, f64x2.lt(ax, cv(C_TANHLO)));
+  const tp = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_TP0), x2), cv(C_TP1)), x2), cv(C_TP2));
+  const tq = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(x2, cv(C_TQ0)), x2), cv(C_TQ1)), x2), cv(C_TQ2));
+  // small: (z·Q + z·z²·P)/Q
+  const numSmall = f64x2.add(f64x2.mul(z, tq), f64x2.mul(f64x2.mul(z, x2), tp));
+  // big: e = e^{−2|z|} = s·(Q+P)/(Q−P): (1 − e)/(1 + e) = ((Q−P) − s(Q+P))/((Q−P) + s(Q+P))
+  const x = f64x2.pmax(f64x2.neg(f64x2.add(ax, ax)), cv(C_EXPLO));
+  const t = f64x2.nearest(f64x2.mul(x, cv(C_LOG2E)));
+  let r = f64x2.sub(x, f64x2.mul(t, cv(C_LN2HI)));
+  r = f64x2.sub(r, f64x2.mul(t, cv(C_LN2LO)));
+  const rr = f64x2.mul(r, r);
+  const p = f64x2.mul(r, f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_P0), rr), cv(C_P1)), rr), cv(C_P2)));
+  const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_Q0), rr), cv(C_Q1)), rr), cv(C_Q2)), rr), cv(C_Q3));
+  const s = i64x2.shl(f64x2.add(t, cv(C_BIAS)), 52);
+  const qmp = f64x2.sub(q, p), e = f64x2.mul(s, f64x2.add(q, p));
+  const sign = v128.and(z, cv(C_SIGN));
+  const numBig = v128.or(f64x2.sub(qmp, e), sign); // (1 − e) ≥ 0, z's sign
+  const small = f64x2.lt(ax, cv(C_TANHLO));
+  return f64x2.div(v128.bitselect(numSmall, numBig, small), v128.bitselect(tq, f64x2.add(qmp, e), small));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +159,7 @@ export function chunk(args: usize, c: i32, scratch: usize): void {
 
 /** Bytes of scratch one thread needs. */
 export function scratchBytes(hp: i32, np: i32, K: i32): i32 {
-  return SB * (np + 3 * hp + 2 * K) * 8 + 64;
+  return SB * (2 * np + 3 * hp + 2 * K) * 8 + 64;
 }
 
 function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): void {
@@ -147,9 +172,12 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   consts = <usize>load<i32>(args + 4 * A_CONST);
   const rowsP = (rows + 3) & ~3;
 
-  // Scratch: Xc SB×np | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
+  // Scratch: Xc SB×np | Xp SB×np | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
+  // Xc holds the rows as they are (for dW1); Xp the same values in panels of 4 rows, the 4 rows'
+  // feature k side by side, so that the forward product reads them through one pointer.
   const Xc = scratch;
-  const A1 = Xc + <usize>(SB * np) * 8;
+  const Xp = Xc + <usize>(SB * np) * 8;
+  const A1 = Xp + <usize>(SB * np) * 8;
   const G1 = A1 + <usize>(SB * hp) * 8;
   const dZ1 = G1 + <usize>(SB * hp) * 8;
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
@@ -161,26 +189,29 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     const i = load<i32>(idx + <usize>(r0 + r) * 4);
     memory.copy(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, <usize>n * 8);
   }
+  for (let r = 0; r < rowsP; r++) {
+    const src = Xc + <usize>(r * np) * 8, dst = Xp + <usize>((r >> 2) * n * 4 + (r & 3)) * 8;
+    for (let k = 0; k < n; k++) store<f64>(dst + <usize>(k * 4) * 8, load<f64>(src + <usize>k * 8));
+  }
 
   // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 hidden units at a time.
   for (let r = 0; r < rowsP; r += 4) {
-    const x0p = Xc + <usize>(r * np) * 8, x1p = x0p + <usize>np * 8, x2p = x1p + <usize>np * 8, x3p = x2p + <usize>np * 8;
+    const panel = Xp + <usize>(r * n) * 8;
     for (let j = 0; j < hp; j += 4) {
       const bj = b1 + <usize>j * 8;
       let a00 = v128.load(bj), a01 = v128.load(bj, 16);
       let a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
-      let w = W1T + <usize>j * 8;
-      const wstep = <usize>hp * 8;
-      for (let k = 0; k < n; k++) {
+      let w = W1T + <usize>j * 8, xp = panel;
+      const wstep = <usize>hp * 8, end = panel + <usize>(n * 4) * 8;
+      while (xp < end) {
         const w0 = v128.load(w), w1 = v128.load(w, 16);
-        const o = <usize>k * 8;
-        const x0 = v128.load64_splat(x0p + o), x1 = v128.load64_splat(x1p + o);
+        const x0 = v128.load64_splat(xp), x1 = v128.load64_splat(xp, 8);
         a00 = f64x2.add(a00, f64x2.mul(x0, w0)); a01 = f64x2.add(a01, f64x2.mul(x0, w1));
         a10 = f64x2.add(a10, f64x2.mul(x1, w0)); a11 = f64x2.add(a11, f64x2.mul(x1, w1));
-        const x2 = v128.load64_splat(x2p + o), x3 = v128.load64_splat(x3p + o);
+        const x2 = v128.load64_splat(xp, 16), x3 = v128.load64_splat(xp, 24);
         a20 = f64x2.add(a20, f64x2.mul(x2, w0)); a21 = f64x2.add(a21, f64x2.mul(x2, w1));
         a30 = f64x2.add(a30, f64x2.mul(x3, w0)); a31 = f64x2.add(a31, f64x2.mul(x3, w1));
-        w += wstep;
+        w += wstep; xp += 32;
       }
       const z = A1 + <usize>(r * hp + j) * 8, hs = <usize>hp * 8;
       v128.store(z, a00); v128.store(z, a01, 16);
