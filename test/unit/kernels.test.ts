@@ -195,7 +195,7 @@ describe('batched kernels against the reference network', () => {
         const [m, n, h] = [1200, 20, 64]; // large enough for the threads to run (see THREAD_MIN_WORK)
         const { X, Y, theta } = problem(rng, m, n, h);
         const idx = randomBatch(rng, m, count, 2);
-        assert.ok(chunkCount(count) > 1);
+        assert.ok(chunkCount(count, { n, h, K: 1, activation }) > 1);
         const results = [1, 2, 3].map((threads) => {
           const k = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], { kind: 'wasm', threads });
           const g = new Float64Array(theta.length);

@@ -14,23 +14,33 @@
  *
  * Two implementations: WebAssembly SIMD (wasm.ts, from assembly/kernels.ts) and this
  * file's plain JavaScript (the fallback where WebAssembly SIMD is missing). Both split a
- * batch of `count` rows into chunkCount(count) chunks — a function of the batch size
- * only, never of the thread count — and add the chunks' partial gradients in chunk
+ * batch of `count` rows into chunkCount(count, shape) chunks — a function of the batch
+ * size and the network's shape only, never of the thread count — and add the chunks' partial gradients in chunk
  * order, so a step's result is the same bits whichever thread computed which chunk.
  */
 import { type Activation, activate, derivative, sigmoid } from '../activations';
 import { bceFromLogit, softmaxCrossEntropyFromLogits } from '../loss';
 import { layout } from '../network';
 
-/** Rows per chunk (about) and the most chunks a batch is split into. */
+/**
+ * Rows per chunk (at least), the most chunks a batch is split into, and the most memory
+ * their partial gradients may take. Many small chunks let the threads share a batch
+ * evenly even when one of them is slowed down by other work on the machine.
+ */
 export const CHUNK_ROWS = 64;
-export const MAX_CHUNKS = 8;
+export const MAX_CHUNKS = 32;
+export const MAX_CHUNK_BYTES = 64 * 2 ** 20;
 /** Rows of one sub-block inside a chunk (assembly/kernels.ts's SB). */
 export const SUB_BLOCK = 32;
 
-/** How many chunks a batch of count rows is split into: depends on count only. */
-export function chunkCount(count: number): number {
-  return Math.max(1, Math.min(MAX_CHUNKS, Math.ceil(count / CHUNK_ROWS)));
+/** The most chunks for a network of this shape (their partial gradients within MAX_CHUNK_BYTES). */
+export function maxChunks(s: BatchShape): number {
+  return Math.max(1, Math.min(MAX_CHUNKS, Math.floor(MAX_CHUNK_BYTES / (new Packing(s).gLen * 8))));
+}
+
+/** How many chunks a batch of count rows is split into: depends on count and the shape only. */
+export function chunkCount(count: number, s: BatchShape): number {
+  return Math.max(1, Math.min(maxChunks(s), Math.ceil(count / CHUNK_ROWS)));
 }
 
 /** First row of chunk c (chunks start at multiples of 4; assembly/kernels.ts's chunkStart). */
@@ -135,7 +145,8 @@ export class JsBatchKernel implements BatchKernel {
   private readonly b1: Float64Array;
   private readonly W2: Float64Array;
   private readonly b2: Float64Array;
-  private readonly G: Float64Array; // MAX_CHUNKS chunk gradients, then their sum
+  private readonly G: Float64Array; // maxChunks chunk gradients, then their sum
+  private readonly chunksMax: number;
   private readonly Xc: Float64Array; // SUB_BLOCK×np gathered rows
   private readonly A1: Float64Array; // SUB_BLOCK×hp: Z1, then g(Z1)
   private readonly G1: Float64Array; // SUB_BLOCK×hp: g'(Z1), then dZ1
@@ -149,7 +160,8 @@ export class JsBatchKernel implements BatchKernel {
     this.b1 = new Float64Array(hp);
     this.W2 = new Float64Array(K * hp);
     this.b2 = new Float64Array(K);
-    this.G = new Float64Array((MAX_CHUNKS + 1) * p.gLen);
+    this.chunksMax = maxChunks(shape);
+    this.G = new Float64Array((this.chunksMax + 1) * p.gLen);
     this.Xc = new Float64Array(SUB_BLOCK * np);
     this.A1 = new Float64Array(SUB_BLOCK * hp);
     this.G1 = new Float64Array(SUB_BLOCK * hp);
@@ -160,14 +172,14 @@ export class JsBatchKernel implements BatchKernel {
   lossAndGrad(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, grad: Float64Array): number {
     const d = this.data[data];
     this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
-    const chunks = chunkCount(count), L = this.p.gLen, G = this.G;
+    const chunks = chunkCount(count, this.shape), L = this.p.gLen, G = this.G;
     for (let c = 0; c < chunks; c++) {
       const g = G.subarray(c * L, (c + 1) * L);
       g.fill(0);
       const r1 = chunkStart(count, chunks, c + 1);
       for (let r = chunkStart(count, chunks, c); r < r1; r += SUB_BLOCK) this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, r1 - r), count, g);
     }
-    const sum = G.subarray(MAX_CHUNKS * L, (MAX_CHUNKS + 1) * L);
+    const sum = G.subarray(this.chunksMax * L, (this.chunksMax + 1) * L);
     sum.set(G.subarray(0, L));
     for (let c = 1; c < chunks; c++) for (let i = 0, o = c * L; i < L; i++) sum[i] += G[o + i];
     this.p.unpack(sum, grad);

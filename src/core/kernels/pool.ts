@@ -36,7 +36,7 @@ function node(): NodeModules | null {
 }
 
 /** Words of the control block (Int32 indices). */
-const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5;
+const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5, BY_WORKERS = 6;
 export const CONTROL_BYTES = 32;
 
 /** The default thread count: the machine's cores, at most 4. */
@@ -65,6 +65,7 @@ for (;;) {
     const c = Atomics.add(ctrl, ${NEXT}, 1);
     if (c >= Atomics.load(ctrl, ${CHUNKS})) break;
     chunk(Atomics.load(ctrl, ${ARGS}), c, scratch);
+    Atomics.add(ctrl, ${BY_WORKERS}, 1);
     Atomics.add(ctrl, ${DONE}, 1);
     Atomics.notify(ctrl, ${DONE});
   }
@@ -99,6 +100,11 @@ export class ChunkPool {
 
   get threads(): number {
     return this.workers.length + 1;
+  }
+
+  /** How many chunks the workers (not the caller) have computed since the pool started (diagnostics). */
+  get chunksByWorkers(): number {
+    return Atomics.load(this.ctrl, BY_WORKERS);
   }
 
   /** Chunks 0..chunks−1 of the job at args, spread over the threads; returns when all are done. */

@@ -3,7 +3,7 @@
  * wasm-bytes.generated.ts) on one shared WebAssembly.Memory that holds the data sets,
  * the packed parameters, the chunks' partial gradients and each thread's scratch.
  */
-import { type BatchKernel, type BatchShape, type KernelData, MAX_CHUNKS, Packing, chunkCount, meanLoss } from './batch';
+import { type BatchKernel, type BatchShape, type KernelData, Packing, chunkCount, maxChunks, meanLoss } from './batch';
 import { CONTROL_BYTES, ChunkPool } from './pool';
 import { KERNELS_WASM } from './wasm-bytes.generated';
 
@@ -83,7 +83,7 @@ export class WasmBatchKernel implements BatchKernel {
     this.control = take(CONTROL_BYTES);
     this.ptr = {
       consts, W1T: take(n * hp * 8), b1: take(hp * 8), W2: take(K * hp * 8), b2: take(K * 8),
-      idx: take(maxM * 4), Z2: take(maxM * K * 8), G: take(MAX_CHUNKS * gLen * 8), Gsum: take(gLen * 8),
+      idx: take(maxM * 4), Z2: take(maxM * K * 8), G: take(maxChunks(shape) * gLen * 8), Gsum: take(gLen * 8),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
     // Scratch size from the module itself (its sub-block layout).
@@ -130,6 +130,11 @@ export class WasmBatchKernel implements BatchKernel {
     out.set(this.Z2.subarray(0, count * this.shape.K));
   }
 
+  /** Chunks computed by the worker threads so far (diagnostics; 0 without a pool). */
+  get chunksByWorkers(): number {
+    return this.pool?.chunksByWorkers ?? 0;
+  }
+
   dispose(): void {
     this.pool?.dispose();
     this.pool = null;
@@ -145,7 +150,7 @@ export class WasmBatchKernel implements BatchKernel {
       for (let i = 0; i < count; i++) this.idx[i] = i;
       this.identityRows = count;
     }
-    const chunks = chunkCount(count);
+    const chunks = chunkCount(count, this.shape);
     const a = this.argsI;
     a[A_X] = this.sets[data].X; a[A_Y] = this.sets[data].Y; a[A_COUNT] = count; a[A_CHUNKS] = chunks; a[A_MODE] = mode;
     this.argsF[A_SCALE / 2] = 1 / count;
