@@ -22,7 +22,10 @@
 const A_X = 0, A_Y = 1, A_IDX = 2, A_COUNT = 3, A_CHUNKS = 4, A_N = 5, A_HP = 6, A_NP = 7, A_K = 8;
 const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRIDE = 15, A_Z2 = 16, A_CONST = 17;
 const A_SCALE = 18; // f64 at args + 4·18 (8-byte aligned)
-const A_MODE = 20; // 0: loss and gradient; 1: forward only (z2 of every row, no gradient)
+// A_MODE 0: loss and gradient; 1: forward only (z2 of every row, no gradient);
+// 2: forward only, and A1 = g(Z1), G1 = g'(Z1) of every row kept in the cache (A_CACHEA, A_CACHEG, row r of the batch at r·hp);
+// 3: loss and gradient with A1 and G1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks).
+const A_MODE = 20, A_CACHEA = 21, A_CACHEG = 22;
 
 /** Rows of one sub-block (a multiple of 4): small enough that its caches stay in L1/L2. */
 const SB: i32 = 32;
@@ -153,7 +156,8 @@ export function chunk(args: usize, c: i32, scratch: usize): void {
   const hp = load<i32>(args + 4 * A_HP), np = load<i32>(args + 4 * A_NP), K = load<i32>(args + 4 * A_K);
   const r0 = chunkStart(count, chunks, c), r1 = chunkStart(count, chunks, c + 1);
   const G = <usize>load<i32>(args + 4 * A_G) + <usize>(c * load<i32>(args + 4 * A_GSTRIDE)) * 8;
-  if (load<i32>(args + 4 * A_MODE) == 0) memory.fill(G, 0, <usize>(hp * np + hp + K * hp + K) * 8);
+  const mode = load<i32>(args + 4 * A_MODE);
+  if (mode == 0 || mode == 3) memory.fill(G, 0, <usize>(hp * np + hp + K * hp + K) * 8);
   for (let r = r0; r < r1; r += SB) subBlock(args, r, min(SB, r1 - r), G, scratch);
 }
 
@@ -171,14 +175,15 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   const scale = load<f64>(args + 4 * A_SCALE);
   consts = <usize>load<i32>(args + 4 * A_CONST);
   const rowsP = (rows + 3) & ~3;
+  const mode = load<i32>(args + 4 * A_MODE);
 
   // Scratch: Xc SB×np | Xp SB×np | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
   // Xc holds the rows as they are (for dW1); Xp the same values in panels of 4 rows, the 4 rows'
   // feature k side by side, so that the forward product reads them through one pointer.
   const Xc = scratch;
   const Xp = Xc + <usize>(SB * np) * 8;
-  const A1 = Xp + <usize>(SB * np) * 8;
-  const G1 = A1 + <usize>(SB * hp) * 8;
+  let A1 = Xp + <usize>(SB * np) * 8;
+  let G1 = A1 + <usize>(SB * hp) * 8;
   const dZ1 = G1 + <usize>(SB * hp) * 8;
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
   const dZ2 = Z2 + <usize>(SB * K) * 8;
@@ -189,6 +194,22 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     const i = load<i32>(idx + <usize>(r0 + r) * 4);
     memory.copy(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, <usize>n * 8);
   }
+  const cacheAt = <usize>(r0 * hp) * 8, cacheBytes = <usize>(rowsP * hp) * 8;
+  if (mode == 3) {
+    A1 = <usize>load<i32>(args + 4 * A_CACHEA) + cacheAt;
+    G1 = <usize>load<i32>(args + 4 * A_CACHEG) + cacheAt;
+  } else {
+    forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act);
+    if (mode == 2) {
+      memory.copy(<usize>load<i32>(args + 4 * A_CACHEA) + cacheAt, A1, cacheBytes);
+      memory.copy(<usize>load<i32>(args + 4 * A_CACHEG) + cacheAt, G1, cacheBytes);
+    }
+  }
+  backAndOut(args, r0, rows, rowsP, mode, Xc, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
+}
+
+/** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1), G1 = g'(Z1). */
+@inline function forwardHidden(Xc: usize, Xp: usize, A1: usize, G1: usize, n: i32, hp: i32, np: i32, rowsP: i32, W1T: usize, b1: usize, act: i32): void {
   for (let r = 0; r < rowsP; r++) {
     const src = Xc + <usize>(r * np) * 8, dst = Xp + <usize>((r >> 2) * n * 4 + (r & 3)) * 8;
     for (let k = 0; k < n; k++) store<f64>(dst + <usize>(k * 4) * 8, load<f64>(src + <usize>k * 8));
@@ -251,6 +272,15 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     }
   }
 
+}
+
+/** Z2 = A1·W2ᵀ + b2 and, unless forward only, dZ2 and every gradient of the sub-block into G. */
+@inline function backAndOut(
+  args: usize, r0: i32, rows: i32, rowsP: i32, mode: i32, Xc: usize, A1: usize, G1: usize, dZ1: usize, G: usize,
+  n: i32, hp: i32, np: i32, K: i32, W2: usize, b2: usize, Y: usize, idx: usize, Z2out: usize, scale: f64,
+): void {
+  const Z2 = dZ1 + <usize>(SB * hp) * 8;
+  const dZ2 = Z2 + <usize>(SB * K) * 8;
   // Z2 = A1·W2ᵀ + b2, then dZ2 = (A2 − Y)·scale.
   for (let r = 0; r < rowsP; r++) {
     const a = A1 + <usize>(r * hp) * 8;
@@ -266,7 +296,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       store<f64>(Z2 + <usize>(r * K + k) * 8, load<f64>(b2 + <usize>k * 8) + (f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1)));
     }
   }
-  if (load<i32>(args + 4 * A_MODE) != 0) {
+  if (mode == 1 || mode == 2) {
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < K; k++) store<f64>(Z2out + <usize>((r0 + r) * K + k) * 8, load<f64>(Z2 + <usize>(r * K + k) * 8));
     }

@@ -473,6 +473,7 @@ export class Trainer {
       this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: 1, activation: config.activation }, data, {
         kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
         threads: config.threads,
+        cacheFullBatch: config.optimizer === 'batch' || (config.optimizer !== 'sgd' && config.optimizer !== 'misclassified-sgd' && config.batchSize >= train.m),
       });
     }
     return this.kernel;

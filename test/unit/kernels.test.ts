@@ -188,6 +188,28 @@ describe('batched kernels against the reference network', () => {
     }
   });
 
+  it('full-batch cache: a step right after a forward pass over every row at the same θ gives the same bits; another θ does not use it', () => {
+    const rng = new Rng(13);
+    for (const activation of ACTIVATIONS) {
+      const [m, n, h] = [301, 7, 18];
+      const { X, Y, theta } = problem(rng, m, n, h);
+      const other = theta.map((v) => v * 1.01);
+      const plain = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], { kind: 'wasm', threads: 2 });
+      const cached = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], { kind: 'wasm', threads: 2, cacheFullBatch: true });
+      const z = new Float64Array(m);
+      for (const [fwd, step] of [[theta, theta], [theta, other], [other, other]]) {
+        const [g1, g2] = [new Float64Array(theta.length), new Float64Array(theta.length)];
+        cached.forward(0, fwd, null, 0, m, z);
+        const l2 = cached.lossAndGrad(0, step, null, 0, m, g2);
+        const l1 = plain.lossAndGrad(0, step, null, 0, m, g1);
+        assert.equal(l2, l1);
+        assert.deepEqual(Array.from(g2), Array.from(g1));
+      }
+      plain.dispose();
+      cached.dispose();
+    }
+  });
+
   it('1, 2 and 3 threads give bit-identical losses and gradients (fixed chunks, added in chunk order)', () => {
     const rng = new Rng(11);
     for (const activation of ACTIVATIONS) {

@@ -19,13 +19,15 @@ export function wasmAvailable(): boolean {
 
 /**
  * A batched kernel over the given data sets: WebAssembly SIMD unless kind says 'js' or it
- * is not available; threads: 0 or undefined for the default (the machine's cores, at most 4).
+ * is not available; threads: 0 or undefined for the default (the machine's cores, at most 4);
+ * cacheFullBatch: keep the hidden layer of a forward pass over all of data set 0 for the
+ * next loss and gradient over all of it at the same θ (full-batch training; same bits).
  */
-export function createBatchKernel(shape: BatchShape, data: readonly KernelData[], opts: { kind?: KernelKind; threads?: number } = {}): BatchKernel {
+export function createBatchKernel(shape: BatchShape, data: readonly KernelData[], opts: { kind?: KernelKind; threads?: number; cacheFullBatch?: boolean } = {}): BatchKernel {
   const module = opts.kind === 'js' ? null : kernelsModule();
   if (!module) {
     if (opts.kind === 'wasm') throw new Error('WebAssembly SIMD is not available here');
     return new JsBatchKernel(shape, data);
   }
-  return new WasmBatchKernel(module, shape, data, resolveThreads(opts.threads));
+  return new WasmBatchKernel(module, shape, data, resolveThreads(opts.threads), opts.cacheFullBatch ?? false);
 }

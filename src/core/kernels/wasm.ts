@@ -4,6 +4,7 @@
  * the packed parameters, the chunks' partial gradients and each thread's scratch.
  */
 import { type BatchKernel, type BatchShape, type KernelData, Packing, chunkCount, maxChunks, meanLoss } from './batch';
+import { paramCount } from '../network';
 import { CONTROL_BYTES, ChunkPool } from './pool';
 import { KERNELS_WASM } from './wasm-bytes.generated';
 
@@ -37,7 +38,10 @@ export function kernelsModule(): WebAssembly.Module | null {
 // The argument block's words (assembly/kernels.ts's A_*).
 const A_X = 0, A_Y = 1, A_IDX = 2, A_COUNT = 3, A_CHUNKS = 4, A_N = 5, A_HP = 6, A_NP = 7, A_K = 8;
 const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRIDE = 15, A_Z2 = 16, A_CONST = 17;
-const A_SCALE = 18, A_MODE = 20;
+const A_SCALE = 18, A_MODE = 20, A_CACHEA = 21, A_CACHEG = 22;
+const MODE_GRAD = 0, MODE_FORWARD = 1, MODE_FORWARD_KEEP = 2, MODE_GRAD_CACHED = 3;
+/** The most memory the full-batch cache may take. */
+export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
 
 const PAGE = 65536;
@@ -66,9 +70,19 @@ export class WasmBatchKernel implements BatchKernel {
   private readonly scratch: number[] = [];
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
+  /**
+   * Full-batch cache: A1 and g'(Z1) of every row of data set 0 at θ = cacheTheta, kept by a
+   * forward pass over all its rows and used by the next loss and gradient over all its rows
+   * at the same θ (a full-batch step right after its epoch's evaluation): the same values
+   * the step would compute, so the same bits, without computing them twice.
+   */
+  private readonly cache: { A: number; G: number; theta: Float64Array; valid: boolean } | null = null;
 
-  /** threads: how many threads large batches are spread over (scratch is reserved for that many). */
-  constructor(private readonly module: WebAssembly.Module, readonly shape: BatchShape, readonly data: readonly KernelData[], readonly threads = 1) {
+  /**
+   * threads: how many threads large batches are spread over (scratch is reserved for that
+   * many); cacheFullBatch: keep the full-batch cache (for trainers whose steps use every row).
+   */
+  constructor(private readonly module: WebAssembly.Module, readonly shape: BatchShape, readonly data: readonly KernelData[], readonly threads = 1, cacheFullBatch = false) {
     const p = (this.p = new Packing(shape));
     const { n, K } = shape, { hp, np, gLen } = p;
     const maxM = Math.max(1, ...data.map((d) => d.m));
@@ -86,6 +100,8 @@ export class WasmBatchKernel implements BatchKernel {
       idx: take(maxM * 4), Z2: take(maxM * K * 8), G: take(maxChunks(shape) * gLen * 8), Gsum: take(gLen * 8),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
+    const cacheBytes = (data[0].m + 4) * hp * 8;
+    const cacheAt = cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES ? [take(cacheBytes), take(cacheBytes)] : null;
     // Scratch size from the module itself (its sub-block layout).
     const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } }).exports as unknown as Exports;
     const scratchBytes = probe.scratchBytes(hp, np, K);
@@ -116,17 +132,30 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_W1T] = this.ptr.W1T; a[A_B1] = this.ptr.b1; a[A_W2] = this.ptr.W2; a[A_B2] = this.ptr.b2;
     a[A_ACT] = ACT[shape.activation]; a[A_G] = this.ptr.G; a[A_GSTRIDE] = gLen; a[A_Z2] = this.ptr.Z2; a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
+    if (cacheAt) {
+      this.cache = { A: cacheAt[0], G: cacheAt[1], theta: new Float64Array(layoutSize(shape)), valid: false };
+      a[A_CACHEA] = cacheAt[0];
+      a[A_CACHEG] = cacheAt[1];
+    }
   }
 
   lossAndGrad(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, grad: Float64Array): number {
-    const chunks = this.prepare(data, theta, idx, from, count, 0);
+    const c = this.cache;
+    const cached = c !== null && c.valid && this.wholeSet(data, idx, count) && sameValues(c.theta, theta);
+    const chunks = this.prepare(data, theta, idx, from, count, cached ? MODE_GRAD_CACHED : MODE_GRAD);
     this.ex.sumChunks(this.ptr.G, chunks, this.p.gLen, this.p.gLen, this.ptr.Gsum);
     this.p.unpack(this.Gsum, grad);
     return meanLoss(this.Z2, this.data[data].Y, idx, from, count, this.shape.K);
   }
 
   forward(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, out: Float64Array): void {
-    this.prepare(data, theta, idx, from, count, 1);
+    const c = this.cache, keep = c !== null && this.wholeSet(data, idx, count);
+    if (c) c.valid = false;
+    this.prepare(data, theta, idx, from, count, keep ? MODE_FORWARD_KEEP : MODE_FORWARD);
+    if (keep) {
+      c.theta.set(theta);
+      c.valid = true;
+    }
     out.set(this.Z2.subarray(0, count * this.shape.K));
   }
 
@@ -138,6 +167,11 @@ export class WasmBatchKernel implements BatchKernel {
   dispose(): void {
     this.pool?.dispose();
     this.pool = null;
+  }
+
+  /** Whether the rows are all of data set 0, in order (what the full-batch cache holds). */
+  private wholeSet(data: number, idx: Int32Array | null, count: number): boolean {
+    return data === 0 && idx === null && count === this.data[0].m;
   }
 
   /** Pack θ, write the rows and the argument block, run every chunk; returns the chunk count. */
@@ -163,4 +197,14 @@ export class WasmBatchKernel implements BatchKernel {
     }
     return chunks;
   }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function layoutSize(s: BatchShape): number {
+  return paramCount(s.n, s.h, s.K);
 }
