@@ -108,7 +108,7 @@ export class WasmBatchKernel implements BatchKernel {
     for (let t = 0; t < Math.max(1, threads); t++) this.scratch.push(take(scratchBytes));
     const pages = Math.ceil(top / PAGE);
     if (pages > MAX_PAGES) throw new RangeError(`the data needs ${Math.ceil(top / 2 ** 20)} MB, more than WebAssembly's 4 GB`);
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); // never grown: reserve no more
     this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
     const buf = this.memory.buffer;
     const f64 = (at: number, len: number) => new Float64Array(buf, at, len);
