@@ -29,5 +29,11 @@ export function createBatchKernel(shape: BatchShape, data: readonly KernelData[]
     if (opts.kind === 'wasm') throw new Error('WebAssembly SIMD is not available here');
     return new JsBatchKernel(shape, data);
   }
-  return new WasmBatchKernel(module, shape, data, resolveThreads(opts.threads), opts.cacheFullBatch ?? false);
+  try {
+    return new WasmBatchKernel(module, shape, data, resolveThreads(opts.threads), opts.cacheFullBatch ?? false);
+  } catch (e) {
+    // More data than one WebAssembly memory holds (4 GB), or no memory to be had: the JavaScript kernel reads the rows in place.
+    if (opts.kind === 'wasm' || !(e instanceof RangeError)) throw e;
+    return new JsBatchKernel(shape, data);
+  }
 }
