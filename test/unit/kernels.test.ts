@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ACTIVATIONS, type Activation } from '../../src/core/activations';
-import { createBatchKernel, wasmAvailable, type KernelKind } from '../../src/core/kernels';
+import { createBatchKernel, resolveThreads, wasmAvailable, type KernelKind } from '../../src/core/kernels';
+import { SETTINGS, resolveSettings } from '../../src/core/settings';
 import { chunkCount } from '../../src/core/kernels/batch';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
@@ -286,6 +287,19 @@ describe('trainer on the batched kernels', () => {
     half.dispose();
     assert.deepEqual(Array.from(resumed.net.theta), Array.from(one.net.theta));
     assert.deepEqual(resumed.history.map((e) => e.train.loss), one.history.map((e) => e.train.loss));
+  });
+
+  it('the threads setting: one entry of the settings list (VS Code, CLI flag, experiment key), 0 = the default, validated', () => {
+    const spec = SETTINGS.find((x) => x.key === 'threads');
+    assert.ok(spec);
+    assert.equal(spec.id, 'training.threads');
+    assert.equal(spec.flag, 'threads');
+    assert.equal(resolveSettings({}).threads, 0);
+    assert.equal(resolveSettings({ threads: 2 }).threads, 2);
+    assert.throws(() => resolveSettings({ threads: -1 }), /threads must be ≥ 0/);
+    assert.throws(() => resolveSettings({ threads: 1.5 }), /threads must be a whole number/);
+    assert.ok(resolveThreads(0) >= 1 && resolveThreads(0) <= 4);
+    assert.equal(resolveThreads(3), 3);
   });
 
   it('a saved state from before the threads setting restores (threads: the default)', () => {
