@@ -211,6 +211,32 @@ describe('batched kernels against the reference network', () => {
     }
   });
 
+  it('one pool, jobs of changing sizes back to back (steps, evaluations, a short last batch): every result equals one thread\'s', () => {
+    const rng = new Rng(17);
+    const [m, n, h] = [2500, 16, 40];
+    const { X, Y, theta } = problem(rng, m, n, h);
+    const shape = { n, h, K: 1, activation: 'tanh' as const };
+    const one = createBatchKernel(shape, [{ X, Y, m }], { kind: 'wasm', threads: 1 });
+    const many = createBatchKernel(shape, [{ X, Y, m }], { kind: 'wasm', threads: 3 });
+    const idx = randomBatch(rng, m, m, 0);
+    const [g1, g2] = [new Float64Array(theta.length), new Float64Array(theta.length)];
+    const [z1, z2] = [new Float64Array(m), new Float64Array(m)];
+    for (let job = 0; job < 60; job++) {
+      const count = [256, 512, 2500, 97, 1300][job % 5];
+      if (job % 3 === 2) {
+        one.forward(0, theta, null, 0, count, z1);
+        many.forward(0, theta, null, 0, count, z2);
+        assert.deepEqual(Array.from(z2.subarray(0, count)), Array.from(z1.subarray(0, count)), `job ${job}: forward ${count}`);
+      } else {
+        const from = rng.int(m - count + 1);
+        assert.equal(many.lossAndGrad(0, theta, idx, from, count, g2), one.lossAndGrad(0, theta, idx, from, count, g1), `job ${job}: loss`);
+        assert.deepEqual(Array.from(g2), Array.from(g1), `job ${job}: gradient ${count}`);
+      }
+    }
+    one.dispose();
+    many.dispose();
+  });
+
   it('1, 2 and 3 threads give bit-identical losses and gradients (fixed chunks, added in chunk order)', () => {
     const rng = new Rng(11);
     for (const activation of ACTIVATIONS) {

@@ -2,10 +2,12 @@
  * Worker threads that take chunks of a batch on one shared WebAssembly.Memory.
  *
  * Hand-off: a control block of Int32 words in the shared memory. The caller writes the
- * job (argument block, chunk count), resets the claim and done counters, bumps the
- * generation and notifies; every thread, the caller included, claims chunk indices with
- * an atomic add until none is left, and the caller then sleeps in Atomics.wait until
- * every chunk is done. Which thread computes which chunk does not matter: each chunk
+ * job (argument block, chunk count), resets the done counter and the claim word, bumps
+ * the generation and notifies; every thread, the caller included, claims chunk indices
+ * until none is left, and the caller then sleeps in Atomics.wait until every chunk is
+ * done. The claim word holds the job's generation beside the next index and a claim is a
+ * compare-and-swap on both, so a worker that wakes late for an old job can never take
+ * (and compute twice) a chunk of the next one. Which thread computes which chunk does not matter: each chunk
  * writes its own partial gradient and the caller adds them in chunk order, so the
  * result is the same bits with 1 thread or 8, and a worker that starts late only means
  * the caller takes more chunks itself. Workers are unref'd (they never keep a process
@@ -35,7 +37,7 @@ function node(): NodeModules | null {
   return nodeModules;
 }
 
-/** Words of the control block (Int32 indices). */
+/** Words of the control block (Int32 indices). NEXT = (generation mod 2¹⁵)·2¹⁶ + next chunk index. */
 const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5, BY_WORKERS = 6;
 export const CONTROL_BYTES = 32;
 
@@ -50,20 +52,33 @@ export function resolveThreads(threads: number | undefined): number {
   return threads && threads > 0 ? Math.floor(threads) : defaultThreads();
 }
 
+/**
+ * The next chunk of job `gen`, or −1 when it has none left or a newer job has started.
+ * (Self-contained: the workers run its source. NEXT = 1, CHUNKS = 3.)
+ */
+function claim(ctrl: Int32Array, gen: number): number {
+  for (;;) {
+    const v = Atomics.load(ctrl, 1);
+    if (v >>> 16 !== (gen & 0x7fff)) return -1;
+    const c = v & 0xffff;
+    if (c >= Atomics.load(ctrl, 3)) return -1;
+    if (Atomics.compareExchange(ctrl, 1, v, v + 1) === v) return c;
+  }
+}
+
 // The worker: instantiate the module on the shared memory, then claim chunks whenever the generation moves.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, scratch } = workerData;
 const { chunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_BYTES / 4});
+const claim = (${claim.toString()});
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${GEN}, seen);
   seen = Atomics.load(ctrl, ${GEN});
   if (Atomics.load(ctrl, ${QUIT})) break;
-  for (;;) {
-    const c = Atomics.add(ctrl, ${NEXT}, 1);
-    if (c >= Atomics.load(ctrl, ${CHUNKS})) break;
+  for (let c; (c = claim(ctrl, seen)) >= 0;) {
     chunk(Atomics.load(ctrl, ${ARGS}), c, scratch);
     Atomics.add(ctrl, ${BY_WORKERS}, 1);
     Atomics.add(ctrl, ${DONE}, 1);
@@ -110,15 +125,14 @@ export class ChunkPool {
   /** Chunks 0..chunks−1 of the job at args, spread over the threads; returns when all are done. */
   run(args: number, chunks: number): void {
     const ctrl = this.ctrl;
+    const gen = Atomics.load(ctrl, GEN) + 1;
     Atomics.store(ctrl, ARGS, args);
     Atomics.store(ctrl, CHUNKS, chunks);
     Atomics.store(ctrl, DONE, 0);
-    Atomics.store(ctrl, NEXT, 0);
-    Atomics.add(ctrl, GEN, 1);
+    Atomics.store(ctrl, NEXT, (gen & 0x7fff) << 16);
+    Atomics.store(ctrl, GEN, gen);
     Atomics.notify(ctrl, GEN);
-    for (;;) {
-      const c = Atomics.add(ctrl, NEXT, 1);
-      if (c >= chunks) break;
+    for (let c; (c = claim(ctrl, gen)) >= 0;) {
       this.chunk(args, c, this.scratch[0]);
       Atomics.add(ctrl, DONE, 1);
     }
