@@ -100,7 +100,7 @@ export class WasmBatchKernel implements BatchKernel {
       idx: take(maxM * 4), Z2: take(maxM * K * 8), G: take(maxChunks(shape) * gLen * 8), Gsum: take(gLen * 8),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
-    const cacheBytes = (data[0].m + 4) * hp * 8;
+    const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
     const cacheAt = cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES ? [take(cacheBytes), take(cacheBytes)] : null;
     // Scratch size from the module itself (its sub-block layout).
     const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } }).exports as unknown as Exports;
