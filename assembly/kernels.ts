@@ -408,3 +408,139 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
     for (; o < bytes; o += 8) store<f64>(out + o, load<f64>(out + o) + load<f64>(s + o));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
+// (K = 1) in place,
+//   z1 = W1·x + b1, a1 = g(z1), z2 = W2·a1 + b2, dz2 = σ(z2) − y,
+//   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 before the update), dW1 = dz1·xᵀ, db1 = dz1,
+//   θ := θ + Δ, Δ = −α·g.
+// mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
+//         status[0] = its index (else −1).
+// mode 1: the gradient and Δ only, into grad and delta (θ untouched).
+// Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
+
+export function sampleStep(
+  theta: usize, n: i32, h: i32, act: i32, lr: f64, x: usize, y: f64,
+  prev: usize, grad: usize, delta: usize, scratch: usize, status: usize, constsAt: usize, mode: i32,
+): f64 {
+  consts = constsAt;
+  const W1 = theta, b1 = theta + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
+  const P = h * n + 2 * h + 1;
+  const z1 = scratch, a1 = z1 + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
+  const nv = n & ~1, ns = <usize>n * 8;
+  // z1 = W1·x + b1: four rows at a time (independent sums), features in pairs, then the odd one
+  let j = 0;
+  for (; j + 4 <= h; j += 4) {
+    const r0 = W1 + <usize>j * ns, r1 = r0 + ns, r2 = r1 + ns, r3 = r2 + ns;
+    let s0 = f64x2.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (let k = 0; k < nv; k += 2) {
+      const o = <usize>k * 8;
+      const xv = v128.load(x + o);
+      s0 = f64x2.add(s0, f64x2.mul(v128.load(r0 + o), xv));
+      s1 = f64x2.add(s1, f64x2.mul(v128.load(r1 + o), xv));
+      s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + o), xv));
+      s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), xv));
+    }
+    let t0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1), t1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+    let t2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), t3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+    if (nv < n) {
+      const xo = load<f64>(x + <usize>nv * 8), o = <usize>nv * 8;
+      t0 += load<f64>(r0 + o) * xo; t1 += load<f64>(r1 + o) * xo; t2 += load<f64>(r2 + o) * xo; t3 += load<f64>(r3 + o) * xo;
+    }
+    const bj = b1 + <usize>j * 8, zj = z1 + <usize>j * 8;
+    store<f64>(zj, load<f64>(bj) + t0); store<f64>(zj, load<f64>(bj, 8) + t1, 8);
+    store<f64>(zj, load<f64>(bj, 16) + t2, 16); store<f64>(zj, load<f64>(bj, 24) + t3, 24);
+  }
+  for (; j < h; j++) {
+    const r = W1 + <usize>j * ns;
+    let s = f64x2.splat(0);
+    for (let k = 0; k < nv; k += 2) s = f64x2.add(s, f64x2.mul(v128.load(r + <usize>k * 8), v128.load(x + <usize>k * 8)));
+    let t = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+    if (nv < n) t += load<f64>(r + <usize>nv * 8) * load<f64>(x + <usize>nv * 8);
+    store<f64>(z1 + <usize>j * 8, load<f64>(b1 + <usize>j * 8) + t);
+  }
+  store<f64>(z1 + <usize>h * 8, 0); // the pair's spare lane
+  // a1 = g(z1), gp = g'(z1), in pairs
+  for (let o: usize = 0; o < <usize>h * 8; o += 16) {
+    const z = v128.load(z1 + o);
+    let a: v128, d: v128;
+    if (act == 0) { a = vsigmoid(z); d = f64x2.mul(a, f64x2.sub(cv(C_ONE), a)); }
+    else if (act == 1) { a = vtanh(z); d = f64x2.sub(cv(C_ONE), f64x2.mul(a, a)); }
+    else { const pos = f64x2.gt(z, cv(C_ZERO)); a = v128.and(z, pos); d = v128.and(cv(C_ONE), pos); }
+    v128.store(a1 + o, a);
+    v128.store(gp + o, d);
+  }
+  // z2 = W2·a1 + b2
+  const hv = h & ~1;
+  let s = f64x2.splat(0);
+  for (let o: usize = 0; o < <usize>hv * 8; o += 16) s = f64x2.add(s, f64x2.mul(v128.load(W2 + o), v128.load(a1 + o)));
+  let z2 = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  if (hv < h) z2 += load<f64>(W2 + <usize>hv * 8) * load<f64>(a1 + <usize>hv * 8);
+  z2 += load<f64>(b2);
+  if (!isFinite(z2) || !isFinite(y)) return z2;
+  const dz2 = f64x2.extract_lane(vsigmoid(f64x2.splat(z2)), 0) - y; // dz2 = a2 − y
+  const m = -lr;
+  const mv = f64x2.splat(m);
+  if (mode == 1) {
+    // g and Δ = −α·g, θ's layout
+    store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2);
+    for (let i = 0; i < h; i++) {
+      const dz1 = load<f64>(W2 + <usize>i * 8) * dz2 * load<f64>(gp + <usize>i * 8);
+      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
+      const gw2 = dz2 * load<f64>(a1 + <usize>i * 8);
+      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
+      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
+      const row = <usize>i * ns, dv = f64x2.splat(dz1);
+      for (let k = 0; k < nv; k += 2) {
+        const o = row + <usize>k * 8;
+        const g = f64x2.mul(dv, v128.load(x + <usize>k * 8));
+        v128.store(grad + o, g); v128.store(delta + o, f64x2.mul(mv, g));
+      }
+      if (nv < n) {
+        const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8);
+        store<f64>(grad + o, g); store<f64>(delta + o, m * g);
+      }
+    }
+    return z2;
+  }
+  memory.copy(prev, theta, <usize>P * 8);
+  store<f64>(b2, load<f64>(b2) + m * dz2); // db2 = dz2
+  for (let i = 0; i < h; i++) {
+    const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
+    const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
+    store<f64>(w2p, w2 + m * (dz2 * a)); // dW2 = dz2·a1ᵀ
+    const b1p = b1 + <usize>i * 8;
+    store<f64>(b1p, load<f64>(b1p) + m * dz1); // db1 = dz1
+    const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
+    for (let k = 0; k < nv; k += 2) { // dW1 = dz1·xᵀ
+      const o = row + <usize>k * 8;
+      v128.store(o, f64x2.add(v128.load(o), f64x2.mul(mv, f64x2.mul(dv, v128.load(x + <usize>k * 8)))));
+    }
+    if (nv < n) {
+      const o = row + <usize>nv * 8;
+      store<f64>(o, load<f64>(o) + m * (dz1 * load<f64>(x + <usize>nv * 8)));
+    }
+  }
+  // every entry finite? (θ·0 is 0 for finite θ, NaN otherwise)
+  let bad: i32 = -1;
+  const zero = cv(C_ZERO);
+  let c0 = zero, c1 = zero, c2 = zero, c3 = zero; // four independent sums
+  const P8 = P & ~7;
+  for (let o: usize = 0; o < <usize>P8 * 8; o += 64) {
+    const t = theta + o;
+    c0 = f64x2.add(c0, f64x2.mul(v128.load(t), zero)); c1 = f64x2.add(c1, f64x2.mul(v128.load(t, 16), zero));
+    c2 = f64x2.add(c2, f64x2.mul(v128.load(t, 32), zero)); c3 = f64x2.add(c3, f64x2.mul(v128.load(t, 48), zero));
+  }
+  const c = f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3));
+  let cs = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+  for (let i = P8; i < P; i++) cs += load<f64>(theta + <usize>i * 8) * 0;
+  if (cs != 0) {
+    for (let i = 0; i < P; i++) {
+      if (!isFinite(load<f64>(theta + <usize>i * 8))) { bad = i; break; }
+    }
+    memory.copy(theta, prev, <usize>P * 8);
+  }
+  store<i32>(status, bad);
+  return z2;
+}

@@ -22,6 +22,7 @@ import { type InitScheme, initParams } from './init';
 import { Network, entryName, layout, paramCount } from './network';
 import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
 import { type SampleStep, sgdSampleStep } from './kernels/sample';
+import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
 import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
 
@@ -187,6 +188,8 @@ export interface TrainerOptions {
 
 /** From this much work per batched step (rows × h × (n + 1)) 'auto' uses the batched kernels. */
 export const FAST_MIN_WORK = 4096;
+/** From this network size (h × n) 'auto' takes per-example plain SGD steps in WebAssembly (below it, the fused JavaScript pass: the reference's bits). */
+export const SAMPLE_MIN_WORK = 256;
 
 export class Trainer {
   readonly net: Network;
@@ -202,6 +205,8 @@ export class Trainer {
   /** The engine choice (see EngineChoice); a derivation's gradient forces 'reference'. */
   readonly engine: EngineChoice;
   private kernel: BatchKernel | null = null;
+  /** Per-example plain SGD in WebAssembly (θ lives in its memory), or null. */
+  private readonly stepper: WasmSampleStepper | null;
 
   private readonly grad: Float64Array;
   private readonly delta: Float64Array;
@@ -228,19 +233,21 @@ export class Trainer {
     const h = config.hidden;
     validateConfig(config, m);
     this.rng = new Rng(config.seed);
-    this.net = new Network(n, h, config.activation);
+    this.gradient = options.gradient ?? null;
+    this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
+    const wasmSteps = RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || (this.engine === 'auto' && h * n >= SAMPLE_MIN_WORK));
+    this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
+    this.net = new Network(n, h, config.activation, this.stepper?.theta);
     if (theta) this.net.theta.set(theta);
     else initParams(this.net.theta, n, h, config.init, this.rng);
     const P = paramCount(n, h);
     this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
     this.grad = new Float64Array(P);
     this.delta = new Float64Array(P);
-    this.prevTheta = new Float64Array(P);
+    this.prevTheta = this.stepper ? this.stepper.prev : new Float64Array(P);
     this.order = new Int32Array(m);
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
-    this.gradient = options.gradient ?? null;
-    this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
@@ -340,7 +347,7 @@ export class Trainer {
       }
     }
 
-    if (!fill && count === 1 && this.opt.rule === 'plain' && !this.gradient) return this.fusedSampleStep(samples, from, misclassified);
+    if (count === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill)) return this.fusedSampleStep(samples, from, misclassified, fill);
     this.materialize(); // a fused step before this one: its Δ may still be shown (loss divergence below)
     const loss = this.lossAndGrad(samples, from, count);
     if (!Number.isFinite(loss)) {
@@ -368,29 +375,44 @@ export class Trainer {
   private sampleZ1: Float64Array | null = null;
   private sampleA1: Float64Array | null = null;
 
-  /** takeStep's computation for one example with the plain rule, fused (kernels/sample.ts: the same bits). */
-  private fusedSampleStep(samples: Int32Array | null, from: number, misclassified: number): boolean {
-    const { train, net, config: cfg } = this;
+  /**
+   * takeStep's computation for one example with the plain rule, fused: in JavaScript
+   * (kernels/sample.ts: the reference's bits; advance() only) or in WebAssembly for larger
+   * networks (kernels/sample-wasm.ts; step() and advance() alike). g, Δ and the loss are
+   * computed afterwards from θ before the step (materialize), for the record when one is
+   * filled (fill) and for epoch summaries.
+   */
+  private fusedSampleStep(samples: Int32Array | null, from: number, misclassified: number, fill: boolean): boolean {
+    const { train, net, config: cfg, stepper } = this;
     const i = samples ? samples[from] : 0;
-    const h = cfg.hidden;
-    if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
-    const out = this.sample;
-    sgdSampleStep(net.theta, train.n, h, cfg.activation, this.opt.hyper.lr, train.X, i * train.n, train.Y[i],
-      this.prevTheta, this.sampleZ1, this.sampleA1!, out);
-    if (!Number.isFinite(out.z2) || !Number.isFinite(train.Y[i])) {
+    const h = cfg.hidden, off = i * train.n, y = train.Y[i], lr = this.opt.hyper.lr;
+    let z2: number, bad: number;
+    if (stepper) {
+      z2 = stepper.step(train.X, off, y, lr);
+      bad = stepper.bad;
+    } else {
+      if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
+      sgdSampleStep(net.theta, train.n, h, cfg.activation, lr, train.X, off, y, this.prevTheta, this.sampleZ1, this.sampleA1!, this.sample);
+      z2 = this.sample.z2;
+      bad = this.sample.bad;
+    }
+    if (!Number.isFinite(z2) || !Number.isFinite(y)) {
       this.materialize(); // the previous step's Δ for its record (prevTheta is still θ before it)
-      this.lossAndGrad(samples, from, 1); // the gradient the reference leaves behind
+      if (stepper) stepper.gradient(train.X, off, y, lr, false, this.grad, null);
+      else this.lossAndGrad(samples, from, 1); // the gradient the reference leaves behind
       this.diverge('loss');
       return false;
     }
     this.remember(samples, from, 1, i, NaN, misclassified);
     this.stale = true; // g, Δ and the loss of this step are computed when needed (materialize)
     this.opt.t++;
-    if (out.bad >= 0) {
-      this.diverge(entryName(out.bad, train.n, h));
+    if (bad >= 0) {
+      this.diverge(entryName(bad, train.n, h));
+      if (fill) this.fillPending();
       return false;
     }
     this.afterUpdate();
+    if (fill) this.fillPending();
     return true;
   }
 
@@ -405,15 +427,21 @@ export class Trainer {
   private materialize(): void {
     if (!this.stale) return;
     this.stale = false;
+    const { X, Y, n } = this.train, i = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
+    if (this.stepper) {
+      const z2 = this.stepper.gradient(X, i * n, Y[i], this.opt.hyper.lr, true, this.grad, this.delta);
+      this.lastLoss = bceFromLogit(z2, Y[i]);
+      return;
+    }
     const theta = this.net.theta;
     const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
     now.set(theta);
     theta.set(this.prevTheta);
-    this.oneRow[0] = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
+    this.oneRow[0] = i;
     this.lastLoss = this.lossAndGrad(this.oneRow, 0, 1);
     theta.set(now);
     const m = -this.opt.hyper.lr;
-    for (let i = 0; i < this.grad.length; i++) this.delta[i] = m * this.grad[i];
+    for (let k = 0; k < this.grad.length; k++) this.delta[k] = m * this.grad[k];
   }
 
   /** Count the step; at an epoch's end, summarise it and check the plateau and the limits. */

@@ -3,6 +3,8 @@ import { ACTIVATIONS, type Activation } from '../../src/core/activations';
 import { createBatchKernel, resolveThreads, wasmAvailable, type KernelKind } from '../../src/core/kernels';
 import { SETTINGS, resolveSettings } from '../../src/core/settings';
 import { chunkCount } from '../../src/core/kernels/batch';
+import { createSampleStepper } from '../../src/core/kernels/sample-wasm';
+import { bceFromLogit } from '../../src/core/loss';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
 import { DEFAULT_CONFIG, OPTIMIZERS, Trainer, type TrainConfig, type TrainData } from '../../src/core/trainer';
@@ -176,6 +178,33 @@ describe('batched kernels against the reference network', () => {
     });
   }
 
+  it('per-example WebAssembly step: gradient, Δ and the update equal the reference within 1e-12 (every activation, n and h odd and even)', () => {
+    const rng = new Rng(19);
+    for (const activation of ACTIVATIONS) {
+      for (const [n, h] of [[1, 1], [2, 3], [3, 2], [7, 9], [30, 64], [31, 17], [8, 33]]) {
+        const m = 9;
+        const { X, Y, theta } = problem(rng, m, n, h);
+        const st = createSampleStepper(n, h, activation)!;
+        const ref = new Network(n, h, activation, theta.slice());
+        for (let i = 0; i < m; i++) {
+          st.theta.set(ref.theta);
+          const gRef = new Float64Array(theta.length);
+          const lRef = ref.lossAndGrad(X, Y, Int32Array.of(i), 1, gRef);
+          const [g, d] = [new Float64Array(theta.length), new Float64Array(theta.length)];
+          const z2 = st.gradient(X, i * n, Y[i], 0.1, false, g, d);
+          relClose(bceFromLogit(z2, Y[i]), lRef, 1e-12, `${activation} n=${n} h=${h} loss`);
+          assertGradClose(g, gRef, n, h, 1, 1e-12, `${activation} n=${n} h=${h}`);
+          for (let k = 0; k < g.length; k++) assert.equal(d[k], -0.1 * g[k]);
+          const before = st.theta.slice();
+          st.step(X, i * n, Y[i], 0.1);
+          assert.equal(st.bad, -1);
+          assert.deepEqual(Array.from(st.prev), Array.from(before));
+          for (let k = 0; k < g.length; k++) assert.equal(st.theta[k], before[k] + d[k], `θ[${k}] := θ + Δ`);
+        }
+      }
+    }
+  });
+
   it('WebAssembly and JavaScript kernels agree within 1e-12', () => {
     const rng = new Rng(9);
     for (const activation of ACTIVATIONS) {
@@ -298,6 +327,24 @@ describe('trainer on the batched kernels', () => {
     });
   }
 
+  for (const activation of ACTIVATIONS) {
+    it(`sgd, ${activation}: 600 per-example steps in WebAssembly stay within 1e-10 of the reference network`, () => {
+      const c = cfg({ optimizer: 'sgd', hidden: 40, activation, lr: 0.05, epochs: 1000, maxSteps: 600, seed: 6 });
+      const ref = new Trainer(c, train, test, undefined, { engine: 'reference' });
+      const fast = new Trainer(c, train, test); // h·n = 480: 'auto' steps in WebAssembly
+      const [rr, rf] = [ref.run(), fast.run()];
+      assert.equal(rf.steps, rr.steps);
+      let scale = 0, diff = 0;
+      for (let i = 0; i < ref.net.theta.length; i++) {
+        scale = Math.max(scale, Math.abs(ref.net.theta[i]));
+        diff = Math.max(diff, Math.abs(fast.net.theta[i] - ref.net.theta[i]));
+      }
+      assert.ok(diff > 0, 'the two engines differ in rounding only, but they do differ (the WebAssembly path ran)');
+      assert.ok(diff <= 1e-10 * scale, `max |Δθ| = ${diff} (max |θ| ${scale})`);
+      relClose(rf.train.loss, rr.train.loss, 1e-10, 'train loss');
+    });
+  }
+
   it('1 thread and 2 threads give a bit-identical run, and resume from a mid-run state continues it exactly', () => {
     const big = randomData(new Rng(3), 3000, 20);
     const c = (threads: number) => cfg({ optimizer: 'adam', hidden: 48, lr: 0.01, batchSize: 512, epochs: 3, seed: 8, threads });
@@ -364,6 +411,16 @@ describe('Trainer.advance: a slice of steps equals that many step() calls, bit f
     { X: Float64Array.from({ length: 40 }, (_, i) => (i % 3 ? 1e3 : -1e3) * (1 + i)), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 2 }]);
   cases.push(['momentum, divergence of the loss inside a slice', { optimizer: 'momentum', hidden: 3, activation: 'relu', lr: 1e150, batchSize: 4, epochs: 50 },
     { X: Float64Array.from({ length: 40 }, (_, i) => (i % 2 ? 1e100 : -3e99)), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 2 }]);
+
+  // Larger networks (h·n ≥ SAMPLE_MIN_WORK): per-example steps in WebAssembly, for step() and advance() alike.
+  const wide = randomData(new Rng(41), 45, 24);
+  cases.push(['sgd, WebAssembly steps (h·n = 480), epochs inside slices', { optimizer: 'sgd', hidden: 20, lr: 0.05, epochs: 5, seed: 4 }, wide]);
+  cases.push(['misclassified-sgd, WebAssembly steps, epochs and convergence inside slices', { optimizer: 'misclassified-sgd', hidden: 20, lr: 0.05, epochs: 4, seed: 4 }, wide]);
+  cases.push(['minibatch of 1, WebAssembly steps, step limit inside a slice', { optimizer: 'minibatch', batchSize: 1, hidden: 20, activation: 'tanh', lr: 0.05, epochs: 100, maxSteps: 77, seed: 4 }, wide]);
+  cases.push(['sgd, WebAssembly steps, divergence of θ inside a slice', { optimizer: 'sgd', hidden: 20, activation: 'relu', lr: 1e306, epochs: 5 },
+    { X: Float64Array.from({ length: 24 * 20 }, (_, i) => (i % 3 ? 1e3 : -1e3) * (1 + (i % 7))), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 24 }]);
+  cases.push(['sgd, WebAssembly steps, divergence of the loss inside a slice', { optimizer: 'sgd', hidden: 20, activation: 'relu', lr: 1e150, epochs: 50 },
+    { X: Float64Array.from({ length: 24 * 20 }, (_, i) => (i % 2 ? 1e100 : -3e99)), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 24 }]);
 
   for (const [name, over, data] of cases) {
     it(name, () => {
