@@ -174,9 +174,11 @@ const RULES: Record<OptimizerName, UpdateRule> = {
 };
 
 /**
- * Which engine computes a batched step: 'auto' (the batched kernels, WebAssembly SIMD where
- * available, once a step is large enough to gain from them; the reference Network below
- * that), 'reference' (always Network), 'wasm' or 'js' (always that kernel for batches).
+ * Which engine computes a step: 'auto' (batches: the batched kernels, WebAssembly SIMD where
+ * available, once a step is large enough to gain from them, the reference Network below
+ * that; one example with the plain rule: WebAssembly); 'reference' (Network, or for one
+ * example the fused JavaScript pass with the same bits); 'wasm' or 'js' (always that kernel
+ * for batches; 'js' steps one example like 'reference').
  */
 export type EngineChoice = 'auto' | 'reference' | KernelKind;
 
@@ -188,8 +190,6 @@ export interface TrainerOptions {
 
 /** From this much work per batched step (rows × h × (n + 1)) 'auto' uses the batched kernels. */
 export const FAST_MIN_WORK = 4096;
-/** From this network size (h × n) 'auto' takes per-example plain SGD steps in WebAssembly (below it, the fused JavaScript pass: the reference's bits). */
-export const SAMPLE_MIN_WORK = 256;
 
 export class Trainer {
   readonly net: Network;
@@ -235,7 +235,8 @@ export class Trainer {
     this.rng = new Rng(config.seed);
     this.gradient = options.gradient ?? null;
     this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
-    const wasmSteps = RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || (this.engine === 'auto' && h * n >= SAMPLE_MIN_WORK));
+    // Per-example plain SGD in WebAssembly ('auto', 'wasm'); 'reference' and 'js' keep the fused JavaScript pass (the reference's bits).
+    const wasmSteps = RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
     this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
     this.net = new Network(n, h, config.activation, this.stepper?.theta);
     if (theta) this.net.theta.set(theta);

@@ -331,7 +331,7 @@ describe('trainer on the batched kernels', () => {
     it(`sgd, ${activation}: 600 per-example steps in WebAssembly stay within 1e-10 of the reference network`, () => {
       const c = cfg({ optimizer: 'sgd', hidden: 40, activation, lr: 0.05, epochs: 1000, maxSteps: 600, seed: 6 });
       const ref = new Trainer(c, train, test, undefined, { engine: 'reference' });
-      const fast = new Trainer(c, train, test); // h·n = 480: 'auto' steps in WebAssembly
+      const fast = new Trainer(c, train, test); // 'auto': one example per step in WebAssembly
       const [rr, rf] = [ref.run(), fast.run()];
       assert.equal(rf.steps, rr.steps);
       let scale = 0, diff = 0;
@@ -412,7 +412,7 @@ describe('Trainer.advance: a slice of steps equals that many step() calls, bit f
   cases.push(['momentum, divergence of the loss inside a slice', { optimizer: 'momentum', hidden: 3, activation: 'relu', lr: 1e150, batchSize: 4, epochs: 50 },
     { X: Float64Array.from({ length: 40 }, (_, i) => (i % 2 ? 1e100 : -3e99)), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 2 }]);
 
-  // Larger networks (h·n ≥ SAMPLE_MIN_WORK): per-example steps in WebAssembly, for step() and advance() alike.
+  // Larger networks, also in WebAssembly steps.
   const wide = randomData(new Rng(41), 45, 24);
   cases.push(['sgd, WebAssembly steps (h·n = 480), epochs inside slices', { optimizer: 'sgd', hidden: 20, lr: 0.05, epochs: 5, seed: 4 }, wide]);
   cases.push(['misclassified-sgd, WebAssembly steps, epochs and convergence inside slices', { optimizer: 'misclassified-sgd', hidden: 20, lr: 0.05, epochs: 4, seed: 4 }, wide]);
@@ -422,11 +422,11 @@ describe('Trainer.advance: a slice of steps equals that many step() calls, bit f
   cases.push(['sgd, WebAssembly steps, divergence of the loss inside a slice', { optimizer: 'sgd', hidden: 20, activation: 'relu', lr: 1e150, epochs: 50 },
     { X: Float64Array.from({ length: 24 * 20 }, (_, i) => (i % 2 ? 1e100 : -3e99)), Y: Float64Array.from({ length: 20 }, (_, i) => i % 2), m: 20, n: 24 }]);
 
-  for (const [name, over, data] of cases) {
-    it(name, () => {
+  for (const [name, over, data] of cases) for (const engine of ['auto', 'reference'] as const) {
+    it(`${name} (${engine === 'auto' ? 'one example: WebAssembly' : 'one example: the fused JavaScript pass'})`, () => {
       const d = data ?? small;
       const c = cfg(over);
-      const a = new Trainer(c, d);
+      const a = new Trainer(c, d, null, undefined, { engine });
       let steps = 0;
       const trail: number[] = [];
       while (a.step()) { steps++; trail.push(a.record.step); }
@@ -435,16 +435,16 @@ describe('Trainer.advance: a slice of steps equals that many step() calls, bit f
       if (/loss/.test(name)) assert.equal(a.divergence?.param, 'loss');
       if (/θ/.test(name)) assert.notEqual(a.divergence?.param, 'loss');
       for (const slice of [1, 3, 16, 1000]) {
-        const b = new Trainer(c, d);
+        const b = new Trainer(c, d, null, undefined, { engine });
         let taken = 0;
         for (let k; (k = b.advance(slice)) > 0;) taken += k;
         assert.equal(taken, steps, `slice ${slice}: steps`);
         assert.deepEqual(observe(b), observe(a), `slice ${slice}`);
       }
       // Exact resume across slices: stop after a few, serialise, continue with advance.
-      const c3 = new Trainer(c, d);
+      const c3 = new Trainer(c, d, null, undefined, { engine });
       c3.advance(Math.floor(steps / 3));
-      const resumed = Trainer.restore(JSON.parse(JSON.stringify(c3.getState())), d);
+      const resumed = Trainer.restore(JSON.parse(JSON.stringify(c3.getState())), d, null, { engine });
       while (resumed.advance(7) > 0);
       assert.deepEqual(observe(resumed).state.theta, observe(a).state.theta);
       assert.deepEqual(resumed.history.map((e) => e.train.loss), a.history.map((e) => e.train.loss));
