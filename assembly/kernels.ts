@@ -418,6 +418,7 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
 // mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
 //         status[0] = its index (else −1).
 // mode 1: the gradient and Δ only, into grad and delta (θ untouched).
+// mode 2: mode 0, and the gradient and Δ into grad and delta as mode 1 computes them.
 // Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
 
 export function sampleStep(
@@ -505,21 +506,32 @@ export function sampleStep(
     return z2;
   }
   copyF64(prev, theta, P);
+  const keep = mode == 2; // also write g and Δ
   store<f64>(b2, load<f64>(b2) + m * dz2); // db2 = dz2
+  if (keep) { store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2); }
   for (let i = 0; i < h; i++) {
     const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
     const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
-    store<f64>(w2p, w2 + m * (dz2 * a)); // dW2 = dz2·a1ᵀ
+    const gw2 = dz2 * a;
+    store<f64>(w2p, w2 + m * gw2); // dW2 = dz2·a1ᵀ
     const b1p = b1 + <usize>i * 8;
     store<f64>(b1p, load<f64>(b1p) + m * dz1); // db1 = dz1
+    if (keep) {
+      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
+      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
+      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
+    }
     const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
     for (let k = 0; k < nv; k += 2) { // dW1 = dz1·xᵀ
       const o = row + <usize>k * 8;
-      v128.store(o, f64x2.add(v128.load(o), f64x2.mul(mv, f64x2.mul(dv, v128.load(x + <usize>k * 8)))));
+      const g = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d = f64x2.mul(mv, g);
+      v128.store(o, f64x2.add(v128.load(o), d));
+      if (keep) { const go = o - theta; v128.store(grad + go, g); v128.store(delta + go, d); }
     }
     if (nv < n) {
-      const o = row + <usize>nv * 8;
-      store<f64>(o, load<f64>(o) + m * (dz1 * load<f64>(x + <usize>nv * 8)));
+      const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8), d = m * g;
+      store<f64>(o, load<f64>(o) + d);
+      if (keep) { const go = o - theta; store<f64>(grad + go, g); store<f64>(delta + go, d); }
     }
   }
   // every entry finite? (θ·0 is 0 for finite θ, NaN otherwise)

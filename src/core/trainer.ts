@@ -389,7 +389,7 @@ export class Trainer {
     const h = cfg.hidden, off = i * train.n, y = train.Y[i], lr = this.opt.hyper.lr;
     let z2: number, bad: number;
     if (stepper) {
-      z2 = stepper.step(train.X, off, y, lr);
+      z2 = fill ? stepper.step(train.X, off, y, lr, this.grad, this.delta) : stepper.step(train.X, off, y, lr);
       bad = stepper.bad;
     } else {
       if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
@@ -404,8 +404,13 @@ export class Trainer {
       this.diverge('loss');
       return false;
     }
-    this.remember(samples, from, 1, i, NaN, misclassified);
-    this.stale = true; // g, Δ and the loss of this step are computed when needed (materialize)
+    if (stepper && fill) {
+      this.remember(samples, from, 1, i, bceFromLogit(z2, y), misclassified); // g and Δ written by the step
+      this.stale = false;
+    } else {
+      this.remember(samples, from, 1, i, NaN, misclassified);
+      this.stale = true; // g, Δ and the loss of this step are computed when needed (materialize)
+    }
     this.opt.t++;
     if (bad >= 0) {
       this.diverge(entryName(bad, train.n, h));

@@ -59,13 +59,22 @@ export class WasmSampleStepper {
     this.act = ACT[activation];
   }
 
-  /** One step on example X[off .. off+n) with label y at learning rate lr; returns z2 (θ untouched when it is not finite). */
-  step(X: Float64Array, off: number, y: number, lr: number): number {
+  /**
+   * One step on example X[off .. off+n) with label y at learning rate lr; returns z2 (θ
+   * untouched when it is not finite). With grad and delta, also the step's gradient and Δ
+   * (the same values gradient() gives at θ before the step).
+   */
+  step(X: Float64Array, off: number, y: number, lr: number, grad: Float64Array | null = null, delta: Float64Array | null = null): number {
     const { n, x, at } = this;
     for (let k = 0; k < n; k++) x[k] = X[off + k];
     this.status[0] = -1;
-    const z2 = this.ex.sampleStep(at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, 0);
+    const keep = grad !== null && delta !== null;
+    const z2 = this.ex.sampleStep(at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, keep ? 2 : 0);
     this.bad = this.status[0];
+    if (keep && Number.isFinite(z2) && Number.isFinite(y)) {
+      grad.set(this.g);
+      delta.set(this.d);
+    }
     return z2;
   }
 
