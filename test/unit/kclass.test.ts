@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { type Activation, ACTIVATIONS, softmax } from '../../src/core/activations';
 import { checkNetwork, checkNetworkFast } from '../../src/core/check';
+import { type KernelKind, createBatchKernel, wasmAvailable } from '../../src/core/kernels';
 import { softmaxCrossEntropyFromLogits } from '../../src/core/loss';
 import { modelFromJson, modelToJson, predict } from '../../src/core/model';
 import { Network, paramCount } from '../../src/core/network';
@@ -186,5 +187,51 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
     // a2 = σ(2·σ(0.5·1) − 1) by hand
     const a1 = 1 / (1 + Math.exp(-0.5));
     relClose(predict(m1, Float64Array.from([1]), 1)[0], 1 / (1 + Math.exp(-(2 * a1 - 1))), 1e-15, 'v1 predict');
+  });
+
+  const kinds: KernelKind[] = wasmAvailable() ? ['js', 'wasm'] : ['js'];
+  for (const kind of kinds) {
+    it(`the batched ${kind} kernel computes the K-class loss, gradient and logits of the reference Network (≤ 1e-12 relative; K = 3, 10; every activation)`, () => {
+      for (const K of [3, 10]) {
+        for (const act of ACTIVATIONS) {
+          const n = 7, h = 13, m = 150;
+          const { theta, X, Y } = randomProblem(K * 31 + act.length, n, h, K, m);
+          const net = new Network(n, h, act, theta.slice(), K);
+          const idx = Int32Array.from({ length: 90 }, (_, i) => (i * 37) % m);
+          const gRef = new Float64Array(theta.length), g = new Float64Array(theta.length);
+          const jRef = net.lossAndGrad(X, Y, idx, idx.length, gRef);
+          const kernel = createBatchKernel({ n, h, K, activation: act }, [{ X, Y, m, n }], { kind, threads: 2 });
+          try {
+            const J = kernel.lossAndGrad(0, theta, idx, 0, idx.length, g);
+            relClose(J, jRef, 1e-12, `${kind} K=${K} ${act} J`);
+            let scale = 0;
+            for (const v of gRef) scale = Math.max(scale, Math.abs(v));
+            for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - gRef[i]) <= 1e-12 * scale, `${kind} K=${K} ${act} grad[${i}]: ${g[i]} vs ${gRef[i]}`);
+            const Z = new Float64Array(m * K);
+            kernel.forward(0, theta, null, 0, m, Z);
+            for (let i = 0; i < m; i += 17) {
+              net.forward(X, i * n);
+              for (let k = 0; k < K; k++) relClose(Z[i * K + k], net.z2k[k], 1e-12, `z2[${i},${k}]`);
+            }
+          } finally {
+            kernel.dispose();
+          }
+        }
+      }
+    });
+  }
+
+  it('a K-class Trainer on the batched kernels follows the reference engine (adam, full batch and mini-batches)', () => {
+    const n = 6, h = 16, K = 4, m = 400;
+    const { X, Y } = randomProblem(77, n, h, K, m);
+    for (const optimizer of ['batch', 'adam'] as const) {
+      const config = { ...DEFAULT_CONFIG, hidden: h, optimizer, batchSize: 64, epochs: 5, lr: 0.05 };
+      const a = new Trainer(config, { X, Y, m, n, K }, null, undefined, { engine: 'reference' });
+      const b = new Trainer(config, { X, Y, m, n, K }, null, undefined, { engine: 'js' });
+      a.run();
+      b.run();
+      for (let i = 0; i < a.net.theta.length; i++) relClose(b.net.theta[i], a.net.theta[i], 1e-9, `${optimizer} θ[${i}]`);
+      relClose(b.history[b.history.length - 1].train.loss, a.history[a.history.length - 1].train.loss, 1e-9, `${optimizer} loss`);
+    }
   });
 });
