@@ -200,7 +200,7 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
           const idx = Int32Array.from({ length: 90 }, (_, i) => (i * 37) % m);
           const gRef = new Float64Array(theta.length), g = new Float64Array(theta.length);
           const jRef = net.lossAndGrad(X, Y, idx, idx.length, gRef);
-          const kernel = createBatchKernel({ n, h, K, activation: act }, [{ X, Y, m, n }], { kind, threads: 2 });
+          const kernel = createBatchKernel({ n, h, K, activation: act }, [{ X, Y, m }], { kind, threads: 2 });
           try {
             const J = kernel.lossAndGrad(0, theta, idx, 0, idx.length, g);
             relClose(J, jRef, 1e-12, `${kind} K=${K} ${act} J`);
