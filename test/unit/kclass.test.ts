@@ -2,6 +2,9 @@ import { strict as assert } from 'node:assert';
 import { type Activation, ACTIVATIONS, softmax } from '../../src/core/activations';
 import { checkNetwork, checkNetworkFast } from '../../src/core/check';
 import { type KernelKind, createBatchKernel, wasmAvailable } from '../../src/core/kernels';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkDerivation } from '../../src/derivation/checker';
 import { softmaxCrossEntropyFromLogits } from '../../src/core/loss';
 import { modelFromJson, modelToJson, predict } from '../../src/core/model';
 import { Network, paramCount } from '../../src/core/network';
@@ -233,5 +236,21 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
       for (let i = 0; i < a.net.theta.length; i++) relClose(b.net.theta[i], a.net.theta[i], 1e-9, `${optimizer} θ[${i}]`);
       relClose(b.history[b.history.length - 1].train.loss, a.history[a.history.length - 1].train.loss, 1e-9, `${optimizer} loss`);
     }
+  });
+
+  it('the K-class reference derivation (examples/reference-softmax.deriv) checks clean, also at a run\'s parameters', () => {
+    const text = readFileSync(join(__dirname, '..', '..', 'examples', 'reference-softmax.deriv'), 'utf8');
+    const n = 4, h = 5, K = 3;
+    const { theta, X, Y } = randomProblem(12, n, h, K, 3);
+    const r = checkDerivation(text, { activation: 'sigmoid', current: { n, h, K, theta, x: X, y: Y, m: 3 } });
+    assert.deepEqual(r.findings.filter((f) => f.severity !== 'information').map((f) => f.message), []);
+    assert.ok(r.gradients.length >= 6 && r.gradients.every((g) => g.state === 'pass'), JSON.stringify(r.gradients.map((g) => g.state)));
+    assert.equal(r.display.get('W2')!.value.rows, K);
+    // without the classes directive the same formulas are the binary network's (W2 1×h)
+    const binary = checkDerivation(text.replace('#! classes: 3', ''), { activation: 'sigmoid' });
+    assert.equal(binary.display.get('W2')!.value.rows, 1);
+    // the directive is checked
+    const bad = checkDerivation(text.replace('#! classes: 3', '#! classes: 2'), { activation: 'sigmoid' });
+    assert.ok(bad.findings.some((f) => f.code === 'directive' && /classes must be a whole number from 3 to 20/.test(f.message)));
   });
 });
