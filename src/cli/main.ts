@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { checkNetwork, checkNetworkFast } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
+import { describeSecondsLeft, secondsLeft } from '../core/progress';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
 import { type Model, modelFromJson, modelToJson, predict } from '../core/model';
 import { Rng } from '../core/rng';
@@ -168,8 +169,9 @@ function train(args: Parsed, io: Io): number {
   for (const w of p.warnings) io.err(`warning: ${w}\n`); // before training, which may take a while
   const config = trainConfigOf(s);
   const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
-  const bar = io.tty && !json ? progressBar(io, trainer) : null;
-  const result = trainer.run({ onStep: bar ?? undefined });
+  const bar = io.tty && !json ? progressBar(io, trainer, p.train.m) : null;
+  // No per-step callback: the trainer runs its tight loop (advance()); the bar follows the epochs.
+  const result = trainer.run({ onEpoch: bar ?? undefined });
   if (bar) io.err('\r\x1b[K');
   const dead = config.activation === 'relu' ? deadReluUnits(trainer.net.theta, p.train.n, config.hidden, p.train.X, p.train.m) : null;
   const warnings = [...p.warnings, ...(dead?.dead.length ? [describeDeadUnits(dead)] : [])];
@@ -204,11 +206,10 @@ function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: R
   ].join('\n') + '\n';
 }
 
-function progressBar(io: Io, t: Trainer): () => void {
+function progressBar(io: Io, t: Trainer, trainRows: number): () => void {
   let last = 0;
-  let calls = 0;
+  const t0 = Date.now(), s0 = t.stepCount;
   return () => {
-    if ((++calls & 255) !== 0) return;
     const now = Date.now();
     if (now - last < 100) return;
     last = now;
@@ -216,7 +217,9 @@ function progressBar(io: Io, t: Trainer): () => void {
     const frac = maxSteps > 0 ? Math.max(t.stepCount / maxSteps, t.epoch / epochs) : t.epoch / epochs;
     const w = 24, k = Math.min(w, Math.round(frac * w));
     const e = t.history[t.history.length - 1];
-    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] epoch ${t.epoch}/${epochs}${e ? `  loss ${num(e.train.loss)}  acc ${pct(e.train.accuracy)}` : ''}\x1b[K`);
+    const rate = (t.stepCount - s0) / Math.max(1e-3, (now - t0) / 1000);
+    const left = secondsLeft(t.config, trainRows, t.stepCount, rate);
+    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] epoch ${t.epoch}/${epochs}${e ? `  loss ${num(e.train.loss)}  acc ${pct(e.train.accuracy)}` : ''}${left !== null ? `  ${describeSecondsLeft(left)}` : ''}\x1b[K`);
   };
 }
 

@@ -13,7 +13,8 @@
  * }
  */
 import { Network, PARAM_NAMES, layout, paramCount } from './network';
-import { type TrainConfig, validateConfig } from './trainer';
+import type { TrainConfig } from './config';
+import { validateConfig } from './settings';
 
 export interface Model {
   config: TrainConfig;

@@ -32,6 +32,8 @@ export interface SessionHost {
 
 /** How long one slice of steps may take before the session looks at its messages again. */
 export const SLICE_MS = 8;
+/** Most steps per call of the trainer's tight loop (a few milliseconds of the smallest networks' SGD). */
+export const MAX_CHUNK = 4096;
 
 export class TrainingSession {
   private start: StartMessage | null = null;
@@ -49,6 +51,8 @@ export class TrainingSession {
   private lastCheckpoint = { at: 0, epoch: 0 };
   /** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
   private historySaved = 0;
+  /** Steps per call of the trainer's tight loop (adapted to the slice). */
+  private chunk = 16;
   /** Entries the user set since the last step, and the run's own value of each (restore puts it back). */
   private readonly edits = new Map<number, number>();
   /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
@@ -153,6 +157,7 @@ export class TrainingSession {
       this.gradient = g.fn;
     }
     const gradient = this.gradient;
+    this.trainer?.dispose();
     // A resumed run continues: a cancelled or interrupted state is running again.
     const t = m.resume
       ? Trainer.restore({ ...m.resume, status: 'running', reason: '', divergence: null }, data.train, data.test, { gradient })
@@ -230,6 +235,7 @@ export class TrainingSession {
     const { start, data } = this;
     if (!start || !data) return;
     const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
+    this.trainer?.dispose();
     const t = new Trainer({ ...start.config, lr }, data.train, data.test, undefined, { gradient: this.gradient });
     this.trainer = t;
     this.paused = true;
@@ -282,17 +288,31 @@ export class TrainingSession {
     this.edits.clear(); // the edited values are now part of the trajectory
     const deadline = this.host.now() + SLICE_MS;
     let k = 0;
-    while (t.status === 'running' && k < budget) {
-      t.step();
-      if (this.paused) {
+    if (stepping) {
+      // Step by step (Step, Step One Epoch): each step as asked, the record of each.
+      while (t.status === 'running') {
+        t.step();
+        k++;
         if (this.stepBudget > 0 && --this.stepBudget === 0 && this.epochTarget < 0) break;
         if (this.epochTarget >= 0 && t.epoch >= this.epochTarget) {
           this.epochTarget = -1;
           this.stepBudget = 0;
           break;
         }
+        if ((k & 15) === 0 && this.host.now() >= deadline) break;
       }
-      if ((++k & 15) === 0 && this.host.now() >= deadline) break;
+    } else {
+      // Nobody watches every step: the trainer's tight loop (advance() fills the record of the last step only), in
+      // chunks that grow while a chunk takes under a quarter of the slice and shrink when one overruns it.
+      while (t.status === 'running' && k < budget) {
+        const t0 = this.host.now();
+        const n = t.advance(Math.max(1, Math.min(this.chunk, budget - k)));
+        k += n;
+        const now = this.host.now();
+        if (now - t0 < SLICE_MS / 4) this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
+        else if (now - t0 > SLICE_MS) this.chunk = Math.max(1, this.chunk >> 1);
+        if (n === 0 || now >= deadline) break;
+      }
     }
     const done = t.status !== 'running';
     // Paced slowly enough to see every step: show each one.
@@ -337,6 +357,7 @@ export class TrainingSession {
     }
     this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved, notes });
     this.historySaved = t.history.length;
+    t.dispose(); // the kernels' worker threads end with the run (a later step would start them again)
   }
 
   /** A checkpoint every `everySeconds` seconds and/or `everyEpochs` epochs (the final state goes with "finished"). */
