@@ -7,6 +7,7 @@
  * record) come from src/core and are not restated here.
  */
 import type { Activation } from './core/activations';
+import type { ColumnEncoding } from './core/model';
 import type { GradcheckOptions, GradcheckReport, Verdict } from './core/gradcheck';
 import { type RunSettings, SETTINGS, checkSetting } from './core/settings';
 import { type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
@@ -24,6 +25,8 @@ export interface StartMessage {
   maxBytes: number;
   split: number;
   standardize: boolean;
+  /** Data as it comes (settings ignore, dropMissing, maxClasses, maxCategories, positiveClass; core/settings readOptionsOf); absent: the defaults. */
+  read?: DataReadSettings;
   config: TrainConfig;
   /** Continue from a saved state instead of starting fresh. */
   resume?: TrainerState;
@@ -73,7 +76,26 @@ export type BoundaryPlane = { mode: 'features'; i: number; j: number } | { mode:
 
 // ---------------------------------------------------------------- worker → host
 
+/** How the worker reads the dataset beyond the label column (core/settings readOptionsOf gives it from the settings). */
+export interface DataReadSettings {
+  ignore: string[];
+  dropMissing: boolean;
+  maxClasses: number;
+  maxCategories: number;
+  positiveClass: string;
+}
+
 export interface DatasetInfo {
+  /** Class names in output order, verbatim (show them as text, never as HTML): binary [class 0, class 1]; K ≥ 3 the softmax's classes. */
+  classes: string[];
+  /** Outputs of the network: 1 (binary, sigmoid) or K ≥ 3 (softmax); W2 is K×h, its row k is class classes[k]. */
+  K: number;
+  /** Rows of each class (in the order of classes) in the training and test splits. */
+  classCounts: { train: number[]; test: number[] };
+  /** The source columns that became inputs (a text column: one input per category, named column=value). */
+  encoding: ColumnEncoding[];
+  /** Lines of the rows dropped for a missing value (dropMissing), at most the first 20, and how many there were. */
+  dropped: { count: number; lines: number[] };
   rows: number;
   features: string[];
   label: string;
@@ -113,6 +135,8 @@ export interface Boundary {
   y0: number;
   y1: number;
   p: Float64Array;
+  /** K ≥ 3: the probability of every class over the grid (K×G×G, class-major: pk[k·G·G + r·G + c]); p is then the largest of them; null for K = 1. */
+  pk?: Float64Array | null;
   /** Two-feature data: each hidden unit's activation a1[u] over the same grid (h×G×G), for the neuron tiles; else null. */
   units: Float64Array | null;
   /** Per plotted point: 1 when the network classifies it correctly now, else 0. */
@@ -214,6 +238,7 @@ export function encodeStep(r: StepRecord): PanelStep {
   return {
     step: r.step, epoch: r.epoch, samples: Array.from(r.samples.subarray(0, 16)), sampleCount: r.samples.length,
     x: encodeF64(r.x), y: r.y, z1: encodeF64(r.z1), a1: encodeF64(r.a1), z2: one(r.z2), a2: one(r.a2), dz2: one(r.dz2), dz1: encodeF64(r.dz1),
+    z2k: encodeF64(r.z2k), a2k: encodeF64(r.a2k), dz2k: encodeF64(r.dz2k),
     loss: one(r.loss), grad: encodeF64(r.grad), delta: encodeF64(r.delta), trueGrad: r.trueGrad ? encodeF64(r.trueGrad) : null,
     misclassified: r.misclassified,
   };
@@ -223,7 +248,8 @@ export function decodeStep(p: PanelStep): StepView {
   const s = (e: F64) => decodeF64(e)[0];
   return {
     step: p.step, epoch: p.epoch, samples: p.samples, sampleCount: p.sampleCount, x: decodeF64(p.x), y: p.y, z1: decodeF64(p.z1), a1: decodeF64(p.a1),
-    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
+    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1),
+    z2k: decodeF64(p.z2k), a2k: decodeF64(p.a2k), dz2k: decodeF64(p.dz2k), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
     trueGrad: p.trueGrad ? decodeF64(p.trueGrad) : null, misclassified: p.misclassified,
   };
 }

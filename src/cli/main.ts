@@ -8,13 +8,13 @@ import { checkNetwork, checkNetworkFast } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { describeSecondsLeft, secondsLeft } from '../core/progress';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
-import { type Model, modelFromJson, modelToJson, predict } from '../core/model';
+import { type Model, classProbabilities, modelFromJson, modelToJson, outputsOf, predict } from '../core/model';
 import { Rng } from '../core/rng';
-import { DEFAULT_SETTINGS, type RunSettings, SETTINGS, convertFlag, gradcheckOptionsOf, resolveSettings, trainConfigOf } from '../core/settings';
-import { Trainer, type TrainData, type TrainResult } from '../core/trainer';
-import { readDataset, type Table } from '../data/dataset';
+import { DEFAULT_SETTINGS, type RunSettings, SETTINGS, convertFlag, gradcheckOptionsOf, readOptionsOf, resolveSettings, trainConfigOf } from '../core/settings';
+import { Trainer, type TrainData, type TrainResult, confusionMatrix } from '../core/trainer';
+import { readDataset, readForModel, type Table } from '../data/dataset';
 import { DatasetError } from '../data/errors';
-import { gather, prepare } from '../data/prepare';
+import { classCounts, gather, prepare } from '../data/prepare';
 import { checkDerivation } from '../derivation/checker';
 import { UsageError, parseArgs, type Parsed } from './args';
 import { num, pct, table, toJson } from './format';
@@ -38,7 +38,7 @@ const defaultIo: Io = {
   writeFile: (p, t) => writeFileSync(p, t),
 };
 
-const USAGE = `backprop-lens — train and check the classic two-layer network
+const USAGE = `backprop-lens — train and check the classic two-layer network (two classes: sigmoid output; three or more: softmax)
 
 Usage:
   backprop-lens train FILE [settings] [--save model.json] [--json]
@@ -73,7 +73,7 @@ export function main(argv: string[], io: Io = defaultIo): number {
       io.out(`${VERSION}\n`);
       return EXIT.ok;
     }
-    const args = parseArgs(rest, VALUED, SWITCHES, new Set(['standardize']));
+    const args = parseArgs(rest, VALUED, SWITCHES, new Set(SETTINGS.filter((s) => s.kind === 'boolean').map((s) => s.flag)));
     if (args.switches.has('help')) {
       io.out(USAGE);
       return EXIT.ok;
@@ -131,17 +131,38 @@ function intFlag(args: Parsed, name: string, def: number, min: number): number {
   return v;
 }
 
-function readTable(file: string, args: Parsed, io: Io, label: string | null | undefined): Table {
-  const json = args.switches.has('json');
-  let bytes: Uint8Array;
+function readBytesWith(file: string, json: boolean, read: (p: string) => Uint8Array): Uint8Array {
   try {
-    bytes = io.readFile(file);
+    return read(file);
   } catch (e) {
     throw new DataFailure(file, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, json);
   }
-  const r = readDataset(bytes, file, { label, maxBytes: intFlag(args, 'max-mb', 256, 1) * 1024 * 1024 });
+}
+
+/** A training table: the settings' label, ignored columns, missing-value rule and class/category limits. */
+function readTable(file: string, args: Parsed, io: Io, s: RunSettings): Table {
+  const json = args.switches.has('json');
+  const bytes = readBytesWith(file, json, io.readFile);
+  const r = readDataset(bytes, file, { ...readOptionsOf(s), maxBytes: intFlag(args, 'max-mb', 256, 1) * 1024 * 1024 });
   if (!r.ok) throw new DataFailure(file, r.error.line, r.error.message, json);
   return r.table;
+}
+
+/** Rows of a file encoded as the model was trained (its columns, categories and classes). */
+function readModelTable(file: string, args: Parsed, io: Io, model: Model, s: RunSettings): Table & { hasLabel: boolean } {
+  const json = args.switches.has('json');
+  const bytes = readBytesWith(file, json, io.readFile);
+  const columns = model.columns ?? model.features.map((name) => ({ name, type: 'number' as const }));
+  const r = readForModel(bytes, file, { columns, label: model.label, classes: model.classes ?? ['0', '1'] }, { dropMissing: s.dropMissing, maxBytes: intFlag(args, 'max-mb', 256, 1) * 1024 * 1024 });
+  if (!r.ok) throw new DataFailure(file, r.error.line, r.error.message, json);
+  return r.table;
+}
+
+/** "dropped 3 rows with a missing value (lines 4, 9, 12)", or null. */
+function describeDropped(t: Table): string | null {
+  const k = t.dropped.length;
+  if (k === 0) return null;
+  return `dropped ${k} row${k === 1 ? '' : 's'} with a missing value (line${k === 1 ? '' : 's'} ${t.dropped.slice(0, 5).join(', ')}${k > 5 ? ', …' : ''})`;
 }
 
 function prepared(file: string, t: Table, s: RunSettings, json: boolean) {
@@ -164,8 +185,10 @@ function train(args: Parsed, io: Io): number {
   const file = oneFile(args, 'dataset file');
   const s = settingsFrom(args);
   const json = args.switches.has('json');
-  const t = readTable(file, args, io, s.label);
+  const t = readTable(file, args, io, s);
   const p = prepared(file, t, s, json);
+  const dropped = describeDropped(t);
+  if (dropped && !json) io.err(`${dropped}\n`);
   for (const w of p.warnings) io.err(`warning: ${w}\n`); // before training, which may take a while
   const config = trainConfigOf(s);
   const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
@@ -177,22 +200,39 @@ function train(args: Parsed, io: Io): number {
   const warnings = [...p.warnings, ...(dead?.dead.length ? [describeDeadUnits(dead)] : [])];
   const save = args.values.get('save');
   if (save) {
-    const model: Model = { config, features: t.featureNames, label: t.labelName, standardization: p.standardization, theta: trainer.net.theta };
+    const model: Model = { config, features: t.featureNames, label: t.labelName, standardization: p.standardization, theta: trainer.net.theta, classes: t.classes, columns: t.encoding };
     io.writeFile(save, modelToJson(model));
   }
   if (json) {
     io.out(toJson({
       status: result.status, reason: result.reason, steps: result.steps, epochs: result.epochs,
       train: result.train, test: result.test, divergence: result.divergence,
-      dataset: { file, rows: t.m, features: t.n, label: t.labelName, trainRows: p.train.m, testRows: p.test.m, standardized: s.standardize },
+      dataset: {
+        file, rows: t.m, features: t.n, label: t.labelName, trainRows: p.train.m, testRows: p.test.m, standardized: s.standardize,
+        inputs: t.featureNames, droppedRows: t.dropped.length, droppedLines: t.dropped.slice(0, 20),
+      },
+      kind: t.K > 1 ? 'softmax' : 'binary',
+      classes: t.classes,
+      classCounts: { train: classCounts(p.train.Y, null, t.classes.length), test: classCounts(p.test.Y, null, t.classes.length) },
+      confusion: { train: confusionMatrix(trainer.net, p.train), test: p.test.m ? confusionMatrix(trainer.net, p.test) : null },
       config, model: save ?? null,
       deadRelu: dead && { dead: dead.dead.length, hidden: dead.hidden, units: dead.dead },
       warnings,
     }) + '\n');
   } else {
-    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + (dead?.dead.length ? `${describeDeadUnits(dead)}\n` : '') + (save ? `\nmodel saved to ${save}\n` : ''));
+    io.out(describeRun(file, t, p.train.m, p.test.m, s, result) + describeConfusion(t, trainer, p.test.m ? p.test : null) + (dead?.dead.length ? `${describeDeadUnits(dead)}\n` : '') + (save ? `\nmodel saved to ${save}\n` : ''));
   }
   return result.status === 'diverged' ? EXIT.diverged : EXIT.ok;
+}
+
+/** The classes and the test (else training) confusion matrix, rows the true class; class names as written (JSON-quoted). */
+function describeConfusion(t: Table, trainer: Trainer, test: TrainData | null): string {
+  const d = test ?? trainer.train;
+  const C = confusionMatrix(trainer.net, d);
+  const names = t.classes.map((c) => JSON.stringify(c));
+  const rows = [['true \\ predicted', ...names], ...C.map((r, k) => [names[k], ...r.map(String)])];
+  return `classes (${t.K > 1 ? `${t.K}, softmax output` : 'binary, sigmoid output: ŷ is the probability of ' + names[1]}): ${names.join(', ')}\n` +
+    `confusion matrix (${test ? 'test' : 'training'} rows):\n${table(rows)}\n`;
 }
 
 function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: RunSettings, r: TrainResult): string {
@@ -243,11 +283,11 @@ function check(args: Parsed, io: Io): number {
   } else {
     const file = args.positionals[0];
     if (model) {
-      const d = modelData(file, readTable(file, args, io, null), model, json);
+      const d = readModelTable(file, args, io, model, s);
       if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the gradient check needs every row's label`, json);
-      data = gather(d.X, d.Y, d.n, Int32Array.from({ length: d.m }, (_, i) => i), model.standardization);
+      data = gather(d.X, d.Y, d.n, Int32Array.from({ length: d.m }, (_, i) => i), model.standardization, outputsOf(model.classes));
     } else {
-      const t = readTable(file, args, io, s.label);
+      const t = readTable(file, args, io, s);
       data = prepared(file, t, s, json).train;
     }
   }
@@ -289,25 +329,6 @@ function readModel(path: string, io: Io): Model {
   } catch (e) {
     throw new UsageError(`${path} is not a usable model: ${(e as Error).message}`);
   }
-}
-
-/** The model's features, by name, from a table read without a label (raw values). Labels from the model's label column when present, else 0. */
-function modelData(file: string, t: Table, model: Model, json: boolean): TrainData & { hasLabel: boolean; lines: Uint32Array } {
-  const idx = model.features.map((f) => t.columns.indexOf(f));
-  const missing = model.features.filter((_, j) => idx[j] < 0);
-  if (missing.length) throw new DataFailure(file, 1, `the model's feature column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).map((c) => JSON.stringify(c)).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the header`, json);
-  const li = t.columns.indexOf(model.label);
-  const n = model.features.length, w = t.n;
-  const X = new Float64Array(t.m * n), Y = new Float64Array(t.m);
-  for (let i = 0; i < t.m; i++) {
-    for (let j = 0; j < n; j++) X[i * n + j] = t.X[i * w + idx[j]];
-    if (li >= 0) {
-      const y = t.X[i * w + li];
-      if (y !== 0 && y !== 1) throw new DataFailure(file, t.lines[i], `label column ${JSON.stringify(model.label)}: ${y} is not 0 or 1`, json);
-      Y[i] = y;
-    }
-  }
-  return { X, Y, m: t.m, n, hasLabel: li >= 0, lines: t.lines };
 }
 
 function reportJson(r: GradcheckReport, count: number) {
@@ -358,19 +379,37 @@ function predictCmd(args: Parsed, io: Io): number {
   const [modelPath, file] = args.positionals;
   const json = args.switches.has('json');
   const model = readModel(modelPath, io);
-  const t = readTable(file, args, io, null);
-  const d = modelData(file, t, model, json);
+  const s = settingsFrom(args);
+  const d = readModelTable(file, args, io, model, s);
+  const classes = model.classes ?? ['0', '1'];
+  const binary01 = classes.length === 2 && classes[0] === '0' && classes[1] === '1';
   const yhat = predict(model, d.X, d.m); // standardises with the model's statistics
   let correct = 0;
-  const rows = Array.from(yhat, (p, i) => {
-    const prediction = p >= 0.5 ? 1 : 0;
-    if (d.hasLabel && prediction === d.Y[i]) correct++;
-    return { line: d.lines[i], probability: p, prediction, ...(d.hasLabel ? { label: d.Y[i] } : {}) };
+  const rows = Array.from({ length: d.m }, (_, i) => {
+    const probabilities = classProbabilities(yhat, i, classes);
+    let k = 0;
+    for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[k]) k = c;
+    if (classes.length === 2) k = probabilities[1] >= 0.5 ? 1 : 0; // ŷ ≥ 0.5 predicts class 1
+    if (d.hasLabel && k === d.Y[i]) correct++;
+    // A file of 0/1 labels keeps the numeric fields it always had; every model gives the class names and the probabilities in the order of classes.
+    const row = { line: d.lines[i] } as { line: number; probability?: number; prediction?: number; class: string; probabilities: number[]; label?: number | string };
+    if (binary01) Object.assign(row, { probability: probabilities[1], prediction: k });
+    row.class = classes[k];
+    row.probabilities = probabilities;
+    if (d.hasLabel) row.label = binary01 ? d.Y[i] : classes[d.Y[i]];
+    return row;
   });
   const accuracy = d.hasLabel ? correct / d.m : null;
-  if (json) io.out(toJson({ predictions: rows, accuracy }) + '\n');
+  const dropped = describeDropped(d);
+  if (json) io.out(toJson({ classes, predictions: rows, accuracy, droppedRows: d.dropped.length }) + '\n');
   else {
-    io.out(['line,probability,prediction' + (d.hasLabel ? ',label' : ''), ...rows.map((r) => `${r.line},${r.probability},${r.prediction}${d.hasLabel ? ',' + r.label : ''}`)].join('\n') + '\n');
+    if (binary01) io.out(['line,probability,prediction' + (d.hasLabel ? ',label' : ''), ...rows.map((r) => `${r.line},${r.probability},${r.prediction}${d.hasLabel ? ',' + r.label : ''}`)].join('\n') + '\n');
+    else {
+      const csv = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+      io.out([['line', 'class', ...classes.map((c) => `p(${c})`), ...(d.hasLabel ? ['label'] : [])].map(csv).join(','),
+        ...rows.map((r) => [String(r.line), csv(r.class), ...r.probabilities.map(String), ...(d.hasLabel ? [csv(String(r.label))] : [])].join(','))].join('\n') + '\n');
+    }
+    if (dropped) io.err(`${dropped}\n`);
     if (accuracy !== null) io.err(`accuracy ${pct(accuracy)} on ${d.m} rows\n`);
   }
   return EXIT.ok;

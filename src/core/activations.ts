@@ -33,3 +33,17 @@ export function derivative(kind: Activation, z: number, a: number): number {
     case 'relu': return z > 0 ? 1 : 0;
   }
 }
+
+/**
+ * a = softmax(z) for z = Z[off .. off+K), into A[aOff .. aOff+K): a[k] = e^{z[k] − max z} / Σ_c e^{z[c] − max z}.
+ * Taking the maximum out first keeps every exponent ≤ 0, so it is finite for any finite logits
+ * (±1000 included). Returns max z.
+ */
+export function softmax(Z: Float64Array, off: number, K: number, A: Float64Array, aOff: number): number {
+  let mx = Z[off];
+  for (let k = 1; k < K; k++) mx = Math.max(mx, Z[off + k]);
+  let s = 0;
+  for (let k = 0; k < K; k++) s += A[aOff + k] = Math.exp(Z[off + k] - mx);
+  for (let k = 0; k < K; k++) A[aOff + k] /= s;
+  return mx;
+}

@@ -16,14 +16,14 @@ import {
   type BlockSpec, type Difference, type EntryObjective, type FastReport, type GradcheckControl, type GradcheckOptions, type GradcheckReport, type Objective,
   fullRecomputation, gradcheckEntries, gradcheckFast,
 } from './gradcheck';
-import { bceFromLogit } from './loss';
+import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
 import { Network, layout, views } from './network';
 import type { Rng } from './rng';
 import type { TrainData } from './trainer';
 
 /** J(θ) over rows 0..count) of d, recomputed from scratch by the reference Network; for ReLU the signs of every z1 (count·h bytes). */
 export function networkObjective(net: Network, d: TrainData, count: number): { f: Objective; signCount: number } {
-  const probe = new Network(net.n, net.h, net.activation);
+  const probe = new Network(net.n, net.h, net.activation, undefined, net.K);
   const { n, h } = net;
   const f: Objective = (theta, signs) => {
     probe.theta.set(theta);
@@ -65,6 +65,16 @@ export const SIGMOID_BCE: OutputLoss = {
     d[off + 2] = s * (q - p);
   },
 };
+
+/** K classes: a2 = softmax(z2), L = categorical cross-entropy from the logits (log-sum-exp); evaluated in full. */
+export function softmaxCrossEntropy(K: number): OutputLoss {
+  return { K, loss: (zo, y) => softmaxCrossEntropyFromLogits(zo, 0, K, y) };
+}
+
+/** The output loss of a network: SIGMOID_BCE for K = 1, softmaxCrossEntropy(K) otherwise. */
+export function outputLossOf(net: Network): OutputLoss {
+  return net.K > 1 ? softmaxCrossEntropy(net.K) : SIGMOID_BCE;
+}
 
 /**
  * g′, g″/2, g‴/6, g⁗/24 at z (a = g(z)) into G[o..o+4), and sup|g⁽⁵⁾| (the expansion's remainder bound).
@@ -349,12 +359,12 @@ export function checkNetwork(net: Network, d: TrainData, count: number, options:
   const grad = new Float64Array(net.theta.length);
   net.lossAndGrad(d.X, d.Y, null, m, grad);
   const theta = net.theta.slice();
-  const blocks: BlockSpec[] = layout(net.n, net.h);
+  const blocks: BlockSpec[] = layout(net.n, net.h, net.K);
   if (control.full) {
     const { f, signCount } = networkObjective(net, d, m);
     return gradcheckEntries(fullRecomputation(f, theta, signCount), theta, grad, blocks, options, control);
   }
-  return gradcheckEntries(incrementalObjective(theta, net.n, net.h, net.activation, d, m), theta, grad, blocks, options, control);
+  return gradcheckEntries(incrementalObjective(theta, net.n, net.h, net.activation, d, m, outputLossOf(net)), theta, grad, blocks, options, control);
 }
 
 /** Fast directional check (k random directions), localised on failure by the incremental per-entry check. */
@@ -365,6 +375,6 @@ export function checkNetworkFast(net: Network, d: TrainData, count: number, rng:
   const { f, signCount } = networkObjective(net, d, m);
   const theta = net.theta.slice();
   let inc: EntryObjective | null = null; // built only when a failing block is localised
-  const entries: EntryObjective = (i, plus, minus, out) => (inc ??= incrementalObjective(theta.slice(), net.n, net.h, net.activation, d, m))(i, plus, minus, out);
-  return gradcheckFast(f, theta, grad, layout(net.n, net.h), () => rng.normal(), k, options, signCount, entries);
+  const entries: EntryObjective = (i, plus, minus, out) => (inc ??= incrementalObjective(theta.slice(), net.n, net.h, net.activation, d, m, outputLossOf(net)))(i, plus, minus, out);
+  return gradcheckFast(f, theta, grad, layout(net.n, net.h, net.K), () => rng.normal(), k, options, signCount, entries);
 }

@@ -10,11 +10,11 @@ import { views } from './network';
 export type InitScheme = 'small' | 'xavier';
 export const INIT_SCHEMES: readonly InitScheme[] = ['small', 'xavier'];
 
-export function initParams(theta: Float64Array, n: number, h: number, scheme: InitScheme, rng: Rng): void {
-  const { W1, b1, W2, b2 } = views(theta, n, h);
+export function initParams(theta: Float64Array, n: number, h: number, scheme: InitScheme, rng: Rng, K = 1): void {
+  const { W1, b1, W2, b2 } = views(theta, n, h, K);
   fill(W1, n, h, scheme, rng);
   b1.fill(0);
-  fill(W2, h, 1, scheme, rng);
+  fill(W2, h, K, scheme, rng); // K×h (K = 1: the binary network's 1×h)
   b2.fill(0);
 }
 

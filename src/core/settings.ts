@@ -15,6 +15,16 @@ export interface RunSettings extends TrainConfig {
   standardize: boolean;
   /** Label column; empty: the last column. */
   label: string;
+  /** Columns that are not inputs, comma-separated (IDs, dates, free text). */
+  ignore: string;
+  /** Drop rows with a missing value instead of stopping at the first. */
+  dropMissing: boolean;
+  /** Most classes the label column may have. */
+  maxClasses: number;
+  /** Most categories a text feature column may have. */
+  maxCategories: number;
+  /** With two classes: the class that is 1 (empty: the second in order). */
+  positiveClass: string;
   /** Gradient check: central-difference step and thresholds. */
   checkStep: number;
   checkPass: number;
@@ -29,6 +39,11 @@ export const DEFAULT_SETTINGS: RunSettings = {
   split: 0.2,
   standardize: true,
   label: '',
+  ignore: '',
+  dropMissing: false,
+  maxClasses: 100,
+  maxCategories: 50,
+  positiveClass: '',
   checkStep: DEFAULT_GRADCHECK.h,
   checkPass: DEFAULT_GRADCHECK.thresholds.pass,
   checkWarn: DEFAULT_GRADCHECK.thresholds.warn,
@@ -57,7 +72,7 @@ export interface SettingSpec {
 
 export const SETTINGS: readonly SettingSpec[] = [
   { key: 'hidden', id: 'network.hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
-  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the textbook choice), tanh or relu. The output is always sigmoid with binary cross-entropy.' },
+  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the textbook choice), tanh or relu. The output is sigmoid with binary cross-entropy for two classes, softmax with categorical cross-entropy for three or more.' },
   { key: 'init', id: 'network.init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
   { key: 'optimizer', id: 'training.optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the textbook algorithm: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
   { key: 'lr', id: 'training.learningRate', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
@@ -76,6 +91,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'split', id: 'data.testSplit', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
   { key: 'standardize', id: 'data.standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
   { key: 'label', id: 'data.labelColumn', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },
+  { key: 'ignore', id: 'data.ignore', flag: 'ignore', kind: 'string', description: 'Columns that are not inputs (IDs, dates, free text), comma-separated names; empty: none.' },
+  { key: 'dropMissing', id: 'data.dropMissing', flag: 'drop-missing', kind: 'boolean', description: 'Drop rows with a missing value (empty, NA, N/A, NaN, null, None, ?) and say how many; off: the first missing value is an error.' },
+  { key: 'maxClasses', id: 'data.maxClasses', flag: 'max-classes', kind: 'integer', minimum: 2, maximum: 100000, description: 'Most distinct labels (classes) accepted; more is an error (usually the wrong label column, e.g. an ID).' },
+  { key: 'maxCategories', id: 'data.maxCategories', flag: 'max-categories', kind: 'integer', minimum: 1, maximum: 100000, description: 'Most distinct values a text feature column may have (one input each); more is an error suggesting to ignore the column.' },
+  { key: 'positiveClass', id: 'data.positiveClass', flag: 'positive-class', kind: 'string', description: 'With two classes: the one that is class 1 (the sigmoid output\'s ŷ); empty: the second in order.' },
   { key: 'checkStep', id: 'gradientCheck.step', flag: 'step', kind: 'number', exclusiveMinimum: 0, maximum: 0.1, description: 'Gradient check: central-difference step h.' },
   { key: 'checkPass', id: 'gradientCheck.passThreshold', flag: 'pass', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this passes.' },
   { key: 'checkWarn', id: 'gradientCheck.warnThreshold', flag: 'warn', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.' },
@@ -148,6 +168,18 @@ export function trainConfigOf(s: RunSettings): TrainConfig {
 
 export function gradcheckOptionsOf(s: RunSettings) {
   return { h: s.checkStep, thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail }, atol: s.checkAtol, rtol: s.checkRtol };
+}
+
+/** The reader's options from the settings (data as it comes: ignore, missing values, class and category limits). */
+export function readOptionsOf(s: RunSettings): { label?: string; ignore: string[]; dropMissing: boolean; maxClasses: number; maxCategories: number; positiveClass: string } {
+  return {
+    ...(s.label === '' ? {} : { label: s.label }),
+    ignore: s.ignore.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    dropMissing: s.dropMissing,
+    maxClasses: s.maxClasses,
+    maxCategories: s.maxCategories,
+    positiveClass: s.positiveClass,
+  };
 }
 
 /**

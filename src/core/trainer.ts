@@ -6,7 +6,8 @@
  *
  * Optimizers and the samples each step uses:
  *   misclassified-sgd  one training point drawn uniformly among those the network
- *                      currently misclassifies (ŷ ≥ 0.5 predicts 1); plain update.
+ *                      currently misclassifies (ŷ ≥ 0.5 predicts 1; K classes: the
+ *                      largest output); plain update.
  *                      Converged when no training point is misclassified.
  *                      An "epoch" is m steps (for summaries only).
  *   sgd                one point per step, in a fresh shuffled order each epoch.
@@ -16,9 +17,9 @@
  *                      mini-batches as above (batchSize ≥ m means full batch),
  *                      with that update rule (see optimizers.ts).
  */
-import { bceFromLogit } from './loss';
+import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
 import { initParams } from './init';
-import { Network, entryName, layout, paramCount } from './network';
+import { Network, argmax, entryName, layout, paramCount } from './network';
 import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
 import { type SampleStep, sgdSampleStep } from './kernels/sample';
 import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
@@ -29,12 +30,14 @@ import { validateConfig } from './settings';
 
 export { DEFAULT_CONFIG, OPTIMIZERS, type OptimizerName, type TrainConfig } from './config';
 
-/** Rows of a row-major feature matrix and their 0/1 labels. */
+/** Rows of a row-major feature matrix and their labels: 0/1 (K = 1), or class indices 0..K−1 (K ≥ 3). */
 export interface TrainData {
   X: Float64Array; // m×n
   Y: Float64Array; // m
   m: number;
   n: number;
+  /** Outputs of the network for these labels: 1 (binary, the default) or the number of classes K ≥ 3. */
+  K?: number;
 }
 
 export type TrainStatus = 'running' | 'converged' | 'plateau' | 'completed' | 'cancelled' | 'diverged';
@@ -73,6 +76,10 @@ export interface StepRecord {
   z2: number;
   a2: number;
   dz2: number;
+  /** The output as vectors (K; for K = 1 the one number z2, a2, dz2): z2, a2 = softmax(z2), dz2 = a2 − y. */
+  z2k: Float64Array;
+  a2k: Float64Array;
+  dz2k: Float64Array;
   dz1: Float64Array; // h
   /** Mean loss over the step's samples at θ before the update. */
   loss: number;
@@ -106,6 +113,8 @@ export interface TrainResult {
 export interface TrainerState {
   config: TrainConfig;
   n: number;
+  /** Outputs (absent in older states: 1). */
+  K?: number;
   step: number;
   epoch: number;
   cursor: number;
@@ -186,18 +195,20 @@ export class Trainer {
     options: TrainerOptions = {},
   ) {
     const { n, m } = train;
+    const K = train.K ?? 1;
     const h = config.hidden;
     validateConfig(config, m);
     this.rng = new Rng(config.seed);
     this.gradient = options.gradient ?? null;
     this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
     // Per-example plain SGD in WebAssembly ('auto', 'wasm'); 'reference' and 'js' keep the fused JavaScript pass (the reference's bits).
-    const wasmSteps = RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
+    // Both are written for the binary network (K = 1); K classes take the reference per example.
+    const wasmSteps = K === 1 && RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
     this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
-    this.net = new Network(n, h, config.activation, this.stepper?.theta);
+    this.net = new Network(n, h, config.activation, this.stepper?.theta, K);
     if (theta) this.net.theta.set(theta);
-    else initParams(this.net.theta, n, h, config.init, this.rng);
-    const P = paramCount(n, h);
+    else initParams(this.net.theta, n, h, config.init, this.rng, K);
+    const P = paramCount(n, h, K);
     this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
     this.grad = new Float64Array(P);
     this.delta = new Float64Array(P);
@@ -208,6 +219,7 @@ export class Trainer {
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
+      z2k: new Float64Array(K), a2k: new Float64Array(K), dz2k: new Float64Array(K),
       loss: NaN, grad: this.grad, delta: this.delta, misclassified: -1,
       trueGrad: this.gradient ? new Float64Array(P) : null,
     };
@@ -223,13 +235,26 @@ export class Trainer {
   misclassifiedInto(out: Int32Array): number {
     const { X, Y, m, n } = this.train;
     let k = 0;
+    const net = this.net;
+    const K = net.K;
     const Z2 = this.fastForward(this.train);
+    if (Z2 && K > 1) {
+      for (let i = 0; i < m; i++) if (argmax(Z2, i * K, K) !== Y[i]) out[k++] = i; // the largest output is not the class
+      return k;
+    }
     if (Z2) {
       for (let i = 0; i < m; i++) if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) out[k++] = i;
       return k;
     }
+    if (K > 1) {
+      for (let i = 0; i < m; i++) {
+        net.forward(X, i * n);
+        if (net.predicted() !== Y[i]) out[k++] = i;
+      }
+      return k;
+    }
     for (let i = 0; i < m; i++) {
-      const z2 = this.net.forward(X, i * n);
+      const z2 = net.forward(X, i * n);
       if ((z2 >= 0 ? 1 : 0) !== Y[i]) out[k++] = i; // ŷ ≥ 0.5 ⇔ z2 ≥ 0
     }
     return k;
@@ -304,7 +329,7 @@ export class Trainer {
       }
     }
 
-    if (count === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill)) return this.fusedSampleStep(samples, from, misclassified, fill);
+    if (count === 1 && net.K === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill)) return this.fusedSampleStep(samples, from, misclassified, fill);
     this.materialize(); // a fused step before this one: its Δ may still be shown (loss divergence below)
     const loss = this.lossAndGrad(samples, from, count);
     if (!Number.isFinite(loss)) {
@@ -321,7 +346,7 @@ export class Trainer {
     const bad = firstNonFinite(net.theta);
     if (bad >= 0) {
       net.theta.set(this.prevTheta); // keep the last finite parameters
-      this.diverge(entryName(bad, train.n, cfg.hidden));
+      this.diverge(entryName(bad, train.n, cfg.hidden, net.K));
       return false;
     }
     this.afterUpdate();
@@ -441,7 +466,7 @@ export class Trainer {
       const i = samples ? samples[from] : 0;
       const off = i * train.n;
       const z2 = net.forward(X, off);
-      const loss = bceFromLogit(z2, Y[i]);
+      const loss = net.K > 1 ? net.exampleLoss(Y[i]) : bceFromLogit(z2, Y[i]);
       this.grad.fill(0);
       net.backward(X, off, Y[i], this.grad, 1);
       return loss;
@@ -460,7 +485,7 @@ export class Trainer {
     if (!this.kernel) {
       const { train, test, config } = this;
       const data = [train, ...(test && test.m > 0 ? [test] : [])];
-      this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: 1, activation: config.activation }, data, {
+      this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: this.net.K, activation: config.activation }, data, {
         kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
         threads: config.threads,
         cacheFullBatch: config.optimizer === 'batch' || (config.optimizer !== 'sgd' && config.optimizer !== 'misclassified-sgd' && config.batchSize >= train.m),
@@ -470,11 +495,12 @@ export class Trainer {
   }
 
   private z2Scratch: Float64Array | null = null;
-  /** z2 of every row of the training or test set through the batched kernels, or null when the reference computes it. */
+  /** z2 of every row of the training or test set through the batched kernels (K per row), or null when the reference computes it. */
   private fastForward(d: TrainData): Float64Array | null {
     const which = d === this.train ? 0 : d === this.test ? 1 : -1;
     if (which < 0 || d.m === 0 || !this.useKernel(d.m)) return null;
-    if (!this.z2Scratch || this.z2Scratch.length < d.m) this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0));
+    const K = this.net.K;
+    if (!this.z2Scratch || this.z2Scratch.length < d.m * K) this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0) * K);
     this.batchKernel().forward(which, this.net.theta, null, 0, d.m, this.z2Scratch);
     return this.z2Scratch;
   }
@@ -520,11 +546,28 @@ export class Trainer {
   evaluate(d: TrainData): Metrics {
     const { X, Y, m, n } = d;
     let loss = 0, wrong = 0;
+    const net = this.net;
+    const K = net.K;
     const Z2 = this.fastForward(d);
+    if (Z2 && K > 1) {
+      for (let i = 0; i < m; i++) {
+        loss += softmaxCrossEntropyFromLogits(Z2, i * K, K, Y[i]);
+        if (argmax(Z2, i * K, K) !== Y[i]) wrong++;
+      }
+      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+    }
     if (Z2) {
       for (let i = 0; i < m; i++) {
         loss += bceFromLogit(Z2[i], Y[i]);
         if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) wrong++;
+      }
+      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+    }
+    if (K > 1) {
+      for (let i = 0; i < m; i++) {
+        net.forward(X, i * n);
+        loss += net.exampleLoss(Y[i]);
+        if (net.predicted() !== Y[i]) wrong++;
       }
       return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
     }
@@ -553,6 +596,7 @@ export class Trainer {
     return {
       config: { ...this.config, lr: this.opt.hyper.lr },
       n: this.train.n,
+      ...(this.net.K > 1 ? { K: this.net.K } : {}),
       step: this.stepCount,
       epoch: this.epoch,
       cursor: this.cursor,
@@ -571,6 +615,7 @@ export class Trainer {
   static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: TrainerOptions = {}): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
     if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
+    if ((state.K ?? 1) !== (train.K ?? 1)) throw new Error(`state is for ${state.K ?? 1} outputs, data has ${train.K ?? 1}`);
     const t = new Trainer({ ...state.config, threads: state.config.threads ?? 0 }, train, test, Float64Array.from(state.theta), options);
     t.stepCount = state.step;
     t.epoch = state.epoch;
@@ -613,7 +658,7 @@ export class Trainer {
     let g2 = 0;
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
     const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
-    for (const b of layout(this.train.n, this.config.hidden)) {
+    for (const b of layout(this.train.n, this.config.hidden, this.net.K)) {
       let w = 0, g = 0, d = 0;
       for (let i = b.offset; i < b.offset + b.rows * b.cols; i++) {
         w += this.net.theta[i] ** 2;
@@ -665,6 +710,9 @@ export class Trainer {
     r.z2 = net.z2;
     r.a2 = net.a2;
     r.dz2 = net.dz2;
+    r.z2k.set(net.z2k);
+    r.a2k.set(net.a2k);
+    r.dz2k.set(net.dz2k);
     r.dz1.set(net.dz1);
     r.loss = loss;
     r.misclassified = misclassified;
@@ -723,6 +771,7 @@ export function copyStep(r: StepRecord, maxSamples = Infinity): StepRecord {
   return {
     ...r,
     samples: r.samples.slice(0, maxSamples), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
+    z2k: r.z2k.slice(), a2k: r.a2k.slice(), dz2k: r.dz2k.slice(),
     grad: r.grad.slice(), delta: r.delta.slice(), trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }
@@ -732,3 +781,16 @@ function firstNonFinite(a: Float64Array): number {
   return -1;
 }
 
+/**
+ * The confusion matrix of the network on a data set: C[t][p] rows of true class t predicted as p
+ * (classes 0..C−1 with C = max(2, K): the binary network's 0 and 1, or the K classes).
+ */
+export function confusionMatrix(net: Network, d: TrainData): number[][] {
+  const C = Math.max(2, net.K);
+  const out = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  for (let i = 0; i < d.m; i++) {
+    net.forward(d.X, i * d.n);
+    out[d.Y[i]][net.predicted()]++;
+  }
+  return out;
+}

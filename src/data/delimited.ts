@@ -22,7 +22,7 @@
  */
 import { POW10, fieldEnd, scanDecimalField } from './decimal';
 import { assertEncoding, bomLength, decode, decodeLenient } from './encoding';
-import { DatasetError, quote } from './errors';
+import { CellError, DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
 
 /** ASCII bytes. A const enum: the compiler writes the numbers in place (module-level constants would be loaded from the closure and checked on every use in the hot loop; +9% measured). */
@@ -281,10 +281,10 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
  * quotes (`"a""b"`), as the user will search for it.
  */
 function cellError(b: Uint8Array, column: string, rowLine: number, start: number, end: number, quotedCell: boolean, value: number, isLabel: boolean): DatasetError {
-  if (!quotedCell) return new DatasetError(rowLine, cellMessage(column, decodeLenient(b, start, end), value, isLabel));
+  if (!quotedCell) return new CellError(rowLine, cellMessage(column, decodeLenient(b, start, end), value, isLabel));
   const written = decodeLenient(b, start, end);
   const text = decodeLenient(b, start + 1, end - 1).replace(/""/g, '"');
-  return new DatasetError(rowLine, cellMessage(column, text, value, isLabel, written));
+  return new CellError(rowLine, cellMessage(column, text, value, isLabel, written));
 }
 
 /** Rows in b[pos..]: the line breaks in a 64 KiB sample, scaled to the rest of the file, plus 2%. */

@@ -9,6 +9,9 @@ export class DatasetError extends Error {
   }
 }
 
+/** A cell the fast numeric reader does not take (text, a missing value, a label other than 0/1): the file may still be data as it comes (columns.ts). */
+export class CellError extends DatasetError {}
+
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 

@@ -67,7 +67,7 @@ export function computeStandardization(X: Float64Array, n: number, rows: Int32Ar
 }
 
 /** Rows `rows` of X, standardised with s when given, as a new m×n matrix. */
-export function gather(X: Float64Array, Y: Float64Array, n: number, rows: Int32Array, s: Standardization | null): TrainData {
+export function gather(X: Float64Array, Y: Float64Array, n: number, rows: Int32Array, s: Standardization | null, K = 1): TrainData {
   const m = rows.length;
   const Xo = new Float64Array(m * n), Yo = new Float64Array(m);
   for (let i = 0; i < m; i++) {
@@ -78,15 +78,15 @@ export function gather(X: Float64Array, Y: Float64Array, n: number, rows: Int32A
     }
     Yo[i] = Y[r];
   }
-  return { X: Xo, Y: Yo, m, n };
+  return K > 1 ? { X: Xo, Y: Yo, m, n, K } : { X: Xo, Y: Yo, m, n };
 }
 
 export function prepare(t: Table, o: PrepareOptions): Prepared {
   const { train: trainRows, test: testRows } = splitRows(t.m, o.split, o.seed);
   const standardization = o.standardize ? computeStandardization(t.X, t.n, trainRows, t.featureNames) : null;
   return {
-    train: gather(t.X, t.Y, t.n, trainRows, standardization),
-    test: gather(t.X, t.Y, t.n, testRows, standardization),
+    train: gather(t.X, t.Y, t.n, trainRows, standardization, t.K),
+    test: gather(t.X, t.Y, t.n, testRows, standardization, t.K),
     trainRows,
     testRows,
     standardization,
@@ -96,9 +96,24 @@ export function prepare(t: Table, o: PrepareOptions): Prepared {
 
 /** A training split that holds one class only: the network would learn a constant (the split is seeded, so it happens every time). */
 function splitWarnings(t: Table, trainRows: Int32Array, testRows: Int32Array): string[] {
+  if (t.classes.length > 2 || (t.classes.length === 2 && !(t.classes[0] === '0' && t.classes[1] === '1'))) {
+    const counts = classCounts(t.Y, trainRows, Math.max(2, t.classes.length));
+    const absent = t.classes.filter((_, k) => counts[k] === 0);
+    if (absent.length === 0) return [];
+    const k = trainRows.length;
+    return [`the training split (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing) has no row of class${absent.length > 1 ? 'es' : ''} ${absent.slice(0, 5).map((c) => quote(c, 30)).join(', ')}${absent.length > 5 ? ', …' : ''} in column ${quote(t.labelName)}; the network cannot learn ${absent.length > 1 ? 'them' : 'it'} — use a smaller test split or more rows`];
+  }
   let ones = 0;
   for (const r of trainRows) ones += t.Y[r];
   if (ones !== 0 && ones !== trainRows.length) return [];
   const k = trainRows.length;
   return [`the training split has only label ${ones === 0 ? 0 : 1} in column ${quote(t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`];
+}
+
+/** How many of the rows have each class 0..K−1 (binary: K = 2). */
+export function classCounts(Y: Float64Array, rows: Int32Array | null, K: number): number[] {
+  const c = new Array<number>(K).fill(0);
+  if (rows) for (const r of rows) c[Y[r]]++;
+  else for (let i = 0; i < Y.length; i++) c[Y[i]]++;
+  return c;
 }

@@ -1,5 +1,6 @@
 /** The result every reader produces, and the checks every reader shares. */
-import { DatasetError, quote, quoteAsWritten } from './errors';
+import type { ColumnEncoding } from '../core/model';
+import { CellError, DatasetError, quote, quoteAsWritten } from './errors';
 
 export interface Table {
   /** All column names, verbatim, in file order. */
@@ -12,10 +13,18 @@ export interface Table {
   m: number;
   /** Row-major m×n features. */
   X: Float64Array;
-  /** Labels, each exactly 0 or 1. */
+  /** Labels: 0 or 1 when K = 1 (binary), else the class index 0..K−1. */
   Y: Float64Array;
   /** 1-based source line of each row (where the row starts). */
   lines: Uint32Array;
+  /** Class names in output order (binary: [class 0, class 1]; a file of numeric 0/1 labels: ["0", "1"]); [] without a label column. */
+  classes: string[];
+  /** Network outputs: 1 for two classes (sigmoid), the number of classes for 3 or more (softmax). */
+  K: number;
+  /** The source columns that became inputs, and how (featureNames are their inputs, in order). */
+  encoding: ColumnEncoding[];
+  /** Rows dropped for a missing value (dropMissing): their lines, in file order. */
+  dropped: number[];
 }
 
 export interface ReadOptions {
@@ -23,6 +32,16 @@ export interface ReadOptions {
   label?: string | null;
   /** Largest file accepted, in bytes (default 256 MiB). */
   maxBytes?: number;
+  /** Columns that are not inputs (IDs, dates, free text). */
+  ignore?: string[];
+  /** Drop rows with a missing value (empty, NA, NaN, ?, …) instead of stopping at the first. */
+  dropMissing?: boolean;
+  /** Most classes the label column may have (default 100). */
+  maxClasses?: number;
+  /** Most categories a text feature column may have (default 50). */
+  maxCategories?: number;
+  /** With two classes: the one that is class 1 (default: the second in order). */
+  positiveClass?: string;
 }
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -77,12 +96,15 @@ export class RowBuffer {
     const { m, n } = this;
     if (m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
     if (labelIndex < 0) {
-      return { columns, featureNames: columns, labelName: '', n, m, X: fit(this.X, m * n), Y: new Float64Array(m), lines: fit(this.lines, m) };
+      return {
+        columns, featureNames: columns, labelName: '', n, m, X: fit(this.X, m * n), Y: new Float64Array(m), lines: fit(this.lines, m),
+        classes: [], K: 1, encoding: columns.map((name) => ({ name, type: 'number' })), dropped: [],
+      };
     }
     let ones = 0;
     for (let i = 0; i < m; i++) ones += this.Y[i];
     if (ones === 0 || ones === m) {
-      throw new DatasetError(1, `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`);
+      throw new CellError(1, `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`);
     }
     return {
       columns,
@@ -93,6 +115,10 @@ export class RowBuffer {
       X: fit(this.X, m * n),
       Y: fit(this.Y, m),
       lines: fit(this.lines, m),
+      classes: ['0', '1'],
+      K: 1,
+      encoding: columns.filter((_, i) => i !== labelIndex).map((name) => ({ name, type: 'number' })),
+      dropped: [],
     };
   }
 }

@@ -162,6 +162,8 @@ export function boundaryOf(net: Network, points: PlotPoints, means: Float64Array
   x0 -= mx; x1 += mx; y0 -= my; y1 += my;
   const x = Float64Array.from(usePca ? pca!.mean : means);
   const p = new Float64Array(G * G);
+  const K = net.K, GG = G * G;
+  const pk = K > 1 ? new Float64Array(K * GG) : null; // every class's probability (K ≥ 3)
   // With exactly two features the plane is the whole input space: each hidden unit's activation over it too.
   const units = n === 2 && !usePca && h <= MAX_TILES ? new Float64Array(h * G * G) : null;
   for (let r = 0; r < G; r++) {
@@ -174,15 +176,19 @@ export function boundaryOf(net: Network, points: PlotPoints, means: Float64Array
         x[j] = b;
       }
       net.forward(x, 0);
-      p[r * G + c] = net.a2;
+      p[r * G + c] = net.a2; // K ≥ 3: the predicted class's probability
+      if (pk) for (let k = 0; k < K; k++) pk[k * GG + r * G + c] = net.a2k[k];
       if (units) for (let u = 0; u < h; u++) units[u * G * G + r * G + c] = net.a1[u];
     }
   }
-  // Correct or not, for each plotted point (ŷ ≥ 0.5 ⇔ z2 ≥ 0 predicts class 1).
+  // Correct or not, for each plotted point (ŷ ≥ 0.5 ⇔ z2 ≥ 0 predicts class 1; K classes: the largest output).
   const correct = new Float64Array(points.k);
-  for (let q = 0; q < points.k; q++) correct[q] = (net.forward(points.x, q * n) >= 0 ? 1 : 0) === points.y[q] ? 1 : 0;
+  for (let q = 0; q < points.k; q++) {
+    net.forward(points.x, q * n);
+    correct[q] = net.predicted() === points.y[q] ? 1 : 0; // K ≥ 3: the largest output is the class
+  }
   return {
-    mode: usePca ? 'pca' : 'features', i, j, G, x0, x1, y0, y1, p, units, correct,
+    mode: usePca ? 'pca' : 'features', i, j, G, x0, x1, y0, y1, p, pk, units, correct,
     px: usePca ? projected : null, explained: usePca ? pca!.explained : null,
   };
 }

@@ -14,7 +14,7 @@ import { entryName } from '../core/network';
 import { Trainer, type TrainData, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
-import { prepare } from '../data/prepare';
+import { classCounts, prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import type { FromWorker, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
@@ -139,7 +139,7 @@ export class TrainingSession {
   private begin(m: StartMessage): void {
     this.start = m;
     const { post } = this.host;
-    const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes });
+    const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes, ...(m.read ?? {}) });
     if (!r.ok) return post({ type: 'dataError', runId: m.runId, line: r.error.line, message: r.error.message });
     let p;
     try {
@@ -173,6 +173,9 @@ export class TrainingSession {
     post({
       type: 'ready', runId: m.runId, config: t.config, theta: t.net.theta.slice(),
       dataset: {
+        classes: r.table.classes, K: r.table.K,
+        classCounts: { train: classCounts(p.train.Y, null, r.table.classes.length), test: classCounts(p.test.Y, null, r.table.classes.length) },
+        encoding: r.table.encoding, dropped: { count: r.table.dropped.length, lines: r.table.dropped.slice(0, 20) },
         rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m,
         standardization: p.standardization,
         sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },

@@ -52,13 +52,14 @@ describe('CLI', () => {
   });
 
   it('data errors: FILE:LINE: message on stderr, {"error": …} with --json, exit 2', () => {
-    const files = { 'bad.csv': 'a,y\n1,0\n\n2,maybe\n' };
+    const files = { 'bad.csv': 'a,y\n1,0\n\n2,0.5\n' };
+    const message = 'label column "y": "0.5" is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target (is "y" the right label column?)';
     const r = run(['train', 'bad.csv'], files);
     assert.equal(r.code, 2);
-    assert.equal(r.err, 'bad.csv:4: label column "y": "maybe" is not a decimal number\n');
+    assert.equal(r.err, `bad.csv:4: ${message}\n`);
     const j = run(['train', 'bad.csv', '--json'], files);
     assert.equal(j.code, 2);
-    assert.deepEqual(JSON.parse(j.out), { error: { file: 'bad.csv', line: 4, message: 'label column "y": "maybe" is not a decimal number' } });
+    assert.deepEqual(JSON.parse(j.out), { error: { file: 'bad.csv', line: 4, message } });
     assert.equal(run(['train', join(root, 'no-such-file.csv')]).code, 2);
   });
 
@@ -164,7 +165,7 @@ describe('CLI', () => {
     writeFileSync(join(dir, 'd.tsv'), 'a\tb\ty\n1\t2\t0\n3\tx\t1\n');
     const bad = spawnSync(process.execPath, [cli, 'train', join(dir, 'd.tsv')], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
-    assert.equal(bad.stderr, `${join(dir, 'd.tsv')}:3: column "b": "x" is not a decimal number\n`);
+    assert.equal(bad.stderr, `${join(dir, 'd.tsv')}:3: column "b" has numbers and text: "x" at line 3 (1 number, 1 text cell); a column is either numbers or categories\n`);
     const ok = JSON.parse(execFileSync(process.execPath, [cli, 'train', ex('circles.csv'), '--json', '--epochs', '2'], { encoding: 'utf8' }));
     assert.equal(ok.epochs, 2);
   });

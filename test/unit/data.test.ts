@@ -76,7 +76,7 @@ describe('dataset readers: the contract', () => {
     const tsv = ok('x,1\t"q"\tlabel\n1\t2\t0\n3\t4\t1', 'd.tsv');
     assert.deepEqual(tsv.columns, ['x,1', '"q"', 'label']);
     assert.deepEqual(Array.from(tsv.X), [1, 2, 3, 4]);
-    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a": "\\"1\\"" is not a decimal number/, 'd.tsv');
+    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: "\\"1\\"" at line 2/, 'd.tsv');
     const j = ok('[{"x1": 1, "x2": -2.5e1, "y": 0},\n {"y": 1, "x2": 3, "x1": 4}]', 'd.json');
     assert.deepEqual(j.columns, ['x1', 'x2', 'y']);
     assert.deepEqual(Array.from(j.X), [1, -25, 4, 3]);
@@ -107,10 +107,12 @@ describe('dataset readers: the contract', () => {
     assert.deepEqual(t.columns, ['a', 'y']);
     assert.deepEqual(Array.from(t.X), [1, 2, 3]);
     assert.deepEqual(Array.from(t.lines), [5, 6, 8]);
-    err('a,y\r\n1,0\r\n2,1\r\nx,0\r\n', 4, /column "a": "x"/);
-    err('a,y\r1,0\r2,1\rx,0', 4, /column "a": "x"/);
-    err('a,"y\n\nz"\n1,0\r\n2,1\n4,zz\n', 6, /label column "y\\u000a\\u000az": "zz"/);
-    err('a,y\n1,0\r\n"\n\n",1\n', 3, /column "a" is empty/); // a row's errors are reported at the line where it starts
+    err('a,y\r\n1,0\r\n2,1\r\nx,0\r\n', 4, /column "a" has numbers and text: "x" at line 4/);
+    err('a,y\r1,0\r2,1\rx,0', 4, /column "a" has numbers and text: "x" at line 4/);
+    const z = ok('a,"y\n\nz"\n1,0\r\n2,1\n4,zz\n'); // text among the labels: every label is a class name
+    assert.deepEqual(z.classes, ['0', '1', 'zz']);
+    assert.deepEqual(Array.from(z.lines), [4, 5, 6]);
+    err('a,y\n1,0\r\n"\n\n",1\n', 3, /column "a" has a missing value/); // a row's errors are reported at the line where it starts
   });
 
   it('4: names non-empty and unique; any other text is kept verbatim', () => {
@@ -144,21 +146,23 @@ describe('dataset readers: the contract', () => {
 
   it('7: feature cells must be strict decimals; each error quotes the text and names the column', () => {
     const cases: Array<[string, RegExp]> = [
-      ['', /column "a" is empty/], ['  ', /column "a" is empty/], ['NaN', /"NaN" is not a decimal number \(NaN and Infinity/],
-      ['Infinity', /not a decimal number/], ['0x1A', /hexadecimal/], ['1.5abc', /"1.5abc" is not a decimal number/],
-      ['1_000', /not a decimal number/], ['"1,5"', /decimal commas/], ['1e309', /"1e309" is too large for a double/], ['"1,000"', /not a decimal number/],
+      ['', /column "a" has a missing value/], ['  ', /column "a" has a missing value/], ['NaN', /column "a" has a missing value \("NaN"\)/],
+      ['Infinity', /has numbers and text: "Infinity".*Infinity is not accepted/], ['0x1A', /hexadecimal/], ['1.5abc', /column "a" has numbers and text: "1.5abc" at line 3/],
+      ['1_000', /has numbers and text/], ['"1,5"', /decimal commas/], ['1e309', /"1e309" is too large for a double/], ['"1,000"', /has numbers and text: "1,000" at line 3/],
     ];
     for (const [cell, re] of cases) err(`a,y\n1,0\n${cell},1\n`, 3, re);
     const t = ok('a,y\n  1.5 ,0\n1e-400,1\n+.5,0\n');
     assert.deepEqual(Array.from(t.X), [1.5, 0, 0.5]);
   });
 
-  it('8: labels exactly 0 or 1; both classes present', () => {
+  it('8: labels 0/1 (the binary network) or class names; at least two classes; fractional labels are an error', () => {
     assert.ok(Object.is(ok('a,y\n1,1.0\n2,0.000\n3,-0\n').Y[2], 0), 'a label of -0 is stored as 0');
     assert.deepEqual(Array.from(ok('a,y\n1,1.0\n2,0.000\n3,-0\n').Y), [1, 0, 0]);
-    for (const bad of ['2', '-1', '0.5', 'yes', 'true']) err(`a,y\n1,0\n2,${bad}\n`, 3, /label column "y"/);
-    err('a,y\n1,0\n2,\n', 3, /label column "y" is empty/);
-    err('a,y\n1,1\n2,1\n', 1, /every row has label 1.*both classes/);
+    assert.deepEqual(ok('a,y\n1,1.0\n2,0.000\n3,-0\n').classes, ['0', '1']);
+    for (const other of ['2', '-1', 'yes', 'true']) assert.equal(ok(`a,y\n1,0\n2,${other}\n3,1\n`).K, 3, other);
+    err('a,y\n1,0\n2,0.5\n', 3, /label column "y": "0.5" is not a whole number; Backprop Lens classifies.*regression/);
+    err('a,y\n1,0\n2,\n', 3, /column "y" has a missing value/);
+    err('a,y\n1,1\n2,1\n', 1, /every row has label "1" in column "y"; training needs at least two classes/);
     err('a,y\n', 1, /no data rows/);
     err('', 1, /empty/);
     err('\n \n', 1, /empty/);
@@ -196,13 +200,12 @@ describe('dataset readers: the contract', () => {
     err('a,y\n1,0\n\u202Eevil,1\n', 3, /"\\u202eevil"/);
   });
 
-  it('an error quotes a quoted CSV cell as written in the file (doubled quotes stay doubled)', () => {
-    err('a,y\n1,0\n"a""b",1\n', 3, /^column "a": "a""b" is not a decimal number$/);
-    err('a,y\n1,0\n2,"1"""\n', 3, /^label column "y": "1""" is not a decimal number$/);
+  it('an error quotes the cell (escaped: quotes, control and bidi characters)', () => {
+    err('a,y\n1,0\n"a""b",1\n', 3, /^column "a" has numbers and text: "a\\"b" at line 3/);
     err('a,y\n1,0\n"1e309",1\n', 3, /^column "a": "1e309" is too large for a double$/);
-    err('a,y\n1,0\n" 1,5 ",1\n', 3, /^column "a": " 1,5 " is not a decimal number \(decimal commas/);
-    err('a,y\n1,0\n"x\u202E\r\ny",1\n', 3, /^column "a": "x\\u202e\\u000d\\u000ay" is not a decimal number$/);
-    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a": "\\"1\\"" is not a decimal number/, 'd.tsv'); // TSV has no quoting: the quotes are text
+    err('a,y\n1,0\n" 1,5 ",1\n', 3, /^column "a" has numbers and text: " 1,5 " at line 3 .*\(decimal commas/);
+    err('a,y\n1,0\n"x\u202E\r\ny",1\n', 3, /^column "a" has numbers and text: "x\\u202e\\u000d\\u000ay" at line 3/);
+    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: "\\"1\\""/, 'd.tsv'); // TSV has no quoting: the quotes are text
   });
 });
 
@@ -261,9 +264,32 @@ describe('dataset readers: properties', () => {
         cells.forEach((s, k) => assert.ok(Object.is(r.table.X[k], Number(s.trim())), `${JSON.stringify(s)}: ${r.table.X[k]} vs ${Number(s.trim())}`));
         assert.deepEqual(Array.from(r.table.lines), rows.map((_, i) => i + 2));
       } else {
-        if (r.ok) assert.fail(`accepted ${JSON.stringify(rows[bad])} in ${JSON.stringify(text)}`);
-        assert.equal(r.error.line, bad + 2, r.error.message);
-        assert.match(r.error.message, new RegExp(`^column "f${rows[bad].findIndex((s) => !valid(s))}"`));
+        // Data as it comes: a column with no number is categorical; a missing cell (empty, NaN, …) is an error;
+        // a column of numbers and text is an error on the first cell of the minority kind (text on a tie);
+        // the earliest of these lines is reported. (Row i is on line i + 2.)
+        const missing = (c: string) => ['', 'na', 'n/a', 'nan', 'null', 'none', '?'].includes(c.trim().toLowerCase());
+        const numberLike = (c: string) => GRAMMAR.test(c);
+        const firstMissing = rows.findIndex((row) => row.some(missing));
+        const clean = rows.map((_, i) => i).filter((i) => !rows[i].some(missing));
+        const lines: number[] = [];
+        for (let j = 0; j < n; j++) {
+          const nums = clean.filter((i) => numberLike(rows[i][j])), texts = clean.filter((i) => !numberLike(rows[i][j]));
+          if (nums.length && texts.length) lines.push((texts.length <= nums.length ? texts[0] : nums[0]) + 2);
+          else if (!texts.length) { const big = nums.find((i) => !valid(rows[i][j])); if (big !== undefined) lines.push(big + 2); }
+        }
+        const mixedLine = lines.length ? Math.min(...lines) : Infinity;
+        const expected = firstMissing >= 0 ? Math.min(firstMissing + 2, mixedLine) : mixedLine;
+        if (expected === Infinity) {
+          if (!r.ok) assert.fail(`rejected ${JSON.stringify(text)}: ${r.error.message}`);
+          for (let j = 0; j < n; j++) {
+            const categorical = !rows.some((row) => numberLike(row[j]));
+            assert.equal(r.table.featureNames.some((f) => f.startsWith(`f${j}=`)), categorical, `f${j}`);
+          }
+        } else {
+          if (r.ok) assert.fail(`accepted ${JSON.stringify(rows)} in ${JSON.stringify(text)}`);
+          assert.equal(r.error.line, expected, r.error.message);
+          assert.match(r.error.message, /^column "f\d+"/);
+        }
       }
     }), { numRuns: 3000 });
   });

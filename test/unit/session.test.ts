@@ -400,4 +400,37 @@ describe('editing a parameter by hand', () => {
     s.handle({ type: 'restoreParameter', index: 0 });
     assert.equal(f.of('edited').length, 1, 'nothing to restore after a step');
   });
+
+  it('K classes: ready carries the class names verbatim (in order), K, per-class counts and the column encoding; the boundary has every class\'s probability', () => {
+    const names = ['<img src=x onerror=alert(1)>', '__proto__', '=HYPERLINK("x")'];
+    const rng = new Rng(4);
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const k = i % 3;
+      return `${k * 3 + rng.normal() * 0.3},${(k === 1 ? 2 : -1) + rng.normal() * 0.3},${k === 2 ? 'b' : 'a'},"${names[k].replace(/"/g, '""')}"`;
+    });
+    const bytes = new TextEncoder().encode('x1,x2,kind,class\n' + rows.join('\n') + '\n');
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ bytes, fileName: '/w/k.csv', read: { ignore: [], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' } }));
+    f.drain();
+    const ready = f.last('ready');
+    assert.deepEqual(ready.dataset.classes, [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))); // code-point order (all ASCII here)
+    assert.equal(ready.dataset.K, 3);
+    assert.deepEqual(ready.dataset.features, ['x1', 'x2', 'kind=a', 'kind=b']);
+    assert.equal(ready.dataset.classCounts.train.reduce((a, b) => a + b, 0), ready.dataset.trainRows);
+    assert.equal(Object.getPrototypeOf(ready.dataset.classes), Array.prototype);
+    const b = f.last('progress').boundary!;
+    assert.ok(b.pk instanceof Float64Array && b.pk.length === 3 * b.G * b.G);
+    for (let q = 0; q < b.G * b.G; q++) {
+      const sum = b.pk[q] + b.pk[b.G * b.G + q] + b.pk[2 * b.G * b.G + q];
+      assert.ok(Math.abs(sum - 1) < 1e-12, `probabilities sum to ${sum}`);
+      assert.equal(b.p[q], Math.max(b.pk[q], b.pk[b.G * b.G + q], b.pk[2 * b.G * b.G + q]));
+    }
+    // ignore reaches the reader: without the text column
+    const g = new FakeHost();
+    new TrainingSession(g.host).handle(startMessage({ bytes, fileName: '/w/k.csv', read: { ignore: ['kind'], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' } }));
+    g.drain(3);
+    assert.deepEqual(g.last('ready').dataset.features, ['x1', 'x2']);
+  });
 });
