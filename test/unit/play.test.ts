@@ -1,0 +1,156 @@
+import { strict as assert } from 'node:assert';
+import { DEFAULT_LR_FIND, lrFind, lrSchedule } from '../../src/core/lrfind';
+import { axis, filterNormalizedDirection, filters, gradientSlice, lossGrid, allRows, principalDirections, projectTrajectory } from '../../src/core/landscape';
+import { Network, layout, paramCount } from '../../src/core/network';
+import { Rng } from '../../src/core/rng';
+import { ACTIVATIONS } from '../../src/core/activations';
+import { DEFAULT_CONFIG, Trainer, type OptimizerName, type TrainData } from '../../src/core/trainer';
+import { moons } from '../../src/data/synthetic';
+
+const moonData = (): TrainData => {
+  const p = moons(4, 200);
+  return { X: p.X, Y: p.Y, m: 200, n: 2 };
+};
+
+describe('learning-rate finder (range test)', () => {
+  it('the schedule grows exponentially and strictly from start to end', () => {
+    const s = lrSchedule(1e-5, 10, 50);
+    assert.equal(s[0], 1e-5);
+    assert.equal(s[49], 10);
+    const ratio = Math.pow(10 / 1e-5, 1 / 49);
+    for (let i = 1; i < 50; i++) {
+      assert.ok(s[i] > s[i - 1], `step ${i} grows`);
+      assert.ok(Math.abs(s[i] / s[i - 1] - ratio) < 1e-12, `constant ratio at ${i}`);
+    }
+  });
+
+  it('records the learning rates of the schedule, and is deterministic', () => {
+    const cfg = { ...DEFAULT_CONFIG, optimizer: 'minibatch' as OptimizerName, hidden: 5 };
+    const a = lrFind(cfg, moonData(), { start: 1e-4, end: 1e3, steps: 80 });
+    const b = lrFind(cfg, moonData(), { start: 1e-4, end: 1e3, steps: 80 });
+    assert.deepEqual(Array.from(a.lr), Array.from(b.lr));
+    assert.deepEqual(Array.from(a.loss), Array.from(b.loss));
+    assert.equal(a.suggested, b.suggested);
+    const s = lrSchedule(1e-4, 1e3, 80);
+    for (let i = 0; i < a.lr.length; i++) assert.equal(a.lr[i], s[i]);
+    assert.equal(a.stop, 'exploded', 'lr up to 1000 blows the loss up');
+    assert.ok(a.lr.length < 80);
+  });
+
+  it('the first recorded loss is the loss of the initial θ on the first batch (the same start as a training run)', () => {
+    const cfg = { ...DEFAULT_CONFIG, optimizer: 'batch' as OptimizerName, hidden: 4 };
+    const r = lrFind(cfg, moonData(), { steps: 10 });
+    const t = new Trainer(cfg, moonData());
+    const net = new Network(2, 4, cfg.activation, t.net.theta.slice());
+    assert.equal(r.loss[0], net.lossAndGrad(moonData().X, moonData().Y, null, 200));
+  });
+
+  for (const optimizer of ['batch', 'adam'] as OptimizerName[]) {
+    it(`${optimizer}: the suggestion lies in the range where 100 steps of training do best (measured by a grid of separate runs)`, () => {
+      const data = moonData();
+      const cfg = { ...DEFAULT_CONFIG, optimizer, hidden: 8 };
+      const r = lrFind(cfg, data, { start: 1e-4, end: 100, steps: 100 });
+      assert.ok(r.suggested !== null);
+      const final = (lr: number) => new Trainer({ ...cfg, lr, epochs: 1e9, maxSteps: 100 }, data).run().train.loss;
+      const grid = [1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
+      const losses = grid.map(final);
+      const best = Math.min(...losses);
+      const good = grid.filter((_, i) => losses[i] <= 2 * best);
+      assert.ok(r.suggested! >= Math.min(...good) / 3 && r.suggested! <= Math.max(...good) * 3, `suggested ${r.suggested} outside the good range ${good.join(', ')}`);
+      assert.ok(final(r.suggested!) < final(r.suggested! / 100), 'better than a hundredth of it');
+    });
+  }
+
+  it('rejects bad options', () => {
+    assert.throws(() => lrFind(DEFAULT_CONFIG, moonData(), { start: 0 }), RangeError);
+    assert.throws(() => lrFind(DEFAULT_CONFIG, moonData(), { start: 1, end: 0.5 }), RangeError);
+    assert.throws(() => lrFind(DEFAULT_CONFIG, moonData(), { steps: 2 }), RangeError);
+    assert.equal(DEFAULT_LR_FIND.steps, 100);
+  });
+});
+
+describe('loss landscape', () => {
+  const data = moonData();
+  const setup = (activation: (typeof ACTIVATIONS)[number], seed = 3) => {
+    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: 6, activation, seed, optimizer: 'batch', lr: 0.5, epochs: 20 }, data);
+    t.run();
+    return new Network(2, 6, activation, t.net.theta.slice());
+  };
+
+  for (const activation of ACTIVATIONS) {
+    it(`${activation}: the slice's centre is the current loss exactly, its slope at 0 is −‖g‖² (finite differences)`, () => {
+      const net = setup(activation);
+      const before = net.theta.slice();
+      const J0 = net.lossAndGrad(data.X, data.Y, null, data.m);
+      const g = new Float64Array(net.theta.length);
+      net.lossAndGrad(data.X, data.Y, null, data.m, g);
+      let g2 = 0;
+      for (const v of g) g2 += v * v;
+      const s = gradientSlice(net, allRows(data), 1e-4, { points: 5, spanFactor: 2 });
+      assert.deepEqual(Array.from(net.theta), Array.from(before), 'θ restored');
+      assert.equal(s.loss[s.centre], J0);
+      assert.equal(s.alpha[s.centre], 0);
+      const h = s.alpha[s.centre + 1];
+      const slope = (s.loss[s.centre + 1] - s.loss[s.centre - 1]) / (2 * h);
+      assert.ok(Math.abs(slope + g2) <= 1e-5 * g2, `slope ${slope} vs −‖g‖² ${-g2}`);
+      assert.ok(Math.abs(s.gradNorm2 - g2) <= 1e-12 * g2);
+      // The marked learning rate's point is J(θ − lr·g), computed independently.
+      const moved = new Network(2, 6, activation, Float64Array.from(before, (v, i) => v - 1e-4 * g[i]));
+      assert.equal(s.lossAtLr, moved.lossAndGrad(data.X, data.Y, null, data.m));
+    });
+  }
+
+  it('the grid axis is symmetric with an exact 0 in the middle', () => {
+    const a = axis(7, 0.3);
+    assert.equal(a[3], 0);
+    for (let i = 0; i < 7; i++) assert.ok(Math.abs(a[i] + a[6 - i]) < 1e-15);
+    assert.equal(a[0], -0.3);
+  });
+
+  it('filter normalisation: every row of W1 and W2 of the direction has the norm of the same row of θ; biases are 0', () => {
+    const net = setup('tanh');
+    const d = filterNormalizedDirection(net.theta, 2, 6, new Rng(9));
+    const norm = (v: Float64Array, s: number, e: number) => Math.hypot(...Array.from(v.subarray(s, e)));
+    const rows = filters(2, 6);
+    assert.equal(rows.length, 6 + 1, 'six hidden units and one output');
+    for (const b of layout(2, 6)) {
+      for (let r = 0; r < b.rows; r++) {
+        const s = b.offset + r * b.cols, e = s + b.cols;
+        if (b.name.startsWith('b')) assert.ok(Array.from(d.subarray(s, e)).every((v) => v === 0), `${b.name} is 0`);
+        else assert.ok(Math.abs(norm(d, s, e) - norm(net.theta, s, e)) <= 1e-12 * norm(net.theta, s, e), `${b.name} row ${r}`);
+      }
+    }
+    assert.equal(d.length, paramCount(2, 6));
+  });
+
+  it('the grid centre equals the current loss exactly, and a grid point equals an independent evaluation', () => {
+    const net = setup('relu');
+    const J0 = net.lossAndGrad(data.X, data.Y, null, data.m);
+    const rng = new Rng(5);
+    const d1 = filterNormalizedDirection(net.theta, 2, 6, rng), d2 = filterNormalizedDirection(net.theta, 2, 6, rng);
+    const grid = lossGrid(net, allRows(data), d1, d2, { size: 5, span: 0.5 });
+    assert.equal(grid.loss[2 * 5 + 2], J0);
+    const [i, j] = [4, 1];
+    const other = new Network(2, 6, 'relu', Float64Array.from(net.theta, (v, k) => v + grid.a[i] * d1[k] + grid.b[j] * d2[k]));
+    assert.equal(grid.loss[j * 5 + i], other.lossAndGrad(data.X, data.Y, null, data.m));
+    assert.throws(() => lossGrid(net, allRows(data), d1, d2, { size: 4 }), RangeError);
+    assert.throws(() => lossGrid(net, allRows(data), d1, d2, { size: 1001 }), RangeError);
+  });
+
+  it('principal directions of a trajectory that lies in a known plane recover that plane, and the projection its coordinates', () => {
+    const P = 9;
+    const centre = Float64Array.from({ length: P }, (_, i) => i / 3);
+    const u = new Float64Array(P), v = new Float64Array(P);
+    u[0] = 1; v[4] = 1; // orthonormal
+    const coords = [[3, 0.5], [2, -0.5], [1, 0], [-1, 0], [-2, -0.5], [-3, 0.5]]; // Σ a·b = 0: u and v are the principal axes
+    const traj = coords.map(([a, b]) => Float64Array.from(centre, (c, i) => c + a * u[i] + b * v[i]));
+    const pd = principalDirections(traj, centre);
+    assert.ok(Math.abs(Math.abs(pd.d1[0]) - 1) < 1e-9, 'first direction is u (the larger spread)');
+    assert.ok(Math.abs(Math.abs(pd.d2[4]) - 1) < 1e-9, 'second is v');
+    assert.ok(Math.abs(pd.explained[0] + pd.explained[1] - 1) < 1e-9);
+    const proj = projectTrajectory(traj, centre, u, v);
+    coords.forEach(([a, b], k) => {
+      assert.ok(Math.abs(proj[2 * k] - a) < 1e-12 && Math.abs(proj[2 * k + 1] - b) < 1e-12);
+    });
+  });
+});
