@@ -6,6 +6,8 @@ import { Rng } from '../../src/core/rng';
 import { ACTIVATIONS } from '../../src/core/activations';
 import { DEFAULT_CONFIG, Trainer, type OptimizerName, type TrainData } from '../../src/core/trainer';
 import { moons } from '../../src/data/synthetic';
+import { parseExperiment } from '../../src/data/experiment';
+import { race } from '../../src/training/race';
 
 const moonData = (): TrainData => {
   const p = moons(4, 200);
@@ -152,5 +154,63 @@ describe('loss landscape', () => {
     coords.forEach(([a, b], k) => {
       assert.ok(Math.abs(proj[2 * k] - a) < 1e-12 && Math.abs(proj[2 * k + 1] - b) < 1e-12);
     });
+  });
+});
+
+describe('optimizer race', () => {
+  const data = moonData();
+  const train: TrainData = { X: data.X.subarray(0, 160 * 2), Y: data.Y.subarray(0, 160), m: 160, n: 2 };
+  const test: TrainData = { X: data.X.subarray(160 * 2), Y: data.Y.subarray(160), m: 40, n: 2 };
+  const cfg = { ...DEFAULT_CONFIG, hidden: 5, epochs: 15, batchSize: 16, lr: 0.05 };
+  const names: OptimizerName[] = ['sgd', 'minibatch', 'adam', 'misclassified-sgd', 'momentum', 'rmsprop', 'batch'];
+
+  it('each racer is bit-identical to a separate Trainer run with that optimizer (θ, curves, metrics)', () => {
+    const r = race(cfg, names, train, test, { threshold: 0.3, trajectory: 5 });
+    assert.equal(r.racers.length, names.length);
+    r.racers.forEach((racer, k) => {
+      const t = new Trainer({ ...cfg, optimizer: names[k] }, train, test);
+      assert.deepEqual(Array.from(t.net.theta), Array.from(r.theta0), 'same θ₀');
+      const res = t.run();
+      assert.equal(racer.optimizer, names[k]);
+      assert.deepEqual(Array.from(racer.theta), Array.from(t.net.theta));
+      assert.deepEqual(racer.curve.loss, t.history.map((e) => e.train.loss));
+      assert.deepEqual(racer.curve.accuracy, t.history.map((e) => e.train.accuracy));
+      assert.deepEqual(racer.curve.testAccuracy, t.history.map((e) => e.test!.accuracy));
+      assert.deepEqual(racer.train, res.train);
+      assert.deepEqual(racer.test, res.test);
+      assert.equal(racer.result.status, res.status);
+      const first = t.history.find((e) => e.train.loss <= 0.3);
+      assert.equal(racer.stepsToThreshold, first ? first.step : null);
+      assert.ok(racer.trajectory.length >= 2 && racer.trajectory.length <= 5);
+      assert.deepEqual(Array.from(racer.trajectory[0]), Array.from(r.theta0));
+      assert.deepEqual(Array.from(racer.trajectory[racer.trajectory.length - 1]), Array.from(t.net.theta));
+      assert.ok(racer.ms >= 0);
+    });
+  });
+
+  it('steps to threshold is null when the loss never gets there', () => {
+    const r = race({ ...cfg, epochs: 2 }, ['sgd'], train, null, { threshold: 1e-9 });
+    assert.equal(r.racers[0].stepsToThreshold, null);
+    assert.equal(r.racers[0].curve.testLoss, null);
+  });
+
+  it('rejects an empty race, unknown and repeated optimizers', () => {
+    assert.throws(() => race(cfg, [], train, null), RangeError);
+    assert.throws(() => race(cfg, ['sgd', 'nesterov' as OptimizerName], train, null), /unknown optimizer 'nesterov'/);
+    assert.throws(() => race(cfg, ['adam', 'adam'], train, null), /twice/);
+  });
+
+  it('experiment files: "race" is a non-empty list of distinct optimizers; errors point at it', () => {
+    const ok = parseExperiment('{\n "dataset": "d.csv",\n "race": ["sgd", "adam"]\n}');
+    assert.ok(ok.ok && JSON.stringify(ok.experiment.race) === '["sgd","adam"]');
+    const none = parseExperiment('{ "dataset": "d.csv" }');
+    assert.ok(none.ok && none.experiment.race === undefined);
+    for (const [v, msg] of [['[]', /non-empty/], ['["sgd", "lion"]', /"lion" is not an optimizer/], ['["adam", "adam"]', /twice/], ['"adam"', /array/]] as const) {
+      const bad = parseExperiment(`{\n "dataset": "d.csv",\n "race": ${v}\n}`);
+      assert.ok(!bad.ok);
+      assert.equal(bad.errors[0].line, 3);
+      assert.equal(bad.errors[0].key, 'race');
+      assert.match(bad.errors[0].message, msg);
+    }
   });
 });
