@@ -67,6 +67,8 @@ export interface RunSummary {
 }
 
 let nextId = 1;
+/** How often progress alone (no change of state) is shown: the status bar, the notification, the inspector's header. */
+export const DISPLAY_EVERY_MS = 250;
 
 /** Unique across windows: time, a per-host counter and random digits. */
 export function newRunId(): string {
@@ -156,6 +158,27 @@ export class Run implements vscode.Disposable {
     this.expect('running');
   }
 
+  private lastChange = 0;
+  private pendingChange: ReturnType<typeof setTimeout> | undefined;
+
+  /** Tell the listeners now (and drop a pending throttled change: this one is newer). */
+  private fireChange(): void {
+    clearTimeout(this.pendingChange);
+    this.pendingChange = undefined;
+    this.lastChange = Date.now();
+    this.changed.fire(this);
+  }
+
+  /** Tell the listeners at most every DISPLAY_EVERY_MS; the last change of a burst is never lost. */
+  private throttledChange(): void {
+    const wait = DISPLAY_EVERY_MS - (Date.now() - this.lastChange);
+    if (wait <= 0) return this.fireChange();
+    this.pendingChange ??= setTimeout(() => {
+      this.pendingChange = undefined;
+      if (!this.disposed) this.fireChange();
+    }, wait);
+  }
+
   /** The phase a control request leads to, until the worker's report confirms it. */
   private expected: 'paused' | 'running' | null = null;
 
@@ -164,7 +187,7 @@ export class Run implements vscode.Disposable {
     this.expected = phase;
     if (this.phase !== phase) {
       this.phase = phase;
-      this.changed.fire(this);
+      this.fireChange();
     }
   }
   step(steps = 1): void {
@@ -194,7 +217,7 @@ export class Run implements vscode.Disposable {
   /** Say something about the run in the inspector (e.g. its dataset changed on disk). */
   setNotice(text: string): void {
     this.notice = text;
-    this.changed.fire(this);
+    this.fireChange();
   }
 
   summary(): RunSummary {
@@ -219,7 +242,8 @@ export class Run implements vscode.Disposable {
         this.theta = m.theta;
         this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test`);
         break;
-      case 'progress':
+      case 'progress': {
+        const before = `${this.phase}:${this.progress?.status}:${this.progress?.paused}:${this.progress?.lr}:${this.progress?.speed}`;
         this.progress = m;
         if (m.status === 'running') {
           const reported = m.paused ? 'paused' : 'running';
@@ -241,7 +265,11 @@ export class Run implements vscode.Disposable {
         }
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
         this.progressed.fire(m);
-        break;
+        // A change of state shows at once; progress alone at most DISPLAY_EVERY_MS (the status bar, the notification and
+        // the inspector's header follow the same changes, so they show the same step; the inspector's plots follow onProgress).
+        if (before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}` || m.step === 0) return this.fireChange();
+        return this.throttledChange();
+      }
       case 'checkpoint':
         this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         return;
@@ -268,7 +296,7 @@ export class Run implements vscode.Disposable {
       case 'failed':
         return this.fail(m.message);
     }
-    this.changed.fire(this);
+    this.fireChange();
   }
 
   private fail(message: string): void {
@@ -277,13 +305,14 @@ export class Run implements vscode.Disposable {
     this.failure = message;
     this.log.error(`run ${this.id}: ${message}`);
     this.resolveDone({ ...this.summary(), status: 'failed', reason: message });
-    this.changed.fire(this);
+    this.fireChange();
   }
 
   dispose(): void {
     if (this.disposed) return;
     if (this.phase !== 'finished' && this.phase !== 'failed') this.fail('stopped: the run was disposed');
     this.disposed = true;
+    clearTimeout(this.pendingChange);
     for (const cb of this.checks.values()) cb(null, 'the run was disposed');
     this.checks.clear();
     void this.worker.terminate();

@@ -1,5 +1,6 @@
 /** The status bar item and the backpropLens.runState context key, following the current run. */
 import * as vscode from 'vscode';
+import { describeSecondsLeft, secondsLeft } from '../core/progress';
 import type { Run, RunManager } from './runs';
 
 export type RunState = 'none' | 'running' | 'paused' | 'finished';
@@ -16,7 +17,16 @@ export function describeProgress(run: Run): string {
   const e = run.lastEpoch;
   const parts = [`epoch ${p?.epoch ?? 0}/${run.config.epochs}`, `step ${p?.step ?? 0}`];
   if (e) parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
+  const left = run.phase === 'running' ? timeLeft(run) : null;
+  if (left) parts.push(left);
   return parts.join(' · ');
+}
+
+/** "about 2 min left", from the measured step rate and the steps left to the epoch (or step) limit; null when unknown. */
+export function timeLeft(run: Run): string | null {
+  const p = run.progress;
+  const s = p ? secondsLeft(run.config, run.dataset?.trainRows ?? 0, p.step, p.stepsPerSecond) : null;
+  return s === null ? null : describeSecondsLeft(s);
 }
 
 export class StatusView implements vscode.Disposable {

@@ -63,7 +63,11 @@ export class InspectorPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.subs.push(
-      runs.onProgress(({ run, progress }) => this.follow(run, progress)),
+      // The plots follow every report (flow-controlled: one update in flight); changes of state arrive through onDidChange.
+      runs.onProgress(({ run, progress }) => {
+        this.follow(run, progress);
+        this.onRun(run);
+      }),
       runs.onDidChange((run) => this.onRun(run)),
     );
   }

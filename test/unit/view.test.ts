@@ -8,6 +8,7 @@ import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot 
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, ticks, yRange } from '../../src/panel/compare';
 import { percentiles, smooth } from '../../src/panel/format';
+import { describeSecondsLeft, secondsLeft, stepsPerEpoch } from '../../src/core/progress';
 
 const epoch = (e: number): EpochSummary => ({
   epoch: e, step: 10 * e, train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 }, test: null, gradNorm: e,
@@ -121,5 +122,27 @@ describe('webview helpers (pure parts)', () => {
     const s = smooth([2, 4, 8], 0.5);
     assert.deepEqual(s.map((x) => Number(x.toFixed(12))), [2, Number(((0.25 * 2 + 0.5 * 4) / 0.75).toFixed(12)), Number(((0.125 * 2 + 0.25 * 4 + 0.5 * 8) / 0.875).toFixed(12))]);
     assert.ok(Number.isNaN(smooth([1, NaN, 3], 0.9)[1]));
+  });
+});
+
+describe('progress and time left', () => {
+  it('steps per epoch are what a Trainer takes in one epoch, for every optimizer', () => {
+    const P = flower(1, 50);
+    for (const optimizer of ['sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'] as const) {
+      const t = new Trainer({ ...DEFAULT_CONFIG, optimizer, batchSize: 8, hidden: 2, epochs: 3 }, { X: P.X, Y: P.Y, m: 50, n: 2 });
+      let steps = 0;
+      while (t.epoch < 1 && t.step()) steps++;
+      assert.equal(stepsPerEpoch(t.config, 50), steps, optimizer);
+    }
+  });
+
+  it('time left: the steps left at the measured rate, capped by the step limit; unknown without a rate', () => {
+    const c = { optimizer: 'minibatch', batchSize: 10, epochs: 4, maxSteps: 0 } as const;
+    assert.equal(secondsLeft(c, 100, 10, 5), (40 - 10) / 5);
+    assert.equal(secondsLeft({ ...c, maxSteps: 20 }, 100, 10, 5), 2);
+    assert.equal(secondsLeft(c, 100, 10, 0), null);
+    assert.equal(secondsLeft(c, 100, 40, 5), null);
+    assert.equal(describeSecondsLeft(125), 'about 2 min left');
+    assert.equal(describeSecondsLeft(0.2), 'about 1 s left');
   });
 });
