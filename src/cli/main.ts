@@ -4,7 +4,7 @@
  * 2 data error (FILE:LINE: message on stderr), 3 diverged, 4 gradient check failed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkNetwork, checkNetworkFast } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
@@ -20,6 +20,8 @@ import { DEFAULT_LR_FIND, lrFind } from '../core/lrfind';
 import { type OptimizerName } from '../core/trainer';
 import { parseExperiment } from '../data/experiment';
 import { race, validateRace } from '../training/race';
+import { torchCheckJson, torchScript } from '../export/torch';
+import { splitRows } from '../data/prepare';
 import { UsageError, parseArgs, type Parsed } from './args';
 import { num, pct, table, toJson } from './format';
 
@@ -50,6 +52,7 @@ Usage:
   backprop-lens predict MODEL.json FILE [--json]
   backprop-lens lr-find FILE [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
   backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [settings] [--json]
+  backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F]
   backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
   backprop-lens help | --help | --version
 
@@ -65,7 +68,7 @@ check-derivation exits 1 when any finding is an error.
 `;
 
 const SETTING_FLAGS = new Set(SETTINGS.map((s) => s.flag));
-const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions', 'mode', 'start', 'end', 'steps', 'optimizers', 'threshold']);
+const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions', 'mode', 'start', 'end', 'steps', 'optimizers', 'threshold', 'data', 'out']);
 const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version']);
 
 export function main(argv: string[], io: Io = defaultIo): number {
@@ -91,6 +94,7 @@ export function main(argv: string[], io: Io = defaultIo): number {
       case 'check-derivation': return checkDerivationCmd(args, io);
       case 'lr-find': return lrFindCmd(args, io);
       case 'race': return raceCmd(args, io);
+      case 'export-torch': return exportTorchCmd(args, io);
       default: throw new UsageError(`unknown command '${cmd}'`);
     }
   } catch (e) {
@@ -501,6 +505,39 @@ function raceCmd(args: Parsed, io: Io): number {
     io.out(`optimizer race on ${file}: ${p.train.m} train / ${p.test.m} test rows, the same initial parameters (seed ${s.seed}), lr ${s.lr}, ${s.epochs} epochs\n${table(rows)}\n`);
   }
   return EXIT.ok; // a diverged racer is a result of the race, shown in its status
+}
+
+// ---------------------------------------------------------------- export-torch
+
+function exportTorchCmd(args: Parsed, io: Io): number {
+  const modelPath = oneFile(args, 'MODEL.json');
+  const file = args.values.get('data');
+  const out = args.values.get('out');
+  if (!file) throw new UsageError('export-torch needs --data FILE (the data file the script loads)');
+  if (!out) throw new UsageError('export-torch needs --out model.py');
+  if (!/\.py$/i.test(out)) throw new UsageError(`--out must name a .py file, got '${out}'`);
+  const json = args.switches.has('json');
+  const model = readModel(modelPath, io);
+  const s = settingsFrom(args);
+  const d = modelData(file, readTable(file, args, io, null), model, json);
+  if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the script trains on the labels`, json);
+  const { train: trainRows, test: testRows } = splitRows(d.m, s.split, model.config.seed);
+  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization);
+  const trainer = new Trainer({ ...model.config, epochs: Math.max(1, model.config.epochs) }, train, null, model.theta);
+  const first = trainer.step();
+  if (!first) throw new DataFailure(file, 1, `no first step at the model's parameters (${trainer.reason})`, json);
+  const outDir = dirname(resolve(out));
+  const stem = basename(out).replace(/\.py$/i, '');
+  const checkFile = `${stem}.check.json`;
+  let dataPath = relative(outDir, resolve(file));
+  if (dataPath === '' || isAbsolute(dataPath)) dataPath = resolve(file);
+  dataPath = dataPath.split(sep).join('/');
+  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION };
+  io.writeFile(join(outDir, checkFile), torchCheckJson(spec));
+  io.writeFile(out, torchScript(spec));
+  if (json) io.out(toJson({ script: out, check: join(outDir, checkFile), data: dataPath, trainRows: trainRows.length, testRows: testRows.length, firstBatch: first.samples.length, firstLoss: first.loss }) + '\n');
+  else io.out(`wrote ${out} and ${join(outDir, checkFile)} (the first batch's gradients it checks); run it with: python3 ${out}\n`);
+  return EXIT.ok;
 }
 
 if (require.main === module) {
