@@ -100,7 +100,7 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
 
 /** What the chain rule shows depends on: the step shown, and the settings its text names. */
 export function chainKey(run: PanelRun | null): string {
-  return run ? `${run.id}:${run.last?.step ?? -1}:${run.lr}:${run.optimizer}:${run.activation}` : '';
+  return run ? `${run.id}:${run.last?.step ?? -1}:${run.lr}:${run.optimizer}:${run.activation}:${run.edited.join(',')}:${run.last?.loss.$f64 ?? ''}` : '';
 }
 
 /** Entries in an encoded Float64Array, without decoding it. */

@@ -43,6 +43,17 @@ export interface StartMessage {
   stepsPerSecond: number;
 }
 
+/** One edit of a parameter by the user: at which step, which entry (its flat index and name), from what to what. */
+export interface ParameterEdit {
+  step: number;
+  index: number;
+  name: string;
+  from: number;
+  to: number;
+  /** Restoring the run's own value. */
+  restore: boolean;
+}
+
 export type ToWorker =
   | StartMessage
   | { type: 'pause' }
@@ -54,6 +65,9 @@ export type ToWorker =
   | { type: 'setLearningRate'; lr: number }
   | { type: 'setSpeed'; stepsPerSecond: number }
   | { type: 'setBoundary'; plane: BoundaryPlane }
+  /** Paused or stopped: set θ[index] (what if this weight were…?); restore puts the run's own value back. */
+  | { type: 'setParameter'; index: number; value: number }
+  | { type: 'restoreParameter'; index: number }
   | { type: 'check'; requestId: number; count: number; options: GradcheckOptions }
   /** Learning-rate range test on the run's data and settings (answered by lrFindResult; blocks the run's loop while it runs). */
   | { type: 'lrFind'; requestId: number; options: Partial<LrFindOptions>; from: 'initial' | 'current' }
@@ -147,6 +161,8 @@ export interface Progress {
   /** The pace asked for: steps per second, 0 for full speed. */
   speed: number;
   boundary: Boundary | null;
+  /** Entries of θ the user has set since the last step (the step record is then recomputed at the edited θ). */
+  edited: number[];
 }
 
 export type FromWorker =
@@ -158,6 +174,8 @@ export type FromWorker =
   /** state.history holds only the epochs from index historyFrom on (the earlier ones were in earlier checkpoints). */
   | { type: 'checkpoint'; runId: string; state: TrainerState; historyFrom: number }
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
+  /** The user set a parameter (for the run's record: a resumed or exported run is honest about it). */
+  | { type: 'edited'; runId: string; edit: ParameterEdit }
   | { type: 'failed'; runId: string; message: string }
   | { type: 'lrFindResult'; requestId: number; result: LrFindResult | null; error?: string }
   | { type: 'landscapeResult'; requestId: number; result: LandscapeResult | null; error?: string };
@@ -331,6 +349,8 @@ export interface PanelRun {
   stepsPerSecond: number;
   /** The pace asked for (steps per second; 0: full speed). */
   speed: number;
+  /** Entries of θ the user set since the last step. */
+  edited: number[];
   theta: F64;
   last: PanelStep | null;
   boundary: PanelBoundary | null;
@@ -363,6 +383,8 @@ export type FromWebview =
   | { type: 'control'; action: ControlAction }
   | { type: 'setLearningRate'; lr: number }
   | { type: 'setSpeed'; stepsPerSecond: number }
+  | { type: 'setParameter'; index: number; value: number }
+  | { type: 'restoreParameter'; index: number }
   /** Start the current run's request again with these settings changed (the in-panel settings). */
   | { type: 'restart'; settings: PanelSettings }
   | { type: 'runCheck' }
@@ -415,6 +437,14 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
         settings[k] = given[k];
       }
       return { ok: true, message: { type: 'restart', settings: settings as PanelSettings } };
+    }
+    case 'setParameter':
+    case 'restoreParameter': {
+      const index = o.index;
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= 1e8) return bad(`invalid ${t}`);
+      if (t === 'restoreParameter') return only('type', 'index') ? { ok: true, message: { type: t, index } } : bad(`invalid ${t}`);
+      if (!only('type', 'index', 'value') || typeof o.value !== 'number' || !Number.isFinite(o.value) || Math.abs(o.value) > 1e12) return bad('invalid setParameter');
+      return { ok: true, message: { type: t, index, value: o.value } };
     }
     case 'drawn':
       if (!only('type', 'seq') || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return bad('invalid drawn');

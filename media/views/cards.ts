@@ -88,7 +88,16 @@ export class Cards {
     });
     c.addEventListener('mouseleave', hideTip);
     c.addEventListener('blur', hideTip);
+    c.addEventListener('click', (ev) => {
+      const [i, j] = cellAt(ev);
+      if (i >= 0) this.openEditor(p, i, j, c);
+    });
     c.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && v.state.run) {
+        const [i, j] = this.cursor.get(c.id) ?? [0, 0];
+        ev.preventDefault();
+        return this.openEditor(p, i, j, c);
+      }
       const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
       const mv = moves[ev.key];
       if (!mv || !v.state.run) return;
@@ -103,6 +112,55 @@ export class Cards {
     return c;
   }
 
+  /**
+   * Edit one entry (paused or finished runs): what if this weight were…? The loss, every gradient, the chain rule,
+   * the boundary and a gradient check follow at once; Restore puts the run's own value back.
+   */
+  private openEditor(p: ParamName, i: number, j: number, from: HTMLElement): void {
+    const { v } = this;
+    const run = v.state.run;
+    if (!run) return;
+    const b = blockOf(v, p);
+    if (i < 0 || j < 0 || i >= b.rows || j >= b.cols) return;
+    const k = b.offset + i * b.cols + j;
+    const editable = run.live && (run.phase === 'paused' || run.phase === 'finished');
+    byId('editor')?.remove();
+    const close = () => {
+      form.remove();
+      from.focus();
+    };
+    const input = el('input', { type: 'number', step: 'any', id: 'editor-value', 'aria-label': `New value of ${p}[${i},${j}]` });
+    input.value = String(v.state.theta[k]);
+    const set = el('button', { type: 'submit', text: 'Set' });
+    const restore = el('button', { type: 'button', class: 'secondary', id: 'editor-restore', text: "Restore the run's value" });
+    restore.hidden = !run.edited.includes(k);
+    restore.addEventListener('click', () => {
+      v.post({ type: 'restoreParameter', index: k });
+      close();
+    });
+    const cancel = el('button', { type: 'button', class: 'secondary', text: 'Close' });
+    cancel.addEventListener('click', close);
+    const form = el('form', { id: 'editor', class: 'editor', role: 'dialog', 'aria-label': `Edit ${p}[${i},${j}]` },
+      el('div', { class: 'small' }, `${p}[${i},${j}]  ${entryRole(p, i, j, run.features)}`),
+      editable
+        ? el('div', { class: 'row' }, input, set, restore, cancel)
+        : el('div', {}, el('p', { class: 'small', text: 'Pause the run to edit a parameter (or edit after it has finished).' }), cancel));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const x = Number(input.value);
+      if (input.value.trim() !== '' && Number.isFinite(x)) {
+        v.post({ type: 'setParameter', index: k, value: x });
+        close();
+      } else input.setCustomValidity('a finite number');
+    });
+    form.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') close();
+    });
+    from.closest('.card')?.append(form);
+    (editable ? input : cancel).focus();
+    if (editable) input.select();
+  }
+
   draw(): void {
     const { v } = this;
     const { run, theta, step, norms } = v.state;
@@ -110,7 +168,8 @@ export class Cards {
     for (const [pi, p] of PARAM_NAMES.entries()) {
       const { rows, cols, offset } = blockOf(v, p);
       const part = (a: Float64Array | null | undefined) => (a ? a.subarray(offset, offset + rows * cols) : null);
-      byId(`title-${p}`)!.textContent = `${p}  (${rows}×${cols})`;
+      const edited = run.edited.filter((k) => k >= offset && k < offset + rows * cols).length;
+      byId(`title-${p}`)!.textContent = `${p}  (${rows}×${cols})${edited ? ` · ${edited} edited by hand` : ''}`;
       const mats: Record<MapKind, Float64Array | null> = { value: part(theta), grad: part(step?.grad), update: part(step?.delta), true: part(step?.trueGrad) };
       for (const kind of KINDS) {
         const fig = byId(`fig-${p}-${kind}`)!;

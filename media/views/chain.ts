@@ -70,11 +70,12 @@ export function drawChain(v: View): void {
   const h = run.hidden, n = run.n;
   const act = G[run.activation];
   const gprime = a1.map((a, k) => derivative(run.activation, z1[k], a)); // g'(z1), core's definition
+  const hand = run.edited.length ? `\\quad\\text{(at the parameters as edited by hand: ${run.edited.length} entr${run.edited.length === 1 ? 'y' : 'ies'}; no update applied yet)}` : '';
   const batch = last.sampleCount > 1 ? `\\quad\\text{(first of the step's ${last.sampleCount} examples; the update uses their mean gradient)}` : '';
   const adaptive = run.optimizer === 'momentum' || run.optimizer === 'rmsprop' || run.optimizer === 'adam';
   const rule = adaptive ? `\\Delta W \\text{ from ${run.optimizer}}` : `-\\alpha\\, dW,\\ \\alpha = ${tex(run.lr)}`;
   const lines: Array<[string, ParamName | null]> = [
-    [`x ${texVec(x, 'x')},\\quad y = ${tex(last.y)}${batch}`, null],
+    [`x ${texVec(x, 'x')},\\quad y = ${tex(last.y)}${batch}${hand}`, null],
     [`z_1 = W_1 x + b_1 ${texVec(z1, 'z_1')}`, 'W1'],
     [`a_1 = ${act.name}(z_1) ${texVec(a1, 'a_1')}`, null],
     [`z_2 = W_2 a_1 + b_2 = ${tex(z2)}`, 'W2'],

@@ -95,7 +95,7 @@ export function drawHeader(v: View): void {
   const badge = byId('badge')!;
   badge.textContent = run.live ? PHASE_TEXT[run.phase] ?? run.status : `${run.status} (restored)`;
   badge.dataset.state = run.phase;
-  const rate = run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
+  const rate = run.phase === 'running' && run.stepsPerSecond > 0 ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s` : '';
   byId('stats')!.textContent = `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
   const play = byId<HTMLButtonElement>('play')!;
   const running = run.phase === 'running';

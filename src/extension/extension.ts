@@ -49,6 +49,8 @@ export interface CurrentRun {
   /** The derivation file the gradients come from, and the experiment or model file the run came from. */
   derivation: string | null;
   source: { kind: string; file?: string };
+  /** Parameters set by hand during the run. */
+  edits: Array<{ step: number; name: string; from: number; to: number; restore: boolean }>;
 }
 
 export interface TestingApi {
@@ -81,6 +83,8 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     setLearningRate: (lr) => runs.current?.setLearningRate(lr),
     setSpeed: (stepsPerSecond) => runs.current?.setSpeed(stepsPerSecond),
     setBoundary: (plane) => runs.current?.setBoundary(plane),
+    setParameter: (index, value) => runs.current?.setParameter(index, value),
+    restoreParameter: (index) => runs.current?.restoreParameter(index),
     check: () => areas.training.checkGradients(),
     startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
     restartWith: async (overrides) => {
@@ -127,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
       return r && {
         id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.epochCount,
         notice: r.notice, optimizer: r.config.optimizer, derivation: r.derivationFile, source: { ...r.request.source },
+        edits: r.edits.map((e) => ({ step: e.step, name: e.name, from: e.from, to: e.to, restore: e.restore })),
       };
     },
     testing: context.extensionMode === vscode.ExtensionMode.Test

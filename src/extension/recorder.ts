@@ -102,6 +102,11 @@ export class Recorder implements vscode.Disposable {
       queue(() => this.store.update(snap));
     });
     const subs = [
+      run.onEdit((edit) => {
+        current = { ...current, edits: [...(current.edits ?? []), edit] };
+        const snap = current;
+        queue(() => this.store.update(snap));
+      }),
       run.onCheckpoint(({ state, historyFrom }: { state: TrainerState; historyFrom: number }) => {
         // The new epochs go to history.jsonl; the checkpoint keeps only what continues the trajectory.
         const epochs = state.history;

@@ -10,7 +10,7 @@ import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
-import type { Boundary, BoundaryPlane, DatasetInfo, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
+import type { Boundary, BoundaryPlane, DatasetInfo, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
 
 export type { RunPhase };
 
@@ -110,6 +110,12 @@ export class Run implements vscode.Disposable {
   private nextCheck = 1;
   private disposed = false;
 
+  private readonly editedEmitter = new vscode.EventEmitter<ParameterEdit>();
+  /** The user set a parameter (the recorder keeps it in the run's record). */
+  readonly onEdit = this.editedEmitter.event;
+  /** Every edit of this run, in order. */
+  readonly edits: ParameterEdit[] = [];
+
   private readonly checkpointed = new vscode.EventEmitter<{ state: TrainerState; historyFrom: number }>();
   /** The worker's periodic trainer states (and the final one), for the run store; each carries only the epochs not yet saved. */
   readonly onCheckpoint = this.checkpointed.event;
@@ -205,6 +211,8 @@ export class Run implements vscode.Disposable {
   setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
   setSpeed(stepsPerSecond: number): void { this.send({ type: 'setSpeed', stepsPerSecond }); }
   setBoundary(plane: BoundaryPlane): void { this.send({ type: 'setBoundary', plane }); }
+  setParameter(index: number, value: number): void { this.send({ type: 'setParameter', index, value }); }
+  restoreParameter(index: number): void { this.send({ type: 'restoreParameter', index }); }
 
   check(count?: number): Promise<GradcheckReport> {
     const requestId = this.nextCheck++;
@@ -287,6 +295,11 @@ export class Run implements vscode.Disposable {
         this.failure = `line ${m.line}: ${m.message}`;
         this.resolveDone({ ...this.summary(), status: 'data-error', reason: m.message, error: { line: m.line, message: m.message } });
         break;
+      case 'edited':
+        this.edits.push(m.edit);
+        this.log.info(`run ${this.id}: ${m.edit.restore ? 'restored' : 'set'} ${m.edit.name} ${m.edit.from} → ${m.edit.to} at step ${m.edit.step}`);
+        this.editedEmitter.fire(m.edit);
+        return;
       case 'checkResult': {
         const cb = this.checks.get(m.requestId);
         this.checks.delete(m.requestId);
@@ -318,6 +331,7 @@ export class Run implements vscode.Disposable {
     void this.worker.terminate();
     this.changed.dispose();
     this.progressed.dispose();
+    this.editedEmitter.dispose();
     this.checkpointed.dispose();
   }
 }

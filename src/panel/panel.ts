@@ -28,6 +28,9 @@ export interface PanelActions {
   setLearningRate(lr: number): void;
   setSpeed(stepsPerSecond: number): void;
   setBoundary(plane: BoundaryPlane): void;
+  /** Set (or restore) one entry of θ while the run is paused or over. */
+  setParameter(index: number, value: number): void;
+  restoreParameter(index: number): void;
   check(): Promise<GradcheckReport | undefined>;
   /** Start the current run's request again with these settings changed (same dataset, derivation or experiment). */
   restartWith(overrides: Partial<RunSettings>): Promise<void>;
@@ -210,6 +213,13 @@ export class InspectorPanel implements vscode.Disposable {
         return a.setBoundary(m.plane);
       case 'startTraining':
         return a.startTraining(m.what);
+      case 'setParameter':
+      case 'restoreParameter':
+        if (m.type === 'setParameter') a.setParameter(m.index, m.value);
+        else a.restoreParameter(m.index);
+        // A gradient check on screen follows the edit (the worker handles the two messages in order).
+        if (this.check) this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
+        return;
       default: {
         const never: never = m;
         this.log.warn(`inspector: unhandled message ${JSON.stringify(never)}`);

@@ -89,7 +89,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'), reason: run.failure ?? r?.reason ?? '',
     paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
-    label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0,
+    label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0, edited: p?.edited ?? [],
     theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
     derivation: run.derivationFile, notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null, historyStride: stride,
   };
@@ -143,7 +143,7 @@ export function storedSnapshot(record: RunRecord, state: TrainerState, epochs: r
     paused: false, live: false, step: state.step, epoch: state.epoch, epochs: c.epochs, lr: c.lr, optimizer: c.optimizer,
     activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
     label: cols?.label ?? '', trainRows: cols?.trainRows ?? last?.train.m ?? 0, testRows: cols?.testRows ?? last?.test?.m ?? 0,
-    stepsPerSecond: 0, speed: 0, theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
+    stepsPerSecond: 0, speed: 0, edited: [], theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
     notice: null, historyStride: plot.stride,
   };
   return { type: 'snapshot', run, history: panelHistory(plot.points), norms: panelNorms(plot.points), points: null, check: null, restored: true };

@@ -10,6 +10,7 @@
  */
 import { checkNetwork } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
+import { entryName } from '../core/network';
 import { Trainer, type TrainData, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
@@ -55,6 +56,8 @@ export class TrainingSession {
   private lastCheckpoint = { at: 0, epoch: 0 };
   /** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
   private historySaved = 0;
+  /** Entries the user set since the last step, and the run's own value of each (restore puts it back). */
+  private readonly edits = new Map<number, number>();
   /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
   private speed = 0;
   private pace = { at: 0, steps: 0 };
@@ -121,7 +124,14 @@ export class TrainingSession {
         return this.progress(true);
       }
       case 'reset':
+        this.edits.clear();
         return this.reset();
+      case 'setParameter':
+        return this.edit(m.index, m.value, false);
+      case 'restoreParameter': {
+        const own = this.edits.get(m.index);
+        return own === undefined ? undefined : this.edit(m.index, own, true);
+      }
       case 'check': {
         if (!t || !this.data) return this.host.post({ type: 'checkResult', requestId: m.requestId, report: null, error: 'no training data is loaded' });
         const report = checkNetwork(t.net, this.data.train, Math.min(m.count, this.data.train.m), m.options);
@@ -258,6 +268,45 @@ export class TrainingSession {
     this.schedule();
   }
 
+  /**
+   * Set θ[index] while the run is paused or over (what if this weight were…?). The step record is recomputed at the
+   * edited θ for the same samples, so the loss, every gradient, the chain rule, the boundary and a gradient check
+   * follow at once; no update is applied (the record's update is zero). The edit is reported for the run's record.
+   */
+  private edit(index: number, value: number, restore: boolean): void {
+    const t = this.trainer, start = this.start;
+    if (!t || !start || !this.data || (t.status === 'running' && !this.paused)) return;
+    if (!(index >= 0 && index < t.net.theta.length) || !Number.isFinite(value)) return;
+    const from = t.net.theta[index];
+    if (!restore && !this.edits.has(index)) this.edits.set(index, from);
+    if (restore) this.edits.delete(index);
+    t.net.theta[index] = value;
+    const edit = { step: t.stepCount, index, name: entryName(index, t.train.n, t.config.hidden), from, to: value, restore };
+    this.host.post({ type: 'edited', runId: start.runId, edit });
+    this.reinspect(t);
+    this.progress(true);
+  }
+
+  /** The last step's record at the current θ (after an edit): loss, gradients and forward values for the same samples. */
+  private reinspect(t: Trainer): void {
+    const r = t.record, d = this.data!.train;
+    if (r.step === 0 || r.samples.length === 0) return;
+    const net = t.net, count = r.samples.length;
+    if (this.gradient) {
+      net.lossAndGrad(d.X, d.Y, r.samples, count, r.trueGrad!);
+      r.loss = this.gradient(net, d.X, d.Y, r.samples, count, r.grad);
+    } else r.loss = net.lossAndGrad(d.X, d.Y, r.samples, count, r.grad);
+    const first = r.samples[0];
+    net.forward(d.X, first * d.n);
+    r.dz2 = net.signals(d.Y[first]);
+    r.z1.set(net.z1);
+    r.a1.set(net.a1);
+    r.z2 = net.z2;
+    r.a2 = net.a2;
+    r.dz1.set(net.dz1);
+    r.delta.fill(0);
+  }
+
   private reset(): void {
     const { start, data } = this;
     if (!start || !data) return;
@@ -312,6 +361,7 @@ export class TrainingSession {
       const next = this.pace.at + ((t.stepCount - this.pace.steps + 1) / this.speed) * 1000;
       return this.schedule(Math.max(1, next - this.host.now()));
     }
+    this.edits.clear(); // the edited values are now part of the trajectory
     const deadline = this.host.now() + SLICE_MS;
     let k = 0;
     while (t.status === 'running' && k < budget) {
@@ -353,6 +403,7 @@ export class TrainingSession {
       theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
       stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
       boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
+      edited: [...this.edits.keys()],
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
   }

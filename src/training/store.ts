@@ -8,6 +8,7 @@
  * workspace.fs in the extension, node:fs in tests).
  */
 import type { RunSettings } from '../core/settings';
+import type { ParameterEdit } from '../protocol';
 import type { Divergence, EpochSummary, Metrics, TrainerState } from '../core/trainer';
 
 export interface StoreFs {
@@ -42,6 +43,8 @@ export interface RunRecord {
   progress: { step: number; epoch: number };
   train: Metrics | null;
   test: Metrics | null;
+  /** Parameters the user set by hand, in order (a resumed or exported run is honest about them). */
+  edits?: ParameterEdit[];
   /** The dataset's columns as the run read them (absent until the data is loaded, and in records from before 0.2). */
   columns?: { features: string[]; label: string; trainRows: number; testRows: number };
   /** Which extension host runs it: a record still "running" whose owner is gone was interrupted. */

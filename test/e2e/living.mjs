@@ -128,3 +128,39 @@ tests['a run that fails on bad data says why in the inspector; a narrow inspecto
   assert(g.count === 8 && g.right <= g.width, `graph cut off: ${JSON.stringify(g)}`);
   assert(/rows-2/.test(g.cls ?? ''), `two rows when narrow: ${g.cls}`);
 };
+
+tests['edit a weight while paused (keyboard): the value, its gradient and the loss change at once; restore puts the run\'s value back'] = async ({ page, workspace, url, log, results }) => {
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 4, 'backpropLens.network.activation': 'tanh' });
+  await openWorkbench(page, url);
+  await openFile(page, 'flower.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
+  await waitFor('training', async () => (await stepOf(f)) > 100, 60_000);
+  await f.click('#play');
+  await waitFor('paused', async () => (await f.textContent('#badge')) === 'paused', 10_000);
+  await f.click('#table-W1');
+  const cell = () => f.textContent('#tbl-W1 td[data-row="0"][data-col="0"] .v');
+  const grad = () => f.textContent('#tbl-W1 td[data-row="0"][data-col="0"] .g');
+  const loss = async () => /L\s*([^\s]+)/.exec((await f.textContent('#graph')) ?? '')?.[1];
+  const [v0, g0, l0] = [await cell(), await grad(), await loss()];
+  // Keyboard: focus W1's heatmap (its cursor starts at [0,0]) and press Enter.
+  await f.focus('#map-W1-value');
+  await page.keyboard.press('Enter');
+  await f.waitForSelector('#editor-value', { timeout: 5000 });
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-edit-weight.png') });
+  await f.fill('#editor-value', '2.5');
+  await page.keyboard.press('Enter');
+  await waitFor('the edit', async () => /1 edited by hand/.test((await f.textContent('#title-W1')) ?? ''), 10_000);
+  await waitFor('the new value', async () => (await cell()) === '2.500', 10_000);
+  const [g1, l1] = [await grad(), await loss()];
+  log(`edited W1[0,0]: ${v0} → 2.500; dW1[0,0] ${g0} → ${g1}; L ${l0} → ${l1}`);
+  assert(g1 !== g0 && l1 !== l0, `the gradient and the loss follow the edit: ${g0} → ${g1}, ${l0} → ${l1}`);
+  // Restore: the run's own value again.
+  await f.focus('#map-W1-value');
+  await page.keyboard.press('Enter');
+  await f.waitForSelector('#editor-restore:not([hidden])', { timeout: 5000 });
+  await f.click('#editor-restore');
+  await waitFor('the restored value', async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-W1')) ?? ''), 10_000);
+  assert((await grad()) === g0, `the gradient is the run's again: ${await grad()} vs ${g0}`);
+};

@@ -342,3 +342,61 @@ describe('what the session says about the outcome', () => {
     assert.ok(dead > 0, 'this learning rate kills units (the test needs a case that says so)');
   });
 });
+
+describe('editing a parameter by hand', () => {
+  it('paused: the step record is recomputed at the edited θ (gradient = central differences of J there), restore puts it back, edits are reported', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ paused: true, config: { ...CONFIG, optimizer: 'minibatch', batchSize: 5 } }));
+    s.handle({ type: 'step', steps: 3 });
+    f.drain();
+    const before = f.last('progress');
+    const own = before.theta[4];
+    s.handle({ type: 'setParameter', index: 4, value: 0.75 });
+    const after = f.last('progress');
+    assert.equal(after.theta[4], 0.75);
+    assert.deepEqual(after.edited, [4]);
+    assert.equal(after.step, before.step, 'no step taken');
+    const e = f.last('edited').edit;
+    assert.deepEqual([e.index, e.name, e.from, e.to, e.restore, e.step], [4, 'W1[2,0]', own, 0.75, false, 3]);
+    // Independent: central differences of the mean loss over the same samples at the edited θ.
+    const r = readDataset(CSV, 'flower.csv');
+    assert.ok(r.ok);
+    const p = prepare(r.table, { split: 0.25, seed: 3, standardize: true });
+    const samples = Int32Array.from(after.last!.samples);
+    const J = (theta: Float64Array) => new Network(2, 3, 'tanh', theta).lossAndGrad(p.train.X, p.train.Y, samples, samples.length);
+    const theta = Float64Array.from(after.theta);
+    assert.ok(Math.abs(after.last!.loss - J(theta)) < 1e-15);
+    for (let i = 0; i < theta.length; i++) {
+      const h = 1e-6, tp = theta.slice(), tm = theta.slice();
+      tp[i] += h;
+      tm[i] -= h;
+      const numeric = (J(tp) - J(tm)) / (2 * h);
+      assert.ok(Math.abs(after.last!.grad[i] - numeric) < 1e-7, `entry ${i}: ${after.last!.grad[i]} vs ${numeric}`);
+    }
+    assert.ok(after.last!.delta.every((x) => x === 0), 'no update applied');
+    s.handle({ type: 'restoreParameter', index: 4 });
+    const back = f.last('progress');
+    assert.equal(back.theta[4], own);
+    assert.deepEqual(back.edited, []);
+    assert.equal(f.last('edited').edit.restore, true);
+  });
+
+  it('running: an edit is refused (pause first); after a step the edit is part of the trajectory', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ config: { ...CONFIG, epochs: 1000 } }));
+    f.drain(2);
+    s.handle({ type: 'setParameter', index: 0, value: 9 });
+    assert.equal(f.of('edited').length, 0);
+    s.handle({ type: 'pause' });
+    s.handle({ type: 'setParameter', index: 0, value: 9 });
+    assert.equal(f.of('edited').length, 1);
+    s.handle({ type: 'step', steps: 1 });
+    f.drain();
+    assert.deepEqual(f.last('progress').edited, []);
+    s.handle({ type: 'restoreParameter', index: 0 });
+    assert.equal(f.of('edited').length, 1, 'nothing to restore after a step');
+  });
+});
