@@ -52,7 +52,7 @@ Usage:
   backprop-lens predict MODEL.json FILE [--json]
   backprop-lens lr-find FILE [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
   backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [settings] [--json]
-  backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F]
+  backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F] [--json]
   backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
   backprop-lens help | --help | --version
 
