@@ -12,6 +12,8 @@
  * below it, null if never), the final train/test metrics, the run's status, and
  * (optionally) a thinned parameter trajectory for the loss landscape.
  */
+import { type LandscapeData, type LossGrid, allRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
+import { Network } from '../core/network';
 import { type EpochSummary, type Metrics, type OptimizerName, OPTIMIZERS, Trainer, type TrainConfig, type TrainData, type TrainResult } from '../core/trainer';
 
 export interface RaceOptions {
@@ -120,4 +122,36 @@ function curveOf(h: EpochSummary[]): Racer['curve'] {
     testLoss: hasTest ? h.map((e) => e.test?.loss ?? NaN) : null,
     testAccuracy: hasTest ? h.map((e) => e.test?.accuracy ?? NaN) : null,
   };
+}
+
+export interface RaceLandscape {
+  /** The loss over the plane through the common θ₀ spanned by d1, d2 (grid centre: J(θ₀) exactly). */
+  grid: LossGrid;
+  d1: Float64Array;
+  d2: Float64Array;
+  /** Fraction of the racers' combined trajectory variance (around θ₀) along d1 and d2. */
+  explained: [number, number];
+  /** Per racer (same order): its trajectory projected on the plane, [a0, b0, a1, b1, …]; every path starts at (0, 0). */
+  paths: Float64Array[];
+}
+
+/**
+ * One landscape for all racers (needs race(..., { trajectory: k })): the plane through the common θ₀ spanned by the
+ * two principal directions of all their trajectories together (Li et al., 2018, §7, with θ₀ as the centre they share),
+ * the loss on an odd size×size grid (≤ MAX_GRID) over a square that holds every path with a 10% margin, evaluated on
+ * at most maxRows training rows (evenly spaced).
+ */
+export function raceLandscape(config: TrainConfig, r: RaceResult, train: TrainData, options: { size?: number; maxRows?: number } = {}): RaceLandscape {
+  const points = r.racers.flatMap((x) => x.trajectory);
+  if (points.length < 3) throw new RangeError('the racers recorded fewer than three parameter snapshots: run the race with { trajectory: k }');
+  const centre = r.theta0;
+  const { d1, d2, explained } = principalDirections(points, centre);
+  const paths = r.racers.map((x) => projectTrajectory(x.trajectory, centre, d1, d2));
+  let reach = 0;
+  for (const p of paths) for (const v of p) reach = Math.max(reach, Math.abs(v));
+  const count = Math.max(1, Math.min(train.m, Math.floor(options.maxRows ?? train.m)));
+  const rows: LandscapeData = count >= train.m ? allRows(train) : { data: train, idx: Int32Array.from({ length: count }, (_, k) => Math.floor((k * train.m) / count)), count };
+  const net = new Network(train.n, config.hidden, config.activation, centre.slice());
+  const grid = lossGrid(net, rows, d1, d2, { size: options.size ?? 21, span: reach > 0 ? 1.1 * reach : 1 });
+  return { grid, d1, d2, explained, paths };
 }

@@ -7,7 +7,7 @@ import { ACTIVATIONS } from '../../src/core/activations';
 import { DEFAULT_CONFIG, Trainer, type OptimizerName, type TrainData } from '../../src/core/trainer';
 import { moons } from '../../src/data/synthetic';
 import { parseExperiment } from '../../src/data/experiment';
-import { race } from '../../src/training/race';
+import { race, raceLandscape } from '../../src/training/race';
 
 const moonData = (): TrainData => {
   const p = moons(4, 200);
@@ -212,5 +212,24 @@ describe('optimizer race', () => {
       assert.equal(bad.errors[0].key, 'race');
       assert.match(bad.errors[0].message, msg);
     }
+  });
+});
+
+describe('optimizer race: one shared landscape', () => {
+  it('the plane passes through the common θ₀ (grid centre = J(θ₀) exactly); every path starts at (0, 0); the directions are orthonormal', () => {
+    const data = moonData();
+    const cfg = { ...DEFAULT_CONFIG, hidden: 4, epochs: 10, lr: 0.05 };
+    const r = race(cfg, ['sgd', 'adam', 'batch'], data, null, { trajectory: 8 });
+    const L = raceLandscape(cfg, r, data, { size: 9 });
+    const J0 = new Network(2, 4, cfg.activation, r.theta0.slice()).lossAndGrad(data.X, data.Y, null, data.m);
+    assert.equal(L.grid.loss[4 * 9 + 4], J0);
+    assert.equal(L.paths.length, 3);
+    for (const p of L.paths) assert.ok(Math.abs(p[0]) < 1e-12 && Math.abs(p[1]) < 1e-12);
+    let d11 = 0, d12 = 0, d22 = 0;
+    for (let i = 0; i < L.d1.length; i++) { d11 += L.d1[i] ** 2; d12 += L.d1[i] * L.d2[i]; d22 += L.d2[i] ** 2; }
+    assert.ok(Math.abs(d11 - 1) < 1e-12 && Math.abs(d22 - 1) < 1e-12 && Math.abs(d12) < 1e-9);
+    const reach = Math.max(...L.paths.flatMap((p) => Array.from(p, Math.abs)));
+    assert.ok(L.grid.a[8] >= reach && L.grid.b[8] >= reach, 'the grid holds every path');
+    assert.throws(() => raceLandscape(cfg, race(cfg, ['sgd'], data, null), data), /trajectory/);
   });
 });
