@@ -28,7 +28,7 @@ const LAYERS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
+  { ignores: ['assembly/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -525,6 +525,7 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   const train = gather(d.X, d.Y, d.n, trainRows, model.standardization);
   const trainer = new Trainer({ ...model.config, epochs: Math.max(1, model.config.epochs) }, train, null, model.theta);
   const first = trainer.step();
+  trainer.dispose();
   if (!first) throw new DataFailure(file, 1, `no first step at the model's parameters (${trainer.reason})`, json);
   const outDir = dirname(resolve(out));
   const stem = basename(out).replace(/\.py$/i, '');

@@ -87,23 +87,27 @@ export function lrFind(config: TrainConfig, train: TrainData, options: Partial<L
   let avg = 0;
   let best = Infinity;
   let stop: LrFindResult['stop'] = 'completed';
-  for (let i = 0; i < o.steps; i++) {
-    trainer.setLearningRate(schedule[i]);
-    const r = trainer.step();
-    if (!r) {
-      stop = trainer.status === 'diverged' ? 'diverged' : trainer.status === 'completed' ? 'completed' : 'stopped';
-      break;
+  try {
+    for (let i = 0; i < o.steps; i++) {
+      trainer.setLearningRate(schedule[i]);
+      const r = trainer.step();
+      if (!r) {
+        stop = trainer.status === 'diverged' ? 'diverged' : trainer.status === 'completed' ? 'completed' : 'stopped';
+        break;
+      }
+      avg = o.beta * avg + (1 - o.beta) * r.loss;
+      const s = avg / (1 - Math.pow(o.beta, i + 1));
+      lr.push(schedule[i]);
+      loss.push(r.loss);
+      smoothed.push(s);
+      if (s < best) best = s;
+      if (i > 0 && s > o.divergeFactor * best) {
+        stop = 'exploded';
+        break;
+      }
     }
-    avg = o.beta * avg + (1 - o.beta) * r.loss;
-    const s = avg / (1 - Math.pow(o.beta, i + 1));
-    lr.push(schedule[i]);
-    loss.push(r.loss);
-    smoothed.push(s);
-    if (s < best) best = s;
-    if (i > 0 && s > o.divergeFactor * best) {
-      stop = 'exploded';
-      break;
-    }
+  } finally {
+    trainer.dispose(); // the batched kernels' worker threads, if a large batch started them
   }
   const L = Float64Array.from(lr), J = Float64Array.from(loss), S = Float64Array.from(smoothed);
   return { lr: L, loss: J, smoothed: S, ...suggestions(L, S), stop, optimizer: config.optimizer };

@@ -37,18 +37,18 @@ export interface Block {
   cols: number;
 }
 
-/** Where each parameter lives in θ. */
-export function layout(n: number, h: number): Block[] {
+/** Where each parameter lives in θ; K outputs (W2 is K×h, b2 is K; the network here has K = 1). */
+export function layout(n: number, h: number, K = 1): Block[] {
   return [
     { name: 'W1', offset: 0, rows: h, cols: n },
     { name: 'b1', offset: h * n, rows: h, cols: 1 },
-    { name: 'W2', offset: h * n + h, rows: 1, cols: h },
-    { name: 'b2', offset: h * n + 2 * h, rows: 1, cols: 1 },
+    { name: 'W2', offset: h * n + h, rows: K, cols: h },
+    { name: 'b2', offset: h * n + h + K * h, rows: K, cols: 1 },
   ];
 }
 
-export function paramCount(n: number, h: number): number {
-  return h * n + 2 * h + 1;
+export function paramCount(n: number, h: number, K = 1): number {
+  return h * n + h + K * h + K;
 }
 
 /** Views W1, b1, W2, b2 onto a flat vector laid out as {@link layout}. */

@@ -72,6 +72,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'seed', id: 'training.seed', flag: 'seed', kind: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.' },
   { key: 'plateauEpochs', id: 'training.plateauEpochs', flag: 'plateau-epochs', kind: 'integer', minimum: 0, description: 'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).' },
   { key: 'plateauTol', id: 'training.plateauTolerance', flag: 'plateau-tol', kind: 'number', minimum: 0, description: 'Plateau tolerance on the training loss.' },
+  { key: 'threads', id: 'training.threads', flag: 'threads', kind: 'integer', minimum: 0, maximum: 64, description: 'Threads for large batched steps (0: the machine\'s cores, at most 4). Any value gives bit-for-bit the same run.' },
   { key: 'split', id: 'data.testSplit', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
   { key: 'standardize', id: 'data.standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
   { key: 'label', id: 'data.labelColumn', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },

@@ -20,6 +20,9 @@ import type { Activation } from './activations';
 import { bceFromLogit } from './loss';
 import { type InitScheme, initParams } from './init';
 import { Network, entryName, layout, paramCount } from './network';
+import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
+import { type SampleStep, sgdSampleStep } from './kernels/sample';
+import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
 import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
 
@@ -47,6 +50,11 @@ export interface TrainConfig {
   /** Plateau: stop when the training loss fell by less than plateauTol over the last plateauEpochs epochs (0 disables). */
   plateauEpochs: number;
   plateauTol: number;
+  /**
+   * Threads a large batched step is spread over (0: the machine's cores, at most 4). Any
+   * value gives the same bits; older saved configurations without it mean 0.
+   */
+  threads: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
@@ -62,6 +70,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   seed: 1,
   plateauEpochs: 0,
   plateauTol: 1e-6,
+  threads: 0,
 };
 
 /** Rows of a row-major feature matrix and their 0/1 labels. */
@@ -164,6 +173,24 @@ const RULES: Record<OptimizerName, UpdateRule> = {
   adam: 'adam',
 };
 
+/**
+ * Which engine computes a step: 'auto' (batches: the batched kernels, WebAssembly SIMD where
+ * available, once a step is large enough to gain from them, the reference Network below
+ * that; one example with the plain rule: WebAssembly); 'reference' (Network, or for one
+ * example the fused JavaScript pass with the same bits); 'wasm' or 'js' (always that kernel
+ * for batches; 'js' steps one example like 'reference').
+ */
+export type EngineChoice = 'auto' | 'reference' | KernelKind;
+
+export interface TrainerOptions {
+  /** Gradients from a derivation's formulas instead of the network's backward pass (always the reference engine). */
+  gradient?: Trainer['gradient'];
+  engine?: EngineChoice;
+}
+
+/** From this much work per batched step (rows × h × (n + 1)) 'auto' uses the batched kernels. */
+export const FAST_MIN_WORK = 4096;
+
 export class Trainer {
   readonly net: Network;
   readonly opt: Optimizer;
@@ -175,6 +202,11 @@ export class Trainer {
   epoch = 0;
   readonly history: EpochSummary[] = [];
   readonly record: StepRecord;
+  /** The engine choice (see EngineChoice); a derivation's gradient forces 'reference'. */
+  readonly engine: EngineChoice;
+  private kernel: BatchKernel | null = null;
+  /** Per-example plain SGD in WebAssembly (θ lives in its memory), or null. */
+  private readonly stepper: WasmSampleStepper | null;
 
   private readonly grad: Float64Array;
   private readonly delta: Float64Array;
@@ -195,24 +227,28 @@ export class Trainer {
     readonly train: TrainData,
     readonly test: TrainData | null = null,
     theta?: Float64Array,
-    options: { gradient?: Trainer['gradient'] } = {},
+    options: TrainerOptions = {},
   ) {
     const { n, m } = train;
     const h = config.hidden;
     validateConfig(config, m);
     this.rng = new Rng(config.seed);
-    this.net = new Network(n, h, config.activation);
+    this.gradient = options.gradient ?? null;
+    this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
+    // Per-example plain SGD in WebAssembly ('auto', 'wasm'); 'reference' and 'js' keep the fused JavaScript pass (the reference's bits).
+    const wasmSteps = RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
+    this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
+    this.net = new Network(n, h, config.activation, this.stepper?.theta);
     if (theta) this.net.theta.set(theta);
     else initParams(this.net.theta, n, h, config.init, this.rng);
     const P = paramCount(n, h);
     this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
     this.grad = new Float64Array(P);
     this.delta = new Float64Array(P);
-    this.prevTheta = new Float64Array(P);
+    this.prevTheta = this.stepper ? this.stepper.prev : new Float64Array(P);
     this.order = new Int32Array(m);
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
-    this.gradient = options.gradient ?? null;
     this.record = {
       step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
       z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
@@ -231,6 +267,11 @@ export class Trainer {
   misclassifiedInto(out: Int32Array): number {
     const { X, Y, m, n } = this.train;
     let k = 0;
+    const Z2 = this.fastForward(this.train);
+    if (Z2) {
+      for (let i = 0; i < m; i++) if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) out[k++] = i;
+      return k;
+    }
     for (let i = 0; i < m; i++) {
       const z2 = this.net.forward(X, i * n);
       if ((z2 >= 0 ? 1 : 0) !== Y[i]) out[k++] = i; // ŷ ≥ 0.5 ⇔ z2 ≥ 0
@@ -240,10 +281,41 @@ export class Trainer {
 
   /** One optimizer step. Returns the step's record, or null when the run has stopped (see status). */
   step(): StepRecord | null {
-    if (this.status !== 'running') return null;
+    return this.takeStep(true) ? this.record : null;
+  }
+
+  /**
+   * Up to maxSteps optimizer steps in a tight loop; stops early when the run stops.
+   * The same arithmetic as calling step() that many times (bit-identical θ, optimizer
+   * state, RNG, history and status), but the step record is filled only once, for the
+   * last step taken. Returns the number of steps taken.
+   */
+  advance(maxSteps: number): number {
+    if (this.gradient) { // the derivation's path: every step as step() takes it
+      let k = 0;
+      while (k < maxSteps && this.step()) k++;
+      return k;
+    }
+    const start = this.stepCount;
+    this.pending = false;
+    for (let k = 0; k < maxSteps && this.status === 'running'; k++) {
+      if (!this.takeStep(k === maxSteps - 1)) break;
+    }
+    if (this.pending) this.fillPending();
+    return this.stepCount - start;
+  }
+
+  /**
+   * The step itself. fill: write the step record now; otherwise remember what
+   * it needs (this.last*) and let advance() fill it from prevTheta at the end.
+   * Returns false when no step was applied (see step()).
+   */
+  private takeStep(fill: boolean): boolean {
+    if (this.status !== 'running') return false;
     const { config: cfg, train, net } = this;
     const m = train.m;
     let samples: Int32Array | null; // null: all rows in order
+    let from = 0; // first sample's position in order (sgd, mini-batch)
     let count: number;
     let misclassified = -1;
     if (cfg.optimizer === 'misclassified-sgd') {
@@ -251,15 +323,15 @@ export class Trainer {
       if (misclassified === 0) {
         this.summarizeEpoch();
         this.finish('converged', 'no training point is misclassified');
-        return null;
+        return false;
       }
     }
-    if (this.limitReached()) return null;
+    if (this.limitReached()) return false;
 
     switch (cfg.optimizer) {
       case 'misclassified-sgd':
         this.pick[0] = this.pick[this.rng.int(misclassified)];
-        samples = this.pick.subarray(0, 1);
+        samples = this.pick;
         count = 1;
         break;
       case 'batch':
@@ -270,29 +342,118 @@ export class Trainer {
         const B = cfg.optimizer === 'sgd' ? 1 : Math.min(cfg.batchSize, m);
         if (this.cursor === 0) this.rng.shuffle(this.order);
         count = Math.min(B, m - this.cursor);
-        samples = this.order.subarray(this.cursor, this.cursor + count);
+        from = this.cursor;
+        samples = this.order;
         this.cursor += count;
       }
     }
 
-    let loss: number;
-    if (this.gradient) {
-      net.lossAndGrad(train.X, train.Y, samples, count, this.record.trueGrad!); // the truth, beside the formulas' gradient
-      loss = this.gradient(net, train.X, train.Y, samples, count, this.grad);
-    } else {
-      loss = net.lossAndGrad(train.X, train.Y, samples, count, this.grad);
+    if (count === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill)) return this.fusedSampleStep(samples, from, misclassified, fill);
+    this.materialize(); // a fused step before this one: its Δ may still be shown (loss divergence below)
+    const loss = this.lossAndGrad(samples, from, count);
+    if (!Number.isFinite(loss)) {
+      this.diverge('loss');
+      return false;
     }
-    if (!Number.isFinite(loss)) return this.diverge('loss');
-    this.fillRecord(samples, count, loss, misclassified); // at θ before the update
+    const first = samples ? samples[from] : 0;
+    if (fill) {
+      this.pending = false;
+      this.fillRecord(samples, from, count, first, loss, misclassified, count > 1); // at θ before the update
+    } else this.remember(samples, from, count, first, loss, misclassified);
     this.prevTheta.set(net.theta);
     this.opt.step(net.theta, this.grad, this.delta);
     const bad = firstNonFinite(net.theta);
     if (bad >= 0) {
       net.theta.set(this.prevTheta); // keep the last finite parameters
-      return this.diverge(entryName(bad, train.n, cfg.hidden));
+      this.diverge(entryName(bad, train.n, cfg.hidden));
+      return false;
     }
-    this.stepCount++;
+    this.afterUpdate();
+    return true;
+  }
 
+  private readonly sample: SampleStep = { z2: 0, bad: -1 };
+  private sampleZ1: Float64Array | null = null;
+  private sampleA1: Float64Array | null = null;
+
+  /**
+   * takeStep's computation for one example with the plain rule, fused: in JavaScript
+   * (kernels/sample.ts: the reference's bits; advance() only) or in WebAssembly for larger
+   * networks (kernels/sample-wasm.ts; step() and advance() alike). g, Δ and the loss are
+   * computed afterwards from θ before the step (materialize), for the record when one is
+   * filled (fill) and for epoch summaries.
+   */
+  private fusedSampleStep(samples: Int32Array | null, from: number, misclassified: number, fill: boolean): boolean {
+    const { train, net, config: cfg, stepper } = this;
+    const i = samples ? samples[from] : 0;
+    const h = cfg.hidden, off = i * train.n, y = train.Y[i], lr = this.opt.hyper.lr;
+    let z2: number, bad: number;
+    if (stepper) {
+      z2 = fill ? stepper.step(train.X, off, y, lr, this.grad, this.delta) : stepper.step(train.X, off, y, lr);
+      bad = stepper.bad;
+    } else {
+      if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
+      sgdSampleStep(net.theta, train.n, h, cfg.activation, lr, train.X, off, y, this.prevTheta, this.sampleZ1, this.sampleA1!, this.sample);
+      z2 = this.sample.z2;
+      bad = this.sample.bad;
+    }
+    if (!Number.isFinite(z2) || !Number.isFinite(y)) {
+      this.materialize(); // the previous step's Δ for its record (prevTheta is still θ before it)
+      if (stepper) stepper.gradient(train.X, off, y, lr, false, this.grad, null);
+      else this.lossAndGrad(samples, from, 1); // the gradient the reference leaves behind
+      this.diverge('loss');
+      return false;
+    }
+    if (stepper && fill) {
+      this.remember(samples, from, 1, i, bceFromLogit(z2, y), misclassified); // g and Δ written by the step
+      this.stale = false;
+    } else {
+      this.remember(samples, from, 1, i, NaN, misclassified);
+      this.stale = true; // g, Δ and the loss of this step are computed when needed (materialize)
+    }
+    this.opt.t++;
+    if (bad >= 0) {
+      this.diverge(entryName(bad, train.n, h));
+      if (fill) this.fillPending();
+      return false;
+    }
+    this.afterUpdate();
+    if (fill) this.fillPending();
+    return true;
+  }
+
+  /** Whether g and Δ (this.grad, this.delta) and lastLoss are still to be computed for the last fused step. */
+  private stale = false;
+  private readonly oneRow = new Int32Array(1);
+
+  /**
+   * g, Δ and the loss of the last fused step, recomputed by the reference at θ before it
+   * (prevTheta): the same operations, so the same bits a step() would have left.
+   */
+  private materialize(): void {
+    if (!this.stale) return;
+    this.stale = false;
+    const { X, Y, n } = this.train, i = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
+    if (this.stepper) {
+      const z2 = this.stepper.gradient(X, i * n, Y[i], this.opt.hyper.lr, true, this.grad, this.delta);
+      this.lastLoss = bceFromLogit(z2, Y[i]);
+      return;
+    }
+    const theta = this.net.theta;
+    const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
+    now.set(theta);
+    theta.set(this.prevTheta);
+    this.oneRow[0] = i;
+    this.lastLoss = this.lossAndGrad(this.oneRow, 0, 1);
+    theta.set(now);
+    const m = -this.opt.hyper.lr;
+    for (let k = 0; k < this.grad.length; k++) this.delta[k] = m * this.grad[k];
+  }
+
+  /** Count the step; at an epoch's end, summarise it and check the plateau and the limits. */
+  private afterUpdate(): void {
+    const cfg = this.config, m = this.train.m;
+    this.stepCount++;
     const epochDone =
       cfg.optimizer === 'batch' ||
       (cfg.optimizer === 'misclassified-sgd' ? this.stepCount % m === 0 : this.cursor >= m);
@@ -303,23 +464,95 @@ export class Trainer {
       this.checkPlateau();
       if (this.status === 'running') this.limitReached();
     }
-    return this.record;
   }
 
-  /** Step until the run stops or shouldStop() says so (checked every step). */
+  /**
+   * Mean loss over the step's rows (samples[from .. from+count), or rows 0..count when
+   * samples is null) at the current θ, gradient into this.grad. A derivation's gradient
+   * runs beside the network's true one; one sample goes through the reference network
+   * without a subarray.
+   */
+  private lossAndGrad(samples: Int32Array | null, from: number, count: number): number {
+    const { net, train } = this;
+    const { X, Y } = train;
+    if (this.gradient) {
+      const idx = samples ? samples.subarray(from, from + count) : null;
+      net.lossAndGrad(X, Y, idx, count, this.record.trueGrad!); // the truth, beside the formulas' gradient
+      return this.gradient(net, X, Y, idx, count, this.grad);
+    }
+    if (count === 1) {
+      // Network.lossAndGrad on one row, written out: the same operations in the same order.
+      const i = samples ? samples[from] : 0;
+      const off = i * train.n;
+      const z2 = net.forward(X, off);
+      const loss = bceFromLogit(z2, Y[i]);
+      this.grad.fill(0);
+      net.backward(X, off, Y[i], this.grad, 1);
+      return loss;
+    }
+    if (this.useKernel(count)) return this.batchKernel().lossAndGrad(0, net.theta, samples, from, count, this.grad);
+    return net.lossAndGrad(X, Y, samples ? samples.subarray(from, from + count) : null, count, this.grad);
+  }
+
+  /** Whether a batch of count rows goes through the batched kernels. */
+  private useKernel(count: number): boolean {
+    if (this.engine === 'reference' || count < 2) return false;
+    return this.engine !== 'auto' || count * this.config.hidden * (this.train.n + 1) >= FAST_MIN_WORK;
+  }
+
+  private batchKernel(): BatchKernel {
+    if (!this.kernel) {
+      const { train, test, config } = this;
+      const data = [train, ...(test && test.m > 0 ? [test] : [])];
+      this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: 1, activation: config.activation }, data, {
+        kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
+        threads: config.threads,
+        cacheFullBatch: config.optimizer === 'batch' || (config.optimizer !== 'sgd' && config.optimizer !== 'misclassified-sgd' && config.batchSize >= train.m),
+      });
+    }
+    return this.kernel;
+  }
+
+  private z2Scratch: Float64Array | null = null;
+  /** z2 of every row of the training or test set through the batched kernels, or null when the reference computes it. */
+  private fastForward(d: TrainData): Float64Array | null {
+    const which = d === this.train ? 0 : d === this.test ? 1 : -1;
+    if (which < 0 || d.m === 0 || !this.useKernel(d.m)) return null;
+    if (!this.z2Scratch || this.z2Scratch.length < d.m) this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0));
+    this.batchKernel().forward(which, this.net.theta, null, 0, d.m, this.z2Scratch);
+    return this.z2Scratch;
+  }
+
+  /**
+   * Ends the worker threads of the batched kernels, if any were started (they never keep a
+   * process alive, but hold memory). The trainer stays usable: a later batched step starts
+   * them again. run() calls it when the run stops.
+   */
+  dispose(): void {
+    this.kernel?.dispose();
+  }
+
+  /** Step until the run stops or shouldStop() says so (checked every step). Without onStep, steps go through advance(). */
   run(opts: { onStep?: (r: StepRecord) => void; onEpoch?: (e: EpochSummary) => void; shouldStop?: () => boolean } = {}): TrainResult {
     let seen = this.history.length;
+    const slice = opts.shouldStop ? 1 : 4096;
     while (this.status === 'running') {
       if (opts.shouldStop?.()) {
         this.cancel();
         break;
       }
-      const r = this.step();
-      if (r && opts.onStep) opts.onStep(r);
+      if (opts.onStep) {
+        const r = this.step();
+        if (r) opts.onStep(r);
+      } else {
+        this.advance(slice);
+      }
       while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
     }
     while (opts.onEpoch && seen < this.history.length) opts.onEpoch(this.history[seen++]);
-    return this.result();
+    const result = this.result();
+    this.dispose();
+    return result;
   }
 
   /** Stop the run as cancelled; parameters and history are kept. */
@@ -331,6 +564,14 @@ export class Trainer {
   evaluate(d: TrainData): Metrics {
     const { X, Y, m, n } = d;
     let loss = 0, wrong = 0;
+    const Z2 = this.fastForward(d);
+    if (Z2) {
+      for (let i = 0; i < m; i++) {
+        loss += bceFromLogit(Z2[i], Y[i]);
+        if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) wrong++;
+      }
+      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
+    }
     for (let i = 0; i < m; i++) {
       const z2 = this.net.forward(X, i * n);
       loss += bceFromLogit(z2, Y[i]);
@@ -371,10 +612,10 @@ export class Trainer {
   }
 
   /** A trainer that continues exactly where getState() was taken, on the same data. */
-  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: { gradient?: Trainer['gradient'] } = {}): Trainer {
+  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: TrainerOptions = {}): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
     if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
-    const t = new Trainer(state.config, train, test, Float64Array.from(state.theta), options);
+    const t = new Trainer({ ...state.config, threads: state.config.threads ?? 0 }, train, test, Float64Array.from(state.theta), options);
     t.stepCount = state.step;
     t.epoch = state.epoch;
     t.cursor = state.cursor;
@@ -412,6 +653,7 @@ export class Trainer {
   }
 
   private summarizeEpoch(): void {
+    this.materialize(); // the summary reads g and Δ
     let g2 = 0;
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
     const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
@@ -448,18 +690,17 @@ export class Trainer {
   }
 
   /** Fill the step record; called after lossAndGrad and before the update, so θ is the pre-update θ. */
-  private fillRecord(samples: Int32Array | null, count: number, loss: number, misclassified: number): void {
+  private fillRecord(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number, recompute: boolean): void {
     const r = this.record;
     const { X, Y, n } = this.train;
     const net = this.net;
-    const first = samples ? samples[0] : 0;
     r.step = this.stepCount + 1;
     r.epoch = this.epoch;
-    r.samples = samples ?? this.allRows();
+    r.samples = samples ? samples.subarray(from, from + count) : this.allRows();
     r.x.set(X.subarray(first * n, first * n + n));
     r.y = Y[first];
-    if (count > 1) {
-      // lossAndGrad's cache holds the batch's last sample; the record shows the first.
+    if (recompute) {
+      // The forward cache holds another row (the batch's last, or none); the record shows the first.
       net.forward(X, first * n);
       net.signals(Y[first]);
     }
@@ -472,6 +713,47 @@ export class Trainer {
     r.loss = loss;
     r.misclassified = misclassified;
   }
+
+  // What advance() needs to fill the record of its last step afterwards (θ before that step is prevTheta).
+  private pending = false;
+  private lastSamples: Int32Array | null = null;
+  private lastFrom = 0;
+  private lastCount = 0;
+  private lastFirst = 0;
+  private lastLoss = NaN;
+  private lastMisclassified = -1;
+  private lastStep = 0;
+  private lastEpoch = 0;
+
+  private remember(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number): void {
+    this.pending = true;
+    this.lastSamples = samples;
+    this.lastFrom = from;
+    this.lastCount = count;
+    this.lastFirst = first;
+    this.lastLoss = loss;
+    this.lastMisclassified = misclassified;
+    this.lastStep = this.stepCount;
+    this.lastEpoch = this.epoch;
+  }
+
+  /** The record of the last remembered step, computed at θ before it (prevTheta), as step() would have filled it. */
+  private fillPending(): void {
+    this.materialize();
+    this.pending = false;
+    const theta = this.net.theta;
+    const now = this.thetaScratch ?? (this.thetaScratch = new Float64Array(theta.length));
+    now.set(theta);
+    theta.set(this.prevTheta);
+    const [step, epoch] = [this.stepCount, this.epoch];
+    this.stepCount = this.lastStep;
+    this.epoch = this.lastEpoch;
+    this.fillRecord(this.lastSamples, this.lastFrom, this.lastCount, this.lastFirst, this.lastLoss, this.lastMisclassified, true);
+    this.stepCount = step;
+    this.epoch = epoch;
+    theta.set(now);
+  }
+  private thetaScratch: Float64Array | null = null;
 
   private allRowsCache: Int32Array | null = null;
   private allRows(): Int32Array {
@@ -508,6 +790,7 @@ export function validateConfig(c: TrainConfig, m: number): void {
   posInt('epochs');
   posInt('maxSteps', 0);
   posInt('plateauEpochs', 0);
+  if (c.threads !== undefined) posInt('threads', 0);
   if (!Number.isInteger(c.seed)) bad('seed', 'must be an integer', c.seed);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) bad('lr', 'must be a positive number', c.lr);
   for (const k of ['momentum', 'rho', 'beta1', 'beta2'] as const) {

@@ -10,7 +10,8 @@
  * a test split), the number of optimizer steps until the training loss first
  * fell to the threshold (at epoch granularity: the first epoch summary at or
  * below it, null if never), the final train/test metrics, the run's status, and
- * (optionally) a thinned parameter trajectory for the loss landscape.
+ * (optionally) a thinned parameter trajectory for the loss landscape (recording
+ * it steps one step at a time, so a race with trajectories takes a little longer).
  */
 import { type LandscapeData, type LossGrid, allRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { Network } from '../core/network';
@@ -74,12 +75,14 @@ export function race(config: TrainConfig, optimizers: readonly OptimizerName[], 
     else if (start.some((v, i) => v !== theta0![i])) throw new Error('racers did not start from the same θ'); // the seed fixes θ₀
     const snaps: Float64Array[] = keep > 0 ? [start] : [];
     const t0 = now();
-    const result = trainer.run({
-      onEpoch: keep > 0 ? () => {
+    // With a trajectory, step by step so that θ is read at each epoch's end (run() without onStep advances in slices).
+    const result = trainer.run(keep > 0 ? {
+      onStep: () => undefined,
+      onEpoch: () => {
         snaps.push(trainer.net.theta.slice());
         if (snaps.length > 2 * keep) thin(snaps);
-      } : undefined,
-    });
+      },
+    } : {});
     const ms = now() - t0;
     if (keep > 0) {
       const last = snaps[snaps.length - 1];

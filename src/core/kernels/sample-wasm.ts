@@ -1,0 +1,104 @@
+/**
+ * Per-example plain SGD in WebAssembly SIMD (assembly/kernels.ts, sampleStep) for larger
+ * networks: θ lives in the module's memory (the trainer's Network reads it through a
+ * view), so a step costs no copy of θ. The arithmetic is that of sample.ts with the
+ * sums over features and units done in pairs, so it agrees with the reference within
+ * rounding (tested), and step() and advance() both use it: they stay bit-identical.
+ */
+import type { Activation } from '../activations';
+import { paramCount } from '../network';
+import { kernelsModule } from './wasm';
+
+interface SampleExports {
+  setConstants(ptr: number): void;
+  sampleStep(theta: number, n: number, h: number, act: number, lr: number, x: number, y: number,
+    prev: number, grad: number, delta: number, scratch: number, status: number, consts: number, mode: number): number;
+}
+
+const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
+const PAGE = 65536;
+
+export class WasmSampleStepper {
+  /** θ = [W1 | b1 | W2 | b2] in the module's memory. */
+  readonly theta: Float64Array;
+  /** θ before the last step (written by step()). */
+  readonly prev: Float64Array;
+  /** After step(): the first entry of the new θ that was not finite (θ then restored), or −1. */
+  bad = -1;
+  private readonly ex: SampleExports;
+  private readonly x: Float64Array;
+  private readonly g: Float64Array;
+  private readonly d: Float64Array;
+  private readonly status: Int32Array;
+  private readonly at: { theta: number; prev: number; x: number; grad: number; delta: number; scratch: number; status: number; consts: number };
+  private readonly act: number;
+
+  constructor(module: WebAssembly.Module, readonly n: number, readonly h: number, activation: Activation) {
+    const P = paramCount(n, h);
+    let top = PAGE;
+    const take = (bytes: number) => {
+      const a = top;
+      top += Math.ceil(bytes / 64) * 64;
+      return a;
+    };
+    this.at = {
+      consts: take(25 * 16), theta: take(P * 8), prev: take(P * 8), grad: take(P * 8), delta: take(P * 8),
+      x: take((n + 2) * 8), scratch: take(3 * (h + 2) * 8), status: take(16),
+    };
+    const pages = Math.ceil(top / PAGE);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SampleExports;
+    this.ex.setConstants(this.at.consts);
+    const buf = memory.buffer;
+    this.theta = new Float64Array(buf, this.at.theta, P);
+    this.prev = new Float64Array(buf, this.at.prev, P);
+    this.g = new Float64Array(buf, this.at.grad, P);
+    this.d = new Float64Array(buf, this.at.delta, P);
+    this.x = new Float64Array(buf, this.at.x, n);
+    this.status = new Int32Array(buf, this.at.status, 1);
+    this.act = ACT[activation];
+  }
+
+  /**
+   * One step on example X[off .. off+n) with label y at learning rate lr; returns z2 (θ
+   * untouched when it is not finite). With grad and delta, also the step's gradient and Δ
+   * (the same values gradient() gives at θ before the step).
+   */
+  step(X: Float64Array, off: number, y: number, lr: number, grad: Float64Array | null = null, delta: Float64Array | null = null): number {
+    const { n, x, at } = this;
+    for (let k = 0; k < n; k++) x[k] = X[off + k];
+    this.status[0] = -1;
+    const keep = grad !== null && delta !== null;
+    const z2 = this.ex.sampleStep(at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, keep ? 2 : 0);
+    this.bad = this.status[0];
+    if (keep && Number.isFinite(z2) && Number.isFinite(y)) {
+      grad.set(this.g);
+      delta.set(this.d);
+    }
+    return z2;
+  }
+
+  /**
+   * The gradient of that example (into grad) and Δ = −lr·g (into delta, when given), at θ
+   * or at prev (θ before the last step); returns z2 there.
+   */
+  gradient(X: Float64Array, off: number, y: number, lr: number, atPrev: boolean, grad: Float64Array, delta: Float64Array | null): number {
+    const { n, x, at } = this;
+    for (let k = 0; k < n; k++) x[k] = X[off + k];
+    const z2 = this.ex.sampleStep(atPrev ? at.prev : at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, 1);
+    if (Number.isFinite(z2) && Number.isFinite(y)) {
+      grad.set(this.g);
+      if (delta) delta.set(this.d);
+    } else {
+      grad.fill(NaN); // no finite gradient at a non-finite loss
+      delta?.fill(NaN);
+    }
+    return z2;
+  }
+}
+
+/** A stepper when WebAssembly SIMD is available, else null. */
+export function createSampleStepper(n: number, h: number, activation: Activation): WasmSampleStepper | null {
+  const module = kernelsModule();
+  return module ? new WasmSampleStepper(module, n, h, activation) : null;
+}
