@@ -23,10 +23,18 @@
  *
  * Cost: a slice is `points` loss evaluations, a grid size² (size ≤ MAX_GRID),
  * each over the given rows (pass a subset of rows to bound it further).
+ *
+ * Every J here comes from one {@link Evaluator}: J(θ) = (Σ L⁽ⁱ⁾)/m summed in row
+ * order, exactly as Trainer.evaluate reports the training loss, through the
+ * reference Network or — when the Trainer would use them, rows·h·(n+1) ≥
+ * FAST_MIN_WORK — the batched kernels (within 1e-12 of the reference).
  */
+import type { Activation } from './activations';
+import { type BatchKernel, createBatchKernel } from './kernels';
+import { bceFromLogit } from './loss';
 import { Network, layout } from './network';
 import type { Rng } from './rng';
-import type { TrainData } from './trainer';
+import { FAST_MIN_WORK, type TrainData } from './trainer';
 
 export const MAX_GRID = 101;
 export const MAX_SLICE = 1001;
@@ -40,6 +48,59 @@ export interface LandscapeData {
 
 export function allRows(data: TrainData): LandscapeData {
   return { data, idx: null, count: data.m };
+}
+
+/** count rows evenly spaced through the data (all of them when count ≥ m). */
+export function evenRows(data: TrainData, count: number): LandscapeData {
+  const k = Math.max(1, Math.min(data.m, Math.floor(count)));
+  return k >= data.m ? allRows(data) : { data, idx: Int32Array.from({ length: k }, (_, i) => Math.floor((i * data.m) / k)), count: k };
+}
+
+/** J(θ) over fixed rows; with grad, also ∂J/∂θ written into it (the gradient's own mean, see Network.lossAndGrad). */
+export interface Evaluator {
+  loss(theta: Float64Array): number;
+  grad(theta: Float64Array, out: Float64Array): void;
+  /** Ends the kernels' worker threads, if any. */
+  dispose(): void;
+}
+
+/**
+ * The evaluator of a network shape over rows: the batched kernels when the work per evaluation is large enough
+ * (as the Trainer decides), else the reference Network; engine 'reference' forces the latter.
+ */
+export function evaluator(n: number, h: number, activation: Activation, rows: LandscapeData, engine: 'auto' | 'reference' = 'auto', threads = 0): Evaluator {
+  const { data, idx, count } = rows;
+  const net = new Network(n, h, activation);
+  let kernel: BatchKernel | null = null;
+  const fast = engine === 'auto' && count >= 2 && count * h * (n + 1) >= FAST_MIN_WORK;
+  const z2 = fast ? new Float64Array(count) : null;
+  const sum = (z: (t: number) => number) => {
+    let total = 0;
+    for (let t = 0; t < count; t++) total += bceFromLogit(z(t), data.Y[idx ? idx[t] : t]);
+    return total / count; // Σ/m, as Trainer.evaluate
+  };
+  const useKernel = () => (kernel ??= createBatchKernel({ n, h, K: 1, activation }, [data], { threads }));
+  return {
+    loss(theta) {
+      if (z2) {
+        useKernel().forward(0, theta, idx, 0, count, z2);
+        return sum((t) => z2[t]);
+      }
+      net.theta.set(theta);
+      return sum((t) => net.forward(data.X, (idx ? idx[t] : t) * n));
+    },
+    grad(theta, out) {
+      if (z2) {
+        useKernel().lossAndGrad(0, theta, idx, 0, count, out);
+        return;
+      }
+      net.theta.set(theta);
+      net.lossAndGrad(data.X, data.Y, idx, count, out);
+    },
+    dispose() {
+      kernel?.dispose();
+    },
+  };
 }
 
 export interface GradientSlice {
@@ -60,32 +121,28 @@ export interface GradientSlice {
  * The 1-D slice of J along the gradient at θ, α ∈ [−span, span] with
  * span = spanFactor·lr, on `points` (odd, ≥ 3) evenly spaced values.
  */
-export function gradientSlice(net: Network, rows: LandscapeData, lr: number, opts: { points?: number; spanFactor?: number } = {}): GradientSlice {
+export function gradientSlice(J: Evaluator, theta: Float64Array, lr: number, opts: { points?: number; spanFactor?: number } = {}): GradientSlice {
   const points = opts.points ?? 41;
   const spanFactor = opts.spanFactor ?? 2;
   if (!(Number.isInteger(points) && points >= 3 && points % 2 === 1 && points <= MAX_SLICE)) throw new RangeError(`points must be an odd whole number in [3, ${MAX_SLICE}], got ${points}`);
   if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`lr must be a positive number, got ${lr}`);
   if (!(spanFactor > 0 && Number.isFinite(spanFactor))) throw new RangeError(`spanFactor must be a positive number, got ${spanFactor}`);
-  const { data, idx, count } = rows;
-  const theta0 = net.theta.slice();
-  const g = new Float64Array(theta0.length);
-  net.lossAndGrad(data.X, data.Y, idx, count, g);
+  const P = theta.length;
+  const g = new Float64Array(P);
+  J.grad(theta, g);
   let g2 = 0;
-  for (let i = 0; i < g.length; i++) g2 += g[i] * g[i];
+  for (let i = 0; i < P; i++) g2 += g[i] * g[i];
   const alpha = axis(points, spanFactor * lr);
   const centre = (points - 1) / 2;
+  const moved = new Float64Array(P);
   const evalAt = (a: number) => {
-    for (let i = 0; i < g.length; i++) net.theta[i] = theta0[i] - a * g[i];
-    return net.lossAndGrad(data.X, data.Y, idx, count);
+    if (a === 0) return J.loss(theta); // exactly J(θ)
+    for (let i = 0; i < P; i++) moved[i] = theta[i] - a * g[i];
+    return J.loss(moved);
   };
   const loss = new Float64Array(points);
-  try {
-    for (let p = 0; p < points; p++) loss[p] = evalAt(alpha[p]);
-    const lossAtLr = evalAt(lr);
-    return { alpha, loss, centre, lr, lossAtLr, gradNorm2: g2 };
-  } finally {
-    net.theta.set(theta0);
-  }
+  for (let p = 0; p < points; p++) loss[p] = evalAt(alpha[p]);
+  return { alpha, loss, centre, lr, lossAtLr: evalAt(lr), gradNorm2: g2 };
 }
 
 /** size values evenly spaced over [−span, span], size odd, the middle one exactly 0. */
@@ -202,26 +259,21 @@ export interface LossGrid {
   size: number;
 }
 
-/** J on an odd size×size grid (size ≤ MAX_GRID) over [−span, span]² around θ = net.theta (restored afterwards). */
-export function lossGrid(net: Network, rows: LandscapeData, d1: Float64Array, d2: Float64Array, opts: { size?: number; span?: number } = {}): LossGrid {
+/** J on an odd size×size grid (size ≤ MAX_GRID) over [−span, span]² around θ (the centre is J(θ) exactly). */
+export function lossGrid(J: Evaluator, theta: Float64Array, d1: Float64Array, d2: Float64Array, opts: { size?: number; span?: number } = {}): LossGrid {
   const size = opts.size ?? 21;
   const span = opts.span ?? 1;
   if (!(Number.isInteger(size) && size >= 3 && size % 2 === 1 && size <= MAX_GRID)) throw new RangeError(`grid size must be an odd whole number in [3, ${MAX_GRID}], got ${size}`);
   if (!(span > 0 && Number.isFinite(span))) throw new RangeError(`span must be a positive number, got ${span}`);
-  const { data, idx, count } = rows;
-  const theta0 = net.theta.slice();
-  const P = theta0.length;
+  const P = theta.length;
   const a = axis(size, span), b = axis(size, span);
   const loss = new Float64Array(size * size);
-  try {
-    for (let j = 0; j < size; j++) {
-      for (let i = 0; i < size; i++) {
-        for (let k = 0; k < P; k++) net.theta[k] = theta0[k] + a[i] * d1[k] + b[j] * d2[k];
-        loss[j * size + i] = net.lossAndGrad(data.X, data.Y, idx, count);
-      }
+  const point = new Float64Array(P);
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      for (let k = 0; k < P; k++) point[k] = theta[k] + a[i] * d1[k] + b[j] * d2[k];
+      loss[j * size + i] = J.loss(point);
     }
-  } finally {
-    net.theta.set(theta0);
   }
   return { a, b, loss, size };
 }
@@ -252,9 +304,4 @@ export function projectTrajectory(trajectory: readonly Float64Array[], centre: F
     }
   });
   return out;
-}
-
-/** A network of θ's shape, for evaluating the landscape without touching a trainer's network. */
-export function scratchNetwork(n: number, h: number, activation: Network['activation'], theta: Float64Array): Network {
-  return new Network(n, h, activation, theta.slice());
 }

@@ -13,8 +13,7 @@
  * (optionally) a thinned parameter trajectory for the loss landscape (recording
  * it steps one step at a time, so a race with trajectories takes a little longer).
  */
-import { type LandscapeData, type LossGrid, allRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
-import { Network } from '../core/network';
+import { type LossGrid, evaluator, evenRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { type EpochSummary, type Metrics, type OptimizerName, OPTIMIZERS, Trainer, type TrainConfig, type TrainData, type TrainResult } from '../core/trainer';
 
 export interface RaceOptions {
@@ -152,9 +151,11 @@ export function raceLandscape(config: TrainConfig, r: RaceResult, train: TrainDa
   const paths = r.racers.map((x) => projectTrajectory(x.trajectory, centre, d1, d2));
   let reach = 0;
   for (const p of paths) for (const v of p) reach = Math.max(reach, Math.abs(v));
-  const count = Math.max(1, Math.min(train.m, Math.floor(options.maxRows ?? train.m)));
-  const rows: LandscapeData = count >= train.m ? allRows(train) : { data: train, idx: Int32Array.from({ length: count }, (_, k) => Math.floor((k * train.m) / count)), count };
-  const net = new Network(train.n, config.hidden, config.activation, centre.slice());
-  const grid = lossGrid(net, rows, d1, d2, { size: options.size ?? 21, span: reach > 0 ? 1.1 * reach : 1 });
-  return { grid, d1, d2, explained, paths };
+  const J = evaluator(train.n, config.hidden, config.activation, evenRows(train, options.maxRows ?? train.m), 'auto', config.threads);
+  try {
+    const grid = lossGrid(J, centre, d1, d2, { size: options.size ?? 21, span: reach > 0 ? 1.1 * reach : 1 });
+    return { grid, d1, d2, explained, paths };
+  } finally {
+    J.dispose();
+  }
 }

@@ -16,9 +16,8 @@ import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
-import { allRows, filterNormalizedDirection, gradientSlice, type LandscapeData, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
+import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { lrFind } from '../core/lrfind';
-import { Network } from '../core/network';
 import { Rng } from '../core/rng';
 import type { FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
@@ -164,17 +163,26 @@ export class TrainingSession {
     }
   }
 
-  /** The landscape around the trainer's current θ (its network is never touched: a copy is evaluated). */
+  /** The landscape around the trainer's current θ (its network is never touched: copies are evaluated). */
   private landscape(t: Trainer, train: TrainData, q: LandscapeRequest): LandscapeResult {
-    const n = train.n, h = t.config.hidden, activation = t.config.activation;
-    const net = new Network(n, h, activation, t.net.theta.slice());
-    const count = Math.max(1, Math.min(train.m, Math.floor(q.maxRows)));
-    const rows: LandscapeData = count >= train.m ? allRows(train) : { data: train, idx: Int32Array.from({ length: count }, (_, k) => Math.floor((k * train.m) / count)), count };
-    const centreLoss = net.lossAndGrad(train.X, train.Y, rows.idx, rows.count);
-    const slice = q.slice ? gradientSlice(net, rows, t.opt.hyper.lr, q.slice) : null;
+    const n = train.n, h = t.config.hidden;
+    const rows = evenRows(train, q.maxRows);
+    const J = evaluator(n, h, t.config.activation, rows, t.engine === 'reference' ? 'reference' : 'auto', t.config.threads);
+    try {
+      return this.landscapeWith(J, t, rows.count, q);
+    } finally {
+      J.dispose();
+    }
+  }
+
+  private landscapeWith(J: Evaluator, t: Trainer, rows: number, q: LandscapeRequest): LandscapeResult {
+    const n = t.train.n, h = t.config.hidden;
+    const theta = t.net.theta.slice();
+    const centreLoss = J.loss(theta);
+    const slice = q.slice ? gradientSlice(J, theta, t.opt.hyper.lr, q.slice) : null;
     let grid: LandscapeResult['grid'] = null;
     if (q.grid) {
-      const centre = net.theta;
+      const centre = theta;
       const path = [...this.trajectory];
       const last = path[path.length - 1];
       if (!last || last.some((v, i) => v !== centre[i])) path.push(centre.slice());
@@ -187,10 +195,10 @@ export class TrainingSession {
         d1 = filterNormalizedDirection(centre, n, h, rng);
         d2 = filterNormalizedDirection(centre, n, h, rng);
       }
-      const g = lossGrid(net, rows, d1, d2, { size: q.grid.size, span: q.grid.span });
+      const g = lossGrid(J, theta, d1, d2, { size: q.grid.size, span: q.grid.span });
       grid = { ...g, directions: q.grid.directions, d1, d2, explained, trajectory: projectTrajectory(path, centre, d1, d2) };
     }
-    return { centreLoss, rows: rows.count, step: t.stepCount, slice, grid };
+    return { centreLoss, rows, step: t.stepCount, slice, grid };
   }
 
   /** Keep θ₀ and θ every trajectoryStride epochs, at most MAX_TRAJECTORY snapshots (evenly spaced in epochs). */

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { gradientSlice, allRows } from '../../src/core/landscape';
+import { evaluator, gradientSlice, allRows } from '../../src/core/landscape';
 import { lrFind } from '../../src/core/lrfind';
-import { Network } from '../../src/core/network';
 import { DEFAULT_CONFIG, type TrainConfig, Trainer } from '../../src/core/trainer';
 import { readDataset } from '../../src/data/dataset';
 import { prepare } from '../../src/data/prepare';
@@ -59,12 +58,12 @@ describe('training session: learning-rate finder and landscape requests', () => 
     s.handle({ type: 'landscape', requestId: 1, request: { slice: { points: 9, spanFactor: 2 }, grid: { size: 7, span: 0.5, directions: 'trajectory', seed: 1 }, maxRows: 1e6 } });
     const r = last('landscapeResult').result!;
     const train = trainSplit();
-    const net = new Network(2, 4, 'tanh', Float64Array.from(theta));
-    const J = net.lossAndGrad(train.X, train.Y, null, train.m);
+    // The current loss as the run reported it at its last epoch.
+    const J = last('finished').state.history.at(-1)!.train.loss;
     assert.equal(r.centreLoss, J);
     assert.equal(r.grid!.loss[3 * 7 + 3], J);
     assert.equal(r.slice!.loss[r.slice!.centre], J);
-    const ref = gradientSlice(net, allRows(train), 0.5, { points: 9, spanFactor: 2 });
+    const ref = gradientSlice(evaluator(2, 4, 'tanh', allRows(train), 'reference'), Float64Array.from(theta), 0.5, { points: 9, spanFactor: 2 });
     assert.deepEqual(Array.from(r.slice!.loss), Array.from(ref.loss));
     const path = r.grid!.trajectory;
     assert.equal(path.length % 2, 0);

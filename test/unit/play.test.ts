@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_LR_FIND, lrFind, lrSchedule } from '../../src/core/lrfind';
-import { axis, filterNormalizedDirection, filters, gradientSlice, lossGrid, allRows, principalDirections, projectTrajectory } from '../../src/core/landscape';
+import { axis, evaluator, evenRows, filterNormalizedDirection, filters, gradientSlice, lossGrid, allRows, principalDirections, projectTrajectory } from '../../src/core/landscape';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
 import { ACTIVATIONS } from '../../src/core/activations';
@@ -79,26 +79,57 @@ describe('loss landscape', () => {
     return new Network(2, 6, activation, t.net.theta.slice());
   };
 
+  /** The current loss as the Trainer reports it (Trainer.evaluate: Σ L / m through the network's forward pass). */
+  const currentLoss = (theta: Float64Array, activation: (typeof ACTIVATIONS)[number], h = 6, d: TrainData = data) =>
+    new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation }, d, null, theta, { engine: 'reference' }).evaluate(d).loss;
+
   for (const activation of ACTIVATIONS) {
     it(`${activation}: the slice's centre is the current loss exactly, its slope at 0 is −‖g‖² (finite differences)`, () => {
       const net = setup(activation);
       const before = net.theta.slice();
-      const J0 = net.lossAndGrad(data.X, data.Y, null, data.m);
       const g = new Float64Array(net.theta.length);
       net.lossAndGrad(data.X, data.Y, null, data.m, g);
       let g2 = 0;
       for (const v of g) g2 += v * v;
-      const s = gradientSlice(net, allRows(data), 1e-4, { points: 5, spanFactor: 2 });
-      assert.deepEqual(Array.from(net.theta), Array.from(before), 'θ restored');
-      assert.equal(s.loss[s.centre], J0);
+      const J = evaluator(2, 6, activation, allRows(data), 'reference');
+      const s = gradientSlice(J, net.theta, 1e-4, { points: 5, spanFactor: 2 });
+      assert.deepEqual(Array.from(net.theta), Array.from(before), 'θ untouched');
+      assert.equal(s.loss[s.centre], currentLoss(before, activation));
       assert.equal(s.alpha[s.centre], 0);
       const h = s.alpha[s.centre + 1];
       const slope = (s.loss[s.centre + 1] - s.loss[s.centre - 1]) / (2 * h);
       assert.ok(Math.abs(slope + g2) <= 1e-5 * g2, `slope ${slope} vs −‖g‖² ${-g2}`);
       assert.ok(Math.abs(s.gradNorm2 - g2) <= 1e-12 * g2);
       // The marked learning rate's point is J(θ − lr·g), computed independently.
-      const moved = new Network(2, 6, activation, Float64Array.from(before, (v, i) => v - 1e-4 * g[i]));
-      assert.equal(s.lossAtLr, moved.lossAndGrad(data.X, data.Y, null, data.m));
+      assert.equal(s.lossAtLr, currentLoss(Float64Array.from(before, (v, i) => v - 1e-4 * g[i]), activation));
+    });
+  }
+
+  for (const activation of ACTIVATIONS) {
+    it(`${activation}: the fast evaluator (batched kernels) agrees with the reference Network to 1e-12 on random configurations, and its centre is the Trainer's reported loss exactly`, () => {
+      const rng = new Rng(activation.length);
+      for (let trial = 0; trial < 3; trial++) {
+        const n = 2 + rng.int(6), h = 16 + rng.int(40), m = 150 + rng.int(100);
+        const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
+        const theta = Float64Array.from({ length: paramCount(n, h) }, () => 0.5 * rng.normal());
+        const fast = evaluator(n, h, activation, allRows(d), 'auto');
+        const ref = evaluator(n, h, activation, allRows(d), 'reference');
+        const lf = fast.loss(theta), lr = ref.loss(theta);
+        assert.ok(Math.abs(lf - lr) <= 1e-12 * Math.abs(lr), `loss ${lf} vs ${lr}`);
+        const gf = new Float64Array(theta.length), gr = new Float64Array(theta.length);
+        fast.grad(theta, gf);
+        ref.grad(theta, gr);
+        const scale = Math.max(...Array.from(gr, Math.abs));
+        gf.forEach((v, i) => assert.ok(Math.abs(v - gr[i]) <= 1e-12 * scale, `grad[${i}]`));
+        // A Trainer on the same data evaluates its loss through the same kernels: the same bits.
+        const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation }, d, null, theta);
+        assert.equal(lf, t.evaluate(d).loss);
+        t.dispose();
+        fast.dispose();
+        const rows = evenRows(d, 40);
+        assert.equal(rows.count, 40);
+        assert.ok(rows.idx![39] < m && rows.idx![0] === 0);
+      }
     });
   }
 
@@ -127,16 +158,15 @@ describe('loss landscape', () => {
 
   it('the grid centre equals the current loss exactly, and a grid point equals an independent evaluation', () => {
     const net = setup('relu');
-    const J0 = net.lossAndGrad(data.X, data.Y, null, data.m);
     const rng = new Rng(5);
     const d1 = filterNormalizedDirection(net.theta, 2, 6, rng), d2 = filterNormalizedDirection(net.theta, 2, 6, rng);
-    const grid = lossGrid(net, allRows(data), d1, d2, { size: 5, span: 0.5 });
-    assert.equal(grid.loss[2 * 5 + 2], J0);
+    const J = evaluator(2, 6, 'relu', allRows(data));
+    const grid = lossGrid(J, net.theta, d1, d2, { size: 5, span: 0.5 });
+    assert.equal(grid.loss[2 * 5 + 2], currentLoss(net.theta, 'relu'));
     const [i, j] = [4, 1];
-    const other = new Network(2, 6, 'relu', Float64Array.from(net.theta, (v, k) => v + grid.a[i] * d1[k] + grid.b[j] * d2[k]));
-    assert.equal(grid.loss[j * 5 + i], other.lossAndGrad(data.X, data.Y, null, data.m));
-    assert.throws(() => lossGrid(net, allRows(data), d1, d2, { size: 4 }), RangeError);
-    assert.throws(() => lossGrid(net, allRows(data), d1, d2, { size: 1001 }), RangeError);
+    assert.equal(grid.loss[j * 5 + i], currentLoss(Float64Array.from(net.theta, (v, k) => v + grid.a[i] * d1[k] + grid.b[j] * d2[k]), 'relu'));
+    assert.throws(() => lossGrid(J, net.theta, d1, d2, { size: 4 }), RangeError);
+    assert.throws(() => lossGrid(J, net.theta, d1, d2, { size: 1001 }), RangeError);
   });
 
   it('principal directions of a trajectory that lies in a known plane recover that plane, and the projection its coordinates', () => {
@@ -221,7 +251,7 @@ describe('optimizer race: one shared landscape', () => {
     const cfg = { ...DEFAULT_CONFIG, hidden: 4, epochs: 10, lr: 0.05 };
     const r = race(cfg, ['sgd', 'adam', 'batch'], data, null, { trajectory: 8 });
     const L = raceLandscape(cfg, r, data, { size: 9 });
-    const J0 = new Network(2, 4, cfg.activation, r.theta0.slice()).lossAndGrad(data.X, data.Y, null, data.m);
+    const J0 = new Trainer({ ...cfg, optimizer: 'batch' }, data, null, r.theta0, { engine: 'reference' }).evaluate(data).loss;
     assert.equal(L.grid.loss[4 * 9 + 4], J0);
     assert.equal(L.paths.length, 3);
     for (const p of L.paths) assert.ok(Math.abs(p[0]) < 1e-12 && Math.abs(p[1]) < 1e-12);
