@@ -14,7 +14,7 @@
  * it steps one step at a time, so a race with trajectories takes a little longer).
  */
 import { type LossGrid, evaluator, evenRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
-import { type EpochSummary, type Metrics, type OptimizerName, OPTIMIZERS, Trainer, type TrainConfig, type TrainData, type TrainResult } from '../core/trainer';
+import { type EpochSummary, type Metrics, type OptimizerName, OPTIMIZERS, Trainer, type TrainConfig, type TrainData, type TrainResult, type TrainerState } from '../core/trainer';
 
 export interface RaceOptions {
   /** Training loss to reach (steps to threshold). */
@@ -25,6 +25,8 @@ export interface RaceOptions {
   now: () => number;
   /** Called after each racer. */
   onRacer?: (r: Racer, index: number) => void;
+  /** Keep each racer's final trainer state (for the run store: each racer a run that can be opened or resumed). */
+  keepState: boolean;
 }
 
 export interface Racer {
@@ -41,6 +43,8 @@ export interface Racer {
   theta: Float64Array;
   /** θ₀ and θ at thinned epoch ends (always ending with the final θ), when asked for. */
   trajectory: Float64Array[];
+  /** The trainer's final state (Trainer.restore continues it exactly), when asked for (keepState). */
+  state: TrainerState | null;
 }
 
 export interface RaceResult {
@@ -100,6 +104,7 @@ export function race(config: TrainConfig, optimizers: readonly OptimizerName[], 
       ms,
       theta: trainer.net.theta.slice(),
       trajectory: snaps,
+      state: options.keepState ? trainer.getState() : null,
     };
     racers.push(r);
     options.onRacer?.(r, index);

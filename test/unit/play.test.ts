@@ -215,7 +215,19 @@ describe('optimizer race', () => {
       assert.deepEqual(Array.from(racer.trajectory[0]), Array.from(r.theta0));
       assert.deepEqual(Array.from(racer.trajectory[racer.trajectory.length - 1]), Array.from(t.net.theta));
       assert.ok(racer.ms >= 0);
+      assert.equal(racer.state, null);
     });
+  });
+
+  it('keepState: a racer\'s state resumes exactly (Trainer.restore) and matches a longer separate run', () => {
+    const r = race(cfg, ['adam'], train, test, { keepState: true });
+    const st = r.racers[0].state!;
+    assert.equal(st.config.optimizer, 'adam');
+    const resumed = Trainer.restore({ ...st, config: { ...st.config, epochs: 20 }, status: 'running', reason: '' }, train, test);
+    resumed.run();
+    const straight = new Trainer({ ...cfg, optimizer: 'adam', epochs: 20 }, train, test);
+    straight.run();
+    assert.deepEqual(Array.from(resumed.net.theta), Array.from(straight.net.theta));
   });
 
   it('steps to threshold is null when the loss never gets there', () => {
