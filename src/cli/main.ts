@@ -534,8 +534,15 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   if (dataPath === '' || isAbsolute(dataPath)) dataPath = resolve(file);
   dataPath = dataPath.split(sep).join('/');
   const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION };
-  io.writeFile(join(outDir, checkFile), torchCheckJson(spec));
-  io.writeFile(out, torchScript(spec));
+  const write = (path: string, text: string) => {
+    try {
+      io.writeFile(path, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  write(join(outDir, checkFile), torchCheckJson(spec));
+  write(out, torchScript(spec));
   if (json) io.out(toJson({ script: out, check: join(outDir, checkFile), data: dataPath, trainRows: trainRows.length, testRows: testRows.length, firstBatch: first.samples.length, firstLoss: first.loss }) + '\n');
   else io.out(`wrote ${out} and ${join(outDir, checkFile)} (the first batch's gradients it checks); run it with: python3 ${out}\n`);
   return EXIT.ok;

@@ -79,4 +79,18 @@ describe('CLI: lr-find and race', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /lion/);
   });
+
+  it('export-torch: a folder that does not exist is a usage error naming the path, not a crash', () => {
+    const model = run(['train', ex('moons.csv'), '--epochs', '1', '--save', 'm.json']).written['m.json'];
+    const io: Io = {
+      out: () => undefined, err: (e) => { err += e; }, tty: false,
+      readFile: (p) => (p === 'm.json' ? new TextEncoder().encode(model) : readFileSync(p)),
+      writeFile: () => { throw Object.assign(new Error('no such directory'), { code: 'ENOENT' }); },
+    };
+    let err = '';
+    assert.equal(main(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', '/nowhere/model.py'], io), 1);
+    assert.match(err, /cannot write .*ENOENT/);
+    assert.equal(run(['export-torch', 'm.json', '--out', 'x.py'], { 'm.json': model }).code, 1, '--data is required');
+    assert.equal(run(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', 'x.txt'], { 'm.json': model }).code, 1, '--out must be .py');
+  });
 });
