@@ -154,9 +154,9 @@ export function axis(size: number, span: number): Float64Array {
 }
 
 /** Row ranges [start, end) of θ that are filters: each row of W1 and each row of W2 (K rows for K outputs). */
-export function filters(n: number, h: number): Array<[number, number]> {
+export function filters(n: number, h: number, K = 1): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (const b of layout(n, h)) {
+  for (const b of layout(n, h, K)) {
     if (b.name !== 'W1' && b.name !== 'W2') continue;
     for (let r = 0; r < b.rows; r++) out.push([b.offset + r * b.cols, b.offset + (r + 1) * b.cols]);
   }
@@ -164,12 +164,12 @@ export function filters(n: number, h: number): Array<[number, number]> {
 }
 
 /**
- * A filter-normalised random direction for θ (n features, h hidden units): Gaussian entries,
+ * A filter-normalised random direction for θ (n features, h hidden units, K outputs): Gaussian entries,
  * each filter rescaled to the norm of θ's same filter, biases 0.
  */
-export function filterNormalizedDirection(theta: Float64Array, n: number, h: number, rng: Rng): Float64Array {
+export function filterNormalizedDirection(theta: Float64Array, n: number, h: number, rng: Rng, K = 1): Float64Array {
   const d = new Float64Array(theta.length); // biases stay 0
-  for (const [s, e] of filters(n, h)) {
+  for (const [s, e] of filters(n, h, K)) {
     let dn = 0, tn = 0;
     for (let i = s; i < e; i++) {
       d[i] = rng.normal();

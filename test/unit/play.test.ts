@@ -154,6 +154,15 @@ describe('loss landscape', () => {
       }
     }
     assert.equal(d.length, paramCount(2, 6));
+    // K outputs: W2 is K×h, one filter per output row.
+    const theta3 = Float64Array.from({ length: paramCount(2, 6, 3) }, (_, i) => Math.sin(i + 1));
+    const d3 = filterNormalizedDirection(theta3, 2, 6, new Rng(2), 3);
+    const W2 = layout(2, 6, 3).find((b) => b.name === 'W2')!;
+    assert.equal(filters(2, 6, 3).length, 6 + 3);
+    for (let r = 0; r < 3; r++) {
+      const s = W2.offset + r * 6;
+      assert.ok(Math.abs(norm(d3, s, s + 6) - norm(theta3, s, s + 6)) <= 1e-12 * norm(theta3, s, s + 6), `W2 row ${r} of 3`);
+    }
   });
 
   it('the grid centre equals the current loss exactly, and a grid point equals an independent evaluation', () => {
