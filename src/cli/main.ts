@@ -50,7 +50,7 @@ Usage:
   backprop-lens train FILE [settings] [--save model.json] [--json]
   backprop-lens check (FILE | --random) [settings] [--model model.json] [--fast] [--json]
   backprop-lens predict MODEL.json FILE [--json]
-  backprop-lens lr-find FILE [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
+  backprop-lens lr-find (FILE | EXPERIMENT.backprop.json) [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
   backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [settings] [--json]
   backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F] [--json]
   backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
@@ -428,10 +428,24 @@ function numFlag(args: Parsed, name: string, def: number): number {
   return v;
 }
 
+/** A dataset file, or an experiment file (*.backprop.json): its dataset (relative to it), settings and race list. */
+function datasetOrExperiment(path: string, io: Io, json: boolean): { file: string; base?: Partial<RunSettings>; race?: string[] } {
+  if (!/\.backprop\.json$/i.test(path)) return { file: path };
+  let text: string;
+  try {
+    text = new TextDecoder().decode(io.readFile(path));
+  } catch (e) {
+    throw new DataFailure(path, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, json);
+  }
+  const x = parseExperiment(text);
+  if (!x.ok) throw new DataFailure(path, x.errors[0].line, x.errors[0].message, json);
+  return { file: resolve(dirname(path), x.experiment.dataset), base: x.experiment.values, race: x.experiment.race };
+}
+
 function lrFindCmd(args: Parsed, io: Io): number {
-  const file = oneFile(args, 'dataset file');
-  const s = settingsFrom(args);
   const json = args.switches.has('json');
+  const { file, base } = datasetOrExperiment(oneFile(args, 'dataset or experiment file'), io, json);
+  const s = settingsFrom(args, base);
   const t = readTable(file, args, io, s.label);
   const p = prepared(file, t, s, json);
   for (const w of p.warnings) io.err(`warning: ${w}\n`);
@@ -458,23 +472,9 @@ function lrFindCmd(args: Parsed, io: Io): number {
 // ---------------------------------------------------------------- race
 
 function raceCmd(args: Parsed, io: Io): number {
-  let file = oneFile(args, 'dataset or experiment file');
   const json = args.switches.has('json');
-  let base: Partial<RunSettings> | undefined;
-  let optimizers: string[] | undefined;
-  if (/\.backprop\.json$/i.test(file)) {
-    let text: string;
-    try {
-      text = new TextDecoder().decode(io.readFile(file));
-    } catch (e) {
-      throw new DataFailure(file, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, json);
-    }
-    const x = parseExperiment(text);
-    if (!x.ok) throw new DataFailure(file, x.errors[0].line, x.errors[0].message, json);
-    base = x.experiment.values;
-    optimizers = x.experiment.race;
-    file = resolve(dirname(file), x.experiment.dataset);
-  }
+  const { file, base, race: fromFile } = datasetOrExperiment(oneFile(args, 'dataset or experiment file'), io, json);
+  let optimizers: string[] | undefined = fromFile;
   const flag = args.values.get('optimizers');
   if (flag !== undefined) optimizers = flag.split(',').map((o) => o.trim()).filter((o) => o);
   if (!optimizers) throw new UsageError('race needs --optimizers sgd,adam,… (or an experiment file with "race")');

@@ -37,6 +37,16 @@ describe('CLI: lr-find and race', () => {
     assert.ok(o.lr.includes(o.suggested));
   });
 
+  it('lr-find reads the dataset and settings of an experiment file (flags still win)', () => {
+    const file = join(root, 'examples', 'tmp-lr.backprop.json');
+    const files = { [file]: JSON.stringify({ dataset: 'moons.csv', optimizer: 'adam', hidden: 3 }) };
+    const a = JSON.parse(run(['lr-find', file, '--steps', '20', '--json'], files).out);
+    const b = JSON.parse(run(['lr-find', ex('moons.csv'), '--optimizer', 'adam', '--hidden', '3', '--steps', '20', '--json']).out);
+    assert.equal(a.optimizer, 'adam');
+    assert.deepEqual(a.loss, b.loss);
+    assert.equal(JSON.parse(run(['lr-find', file, '--optimizer', 'sgd', '--steps', '20', '--json'], files).out).optimizer, 'sgd');
+  });
+
   it('lr-find: bad ranges are usage errors naming the flag', () => {
     const r = run(['lr-find', ex('moons.csv'), '--start', '1', '--end', '0.1']);
     assert.equal(r.code, 1);
