@@ -100,7 +100,7 @@ export function torchScript(e: TorchExport): string {
     z1 = W1 x + b1,  a1 = g(z1),  z2 = W2 a1 + b2,  a2 = sigmoid(z2)
     loss: binary cross-entropy, mean over the batch (computed from the logit z2)
 
-Run from any folder:  python3 ${'model.py'} [--steps N] [--json] [--data FILE]
+Run from any folder:  python3 <this file> [--steps N] [--json] [--data FILE]
 First it checks that PyTorch's gradients on the first batch equal the ones
 Backprop Lens computed (the check file beside this script) to ${TORCH_TOLERANCE}, then it
 trains with the same optimizer and hyper-parameters. Everything is float64.
