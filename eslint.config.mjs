@@ -1,5 +1,5 @@
 // ESLint flat config. The project-specific rules are the layers (README,
-// "Architecture"): src/core, src/data, src/derivation and src/training are pure
+// "Architecture"): src/core, src/data, src/derivation, src/training and src/export are pure
 // (no VS Code, no DOM, no file system), so that the CLI, the training worker and
 // plain mocha can all use them; and no layer imports one above it.
 import js from '@eslint/js';
@@ -24,6 +24,7 @@ const LAYERS = [
   [['src/data/**/*.ts'], above('derivation', 'training', 'extension', 'panel', 'cli', 'protocol')],
   [['src/derivation/**/*.ts'], above('training', 'extension', 'panel', 'cli', 'protocol')],
   [['src/training/**/*.ts'], above('extension', 'panel', 'cli')],
+  [['src/export/**/*.ts'], above('derivation', 'training', 'extension', 'panel', 'cli', 'protocol')],
 ];
 
 export default tseslint.config(
@@ -45,7 +46,7 @@ export default tseslint.config(
   { files: ['src/cli/**/*.ts'], rules: layer(above('extension', 'panel')) },
   { files: ['media/**/*.ts'], rules: layer(above('extension', 'cli', 'training', 'data', 'derivation')) },
   {
-    files: ['src/core/**/*.ts', 'src/data/**/*.ts', 'src/derivation/**/*.ts', 'src/training/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/data/**/*.ts', 'src/derivation/**/*.ts', 'src/training/**/*.ts', 'src/export/**/*.ts'],
     languageOptions: { globals: { ...globals.es2022 } },
     rules: {
       'no-restricted-globals': ['error',

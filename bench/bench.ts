@@ -23,6 +23,7 @@ import { paramCount } from '../src/core/network';
 import { Rng } from '../src/core/rng';
 import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainData } from '../src/core/trainer';
 import { readDataset } from '../src/data/dataset';
+import { allRows, evaluator, filterNormalizedDirection, lossGrid } from '../src/core/landscape';
 import { checkDerivation, referenceDerivation } from '../src/derivation/checker';
 
 const argv = process.argv.slice(2);
@@ -356,6 +357,23 @@ function hostileWorkload() {
   }
 }
 
+// ---------------------------------------------------------------- loss landscape
+
+/** Loss evaluations per second of the landscape's evaluator (a grid is size² of them), the batched kernels against the reference Network. */
+function landscapeWorkload() {
+  const n = 20, h = 128, m = QUICK ? 2_000 : 10_000;
+  const d = randomData(m, n, 6);
+  const rng = new Rng(7);
+  const theta = Float64Array.from({ length: paramCount(n, h) }, () => 0.1 * rng.normal());
+  const d1 = filterNormalizedDirection(theta, n, h, rng), d2 = filterNormalizedDirection(theta, n, h, rng);
+  for (const engine of ['auto', 'reference'] as const) {
+    const J = evaluator(n, h, 'tanh', allRows(d), engine);
+    const m3 = measure((k) => { for (let i = 0; i < k; i++) lossGrid(J, theta, d1, d2, { size: 3 }); }, 1e6);
+    J.dispose();
+    emit({ workload: `landscape: loss evaluations over ${m.toLocaleString('en-US')}×${n} rows, h=${h}`, impl: `Backprop Lens landscape evaluator (${engine === 'auto' ? 'batched kernels' : 'reference Network'})`, unit: 'evaluations/s', ...rates(9 * m3.units, m3.times), perRep: `${m3.units} 3×3 grids`, ours: true });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 const WORKLOADS: [string, () => void][] = [
@@ -367,6 +385,7 @@ const WORKLOADS: [string, () => void][] = [
   ['csv', csvWorkload],
   ['deriv', derivWorkload],
   ['hostile', hostileWorkload],
+  ['landscape', landscapeWorkload],
 ];
 
 function fmt(v: number): string {

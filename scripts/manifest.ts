@@ -4,6 +4,7 @@
  * `npm run manifest` writes them; a unit test fails when they are out of date.
  */
 import { DEFAULT_SETTINGS, SETTINGS, type SettingSpec } from '../src/core/settings';
+import { OPTIMIZERS } from '../src/core/trainer';
 
 type Json = Record<string, unknown>;
 
@@ -41,6 +42,7 @@ export function experimentSchema(): Json {
     description: { type: 'string' },
     dataset: { type: 'string', minLength: 1, description: 'The dataset file (.csv, .tsv or .json), relative to this experiment file.' },
     derivation: { type: 'string', minLength: 1, description: 'Optional .deriv file, relative to this experiment file, to check and train with.' },
+    race: { type: 'array', items: { enum: [...OPTIMIZERS] }, minItems: 1, uniqueItems: true, description: 'Optimizer race: train with each of these optimizers from the same initial parameters, data and split (the other settings shared), and compare them.' },
   };
   for (const s of SETTINGS) properties[s.key] = { ...jsonType(s), description: s.description, default: DEFAULT_SETTINGS[s.key] };
   return {

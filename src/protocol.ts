@@ -12,6 +12,8 @@ import type { GradcheckOptions, GradcheckReport, Verdict } from './core/gradchec
 import { type RunSettings, SETTINGS, checkSetting } from './core/settings';
 import { type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
 import type { Standardization } from './data/prepare';
+import type { GradientSlice, LossGrid } from './core/landscape';
+import type { LrFindOptions, LrFindResult } from './core/lrfind';
 
 // ---------------------------------------------------------------- host → worker
 
@@ -69,7 +71,26 @@ export type ToWorker =
   /** Paused or stopped: set θ[index] (what if this weight were…?); restore puts the run's own value back. */
   | { type: 'setParameter'; index: number; value: number }
   | { type: 'restoreParameter'; index: number }
-  | { type: 'check'; requestId: number; count: number; options: GradcheckOptions };
+  | { type: 'check'; requestId: number; count: number; options: GradcheckOptions }
+  /** Learning-rate range test on the run's data and settings (answered by lrFindResult; blocks the run's loop while it runs). */
+  | { type: 'lrFind'; requestId: number; options: Partial<LrFindOptions>; from: 'initial' | 'current' }
+  /** Loss landscape around the current θ (answered by landscapeResult). */
+  | { type: 'landscape'; requestId: number; request: LandscapeRequest };
+
+/**
+ * What to compute of the loss landscape around the current θ (see core/landscape.ts). Cost: slice.points + grid.size²
+ * loss evaluations over at most maxRows training rows (evenly spaced through the training split).
+ */
+export interface LandscapeRequest {
+  /** 1-D slice along the gradient: odd points (≥ 3), α ∈ [−spanFactor·lr, spanFactor·lr]. */
+  slice: { points: number; spanFactor: number } | null;
+  /**
+   * 2-D grid: odd size ≤ MAX_GRID over [−span, span]²; directions 'random' (filter-normalised, seeded) or 'trajectory'
+   * (the two principal directions of the run's parameter trajectory, which the session records at epoch ends).
+   */
+  grid: { size: number; span: number; directions: 'random' | 'trajectory'; seed: number } | null;
+  maxRows: number;
+}
 
 /** The plane the boundary is drawn over: two features, or the first two principal components. */
 export type BoundaryPlane = { mode: 'features'; i: number; j: number } | { mode: 'pca' };
@@ -179,7 +200,28 @@ export type FromWorker =
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
   /** The user set a parameter (for the run's record: a resumed or exported run is honest about it). */
   | { type: 'edited'; runId: string; edit: ParameterEdit }
-  | { type: 'failed'; runId: string; message: string };
+  | { type: 'failed'; runId: string; message: string }
+  | { type: 'lrFindResult'; requestId: number; result: LrFindResult | null; error?: string }
+  | { type: 'landscapeResult'; requestId: number; result: LandscapeResult | null; error?: string };
+
+/** The loss landscape around θ (typed arrays travel as they are between worker and host). */
+export interface LandscapeResult {
+  /** J(θ) on the rows used (the slice's and the grid's centre value). */
+  centreLoss: number;
+  /** Training rows the losses are over. */
+  rows: number;
+  step: number;
+  slice: GradientSlice | null;
+  grid: (LossGrid & {
+    directions: 'random' | 'trajectory';
+    d1: Float64Array;
+    d2: Float64Array;
+    /** Trajectory directions: the fraction of its variance along d1 and d2; null for random directions. */
+    explained: [number, number] | null;
+    /** The recorded trajectory (θ₀, epoch ends, the current θ) projected on the plane: [a0, b0, a1, b1, …]. */
+    trajectory: Float64Array;
+  }) | null;
+}
 
 // ---------------------------------------------------------------- extension host ⇄ webview (the inspector)
 

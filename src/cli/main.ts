@@ -4,8 +4,10 @@
  * 2 data error (FILE:LINE: message on stderr), 3 diverged, 4 gradient check failed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkNetwork, checkNetworkFast } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
+import { describeSecondsLeft, secondsLeft } from '../core/progress';
 import type { FastReport, GradcheckReport } from '../core/gradcheck';
 import { type Model, classProbabilities, modelFromJson, modelToJson, outputsOf, predict } from '../core/model';
 import { Rng } from '../core/rng';
@@ -15,6 +17,12 @@ import { readDataset, readForModel, type Table } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, gather, prepare } from '../data/prepare';
 import { checkDerivation } from '../derivation/checker';
+import { DEFAULT_LR_FIND, lrFind } from '../core/lrfind';
+import { type OptimizerName } from '../core/trainer';
+import { parseExperiment } from '../data/experiment';
+import { race, validateRace } from '../training/race';
+import { torchCheckJson, torchScript } from '../export/torch';
+import { splitRows } from '../data/prepare';
 import { UsageError, parseArgs, type Parsed } from './args';
 import { num, pct, table, toJson } from './format';
 
@@ -43,6 +51,9 @@ Usage:
   backprop-lens train FILE [settings] [--save model.json] [--json]
   backprop-lens check (FILE | --random) [settings] [--model model.json] [--fast] [--json]
   backprop-lens predict MODEL.json FILE [--json]
+  backprop-lens lr-find (FILE | EXPERIMENT.backprop.json) [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
+  backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [settings] [--json]
+  backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F] [--json]
   backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
   backprop-lens help | --help | --version
 
@@ -58,7 +69,7 @@ check-derivation exits 1 when any finding is an error.
 `;
 
 const SETTING_FLAGS = new Set(SETTINGS.map((s) => s.flag));
-const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions', 'mode']);
+const VALUED = new Set([...SETTING_FLAGS, 'save', 'model', 'max-mb', 'features', 'directions', 'mode', 'start', 'end', 'steps', 'optimizers', 'threshold', 'data', 'out']);
 const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version']);
 
 export function main(argv: string[], io: Io = defaultIo): number {
@@ -82,6 +93,9 @@ export function main(argv: string[], io: Io = defaultIo): number {
       case 'check': return check(args, io);
       case 'predict': return predictCmd(args, io);
       case 'check-derivation': return checkDerivationCmd(args, io);
+      case 'lr-find': return lrFindCmd(args, io);
+      case 'race': return raceCmd(args, io);
+      case 'export-torch': return exportTorchCmd(args, io);
       default: throw new UsageError(`unknown command '${cmd}'`);
     }
   } catch (e) {
@@ -107,14 +121,14 @@ class DataFailure extends Error {
   }
 }
 
-function settingsFrom(args: Parsed): RunSettings {
+function settingsFrom(args: Parsed, base?: Partial<RunSettings>): RunSettings {
   const layer: Record<string, unknown> = {};
   for (const spec of SETTINGS) {
     const raw = args.values.get(spec.flag);
     if (raw !== undefined) layer[spec.key] = convertFlag(spec, raw);
   }
   try {
-    return resolveSettings(layer);
+    return resolveSettings(base, layer);
   } catch (e) {
     // Name the flag, not the internal key.
     const spec = SETTINGS.find((s) => (e as Error).message.startsWith(`${s.key} `));
@@ -191,8 +205,9 @@ function train(args: Parsed, io: Io): number {
   for (const w of p.warnings) io.err(`warning: ${w}\n`); // before training, which may take a while
   const config = trainConfigOf(s);
   const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
-  const bar = io.tty && !json ? progressBar(io, trainer) : null;
-  const result = trainer.run({ onStep: bar ?? undefined });
+  const bar = io.tty && !json ? progressBar(io, trainer, p.train.m) : null;
+  // No per-step callback: the trainer runs its tight loop (advance()); the bar follows the epochs.
+  const result = trainer.run({ onEpoch: bar ?? undefined });
   if (bar) io.err('\r\x1b[K');
   const dead = config.activation === 'relu' ? deadReluUnits(trainer.net.theta, p.train.n, config.hidden, p.train.X, p.train.m) : null;
   const warnings = [...p.warnings, ...(dead?.dead.length ? [describeDeadUnits(dead)] : [])];
@@ -244,11 +259,10 @@ function describeRun(file: string, t: Table, mTrain: number, mTest: number, s: R
   ].join('\n') + '\n';
 }
 
-function progressBar(io: Io, t: Trainer): () => void {
+function progressBar(io: Io, t: Trainer, trainRows: number): () => void {
   let last = 0;
-  let calls = 0;
+  const t0 = Date.now(), s0 = t.stepCount;
   return () => {
-    if ((++calls & 255) !== 0) return;
     const now = Date.now();
     if (now - last < 100) return;
     last = now;
@@ -256,7 +270,9 @@ function progressBar(io: Io, t: Trainer): () => void {
     const frac = maxSteps > 0 ? Math.max(t.stepCount / maxSteps, t.epoch / epochs) : t.epoch / epochs;
     const w = 24, k = Math.min(w, Math.round(frac * w));
     const e = t.history[t.history.length - 1];
-    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] epoch ${t.epoch}/${epochs}${e ? `  loss ${num(e.train.loss)}  acc ${pct(e.train.accuracy)}` : ''}\x1b[K`);
+    const rate = (t.stepCount - s0) / Math.max(1e-3, (now - t0) / 1000);
+    const left = secondsLeft(t.config, trainRows, t.stepCount, rate);
+    io.err(`\r[${'#'.repeat(k)}${'-'.repeat(w - k)}] epoch ${t.epoch}/${epochs}${e ? `  loss ${num(e.train.loss)}  acc ${pct(e.train.accuracy)}` : ''}${left !== null ? `  ${describeSecondsLeft(left)}` : ''}\x1b[K`);
   };
 }
 
@@ -442,6 +458,136 @@ function checkDerivationCmd(args: Parsed, io: Io): number {
     io.err(`${file}: ${g.filter((x) => x.state === 'pass').length} of ${g.length} gradient lines match the numeric gradient (activation ${r.activation}, ${r.mode} mode)\n`);
   }
   return r.findings.some((f) => f.severity === 'error') ? 1 : EXIT.ok;
+}
+
+// ---------------------------------------------------------------- lr-find
+
+function numFlag(args: Parsed, name: string, def: number): number {
+  const raw = args.values.get(name);
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got '${raw}'`);
+  return v;
+}
+
+/** A dataset file, or an experiment file (*.backprop.json): its dataset (relative to it), settings and race list. */
+function datasetOrExperiment(path: string, io: Io, json: boolean): { file: string; base?: Partial<RunSettings>; race?: string[] } {
+  if (!/\.backprop\.json$/i.test(path)) return { file: path };
+  let text: string;
+  try {
+    text = new TextDecoder().decode(io.readFile(path));
+  } catch (e) {
+    throw new DataFailure(path, 1, `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, json);
+  }
+  const x = parseExperiment(text);
+  if (!x.ok) throw new DataFailure(path, x.errors[0].line, x.errors[0].message, json);
+  return { file: resolve(dirname(path), x.experiment.dataset), base: x.experiment.values, race: x.experiment.race };
+}
+
+function lrFindCmd(args: Parsed, io: Io): number {
+  const json = args.switches.has('json');
+  const { file, base } = datasetOrExperiment(oneFile(args, 'dataset or experiment file'), io, json);
+  const s = settingsFrom(args, base);
+  const t = readTable(file, args, io, s);
+  const p = prepared(file, t, s, json);
+  for (const w of p.warnings) io.err(`warning: ${w}\n`);
+  const options = { start: numFlag(args, 'start', DEFAULT_LR_FIND.start), end: numFlag(args, 'end', DEFAULT_LR_FIND.end), steps: intFlag(args, 'steps', DEFAULT_LR_FIND.steps, 3) };
+  let r;
+  try {
+    r = lrFind(trainConfigOf(s), p.train, options);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(`--${(e.message.split(' ')[0])}: ${e.message.slice(e.message.indexOf(' ') + 1)}`);
+    throw e;
+  }
+  if (json) {
+    io.out(toJson({ suggested: r.suggested, minimumOverTen: r.minimumOverTen, method: 'steepest descent of the smoothed loss over log(lr)', stop: r.stop, optimizer: r.optimizer, lr: r.lr, loss: r.loss, smoothed: r.smoothed, start: options.start, end: options.end, steps: options.steps }) + '\n');
+    return EXIT.ok;
+  }
+  const rows = [['lr', 'loss', 'smoothed']];
+  const k = r.lr.length, every = Math.max(1, Math.ceil(k / 15));
+  for (let i = 0; i < k; i += every) rows.push([r.lr[i].toExponential(2), num(r.loss[i]), num(r.smoothed[i])]);
+  io.out(`learning-rate range test on ${file}: ${s.optimizer}, ${k} steps from ${options.start} towards ${options.end} (${r.stop})\n${table(rows)}\n` +
+    (r.suggested !== null ? `suggested learning rate: ${num(r.suggested)} (steepest descent of the smoothed loss); more cautious: ${num(r.minimumOverTen!)} (a tenth of the minimum's)\n` : 'no suggestion: the loss never fell (try a wider range or more steps)\n'));
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------- race
+
+function raceCmd(args: Parsed, io: Io): number {
+  const json = args.switches.has('json');
+  const { file, base, race: fromFile } = datasetOrExperiment(oneFile(args, 'dataset or experiment file'), io, json);
+  let optimizers: string[] | undefined = fromFile;
+  const flag = args.values.get('optimizers');
+  if (flag !== undefined) optimizers = flag.split(',').map((o) => o.trim()).filter((o) => o);
+  if (!optimizers) throw new UsageError('race needs --optimizers sgd,adam,… (or an experiment file with "race")');
+  try {
+    validateRace(optimizers);
+  } catch (e) {
+    throw new UsageError(`--optimizers: ${(e as Error).message}`);
+  }
+  const threshold = numFlag(args, 'threshold', 0.1);
+  const s = settingsFrom(args, base);
+  const t = readTable(file, args, io, s);
+  const p = prepared(file, t, s, json);
+  for (const w of p.warnings) io.err(`warning: ${w}\n`);
+  const r = race(trainConfigOf(s), optimizers as OptimizerName[], p.train, p.test.m ? p.test : null, {
+    threshold,
+    onRacer: io.tty && !json ? (x, i) => io.err(`${x.optimizer} done (${i + 1}/${optimizers!.length})\n`) : undefined,
+  });
+  if (json) {
+    io.out(toJson({
+      threshold, dataset: { file, trainRows: p.train.m, testRows: p.test.m },
+      racers: r.racers.map((x) => ({ optimizer: x.optimizer, status: x.result.status, reason: x.result.reason, steps: x.result.steps, epochs: x.result.epochs, stepsToThreshold: x.stepsToThreshold, train: x.train, test: x.test, ms: x.ms, curve: x.curve })),
+    }) + '\n');
+  } else {
+    const rows = [['optimizer', `steps to loss ≤ ${threshold}`, 'train loss', 'train acc.', 'test acc.', 'steps', 'time', 'status']];
+    for (const x of r.racers) {
+      rows.push([x.optimizer, x.stepsToThreshold === null ? 'never' : String(x.stepsToThreshold), num(x.train.loss), pct(x.train.accuracy), x.test ? pct(x.test.accuracy) : '—', String(x.result.steps), `${Math.round(x.ms)} ms`, x.result.status]);
+    }
+    io.out(`optimizer race on ${file}: ${p.train.m} train / ${p.test.m} test rows, the same initial parameters (seed ${s.seed}), lr ${s.lr}, ${s.epochs} epochs\n${table(rows)}\n`);
+  }
+  return EXIT.ok; // a diverged racer is a result of the race, shown in its status
+}
+
+// ---------------------------------------------------------------- export-torch
+
+function exportTorchCmd(args: Parsed, io: Io): number {
+  const modelPath = oneFile(args, 'MODEL.json');
+  const file = args.values.get('data');
+  const out = args.values.get('out');
+  if (!file) throw new UsageError('export-torch needs --data FILE (the data file the script loads)');
+  if (!out) throw new UsageError('export-torch needs --out model.py');
+  if (!/\.py$/i.test(out)) throw new UsageError(`--out must name a .py file, got '${out}'`);
+  const json = args.switches.has('json');
+  const model = readModel(modelPath, io);
+  const s = settingsFrom(args);
+  const d = readModelTable(file, args, io, model, s);
+  if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the script trains on the labels`, json);
+  const { train: trainRows, test: testRows } = splitRows(d.m, s.split, model.config.seed);
+  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization);
+  const trainer = new Trainer({ ...model.config, epochs: Math.max(1, model.config.epochs) }, train, null, model.theta);
+  const first = trainer.step();
+  trainer.dispose();
+  if (!first) throw new DataFailure(file, 1, `no first step at the model's parameters (${trainer.reason})`, json);
+  const outDir = dirname(resolve(out));
+  const stem = basename(out).replace(/\.py$/i, '');
+  const checkFile = `${stem}.check.json`;
+  let dataPath = relative(outDir, resolve(file));
+  if (dataPath === '' || isAbsolute(dataPath)) dataPath = resolve(file);
+  dataPath = dataPath.split(sep).join('/');
+  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION };
+  const write = (path: string, text: string) => {
+    try {
+      io.writeFile(path, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  write(join(outDir, checkFile), torchCheckJson(spec));
+  write(out, torchScript(spec));
+  if (json) io.out(toJson({ script: out, check: join(outDir, checkFile), data: dataPath, trainRows: trainRows.length, testRows: testRows.length, firstBatch: first.samples.length, firstLoss: first.loss }) + '\n');
+  else io.out(`wrote ${out} and ${join(outDir, checkFile)} (the first batch's gradients it checks); run it with: python3 ${out}\n`);
+  return EXIT.ok;
 }
 
 if (require.main === module) {

@@ -21,7 +21,8 @@
  * columns named by "features", classes "0" and "1".
  */
 import { Network, PARAM_NAMES, layout, paramCount } from './network';
-import { type TrainConfig, validateConfig } from './trainer';
+import type { TrainConfig } from './config';
+import { validateConfig } from './settings';
 
 /** A source column of the data file and how it becomes inputs: itself, or one input per category (`column=value`). */
 export type ColumnEncoding = { name: string; type: 'number' } | { name: string; type: 'category'; categories: string[] };

@@ -7,7 +7,7 @@
 import { ACTIVATIONS } from './activations';
 import { DEFAULT_GRADCHECK } from './gradcheck';
 import { INIT_SCHEMES } from './init';
-import { DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './trainer';
+import { DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './config';
 
 export interface RunSettings extends TrainConfig {
   /** Fraction of rows held out for testing. */
@@ -180,4 +180,20 @@ export function readOptionsOf(s: RunSettings): { label?: string; ignore: string[
     maxCategories: s.maxCategories,
     positiveClass: s.positiveClass,
   };
+}
+
+/**
+ * The one validation of a run's training settings: every TrainConfig key against its spec above (the same rules
+ * as the CLI flags, the VS Code settings and experiment files). Throws a RangeError naming the first invalid
+ * setting; also when there are no training rows.
+ */
+export function validateConfig(c: TrainConfig, m: number): void {
+  for (const spec of SETTINGS) {
+    if (!(spec.key in DEFAULT_CONFIG)) continue;
+    const v = (c as unknown as Record<string, unknown>)[spec.key];
+    if (v === undefined && spec.key === 'threads') continue; // states saved before the setting existed
+    const problem = checkSetting(spec, v);
+    if (problem) throw new RangeError(problem);
+  }
+  if (m < 1) throw new RangeError('there are no training rows');
 }

@@ -17,62 +17,18 @@
  *                      mini-batches as above (batchSize ≥ m means full batch),
  *                      with that update rule (see optimizers.ts).
  */
-import type { Activation } from './activations';
 import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
-import { type InitScheme, initParams } from './init';
+import { initParams } from './init';
 import { Network, argmax, entryName, layout, paramCount } from './network';
 import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
 import { type SampleStep, sgdSampleStep } from './kernels/sample';
 import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
-import { DEFAULT_HYPER, Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
+import { Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
+import type { OptimizerName, TrainConfig } from './config';
+import { validateConfig } from './settings';
 
-export type OptimizerName = 'misclassified-sgd' | 'sgd' | 'batch' | 'minibatch' | 'momentum' | 'rmsprop' | 'adam';
-export const OPTIMIZERS: readonly OptimizerName[] = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'];
-
-export interface TrainConfig {
-  hidden: number;
-  activation: Activation;
-  init: InitScheme;
-  optimizer: OptimizerName;
-  lr: number;
-  momentum: number;
-  rho: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Mini-batch size B for minibatch, momentum, rmsprop and adam. */
-  batchSize: number;
-  /** Stop after this many epochs. */
-  epochs: number;
-  /** Stop after this many optimizer steps (0: no step limit). */
-  maxSteps: number;
-  seed: number;
-  /** Plateau: stop when the training loss fell by less than plateauTol over the last plateauEpochs epochs (0 disables). */
-  plateauEpochs: number;
-  plateauTol: number;
-  /**
-   * Threads a large batched step is spread over (0: the machine's cores, at most 4). Any
-   * value gives the same bits; older saved configurations without it mean 0.
-   */
-  threads: number;
-}
-
-export const DEFAULT_CONFIG: TrainConfig = {
-  hidden: 8,
-  activation: 'sigmoid',
-  init: 'xavier',
-  optimizer: 'sgd',
-  lr: 0.1,
-  ...DEFAULT_HYPER,
-  batchSize: 32,
-  epochs: 100,
-  maxSteps: 0,
-  seed: 1,
-  plateauEpochs: 0,
-  plateauTol: 1e-6,
-  threads: 0,
-};
+export { DEFAULT_CONFIG, OPTIMIZERS, type OptimizerName, type TrainConfig } from './config';
 
 /** Rows of a row-major feature matrix and their labels: 0/1 (K = 1), or class indices 0..K−1 (K ≥ 3). */
 export interface TrainData {
@@ -823,34 +779,6 @@ export function copyStep(r: StepRecord, maxSamples = Infinity): StepRecord {
 function firstNonFinite(a: Float64Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
   return -1;
-}
-
-/** Throws a RangeError naming the first invalid setting. */
-export function validateConfig(c: TrainConfig, m: number): void {
-  const bad = (key: string, why: string, v: unknown) => {
-    throw new RangeError(`${key} ${why}, got ${JSON.stringify(v)}`);
-  };
-  const posInt = (key: keyof TrainConfig, min = 1) => {
-    const v = c[key] as number;
-    if (!Number.isInteger(v) || v < min) bad(key, `must be an integer ≥ ${min}`, v);
-  };
-  posInt('hidden');
-  posInt('batchSize');
-  posInt('epochs');
-  posInt('maxSteps', 0);
-  posInt('plateauEpochs', 0);
-  if (c.threads !== undefined) posInt('threads', 0);
-  if (!Number.isInteger(c.seed)) bad('seed', 'must be an integer', c.seed);
-  if (!(c.lr > 0 && Number.isFinite(c.lr))) bad('lr', 'must be a positive number', c.lr);
-  for (const k of ['momentum', 'rho', 'beta1', 'beta2'] as const) {
-    if (!(c[k] >= 0 && c[k] < 1)) bad(k, 'must be in [0, 1)', c[k]);
-  }
-  if (!(c.eps > 0 && Number.isFinite(c.eps))) bad('eps', 'must be a positive number', c.eps);
-  if (!(c.plateauTol >= 0)) bad('plateauTol', 'must be ≥ 0', c.plateauTol);
-  if (!(['sigmoid', 'tanh', 'relu'] as string[]).includes(c.activation)) bad('activation', 'must be sigmoid, tanh or relu', c.activation);
-  if (!(['small', 'xavier'] as string[]).includes(c.init)) bad('init', 'must be small or xavier', c.init);
-  if (!(OPTIMIZERS as string[]).includes(c.optimizer)) bad('optimizer', `must be one of ${OPTIMIZERS.join(', ')}`, c.optimizer);
-  if (m < 1) throw new RangeError('there are no training rows');
 }
 
 /**

@@ -5,13 +5,16 @@
  * the same settings list); this is the run-time check, and every error points
  * at the offending key's line and column.
  */
-import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { type Node, type ParseError, findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { type RunSettings, SETTINGS, checkSetting } from '../core/settings';
+import { OPTIMIZERS, type OptimizerName } from '../core/trainer';
 
 export interface Experiment {
   dataset: string;
   derivation?: string;
   name?: string;
+  /** Optimizer race: the optimizers to compare (unique, at least one), when the file asks for one. */
+  race?: OptimizerName[];
   /** The settings the file sets (others come from the editor's settings). */
   values: Partial<RunSettings>;
 }
@@ -56,10 +59,13 @@ export function parseExperiment(text: string): ExperimentResult {
       const problem = checkSetting(spec, value);
       if (problem) at(valueNode?.offset ?? keyNode.offset, key, problem);
       else values[key] = value;
+    } else if (key === 'race') {
+      const problem = raceProblem(valueNode ? getNodeValue(valueNode) : undefined);
+      if (problem) at(valueNode?.offset ?? keyNode.offset, key, problem);
     } else if (META.includes(key)) {
       if (typeof value !== 'string' || (key === 'dataset' && value.trim() === '')) at(valueNode?.offset ?? keyNode.offset, key, `"${key}" must be a ${key === 'dataset' ? 'non-empty ' : ''}string`);
     } else {
-      const near = closest(key, [...META, ...SETTINGS.map((s) => s.key)]);
+      const near = closest(key, [...META, 'race', ...SETTINGS.map((s) => s.key)]);
       at(keyNode.offset, key, `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}`);
     }
   }
@@ -67,7 +73,21 @@ export function parseExperiment(text: string): ExperimentResult {
   if (!dataset) at(root.offset, 'dataset', 'missing "dataset": the data file to train on, relative to this file');
   if (errors.length) return { ok: false, errors };
   const str = (k: string) => findNodeAtLocation(root, [k])?.value as string | undefined;
-  return { ok: true, experiment: { dataset: str('dataset')!, derivation: str('derivation'), name: str('name'), values: values as Partial<RunSettings> } };
+  const raceNode = findNodeAtLocation(root, ['race']);
+  const race = raceNode ? (raceNode.children ?? []).map((c) => c.value as OptimizerName) : undefined;
+  return { ok: true, experiment: { dataset: str('dataset')!, derivation: str('derivation'), name: str('name'), ...(race ? { race } : {}), values: values as Partial<RunSettings> } };
+}
+
+/** "race": a non-empty array of distinct optimizer names; the problem, or null. */
+function raceProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length === 0) return `"race" must be a non-empty array of optimizer names (${OPTIMIZERS.join(', ')})`;
+  const seen = new Set<unknown>();
+  for (const o of v) {
+    if (!(OPTIMIZERS as readonly unknown[]).includes(o)) return `"race": ${JSON.stringify(o)} is not an optimizer (one of ${OPTIMIZERS.join(', ')})`;
+    if (seen.has(o)) return `"race": ${JSON.stringify(o)} appears twice`;
+    seen.add(o);
+  }
+  return null;
 }
 
 function lineStarts(text: string): number[] {

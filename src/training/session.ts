@@ -16,7 +16,10 @@ import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
-import type { FromWorker, StartMessage, ToWorker } from '../protocol';
+import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
+import { lrFind } from '../core/lrfind';
+import { Rng } from '../core/rng';
+import type { FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
@@ -32,6 +35,11 @@ export interface SessionHost {
 
 /** How long one slice of steps may take before the session looks at its messages again. */
 export const SLICE_MS = 8;
+/** Most steps per call of the trainer's tight loop (a few milliseconds of the smallest networks' SGD). */
+export const MAX_CHUNK = 4096;
+
+/** At most this many parameter snapshots of the run's trajectory are kept for the landscape (thinned evenly). */
+export const MAX_TRAJECTORY = 256;
 
 export class TrainingSession {
   private start: StartMessage | null = null;
@@ -49,6 +57,8 @@ export class TrainingSession {
   private lastCheckpoint = { at: 0, epoch: 0 };
   /** Epoch summaries already handed over with a checkpoint (the store appends them to the run's history file). */
   private historySaved = 0;
+  /** Steps per call of the trainer's tight loop (adapted to the slice). */
+  private chunk = 16;
   /** Entries the user set since the last step, and the run's own value of each (restore puts it back). */
   private readonly edits = new Map<number, number>();
   /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
@@ -60,6 +70,11 @@ export class TrainingSession {
   private projected: Float64Array | null = null;
   private points: PlotPoints | null = null;
   private means: Float64Array = new Float64Array(0);
+  /** θ₀ and θ at epoch ends (thinned to MAX_TRAJECTORY), for the landscape's trajectory directions and path. */
+  private trajectory: Float64Array[] = [];
+  private trajectoryEpoch = -1;
+  /** Snapshots are taken every trajectoryStride epochs; the stride doubles each time the list is thinned. */
+  private trajectoryStride = 1;
 
   constructor(private readonly host: SessionHost) {}
 
@@ -125,11 +140,88 @@ export class TrainingSession {
         const report = checkNetwork(t.net, this.data.train, Math.min(m.count, this.data.train.m), m.options);
         return this.host.post({ type: 'checkResult', requestId: m.requestId, report });
       }
+      case 'lrFind': {
+        const st = this.start;
+        if (!t || !this.data || !st) return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result: null, error: 'no training data is loaded' });
+        // From the run's initial θ (the seeded one, or the imported model's), or from where the run is now.
+        const theta = m.from === 'current' ? t.net.theta.slice() : st.theta ? Float64Array.from(st.theta) : st.resume ? Float64Array.from(st.resume.theta) : undefined;
+        try {
+          const result = lrFind({ ...st.config }, this.data.train, m.options, theta);
+          return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result }, [result.lr.buffer as ArrayBuffer, result.loss.buffer as ArrayBuffer, result.smoothed.buffer as ArrayBuffer]);
+        } catch (e) {
+          return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result: null, error: (e as Error).message });
+        }
+      }
+      case 'landscape': {
+        if (!t || !this.data) return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: null, error: 'no training data is loaded' });
+        try {
+          return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: this.landscape(t, this.data.train, m.request) });
+        } catch (e) {
+          return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: null, error: (e as Error).message });
+        }
+      }
       default: {
         const never: never = m;
         throw new Error(`unknown message ${JSON.stringify((never as { type?: unknown }).type)}`);
       }
     }
+  }
+
+  /** The landscape around the trainer's current θ (its network is never touched: copies are evaluated). */
+  private landscape(t: Trainer, train: TrainData, q: LandscapeRequest): LandscapeResult {
+    const n = train.n, h = t.config.hidden;
+    const rows = evenRows(train, q.maxRows);
+    const J = evaluator(n, h, t.config.activation, rows, t.engine === 'reference' ? 'reference' : 'auto', t.config.threads);
+    try {
+      return this.landscapeWith(J, t, rows.count, q);
+    } finally {
+      J.dispose();
+    }
+  }
+
+  private landscapeWith(J: Evaluator, t: Trainer, rows: number, q: LandscapeRequest): LandscapeResult {
+    const n = t.train.n, h = t.config.hidden;
+    const theta = t.net.theta.slice();
+    const centreLoss = J.loss(theta);
+    const slice = q.slice ? gradientSlice(J, theta, t.opt.hyper.lr, q.slice) : null;
+    let grid: LandscapeResult['grid'] = null;
+    if (q.grid) {
+      const centre = theta;
+      const path = [...this.trajectory];
+      const last = path[path.length - 1];
+      if (!last || last.some((v, i) => v !== centre[i])) path.push(centre.slice());
+      let d1: Float64Array, d2: Float64Array, explained: [number, number] | null = null;
+      if (q.grid.directions === 'trajectory') {
+        if (path.length < 3) throw new Error('the trajectory has fewer than three points yet: train for a few epochs, or use random directions');
+        ({ d1, d2, explained } = principalDirections(path, centre));
+      } else {
+        const rng = new Rng(q.grid.seed);
+        d1 = filterNormalizedDirection(centre, n, h, rng);
+        d2 = filterNormalizedDirection(centre, n, h, rng);
+      }
+      const g = lossGrid(J, theta, d1, d2, { size: q.grid.size, span: q.grid.span });
+      grid = { ...g, directions: q.grid.directions, d1, d2, explained, trajectory: projectTrajectory(path, centre, d1, d2) };
+    }
+    return { centreLoss, rows, step: t.stepCount, slice, grid };
+  }
+
+  /** Keep θ₀ and θ every trajectoryStride epochs, at most MAX_TRAJECTORY snapshots (evenly spaced in epochs). */
+  private recordTrajectory(t: Trainer): void {
+    if (t.epoch === this.trajectoryEpoch) return;
+    this.trajectoryEpoch = t.epoch;
+    if (t.epoch % this.trajectoryStride !== 0) return;
+    this.trajectory.push(t.net.theta.slice());
+    if (this.trajectory.length > MAX_TRAJECTORY) {
+      this.trajectory = this.trajectory.filter((_, i) => i % 2 === 0);
+      this.trajectoryStride *= 2;
+    }
+  }
+
+  private resetTrajectory(t: Trainer): void {
+    this.trajectory = [];
+    this.trajectoryEpoch = -1;
+    this.trajectoryStride = 1;
+    this.recordTrajectory(t);
   }
 
   private begin(m: StartMessage): void {
@@ -154,11 +246,13 @@ export class TrainingSession {
       this.gradient = g.fn;
     }
     const gradient = this.gradient;
+    this.trainer?.dispose();
     // A resumed run continues: a cancelled or interrupted state is running again.
     const t = m.resume
       ? Trainer.restore({ ...m.resume, status: 'running', reason: '', divergence: null }, data.train, data.test, { gradient })
       : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
     this.trainer = t;
+    this.resetTrajectory(t);
     const k = Math.min(8, p.train.m);
     this.points = pickPoints(p.train, p.test);
     this.means = featureMeans(p.train);
@@ -234,8 +328,10 @@ export class TrainingSession {
     const { start, data } = this;
     if (!start || !data) return;
     const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
+    this.trainer?.dispose();
     const t = new Trainer({ ...start.config, lr }, data.train, data.test, undefined, { gradient: this.gradient });
     this.trainer = t;
+    this.resetTrajectory(t);
     this.paused = true;
     this.stepBudget = 0;
     this.epochTarget = -1;
@@ -286,17 +382,33 @@ export class TrainingSession {
     this.edits.clear(); // the edited values are now part of the trajectory
     const deadline = this.host.now() + SLICE_MS;
     let k = 0;
-    while (t.status === 'running' && k < budget) {
-      t.step();
-      if (this.paused) {
+    if (stepping) {
+      // Step by step (Step, Step One Epoch): each step as asked, the record of each.
+      while (t.status === 'running') {
+        t.step();
+        k++;
+        if (t.epoch !== this.trajectoryEpoch) this.recordTrajectory(t);
         if (this.stepBudget > 0 && --this.stepBudget === 0 && this.epochTarget < 0) break;
         if (this.epochTarget >= 0 && t.epoch >= this.epochTarget) {
           this.epochTarget = -1;
           this.stepBudget = 0;
           break;
         }
+        if ((k & 15) === 0 && this.host.now() >= deadline) break;
       }
-      if ((++k & 15) === 0 && this.host.now() >= deadline) break;
+    } else {
+      // Nobody watches every step: the trainer's tight loop (advance() fills the record of the last step only), in
+      // chunks that grow while a chunk takes under a quarter of the slice and shrink when one overruns it.
+      while (t.status === 'running' && k < budget) {
+        const t0 = this.host.now();
+        const n = t.advance(Math.max(1, Math.min(this.chunk, budget - k)));
+        k += n;
+        if (t.epoch !== this.trajectoryEpoch) this.recordTrajectory(t); // the landscape's trajectory: once per epoch at most
+        const now = this.host.now();
+        if (now - t0 < SLICE_MS / 4) this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
+        else if (now - t0 > SLICE_MS) this.chunk = Math.max(1, this.chunk >> 1);
+        if (n === 0 || now >= deadline) break;
+      }
     }
     const done = t.status !== 'running';
     // Paced slowly enough to see every step: show each one.
@@ -341,6 +453,7 @@ export class TrainingSession {
     }
     this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved, notes });
     this.historySaved = t.history.length;
+    t.dispose(); // the kernels' worker threads end with the run (a later step would start them again)
   }
 
   /** A checkpoint every `everySeconds` seconds and/or `everyEpochs` epochs (the final state goes with "finished"). */
