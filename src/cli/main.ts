@@ -560,6 +560,7 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   if (!/\.py$/i.test(out)) throw new UsageError(`--out must name a .py file, got '${out}'`);
   const json = args.switches.has('json');
   const model = readModel(modelPath, io);
+  if (outputsOf(model.classes) > 1) throw new UsageError(`export-torch writes the binary network (sigmoid output); ${modelPath} has ${model.classes!.length} classes (a softmax output), which it does not export yet`);
   const s = settingsFrom(args);
   const d = readModelTable(file, args, io, model, s);
   if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the script trains on the labels`, json);

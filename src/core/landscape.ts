@@ -31,7 +31,7 @@
  */
 import type { Activation } from './activations';
 import { type BatchKernel, createBatchKernel } from './kernels';
-import { bceFromLogit } from './loss';
+import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
 import { Network, layout } from './network';
 import type { Rng } from './rng';
 import { FAST_MIN_WORK, type TrainData } from './trainer';
@@ -70,18 +70,33 @@ export interface Evaluator {
  */
 export function evaluator(n: number, h: number, activation: Activation, rows: LandscapeData, engine: 'auto' | 'reference' = 'auto', threads = 0): Evaluator {
   const { data, idx, count } = rows;
-  const net = new Network(n, h, activation);
+  const K = data.K ?? 1; // K classes: softmax outputs and categorical cross-entropy
+  const net = new Network(n, h, activation, undefined, K);
   let kernel: BatchKernel | null = null;
   const fast = engine === 'auto' && count >= 2 && count * h * (n + 1) >= FAST_MIN_WORK;
-  const z2 = fast ? new Float64Array(count) : null;
+  const z2 = fast ? new Float64Array(count * K) : null;
   const sum = (z: (t: number) => number) => {
     let total = 0;
     for (let t = 0; t < count; t++) total += bceFromLogit(z(t), data.Y[idx ? idx[t] : t]);
     return total / count; // Σ/m, as Trainer.evaluate
   };
-  const useKernel = () => (kernel ??= createBatchKernel({ n, h, K: 1, activation }, [data], { threads }));
+  const useKernel = () => (kernel ??= createBatchKernel({ n, h, K, activation }, [data], { threads }));
   return {
     loss(theta) {
+      if (K > 1) {
+        let total = 0;
+        if (z2) useKernel().forward(0, theta, idx, 0, count, z2);
+        else net.theta.set(theta);
+        for (let t = 0; t < count; t++) {
+          const i = idx ? idx[t] : t;
+          if (z2) total += softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[i]);
+          else {
+            net.forward(data.X, i * n);
+            total += net.exampleLoss(data.Y[i]);
+          }
+        }
+        return total / count;
+      }
       if (z2) {
         useKernel().forward(0, theta, idx, 0, count, z2);
         return sum((t) => z2[t]);

@@ -5,6 +5,7 @@ import { type KernelKind, createBatchKernel, wasmAvailable } from '../../src/cor
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDerivation } from '../../src/derivation/checker';
+import { allRows, evaluator } from '../../src/core/landscape';
 import { softmaxCrossEntropyFromLogits } from '../../src/core/loss';
 import { modelFromJson, modelToJson, predict } from '../../src/core/model';
 import { Network, paramCount } from '../../src/core/network';
@@ -252,5 +253,25 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
     // the directive is checked
     const bad = checkDerivation(text.replace('#! classes: 3', '#! classes: 2'), { activation: 'sigmoid' });
     assert.ok(bad.findings.some((f) => f.code === 'directive' && /classes must be a whole number from 3 to 20/.test(f.message)));
+  });
+
+  it('the loss-landscape evaluator gives the reference Network\'s K-class loss and gradient (reference and batched engines)', () => {
+    const n = 5, h = 20, K = 4, m = 300;
+    const { theta, X, Y } = randomProblem(21, n, h, K, m);
+    const data: TrainData = { X, Y, m, n, K };
+    const net = new Network(n, h, 'tanh', theta.slice(), K);
+    const gRef = new Float64Array(theta.length);
+    const jRef = net.lossAndGrad(X, Y, null, m, gRef);
+    for (const engine of ['reference', 'auto'] as const) {
+      const J = evaluator(n, h, 'tanh', allRows(data), engine);
+      try {
+        relClose(J.loss(theta), jRef, 1e-12, `${engine} loss`);
+        const g = new Float64Array(theta.length);
+        J.grad(theta, g);
+        for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - gRef[i]) <= 1e-12 * Math.max(1, Math.abs(gRef[i])), `${engine} grad[${i}]`);
+      } finally {
+        J.dispose();
+      }
+    }
   });
 });
