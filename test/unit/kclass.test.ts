@@ -278,8 +278,8 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
   it('a θ of the wrong size for the classes is refused, never written or trained on', () => {
     const n = 2, h = 3;
     const theta = new Float64Array(paramCount(n, h, 3)); // a 3-class network's θ…
-    assert.throws(() => modelToJson({ config: { ...DEFAULT_CONFIG, hidden: h }, features: ['a', 'b'], label: 'y', standardization: null, theta }), /θ has 18 entries; 2 classes, 2 inputs and 3 hidden units need 13/);
+    assert.throws(() => modelToJson({ config: { ...DEFAULT_CONFIG, hidden: h }, features: ['a', 'b'], label: 'y', standardization: null, theta }), /θ has 21 entries; 2 classes, 2 inputs and 3 hidden units need 13/);
     const data: TrainData = { X: new Float64Array(4), Y: Float64Array.of(0, 1), m: 2, n }; // …on binary data
-    assert.throws(() => new Trainer({ ...DEFAULT_CONFIG, hidden: h }, data, null, theta), /the parameters have 18 entries; 2 inputs, 3 hidden units and one output need 13/);
+    assert.throws(() => new Trainer({ ...DEFAULT_CONFIG, hidden: h }, data, null, theta), /the parameters have 21 entries; 2 inputs, 3 hidden units and one output need 13/);
   });
 });
