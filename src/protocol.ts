@@ -185,6 +185,11 @@ export interface Progress {
   /** The pace asked for: steps per second, 0 for full speed. */
   speed: number;
   boundary: Boundary | null;
+  /**
+   * The confusion matrices C[true][predicted] (rows and columns in the order of the dataset's classes) of the training
+   * and test rows at step `step`: recomputed at every epoch's end and when the run stops or pauses, else the last ones.
+   */
+  confusion?: { step: number; train: number[][]; test: number[][] | null } | null;
   /** Entries of θ the user has set since the last step (the step record is then recomputed at the edited θ). */
   edited: number[];
 }

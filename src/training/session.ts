@@ -11,7 +11,7 @@
 import { checkNetwork } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { entryName } from '../core/network';
-import { Trainer, type TrainData, copyStep } from '../core/trainer';
+import { Trainer, type TrainData, confusionMatrix, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
@@ -19,7 +19,7 @@ import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { lrFind } from '../core/lrfind';
 import { Rng } from '../core/rng';
-import type { FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
+import type { FromWorker, LandscapeRequest, LandscapeResult, Progress, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
@@ -225,6 +225,7 @@ export class TrainingSession {
   }
 
   private begin(m: StartMessage): void {
+    this.lastConfusion = null; // new parameters: the matrices are recomputed
     this.start = m;
     const { post } = this.host;
     const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes, ...(m.read ?? {}) });
@@ -291,6 +292,7 @@ export class TrainingSession {
    * follow at once; no update is applied (the record's update is zero). The edit is reported for the run's record.
    */
   private edit(index: number, value: number, restore: boolean): void {
+    this.lastConfusion = null; // new parameters: the matrices are recomputed
     const t = this.trainer, start = this.start;
     if (!t || !start || !this.data || (t.status === 'running' && !this.paused)) return;
     if (!(index >= 0 && index < t.net.theta.length) || !Number.isFinite(value)) return;
@@ -325,6 +327,7 @@ export class TrainingSession {
   }
 
   private reset(): void {
+    this.lastConfusion = null; // new parameters: the matrices are recomputed
     const { start, data } = this;
     if (!start || !data) return;
     const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
@@ -420,6 +423,16 @@ export class TrainingSession {
   }
 
   /** A progress message, at most every start.reportEveryMs unless forced. */
+  private lastConfusion: Progress['confusion'] = null;
+  /** The confusion matrices at this step when fresh is asked (an epoch ended, the run stopped or paused) or none was computed yet; else the last ones. */
+  private confusion(t: Trainer, fresh: boolean): Progress['confusion'] {
+    const d = this.data;
+    if (!d) return null;
+    if (this.lastConfusion && (!fresh || this.lastConfusion.step === t.stepCount)) return this.lastConfusion;
+    this.lastConfusion = { step: t.stepCount, train: confusionMatrix(t.net, d.train), test: d.test ? confusionMatrix(t.net, d.test) : null };
+    return this.lastConfusion;
+  }
+
   private progress(force: boolean): void {
     const { trainer: t, start } = this;
     if (!t || !start) return;
@@ -436,6 +449,7 @@ export class TrainingSession {
       theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
       stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
       boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
+      confusion: this.confusion(t, epochs.length > 0 || t.status !== 'running' || this.paused),
       edited: [...this.edits.keys()],
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
