@@ -6,8 +6,8 @@
 import { PARAM_NAMES } from '../src/core/network';
 import { type Boundary, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
 
-export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions';
-export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions'];
+export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions' | 'confusion';
+export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions', 'confusion'];
 
 /** The plotted epochs, one array per curve. */
 export interface Curves {
@@ -83,7 +83,7 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       // Only what changed: the step's equations when the shown step does, curves when epochs arrived.
       const redraw: Section[] = ['header', 'graph', 'cards'];
       if (chainKey(m.run) !== shownBefore) redraw.push('chain');
-      if (decodedLength(m.history.epoch) > 0) redraw.push('curves');
+      if (decodedLength(m.history.epoch) > 0) redraw.push('curves', 'confusion');
       if (m.run.boundary) redraw.push('boundary');
       return { redraw, rebuild: false, resync: false };
     }
@@ -113,7 +113,7 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
   s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
   s.step = run?.last ? decodeStep(run.last) : null;
   const b = run?.boundary;
-  s.boundary = b ? { ...b, p: decodeF64(b.p), units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
+  s.boundary = b ? { ...b, p: decodeF64(b.p), pk: b.pk ? decodeF64(b.pk) : null, units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
 }
 
 function appendCurves(c: Curves, h: PanelHistory): void {

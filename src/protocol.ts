@@ -187,6 +187,15 @@ export interface Progress {
   boundary: Boundary | null;
   /** Entries of θ the user has set since the last step (the step record is then recomputed at the edited θ). */
   edited: number[];
+  /** Confusion matrices at the last epoch's end (computed at most once per epoch and per half second); null before. */
+  confusion: Confusion | null;
+}
+
+/** Rows of true class t predicted as class p: C[t][p], classes in the order of DatasetInfo.classes. */
+export interface Confusion {
+  epoch: number;
+  train: number[][];
+  test: number[][] | null;
 }
 
 export type FromWorker =
@@ -315,7 +324,7 @@ export interface PanelNorms {
 }
 
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
-export type PanelBoundary = Omit<Boundary, 'p' | 'units' | 'correct' | 'px'> & { p: F64; units: F64 | null; correct: F64; px: F64 | null };
+export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & { p: F64; pk: F64 | null; units: F64 | null; correct: F64; px: F64 | null };
 
 export interface PanelPoints {
   k: number;
@@ -377,6 +386,11 @@ export interface PanelRun {
   speed: number;
   /** Entries of θ the user set since the last step. */
   edited: number[];
+  /** Class names in output order (verbatim: text, never HTML) and the outputs K (1: binary, sigmoid; ≥ 3: softmax). */
+  classes: string[];
+  K: number;
+  /** Confusion matrices C[true][predicted] over the training and test rows, as of the last epoch; null before one. */
+  confusion: Confusion | null;
   theta: F64;
   last: PanelStep | null;
   boundary: PanelBoundary | null;
