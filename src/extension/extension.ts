@@ -99,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const areas: CommandAreas = {
     training: new TrainingCommands(controller, datasets, inspector, log),
     history: new HistoryCommands(controller, context.extensionUri),
-    models: new ModelCommands(controller, datasets, log),
+    models: new ModelCommands(controller, datasets, log, context.extensionUri),
     workspace: new WorkspaceCommands(context.extensionUri),
   };
   const derivations = new DerivationService(readme, runs, log);

@@ -192,6 +192,20 @@ describe('extension in a real VS Code', function () {
     await vscode.commands.executeCommand('backpropLens.stop');
   });
 
+  it('Export as PyTorch Script writes the script and its check file from the current run (Python compiles it when present)', async () => {
+    const s = await train(workspaceFile('moons.csv'), { settings: { epochs: 3, hidden: 3, seed: 4 }, ifBusy: 'stopAndStart' });
+    assert.equal(s!.status, 'completed');
+    const out = workspaceFile('moons_model.py');
+    const written = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.exportTorch', out);
+    assert.equal(written?.toString(), out.toString());
+    const script = readFileSync(out.fsPath, 'utf8');
+    assert.match(script, /class \w+\(nn\.Module\)/);
+    assert.ok(readFileSync(path.join(path.dirname(out.fsPath), 'moons_model.check.json'), 'utf8').length > 0, 'the check file is beside it');
+    const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', out.fsPath], { encoding: 'utf8' });
+    if (py.error) report('Export as PyTorch Script: no python3 here to parse the script (skipped that part)');
+    else assert.equal(py.status, 0, `python3 cannot parse the script: ${py.stderr}`);
+  });
+
   it('Check Gradients Now reports per parameter; Export Model writes a file the CLI predicts with', async () => {
     await train(workspaceFile('moons.csv'), { settings: { epochs: 5, hidden: 4 }, ifBusy: 'stopAndStart' });
     const rep = await vscode.commands.executeCommand<GradcheckReport>('backpropLens.checkGradients');

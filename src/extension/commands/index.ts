@@ -34,6 +34,7 @@ export const COMMANDS: Record<string, Handler> = {
   checkGradients: ({ training }) => training.checkGradients(),
   showInspector: ({ training }) => training.showInspector(),
   exportModel: ({ models }, ...a) => models.exportModel(a[0] as vscode.Uri),
+  exportTorch: ({ models }, ...a) => models.exportTorch(a[0] as vscode.Uri),
   importModel: ({ models }, ...a) => models.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
   openExamples: ({ workspace }, ...a) => workspace.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
   newDerivation: ({ workspace }, ...a) => workspace.newDerivation(a[0] as vscode.Uri),
