@@ -11,6 +11,7 @@ import { HistoryCommands } from './commands/history';
 import { ModelCommands } from './commands/models';
 import { TrainingCommands } from './commands/training';
 import { WorkspaceCommands } from './commands/workspace';
+import { extensionSetting } from './config';
 import { DataDiagnostics } from './dataDiagnostics';
 import { Datasets } from './datasets';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
@@ -86,6 +87,10 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     setParameter: (index, value) => runs.current?.setParameter(index, value),
     restoreParameter: (index) => runs.current?.restoreParameter(index),
     check: () => areas.training.checkGradients(),
+    lrFind: () => (runs.current ? runs.current.lrFind('initial') : Promise.reject(new Error('there is no run'))),
+    landscape: (directions) => runs.current
+      ? runs.current.landscape({ slice: { points: 41, spanFactor: 3 }, grid: { size: extensionSetting<number>('panel.landscapeGrid', 21) | 1, span: 1, directions, seed: 1 }, maxRows: 2000 })
+      : Promise.reject(new Error('there is no run')),
     startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
     restartWith: async (overrides) => {
       await controller.restartWith(overrides);

@@ -10,7 +10,9 @@ import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState }
 import {
   type Boundary,
   type DatasetInfo,
+  type LandscapeResult,
   type PanelCheck,
+  type PanelLandscape,
   type PanelHistory,
   type PanelNorms,
   type PanelPoints,
@@ -167,5 +169,15 @@ export function checkTable(r: GradcheckReport, step: number): PanelCheck {
       analytic: one(b.worst.analytic), numeric: one(b.worst.numeric), relError: one(b.worst.relError), verdict: b.verdict, allclose: b.allclose,
       withinNoise: b.worst.withinNoise,
     })),
+  };
+}
+
+/** The loss landscape for the webview (typed arrays encoded). */
+export function panelLandscape(r: LandscapeResult): PanelLandscape {
+  const s = r.slice, g = r.grid;
+  return {
+    centreLoss: r.centreLoss, rows: r.rows, step: r.step,
+    slice: s && { alpha: encodeF64(s.alpha), loss: encodeF64(s.loss), centre: s.centre, lr: s.lr, lossAtLr: s.lossAtLr },
+    grid: g && { a: encodeF64(g.a), b: encodeF64(g.b), loss: encodeF64(g.loss), size: g.size, directions: g.directions, explained: g.explained, trajectory: encodeF64(g.trajectory) },
   };
 }
