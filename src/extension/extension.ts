@@ -8,6 +8,7 @@ import { InspectorPanel, VIEW_TYPE } from '../panel/panel';
 import { storedSnapshot } from '../panel/view';
 import { COMMANDS, type CommandAreas } from './commands/index';
 import { HistoryCommands } from './commands/history';
+import { RaceCommands } from './commands/race';
 import { ModelCommands } from './commands/models';
 import { TrainingCommands } from './commands/training';
 import { WorkspaceCommands } from './commands/workspace';
@@ -101,9 +102,11 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
       return checkpoint ? storedSnapshot(newest, checkpoint.trainer, await recorder.store.readHistory(newest.id)) : null;
     },
   }, log);
+  const history = new HistoryCommands(controller, context.extensionUri);
   const areas: CommandAreas = {
     training: new TrainingCommands(controller, datasets, inspector, log),
-    history: new HistoryCommands(controller, context.extensionUri),
+    history,
+    race: new RaceCommands(controller, datasets, history, log),
     models: new ModelCommands(controller, datasets, log, context.extensionUri),
     workspace: new WorkspaceCommands(context.extensionUri),
   };

@@ -177,6 +177,19 @@ describe('extension in a real VS Code', function () {
     await vscode.commands.executeCommand('backpropLens.stop');
   });
 
+  it('Race Optimizers: each racer is a stored run equal to a separate run with that optimizer; one comparison page', async () => {
+    const settings = { epochs: 4, hidden: 3, seed: 21, lr: 0.05 };
+    const racers = await vscode.commands.executeCommand<RunSummary[]>('backpropLens.raceOptimizers', workspaceFile('moons.csv'), { optimizers: ['sgd', 'adam'], settings });
+    assert.deepEqual(racers!.map((r) => r.config.optimizer), ['sgd', 'adam']);
+    const stored = await (await api()).listRuns();
+    for (const r of racers!) {
+      assert.ok(stored.some((x) => x.id === r.runId), 'each racer is a stored run');
+      const alone = await train(workspaceFile('moons.csv'), { settings: { ...settings, optimizer: r.config.optimizer }, ifBusy: 'stopAndStart' });
+      assert.deepEqual(alone!.train, r.train, `${r.config.optimizer}: the racer equals a separate run`);
+      assert.deepEqual(alone!.test, r.test);
+    }
+  });
+
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
     const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
     assert.ok(s);
