@@ -47,7 +47,9 @@ tests['first minute: the Runs view welcome and a status-bar entry before any run
 };
 
 tests['Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'] = async ({ page, workspace, url, log, results }) => {
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30 });
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30, 'backpropLens.training.whenBusy': 'stopAndStart' });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await openWorkbench(page, url);
   await openFile(page, 'breast_cancer.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
@@ -102,6 +104,12 @@ tests['Pause, Step and Stop show at once with every Numbers table open; the insp
   log(`Stop from the command palette: the inspector said cancelled ${Date.now() - t0} ms after the command (palette typing included)`);
   const after = await page.locator('.statusbar').textContent();
   assert(/cancelled/.test(after), `status bar after stop: ${after}`);
+  // A new run with other shapes while every Numbers table is open: no drawing error (it used to throw in the table).
+  await openFile(page, 'xor.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await waitFor('the new run', async () => (await f.textContent('#file').catch(() => '')) === 'xor.csv', 30_000);
+  await page.waitForTimeout(1500);
+  assert(!errors.some((e) => /inspector: drawing/.test(e)), `drawing failed: ${errors.filter((e) => /inspector/.test(e)).join('\n')}`);
 };
 
 tests['a run that fails on bad data says why in the inspector; a narrow inspector wraps the graph so that a2 and L stay in view'] = async ({ page, workspace, url, log, results }) => {
