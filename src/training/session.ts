@@ -19,7 +19,7 @@ import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { lrFind } from '../core/lrfind';
 import { Rng } from '../core/rng';
-import type { FromWorker, LandscapeRequest, LandscapeResult, Progress, StartMessage, ToWorker } from '../protocol';
+import type { Confusion, FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
@@ -225,7 +225,6 @@ export class TrainingSession {
   }
 
   private begin(m: StartMessage): void {
-    this.lastConfusion = null; // new parameters: the matrices are recomputed
     this.start = m;
     const { post } = this.host;
     const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes, ...(m.read ?? {}) });
@@ -292,7 +291,6 @@ export class TrainingSession {
    * follow at once; no update is applied (the record's update is zero). The edit is reported for the run's record.
    */
   private edit(index: number, value: number, restore: boolean): void {
-    this.lastConfusion = null; // new parameters: the matrices are recomputed
     const t = this.trainer, start = this.start;
     if (!t || !start || !this.data || (t.status === 'running' && !this.paused)) return;
     if (!(index >= 0 && index < t.net.theta.length) || !Number.isFinite(value)) return;
@@ -327,7 +325,6 @@ export class TrainingSession {
   }
 
   private reset(): void {
-    this.lastConfusion = null; // new parameters: the matrices are recomputed
     const { start, data } = this;
     if (!start || !data) return;
     const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
@@ -422,17 +419,20 @@ export class TrainingSession {
     this.schedule();
   }
 
-  /** A progress message, at most every start.reportEveryMs unless forced. */
-  private lastConfusion: Progress['confusion'] = null;
-  /** The confusion matrices at this step when fresh is asked (an epoch ended, the run stopped or paused) or none was computed yet; else the last ones. */
-  private confusion(t: Trainer, fresh: boolean): Progress['confusion'] {
-    const d = this.data;
-    if (!d) return null;
-    if (this.lastConfusion && (!fresh || this.lastConfusion.step === t.stepCount)) return this.lastConfusion;
-    this.lastConfusion = { step: t.stepCount, train: confusionMatrix(t.net, d.train), test: d.test ? confusionMatrix(t.net, d.test) : null };
-    return this.lastConfusion;
+  private confusion: { epoch: number; at: number; value: Confusion | null } = { epoch: -1, at: 0, value: null };
+
+  /** The confusion matrices as of the last epoch's end: recomputed when an epoch ended, at most every half second. */
+  private confusionOf(t: Trainer, now: number): Confusion | null {
+    const c = this.confusion;
+    if (!this.data || t.epoch === 0) return null;
+    if (c.epoch !== t.epoch && (now - c.at >= 500 || t.status !== 'running' || this.paused)) {
+      const value = { epoch: t.epoch, train: confusionMatrix(t.net, this.data.train), test: this.data.test ? confusionMatrix(t.net, this.data.test) : null };
+      this.confusion = { epoch: t.epoch, at: now, value };
+    }
+    return this.confusion.value;
   }
 
+  /** A progress message, at most every start.reportEveryMs unless forced. */
   private progress(force: boolean): void {
     const { trainer: t, start } = this;
     if (!t || !start) return;
@@ -449,8 +449,8 @@ export class TrainingSession {
       theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
       stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
       boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
-      confusion: this.confusion(t, epochs.length > 0 || t.status !== 'running' || this.paused),
       edited: [...this.edits.keys()],
+      confusion: this.confusionOf(t, now),
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
   }
