@@ -282,4 +282,15 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
     const data: TrainData = { X: new Float64Array(4), Y: Float64Array.of(0, 1), m: 2, n }; // …on binary data
     assert.throws(() => new Trainer({ ...DEFAULT_CONFIG, hidden: h }, data, null, theta), /the parameters have 21 entries; 2 inputs, 3 hidden units and one output need 13/);
   });
+
+  it('divergence for K classes: a huge learning rate stops the run, names the parameter or the loss, keeps the last finite θ', () => {
+    const n = 3, h = 4, K = 3, m = 30;
+    const { X, Y } = randomProblem(8, n, h, K, m);
+    for (let i = 0; i < X.length; i++) X[i] *= 1e3;
+    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, optimizer: 'batch', lr: 1e305, epochs: 50, activation: 'relu' }, { X, Y, m, n, K });
+    const r = t.run();
+    assert.equal(r.status, 'diverged');
+    assert.match(r.divergence!.param, /^(loss|W1\[\d,\d\]|b1\[\d,0\]|W2\[[0-2],\d\]|b2\[[0-2],0\])$/);
+    assert.ok(t.net.theta.every(Number.isFinite));
+  });
 });
