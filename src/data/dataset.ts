@@ -6,7 +6,7 @@
 import { type CellTable, encodeForModel, encodeTable, readCells } from './columns';
 import { CSV, TSV, readDelimited } from './delimited';
 import { CellError, DatasetError } from './errors';
-import { readJson } from './json';
+import { readJson, readJsonCells } from './json';
 import type { ColumnEncoding } from '../core/model';
 import { DEFAULT_MAX_BYTES, type ReadOptions, type Table } from './table';
 
@@ -35,8 +35,17 @@ export function readDataset(bytes: Uint8Array, fileName: string, options: ReadOp
     if (bytes.length > max) {
       throw new DatasetError(1, `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`);
     }
-    if (format === 'json') return { ok: true, table: readJson(bytes, options) };
     const general = (options.ignore?.length ?? 0) > 0 || options.dropMissing === true || (options.positiveClass ?? '') !== '';
+    if (format === 'json') {
+      if (!general) {
+        try {
+          return { ok: true, table: readJson(bytes, options) };
+        } catch (e) {
+          if (!(e instanceof CellError) || options.label === null) throw e;
+        }
+      }
+      return { ok: true, table: encodeTable(readJsonCells(bytes), options) };
+    }
     if (!general) {
       // The all-numeric file with 0/1 labels: the fast reader. Anything it refuses is read again as text cells,
       // which either take it (class names, text columns) or say what is wrong in the contract's terms.
@@ -73,19 +82,11 @@ export function readForModel(
     if (!format) throw new DatasetError(1, `unsupported file type: datasets are .csv, .tsv or .json files`);
     const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
     if (bytes.length > max) throw new DatasetError(1, `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`);
-    const cells = format === 'json' ? jsonCells(readJson(bytes, { label: null })) : readCells(bytes, format === 'csv' ? ',' : '\t');
+    const cells = format === 'json' ? readJsonCells(bytes) : readCells(bytes, format === 'csv' ? ',' : '\t');
     return { ok: true, table: encodeForModel(cells, model.columns, model.label, model.classes, options) };
   } catch (e) {
     if (e instanceof DatasetError) return { ok: false, error: { line: e.line, message: e.message } };
     if (e instanceof RangeError) return { ok: false, error: { line: 1, message: `the file is too large to hold in memory (${e.message})` } };
     throw e;
   }
-}
-
-/** A numeric table (every column, no label) as text cells: the shortest decimal text of each number. */
-function jsonCells(t: Table): CellTable {
-  const w = t.columns.length;
-  const cells: string[] = new Array(t.m * w);
-  for (let i = 0; i < t.m * w; i++) cells[i] = String(t.X[i]);
-  return { columns: t.columns, headerLine: 1, cells, lines: Array.from(t.lines), m: t.m };
 }

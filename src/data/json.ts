@@ -5,10 +5,24 @@
  * object is built from user keys (a key "__proto__" is just a name).
  */
 import { assertEncoding, bomLength, decode } from './encoding';
-import { DatasetError, quote } from './errors';
+import type { CellTable } from './columns';
+import { CellError, DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
 
+/** The numeric reader: every value a JSON number, labels 0 or 1 (else a CellError: the file may still be data as it comes). */
 export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
+  return scanJson(bytes, options, null) as Table;
+}
+
+/**
+ * The same file as text cells (columns.ts decides the columns): a number as written, a string's value,
+ * null as an empty (missing) cell. The same structural rules and errors as readJson.
+ */
+export function readJsonCells(bytes: Uint8Array): CellTable {
+  return scanJson(bytes, { label: null }, { columns: [], headerLine: 1, cells: [], lines: [], m: 0 }) as CellTable;
+}
+
+function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | null): Table | CellTable {
   const bom = bomLength(bytes);
   assertEncoding(bytes, bom);
   const s = decode(bytes, bom, bytes.length);
@@ -51,7 +65,7 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
     if (s[pos] !== '{') fail(`expected an object for a data row, found ${found()}`);
     pos++;
     const keys: string[] = [];
-    const vals: number[] = [];
+    const vals: Array<number | string> = [];
     const valLines: number[] = [];
     ws();
     if (s[pos] === '}') pos++;
@@ -64,7 +78,7 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
         expect(':', `':' after the key ${quote(key)}`);
         ws();
         valLines.push(line);
-        vals.push(num(key));
+        vals.push(text ? cell(key) : num(key));
         keys.push(key);
         ws();
         if (s[pos] === ',') { pos++; continue; }
@@ -75,23 +89,35 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
     if (!columns) {
       columns = keys;
       if (columns.length === 0) fail('the first object has no keys; it defines the columns', recordLine);
-      labelIndex = checkHeader(columns, recordLine, options.label);
+      labelIndex = checkHeader(columns, recordLine, text ? null : options.label);
       index = new Map(columns.map((c, i) => [c, i]));
+      if (text) { text.columns = columns; text.headerLine = recordLine; }
       rows = new RowBuffer(labelIndex < 0 ? columns.length : columns.length - 1);
       values = new Float64Array(columns.length);
       seen = new Uint8Array(columns.length);
     }
     seen.fill(0);
+    const base = text ? text.cells.length : 0;
+    if (text) for (let j = 0; j < columns.length; j++) text.cells.push('');
     keys.forEach((k, i) => {
       const j = index.get(k);
       if (j === undefined) fail(`the key ${quote(k)} is not a column (the first object defines the columns: ${columns!.map((c) => quote(c, 30)).join(', ')})`, valLines[i]);
       seen[j!] = 1;
-      values[j!] = vals[i];
-      const v = vals[i];
-      if (j === labelIndex && v !== 0 && v !== 1) fail(cellMessage(k, String(v), v, true), valLines[i]);
+      if (text) { text.cells[base + j!] = vals[i] as string; return; }
+      values[j!] = vals[i] as number;
+      const v = vals[i] as number;
+      if (j === labelIndex && v !== 0 && v !== 1) throw new CellError(valLines[i], cellMessage(k, String(v), v, true));
     });
     const missing = columns.filter((_, j) => !seen[j]);
     if (missing.length) fail(`this object lacks the key${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).map((c) => quote(c)).join(', ')}; every object needs the first object's keys`, recordLine);
+    if (text) {
+      text.lines.push(recordLine);
+      text.m++;
+      ws();
+      if (s[pos] === ',') { pos++; continue; }
+      if (s[pos] === ']') { pos++; break; }
+      fail(`expected ',' or ']' after a data row, found ${found()}`);
+    }
     const r = rows!;
     const off = r.reserve();
     let f = 0;
@@ -108,6 +134,7 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
   }
   ws();
   if (pos < len) fail(`unexpected text after the closing ']': ${found()}`);
+  if (text) return text;
   return rows!.finish(columns!, labelIndex);
 
   /** A JSON string at pos; decoded with JSON.parse of just that token. */
@@ -130,6 +157,16 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
     }
   }
 
+  /** A value as a text cell: a string's value, a number as written (checked like num), null as an empty (missing) cell. */
+  function cell(key: string): string {
+    const c = s[pos];
+    if (c === '"') return str();
+    if (s.startsWith('null', pos)) { pos += 4; return ''; }
+    const start = pos;
+    num(key);
+    return s.slice(start, pos);
+  }
+
   /** A JSON number value of column `key`; anything else is an error naming the column. */
   function num(key: string): number {
     const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -137,7 +174,7 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
     const hit = m.exec(s);
     const c = s[pos];
     if (!hit || hit[0] === '-' || hit[0] === '') {
-      if (c === '"') fail(`column ${quote(key)}: values must be JSON numbers, not strings (${quote(s.slice(pos, pos + 30), 30)})`);
+      if (c === '"' || s.startsWith('null', pos)) throw new CellError(line, `column ${quote(key)}: a text or null value (${quote(s.slice(pos, pos + 30), 30)})`); // data as it comes: read again as text
       if (c === '{' || c === '[') fail(`column ${quote(key)}: values must be numbers, not nested ${c === '{' ? 'objects' : 'arrays'}`);
       const word = /^[A-Za-z]+/.exec(s.slice(pos, pos + 12));
       if (word) fail(`column ${quote(key)}: ${word[0]} is not a number${word[0] === 'true' || word[0] === 'false' ? ' (labels must be the numbers 0 or 1)' : ''}`);

@@ -168,16 +168,21 @@ describe('dataset readers: the contract', () => {
     err('\n \n', 1, /empty/);
   });
 
-  it('9: JSON values are numbers; every record has the first record\'s keys; 1e309 is an error', () => {
-    err('[{"a": 1, "y": 0},\n{"a": "2", "y": 1}]', 2, /column "a": values must be JSON numbers, not strings/, 'd.json');
-    err('[{"a": 1, "y": 0},\n{"a": null, "y": 1}]', 2, /column "a": null is not a number/, 'd.json');
+  it('9: JSON values are numbers, strings (text cells) or null (missing); every record has the first record\'s keys; 1e309 is an error', () => {
+    assert.deepEqual(Array.from(ok('[{"a": 1, "y": 0},\n{"a": "2", "y": 1}]', 'd.json').X), [1, 2]); // a string holding a number is a number, as a quoted CSV cell
+    err('[{"a": 1, "y": 0},\n{"a": "x", "y": 1},\n{"a": 3, "y": 1}]', 2, /column "a" has numbers and text: "x" at line 2/, 'd.json');
+    err('[{"a": 1, "y": 0},\n{"a": null, "y": 1}]', 2, /column "a" has a missing value/, 'd.json');
+    const t = ok('[{"island": "Dream", "y": "Adelie"},\n{"island": "Biscoe", "y": "Gentoo"},\n{"island": "Dream", "y": "__proto__"}]', 'd.json');
+    assert.deepEqual(t.featureNames, ['island=Biscoe', 'island=Dream']);
+    assert.deepEqual(t.classes, ['Adelie', 'Gentoo', '__proto__']);
+    assert.deepEqual(Array.from(t.lines), [1, 2, 3]);
     err('[{"a": 1, "y": 0},\n{"a": [1], "y": 1}]', 2, /not nested arrays/, 'd.json');
     err('[{"a": 1, "y": 0},\n{"a": 2, "y": true}]', 2, /true is not a number/, 'd.json');
     err('[{"a": 1, "y": 0},\n{"a": 2}]', 2, /lacks the key "y"/, 'd.json');
     err('[{"a": 1, "y": 0},\n{"a": 2, "y": 1, "b": 3}]', 2, /the key "b" is not a column/, 'd.json');
     err('[{"a": 1, "y": 0},\n{"a": 2, "a": 3, "y": 1}]', 2, /appears twice/, 'd.json');
     err('[{"a": 1, "y": 0},\n\n{"a": 1e309, "y": 1}]', 3, /1e309 is too large for a double/, 'd.json');
-    err('[{"a": 1, "y": 0},\n{"a": 2, "y": 2}]', 2, /label column "y": "2" is not 0 or 1/, 'd.json');
+    assert.deepEqual(ok('[{"a": 1, "y": 0},\n{"a": 2, "y": 2},\n{"a": 3, "y": 1}]', 'd.json').classes, ['0', '1', '2']);
     err('{"a": 1}', 1, /must be an array of objects/, 'd.json');
     err('[]', 1, /no data rows/, 'd.json');
     err('[{"a": 1, "y": 0}, {"a": 2, "y": 1}] x', 1, /unexpected text after/, 'd.json');
