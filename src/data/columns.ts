@@ -17,7 +17,6 @@
  * Class and category names are kept verbatim as strings in arrays (never object keys).
  */
 import type { ColumnEncoding } from '../core/model';
-import { parseDecimal } from './decimal';
 import { assertEncoding, bomLength, decode } from './encoding';
 import { DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, checkHeader } from './table';
@@ -37,7 +36,19 @@ export const DEFAULT_MAX_CATEGORIES = 50;
 /** Cells that mean "no value" (compared case-insensitively after trimming). */
 const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
 export function isMissing(cell: string): boolean {
+  const c = cell.charCodeAt(0);
+  if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e) return false; // a digit, sign or point: no missing marker starts so
   return MISSING.has(cell.trim().toLowerCase());
+}
+
+/** The contract's decimal grammar (decimal.ts), on a string. */
+const DECIMAL = /^[ \t]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t]*$/;
+/**
+ * A cell's number: NaN when it is not a decimal number, ±Infinity when it overflows. The same grammar as
+ * decimal.ts; Number() of a string the grammar accepts is the correctly rounded double (as parseDecimal).
+ */
+export function cellNumber(cell: string): number {
+  return DECIMAL.test(cell) ? Number(cell.trim()) : NaN;
 }
 
 /** Code-point order of two strings (JavaScript's < compares UTF-16 units, which differs above U+FFFF). */
@@ -49,6 +60,14 @@ export function compareCodePoints(a: string, b: string): number {
     const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
     if (d !== 0) return d;
   }
+}
+
+/** Every cell of the given columns as a number (NaN for text), parsed once: m × columns, row-major like the cells. */
+function parseColumns(t: CellTable, cols: number[]): Float64Array {
+  const w = t.columns.length;
+  const out = new Float64Array(t.m * w).fill(NaN);
+  for (let i = 0; i < t.m; i++) for (const j of cols) out[i * w + j] = cellNumber(t.cells[i * w + j]);
+  return out;
 }
 
 /** CSV (RFC 4180 quoting) or TSV as text cells, with the physical line of each row. */
@@ -129,11 +148,11 @@ function inputColumns(t: CellTable, labelIndex: number, ignore: readonly string[
 }
 
 /** Rows to keep: every row without a missing cell in the used columns; with dropMissing the others are dropped, else the first is an error. */
-function keptRows(t: CellTable, used: number[], dropMissing: boolean, allowEmpty = false): { rows: number[]; dropped: number[] } {
+function keptRows(t: CellTable, num: Float64Array, used: number[], dropMissing: boolean, allowEmpty = false): { rows: number[]; dropped: number[] } {
   const w = t.columns.length;
   const rows: number[] = [], dropped: number[] = [];
   for (let i = 0; i < t.m; i++) {
-    const bad = used.find((j) => isMissing(t.cells[i * w + j]));
+    const bad = used.find((j) => num[i * w + j] !== num[i * w + j] && isMissing(t.cells[i * w + j])); // a number is never missing
     if (bad === undefined) rows.push(i);
     else if (dropMissing) dropped.push(t.lines[i]);
     else {
@@ -145,17 +164,17 @@ function keptRows(t: CellTable, used: number[], dropMissing: boolean, allowEmpty
 }
 
 /** Decide a feature column: numeric, or categorical with its categories; a mix is an error on the first cell of the minority kind. */
-function decideColumn(t: CellTable, j: number, rows: number[], maxCategories: number): ColumnEncoding {
+function decideColumn(t: CellTable, num: Float64Array, j: number, rows: number[], maxCategories: number): ColumnEncoding {
   const w = t.columns.length, name = t.columns[j];
   let numbers = 0, texts = 0, firstNumber = -1, firstText = -1;
   for (const i of rows) {
-    const v = parseDecimal(t.cells[i * w + j]);
+    const v = num[i * w + j];
     if (v === v) { numbers++; if (firstNumber < 0) firstNumber = i; } // NaN: not a number (±Infinity counts as a number: an error below)
     else { texts++; if (firstText < 0) firstText = i; }
   }
   if (texts === 0) {
     for (const i of rows) {
-      const v = parseDecimal(t.cells[i * w + j]);
+      const v = num[i * w + j];
       if (!Number.isFinite(v)) throw new DatasetError(t.lines[i], `column ${quote(name, 40)}: ${quote(t.cells[i * w + j], 40)} is too large for a double`);
     }
     return { name, type: 'number' };
@@ -177,11 +196,11 @@ function decideColumn(t: CellTable, j: number, rows: number[], maxCategories: nu
 }
 
 /** Every used column decided; when several are wrong, the error on the earliest line. */
-function decideColumns(t: CellTable, used: number[], rows: number[], maxCategories: number): ColumnEncoding[] {
+function decideColumns(t: CellTable, num: Float64Array, used: number[], rows: number[], maxCategories: number): ColumnEncoding[] {
   let first: DatasetError | null = null;
   const out = used.map((j) => {
     try {
-      return decideColumn(t, j, rows, maxCategories);
+      return decideColumn(t, num, j, rows, maxCategories);
     } catch (e) {
       if (!(e instanceof DatasetError)) throw e;
       if (!first || e.line < first.line) first = e;
@@ -206,7 +225,7 @@ function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions):
   const w = t.columns.length, name = t.columns[li];
   const maxClasses = o.maxClasses ?? DEFAULT_MAX_CLASSES;
   const text = rows.map((i) => t.cells[i * w + li]);
-  const values = text.map(parseDecimal);
+  const values = text.map((c) => cellNumber(c));
   const numeric = values.every((v) => v === v);
   let classes: string[];
   let keyOf: (k: number) => string;
@@ -241,17 +260,17 @@ function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions):
 }
 
 /** One row's inputs from the column encodings into X[off..]; throws on a category the encoding does not know. */
-function encodeRow(t: CellTable, i: number, cols: number[], enc: readonly ColumnEncoding[], X: Float64Array, off: number): void {
+function encodeRow(t: CellTable, num: Float64Array, index: Array<Map<string, number> | null>, i: number, cols: number[], enc: readonly ColumnEncoding[], X: Float64Array, off: number): void {
   const w = t.columns.length;
   let k = off;
   enc.forEach((e, c) => {
     const cell = t.cells[i * w + cols[c]];
     if (e.type === 'number') {
-      const v = parseDecimal(cell);
+      const v = num[i * w + cols[c]];
       if (!Number.isFinite(v)) throw new DatasetError(t.lines[i], `column ${quote(e.name, 40)}: ${quote(cell, 40)} is not a decimal number${hint(cell)}`);
       X[k++] = v;
     } else {
-      const at = e.categories.indexOf(cell);
+      const at = index[c]!.get(cell) ?? -1;
       if (at < 0) {
         throw new DatasetError(t.lines[i], `column ${quote(e.name, 40)}: the category ${quote(cell, 40)} was not in the training data (known: ${e.categories.slice(0, 8).map((v) => quote(v, 20)).join(', ')}${e.categories.length > 8 ? ', …' : ''})`);
       }
@@ -268,31 +287,33 @@ export function encodeTable(t: CellTable, o: ReadOptions = {}): Table {
   const used = inputColumns(t, labelIndex, o.ignore ?? []);
   if (used.length === 0) throw new DatasetError(t.headerLine, 'no feature columns are left (every column but the label is ignored)');
   const withLabel = labelIndex < 0 ? used : [...used, labelIndex];
+  const num = parseColumns(t, used);
   let kept: { rows: number[]; dropped: number[] };
   try {
-    kept = keptRows(t, withLabel, o.dropMissing ?? false);
+    kept = keptRows(t, num, withLabel, o.dropMissing ?? false);
   } catch (missing) {
     // The earliest line wins: a mixed column above the first missing value is reported first.
     if (!(missing instanceof DatasetError)) throw missing;
-    const before = keptRows(t, withLabel, true, true).rows;
+    const before = keptRows(t, num, withLabel, true, true).rows;
     try {
-      decideColumns(t, used, before, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
+      decideColumns(t, num, used, before, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
     } catch (mixed) {
       if (mixed instanceof DatasetError && mixed.line > t.headerLine && mixed.line < missing.line) throw mixed;
     }
     throw missing;
   }
   const { rows, dropped } = kept;
-  const encoding = decideColumns(t, used, rows, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
+  const encoding = decideColumns(t, num, used, rows, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
   const labels = labelIndex < 0 ? { classes: [] as string[], Y: new Float64Array(rows.length) } : decideLabels(t, labelIndex, rows, o);
-  return build(t, rows, dropped, used, encoding, labelIndex, labels.classes, labels.Y);
+  return build(t, num, rows, dropped, used, encoding, labelIndex, labels.classes, labels.Y);
 }
 
-function build(t: CellTable, rows: number[], dropped: number[], used: number[], encoding: ColumnEncoding[], labelIndex: number, classes: string[], Y: Float64Array): Table {
+function build(t: CellTable, num: Float64Array, rows: number[], dropped: number[], used: number[], encoding: ColumnEncoding[], labelIndex: number, classes: string[], Y: Float64Array): Table {
   const featureNames = encoding.flatMap((e) => (e.type === 'number' ? [e.name] : e.categories.map((v) => `${e.name}=${v}`)));
   const n = featureNames.length, m = rows.length;
   const X = new Float64Array(m * n);
-  rows.forEach((i, r) => encodeRow(t, i, used, encoding, X, r * n));
+  const index = encoding.map((e) => (e.type === 'category' ? new Map(e.categories.map((v, k) => [v, k])) : null));
+  rows.forEach((i, r) => encodeRow(t, num, index, i, used, encoding, X, r * n));
   return {
     columns: t.columns, featureNames, labelName: labelIndex < 0 ? '' : t.columns[labelIndex], n, m, X, Y,
     lines: Uint32Array.from(rows, (i) => t.lines[i]),
@@ -314,14 +335,15 @@ export function encodeForModel(t: CellTable, columns: readonly ColumnEncoding[],
     throw new DatasetError(t.headerLine, `the model's feature column${absent.length > 1 ? 's' : ''} ${absent.slice(0, 5).map((c) => quote(c)).join(', ')} ${absent.length > 1 ? 'are' : 'is'} not in the header`);
   }
   const li = t.columns.indexOf(label);
-  const { rows, dropped } = keptRows(t, li < 0 ? idx : [...idx, li], o.dropMissing ?? false);
+  const num = parseColumns(t, idx);
+  const { rows, dropped } = keptRows(t, num, li < 0 ? idx : [...idx, li], o.dropMissing ?? false);
   const w = t.columns.length;
   const numeric01 = classes.length === 2 && classes[0] === '0' && classes[1] === '1';
   const Y = new Float64Array(rows.length);
   if (li >= 0) {
     rows.forEach((i, r) => {
       const cell = t.cells[i * w + li];
-      const v = parseDecimal(cell);
+      const v = cellNumber(cell);
       let k = classes.indexOf(cell);
       if (k < 0 && v === v) k = classes.indexOf(String(v)); // numeric classes by value ("1.0" is class "1")
       if (k < 0) {
@@ -332,6 +354,6 @@ export function encodeForModel(t: CellTable, columns: readonly ColumnEncoding[],
       Y[r] = k;
     });
   }
-  const table = build(t, rows, dropped, idx, [...columns], li, [...classes], Y);
+  const table = build(t, num, rows, dropped, idx, [...columns], li, [...classes], Y);
   return { ...table, hasLabel: li >= 0 };
 }
