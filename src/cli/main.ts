@@ -564,7 +564,7 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   const d = readModelTable(file, args, io, model, s);
   if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the script trains on the labels`, json);
   const { train: trainRows, test: testRows } = splitRows(d.m, s.split, model.config.seed);
-  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization);
+  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization, outputsOf(model.classes));
   const trainer = new Trainer({ ...model.config, epochs: Math.max(1, model.config.epochs) }, train, null, model.theta);
   const first = trainer.step();
   trainer.dispose();
@@ -575,7 +575,7 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   let dataPath = relative(outDir, resolve(file));
   if (dataPath === '' || isAbsolute(dataPath)) dataPath = resolve(file);
   dataPath = dataPath.split(sep).join('/');
-  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION };
+  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION, dropMissing: s.dropMissing };
   const write = (path: string, text: string) => {
     try {
       io.writeFile(path, text);
