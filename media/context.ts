@@ -29,6 +29,6 @@ export interface View {
 /** Rows and columns of a parameter, and where it starts in θ (from core's layout). */
 export function blockOf(view: View, p: ParamName): { rows: number; cols: number; offset: number } {
   const run = view.state.run;
-  const b = run ? layout(run.n, run.hidden).find((x) => x.name === p) : undefined;
+  const b = run ? layout(run.n, run.hidden, run.K).find((x) => x.name === p) : undefined;
   return b ? { rows: b.rows, cols: b.cols, offset: b.offset } : { rows: 0, cols: 0, offset: 0 };
 }

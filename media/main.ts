@@ -17,6 +17,8 @@ import { Cards } from './views/cards';
 import { drawChain } from './views/chain';
 import { checkSection, drawCheck } from './views/check';
 import { Curves } from './views/curves';
+import { confusionSection, drawConfusion } from './views/confusion';
+import { drawPlay, playSection } from './views/play';
 import { Distributions } from './views/distributions';
 import { drawGraph } from './views/graph';
 import { drawHeader, headerBar, settingsBar } from './views/header';
@@ -119,6 +121,8 @@ function build(): void {
     el('section', { class: 'plots', 'aria-label': 'Training curves and decision boundary' },
       el('div', { class: 'plot-col' }, el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()), el('div', { id: 'curves', class: 'curves' })),
       boundarySection()),
+    confusionSection(),
+    playSection(view),
     distributions.section(),
     checkSection(view),
     el('div', { id: 'tooltip', class: 'tooltip', role: 'tooltip', hidden: true }),
@@ -161,6 +165,8 @@ const DRAW: Record<Section, () => void> = {
   boundary: () => drawBoundary(view),
   check: () => drawCheck(view),
   distributions: () => distributions.draw(),
+  confusion: () => drawConfusion(view),
+  play: () => drawPlay(view),
 };
 /** KaTeX is the costliest section: while training runs, at most twice a second (nobody reads faster); paused, at once. */
 const CHAIN_EVERY_MS = 500;

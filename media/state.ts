@@ -4,10 +4,10 @@
  * the one state object and says which sections must be drawn again. No DOM.
  */
 import { PARAM_NAMES } from '../src/core/network';
-import { type Boundary, type PanelCheck, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
+import { type Boundary, type PanelCheck, type PanelLandscape, type PanelLrFind, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
 
-export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions';
-export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions'];
+export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions' | 'confusion' | 'play';
+export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions', 'confusion', 'play'];
 
 /** The plotted epochs, one array per curve. */
 export interface Curves {
@@ -41,13 +41,16 @@ export interface InspectorState {
   norms: Norms;
   points: PlotPoints | null;
   check: PanelCheck | null;
+  /** The last learning-rate range test and loss landscape asked for (null: none yet), or what went wrong. */
+  lrFind: { result: PanelLrFind | null; error?: string; pending: boolean } | null;
+  landscape: { result: PanelLandscape | null; error?: string; pending: boolean } | null;
 }
 
 const emptyCurves = (): Curves => ({ epoch: [], trainLoss: [], testLoss: [], trainAcc: [], testAcc: [], misclassified: [], gradNorm: [] });
 const emptyNorms = (): Norms => ({ step: [], W: PARAM_NAMES.map(() => []), dW: PARAM_NAMES.map(() => []), ratio: PARAM_NAMES.map(() => []) });
 
 export function initialState(): InspectorState {
-  return { run: null, theta: new Float64Array(0), step: null, boundary: null, restored: false, curves: emptyCurves(), norms: emptyNorms(), points: null, check: null };
+  return { run: null, theta: new Float64Array(0), step: null, boundary: null, restored: false, curves: emptyCurves(), norms: emptyNorms(), points: null, check: null, lrFind: null, landscape: null };
 }
 
 /** What a message asks of the view: sections to draw, the layout to build again, or a fresh snapshot from the host. */
@@ -63,6 +66,10 @@ const NOTHING: Effect = { redraw: [], rebuild: false, resync: false };
 export function reduce(s: InspectorState, m: ToWebview): Effect {
   switch (m.type) {
     case 'snapshot':
+      if (m.run?.id !== s.run?.id) {
+        s.lrFind = null;
+        s.landscape = null;
+      }
       s.restored = m.restored;
       s.curves = emptyCurves();
       s.norms = emptyNorms();
@@ -83,13 +90,19 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       // Only what changed: the step's equations when the shown step does, curves when epochs arrived.
       const redraw: Section[] = ['header', 'graph', 'cards'];
       if (chainKey(m.run) !== shownBefore) redraw.push('chain');
-      if (decodedLength(m.history.epoch) > 0) redraw.push('curves');
+      if (decodedLength(m.history.epoch) > 0) redraw.push('curves', 'confusion');
       if (m.run.boundary) redraw.push('boundary');
       return { redraw, rebuild: false, resync: false };
     }
     case 'check':
       s.check = m.check;
       return { ...NOTHING, redraw: ['check'] };
+    case 'lrFind':
+      s.lrFind = { result: m.result, error: m.error, pending: false };
+      return { ...NOTHING, redraw: ['play'] };
+    case 'landscape':
+      s.landscape = { result: m.result, error: m.error, pending: false };
+      return { ...NOTHING, redraw: ['play'] };
     default: {
       const never: never = m;
       console.warn('inspector: unknown message', never);
@@ -113,7 +126,7 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
   s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
   s.step = run?.last ? decodeStep(run.last) : null;
   const b = run?.boundary;
-  s.boundary = b ? { ...b, p: decodeF64(b.p), units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
+  s.boundary = b ? { ...b, p: decodeF64(b.p), pk: b.pk ? decodeF64(b.pk) : null, units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
 }
 
 function appendCurves(c: Curves, h: PanelHistory): void {

@@ -187,6 +187,15 @@ export interface Progress {
   boundary: Boundary | null;
   /** Entries of θ the user has set since the last step (the step record is then recomputed at the edited θ). */
   edited: number[];
+  /** Confusion matrices at the last epoch's end (computed at most once per epoch and per half second); null before. */
+  confusion: Confusion | null;
+}
+
+/** Rows of true class t predicted as class p: C[t][p], classes in the order of DatasetInfo.classes. */
+export interface Confusion {
+  epoch: number;
+  train: number[][];
+  test: number[][] | null;
 }
 
 export type FromWorker =
@@ -315,7 +324,7 @@ export interface PanelNorms {
 }
 
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
-export type PanelBoundary = Omit<Boundary, 'p' | 'units' | 'correct' | 'px'> & { p: F64; units: F64 | null; correct: F64; px: F64 | null };
+export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & { p: F64; pk: F64 | null; units: F64 | null; correct: F64; px: F64 | null };
 
 export interface PanelPoints {
   k: number;
@@ -377,6 +386,11 @@ export interface PanelRun {
   speed: number;
   /** Entries of θ the user set since the last step. */
   edited: number[];
+  /** Class names in output order (verbatim: text, never HTML) and the outputs K (1: binary, sigmoid; ≥ 3: softmax). */
+  classes: string[];
+  K: number;
+  /** Confusion matrices C[true][predicted] over the training and test rows, as of the last epoch; null before one. */
+  confusion: Confusion | null;
   theta: F64;
   last: PanelStep | null;
   boundary: PanelBoundary | null;
@@ -390,7 +404,28 @@ export type ToWebview =
   | { type: 'snapshot'; run: PanelRun | null; history: PanelHistory | null; norms: PanelNorms | null; points: PanelPoints | null; check: PanelCheck | null; restored: boolean }
   /** seq: the webview acknowledges each update once drawn (`drawn`); the host sends the next only then (latest wins). */
   | { type: 'update'; seq: number; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
-  | { type: 'check'; check: PanelCheck | null; error?: string };
+  | { type: 'check'; check: PanelCheck | null; error?: string }
+  | { type: 'lrFind'; result: PanelLrFind | null; error?: string }
+  | { type: 'landscape'; result: PanelLandscape | null; error?: string };
+
+/** The learning-rate range test on the wire (core/lrfind's result). */
+export interface PanelLrFind {
+  lr: F64;
+  loss: F64;
+  smoothed: F64;
+  suggested: number | null;
+  minimumOverTen: number | null;
+  stop: string;
+}
+
+/** The loss landscape on the wire (the worker's LandscapeResult). */
+export interface PanelLandscape {
+  centreLoss: number;
+  rows: number;
+  step: number;
+  slice: { alpha: F64; loss: F64; centre: number; lr: number; lossAtLr: number } | null;
+  grid: { a: F64; b: F64; loss: F64; size: number; directions: 'random' | 'trajectory'; explained: [number, number] | null; trajectory: F64 } | null;
+}
 
 /** The settings the inspector can change (a restart of the same request); the settings spec validates them. */
 export const PANEL_SETTINGS = ['hidden', 'activation', 'optimizer', 'batchSize', 'epochs'] as const;
@@ -415,6 +450,9 @@ export type FromWebview =
   | { type: 'restart'; settings: PanelSettings }
   | { type: 'runCheck' }
   | { type: 'setBoundary'; plane: BoundaryPlane }
+  /** The learning-rate range test from the run's initial parameters; the loss landscape around the current ones. */
+  | { type: 'lrFind' }
+  | { type: 'landscape'; directions: 'random' | 'trajectory' }
   /** From the empty inspector: train the example, or pick a dataset. */
   | { type: 'startTraining'; what: StartWhat };
 
@@ -439,6 +477,11 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
   const t = o.type;
   if (typeof t !== 'string' || t.length > 32) return bad('no valid type');
   switch (t) {
+    case 'lrFind':
+      return only('type') ? { ok: true, message: { type: t } } : bad(`unexpected fields in ${t}`);
+    case 'landscape':
+      if (!only('type', 'directions') || (o.directions !== 'random' && o.directions !== 'trajectory')) return bad('invalid landscape');
+      return { ok: true, message: { type: 'landscape', directions: o.directions } };
     case 'ready':
     case 'runCheck':
       return only('type') ? { ok: true, message: { type: t } } : bad(`unexpected fields in ${t}`);

@@ -13,6 +13,7 @@ export function boundarySection(): HTMLElement {
     el('h2', { text: 'Decision boundary' }),
     el('div', { id: 'plane' }),
     el('canvas', { id: 'boundary', width: 320, height: 320, role: 'img', 'aria-label': 'Predicted probability over the feature plane with the data points' }),
+    el('div', { id: 'class-legend', class: 'class-legend', role: 'list', 'aria-label': 'Classes and their colours' }),
     el('div', { id: 'boundary-legend', class: 'legend-text' }),
     el('div', { id: 'tiles-wrap' }));
 }
@@ -88,16 +89,20 @@ export function drawBoundary(v: View): void {
     return;
   }
   const palette: Palette = v.palette();
-  // ŷ − 0.5 per grid cell, one pixel each, scaled onto the canvas in one drawImage (no per-pixel work in script).
-  paintCells(grid, b.p, b.G, b.G, 0.5, palette, b.G, b.G, 0.5);
+  // One pixel per grid cell, scaled onto the canvas in one drawImage (no per-pixel work in script): ŷ − 0.5 on the
+  // diverging scale for the binary network; with K classes, each cell in the colour of its most probable class, the
+  // stronger the surer.
+  if (b.pk && run.K > 1) paintClasses(grid, b.pk, run.K, b.G, palette.zero);
+  else paintCells(grid, b.p, b.G, b.G, 0.5, palette, b.G, b.G, 0.5);
   ctx.imageSmoothingEnabled = false;
   ctx.clearRect(0, 0, c.width, c.height);
   ctx.drawImage(grid, 0, 0, c.width, c.height);
-  if (points) ctx.drawImage(pointsLayer(c, points, b, palette), 0, 0);
+  if (points) ctx.drawImage(pointsLayer(c, points, b, palette, run.K), 0, 0);
   drawTicks(ctx, c, b);
   drawTiles(v);
   const wrong = b.correct.reduce((acc, x) => acc + (x ? 0 : 1), 0);
-  const marks = `filled dots: training points, rings: test points, coloured by their class; a yellow cross marks the ${wrong} point${wrong === 1 ? '' : 's'} the network gets wrong now.`;
+  const marks = `filled dots: training points, rings: test points, coloured by their class (above); a cross marks the ${wrong} point${wrong === 1 ? '' : 's'} the network gets wrong now.`;
+  drawClassLegend(run, palette);
   if (b.mode === 'pca') {
     const [e1, e2] = b.explained ?? [0, 0];
     legend.replaceChildren(`ŷ over the plane of the first two principal components of the training inputs, through their mean (PC1 → ${(100 * e1).toFixed(0)}% of the variance, PC2 ↑ ${(100 * e2).toFixed(0)}%); ${marks}`);
@@ -134,11 +139,11 @@ function drawTicks(ctx: CanvasRenderingContext2D, c: HTMLCanvasElement, b: Bound
 /** The data points, drawn onto their own layer when the plane, size, theme or correctness changes (1,500 arcs are too many for every frame). */
 let layer: { canvas: HTMLCanvasElement; key: string; points: PlotPoints | null } = { canvas: document.createElement('canvas'), key: '', points: null };
 
-function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: Boundary, palette: Palette): HTMLCanvasElement {
+function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: Boundary, palette: Palette, K: number): HTMLCanvasElement {
   const edge = cssVar('--vscode-editor-foreground', '#ddd');
   let wrongSum = 0;
   for (let q = 0; q < b.correct.length; q++) if (!b.correct[q]) wrongSum += q + 1;
-  const key = [c.width, c.height, b.mode, b.i, b.j, b.x0, b.x1, b.y0, b.y1, palette.positive, palette.negative, palette.invalid, edge, wrongSum].join();
+  const key = [c.width, c.height, b.mode, b.i, b.j, b.x0, b.x1, b.y0, b.y1, palette.positive, palette.negative, palette.invalid, edge, wrongSum, K].join();
   if (layer.key === key && layer.points === points) return layer.canvas;
   const out = layer.canvas;
   out.width = c.width;
@@ -152,7 +157,7 @@ function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: Boundary, pale
   for (let q = 0; q < points.k; q++) {
     const px = X(ix(q)), py = Y(iy(q));
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
-    const [R, G, B] = points.y[q] ? palette.positive : palette.negative;
+    const [R, G, B] = K > 1 ? classColour(points.y[q], K) : points.y[q] ? palette.positive : palette.negative;
     const test = points.test[q] === 1;
     ctx.beginPath();
     ctx.arc(px, py, test ? 4 : 3, 0, 2 * Math.PI);
@@ -174,4 +179,57 @@ function pointsLayer(c: HTMLCanvasElement, points: PlotPoints, b: Boundary, pale
   }
   layer = { canvas: out, key, points };
   return out;
+}
+
+/**
+ * Class colours: the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies) for up to 8
+ * classes, then evenly spaced hues.
+ */
+const OKABE_ITO: ReadonlyArray<[number, number, number]> = [[230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [0, 114, 178], [213, 94, 0], [204, 121, 167], [120, 120, 120]];
+
+export function classColour(k: number, K: number): [number, number, number] {
+  if (K <= OKABE_ITO.length) return OKABE_ITO[k % OKABE_ITO.length];
+  const h = (k / K) * 6, x = 1 - Math.abs((h % 2) - 1);
+  const [r, g, b] = h < 1 ? [1, x, 0] : h < 2 ? [x, 1, 0] : h < 3 ? [0, 1, x] : h < 4 ? [0, x, 1] : h < 5 ? [x, 0, 1] : [1, 0, x];
+  return [Math.round(40 + 200 * r), Math.round(40 + 200 * g), Math.round(40 + 200 * b)];
+}
+
+const classImages = new WeakMap<HTMLCanvasElement, ImageData>();
+
+/** Each cell in its most probable class's colour, blended into the background by how sure (from 1/K to 1). */
+function paintClasses(c: HTMLCanvasElement, pk: Float64Array, K: number, G: number, zero: readonly number[]): void {
+  if (c.width !== G || c.height !== G) {
+    c.width = G;
+    c.height = G;
+  }
+  const ctx = c.getContext('2d')!;
+  let img = classImages.get(c);
+  if (!img || img.width !== G) classImages.set(c, (img = ctx.createImageData(G, G)));
+  const GG = G * G;
+  for (let q = 0; q < GG; q++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (pk[k * GG + q] > pk[best * GG + q]) best = k;
+    const sure = Math.max(0, Math.min(1, (pk[best * GG + q] - 1 / K) / (1 - 1 / K)));
+    const col = classColour(best, K), t = 0.25 + 0.6 * sure;
+    for (let ch = 0; ch < 3; ch++) img.data[4 * q + ch] = Math.round(zero[ch] + (col[ch] - zero[ch]) * t);
+    img.data[4 * q + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** The classes' colours with their names (text, isolated), under the boundary. */
+function drawClassLegend(run: { K: number; classes: string[] }, palette: Palette): void {
+  const host = byId('class-legend');
+  if (!host) return;
+  // The binary network: class 0 in the theme's negative colour, class 1 in its positive colour.
+  const colour = (k: number) => (run.K > 1 ? classColour(k, run.K) : k === 1 ? palette.positive : palette.negative);
+  const key = `${run.K}:${run.classes.join('\u0000')}:${colour(0).join()}:${colour(1).join()}`;
+  if (host.dataset.key === key) return;
+  host.dataset.key = key;
+  host.replaceChildren(...run.classes.map((name, k) => {
+    const [r, g, b] = colour(k);
+    const sw = el('span', { class: 'swatch' });
+    sw.style.background = `rgb(${r},${g},${b})`;
+    return el('span', { class: 'class-item' }, sw, el('bdi', { class: 'name', title: name, text: name }));
+  }));
 }

@@ -1,6 +1,7 @@
 /** One card per parameter (W1, b1, W2, b2): heatmaps of value, gradient, applied update (and the true gradient), norms and a numbers table. */
 import { PARAM_NAMES, type ParamName } from '../../src/core/network';
 import { aggregate, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
+import type { PanelRun } from '../../src/protocol';
 import { type View, blockOf } from '../context';
 import { byId, cssVar, el, hideTip, isolate, tip } from '../dom';
 import { paintCells } from '../paint';
@@ -73,7 +74,7 @@ export class Cards {
       if (i < 0 || j < 0 || i >= b.rows || j >= b.cols) return hideTip();
       const k = b.offset + i * b.cols + j;
       const at = (a: Float64Array | null | undefined) => (a ? fmtExact(a[k]) : '—');
-      tip(`${p}[${i},${j}]  ${entryRole(p, i, j, run.features)}\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
+      tip(`${p}[${i},${j}]  ${entryRole(p, i, j, run)}\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
     };
     const cellAt = (ev: MouseEvent): [number, number] => {
       const meta = this.meta.get(c.id);
@@ -141,7 +142,7 @@ export class Cards {
     const cancel = el('button', { type: 'button', class: 'secondary', text: 'Close' });
     cancel.addEventListener('click', close);
     const form = el('form', { id: 'editor', class: 'editor', role: 'dialog', 'aria-label': `Edit ${p}[${i},${j}]` },
-      el('div', { class: 'small' }, `${p}[${i},${j}]  ${entryRole(p, i, j, run.features)}`),
+      el('div', { class: 'small' }, `${p}[${i},${j}]  ${entryRole(p, i, j, run)}`),
       editable
         ? el('div', { class: 'row' }, input, set, restore, cancel)
         : el('div', {}, el('p', { class: 'small', text: 'Pause the run to edit a parameter (or edit after it has finished).' }), cancel));
@@ -190,7 +191,7 @@ export class Cards {
       }
       let t = this.tables.get(p);
       if (!t || t.rows !== rows || t.cols !== cols || !box.contains(t.root)) {
-        t = new NumbersTable(p, rows, cols, columnLabels(p, cols, run.features));
+        t = new NumbersTable(p, rows, cols, columnLabels(p, cols, run.features), rowLabels(p, rows, run));
         this.tables.set(p, t);
         box.replaceChildren(t.root);
       }
@@ -295,14 +296,14 @@ class NumbersTable {
   readonly root: HTMLElement;
   private readonly cells: HTMLElement[][] = []; // per entry: [value, grad, update]
 
-  constructor(p: ParamName, readonly rows: number, readonly cols: number, labels: string[]) {
+  constructor(p: ParamName, readonly rows: number, readonly cols: number, labels: string[], rowNames: string[]) {
     const R = Math.min(rows, 32), C = Math.min(cols, 32);
     const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
     // Column heads: W1's are the features (a user's names: isolated, cut with an ellipsis, whole on hover).
     table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { title: labels[j] }, el('bdi', { class: 'name', text: labels[j] }))))));
     const body = el('tbody');
     for (let i = 0; i < R; i++) {
-      const tr = el('tr', {}, el('th', { text: String(i) }));
+      const tr = el('tr', {}, el('th', { title: rowNames[i] }, el('bdi', { class: 'name', text: rowNames[i] })));
       for (let j = 0; j < C; j++) {
         const parts = [el('div', { class: 'v' }), el('div', { class: 'g' }), el('div', { class: 'u' })];
         this.cells.push(parts);
@@ -327,17 +328,24 @@ class NumbersTable {
 }
 
 /** What one entry connects: W1[i,j] takes feature j into hidden unit i; W2[0,j] takes hidden unit j to the output. */
-function entryRole(p: ParamName, i: number, j: number, features: string[]): string {
+function entryRole(p: ParamName, i: number, j: number, run: PanelRun): string {
+  // K ≥ 3: W2's row i and b2[i] belong to class i (its logit z2[i]).
+  const out = run.K > 1 ? `class ${isolate(run.classes[i] ?? String(i))}` : 'the output';
   switch (p) {
     case 'W1':
-      return `hidden unit ${i} ← ${isolate(features[j] ?? `x${j}`)}`;
+      return `hidden unit ${i} ← ${isolate(run.features[j] ?? `x${j}`)}`;
     case 'b1':
       return `bias of hidden unit ${i}`;
     case 'W2':
-      return `hidden unit ${j} → output`;
+      return `hidden unit ${j} → ${out}`;
     case 'b2':
-      return 'bias of the output';
+      return `bias of ${out}`;
   }
+}
+
+/** Row labels of a parameter's table: hidden units for W1 and b1; the classes for W2 and b2 with K ≥ 3. */
+function rowLabels(p: ParamName, rows: number, run: PanelRun): string[] {
+  return Array.from({ length: rows }, (_, i) => ((p === 'W2' || p === 'b2') && run.K > 1 ? run.classes[i] ?? String(i) : p === 'W1' || p === 'b1' ? `unit ${i}` : String(i)));
 }
 
 /** Column labels of a parameter's table: the features for W1, hidden units for W2, nothing else to say for biases. */

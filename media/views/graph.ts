@@ -26,13 +26,20 @@ export function drawGraph(v: View): void {
     { label: 'z1', value: step ? `‖z1‖ ${fmt(l2(step.z1))}` : '—', grad: step ? `‖dz1‖ ${fmt(l2(step.dz1))}` : null },
     { label: 'a1', value: step ? `‖a1‖ ${fmt(l2(step.a1))}` : '—', grad: null },
     { label: 'W2, b2', value: `‖W2‖ ${fmt(l2(part(theta, 'W2')))}`, grad: g ? `‖dW2‖ ${fmt(l2(part(g, 'W2')))}` : null, param: 'W2' },
-    { label: 'z2', value: step ? fmt(step.z2) : '—', grad: step ? `dz2 ${fmt(step.dz2)}` : null },
-    { label: 'a2 = ŷ', value: step ? fmt(step.a2) : '—', grad: null },
+    ...(run.K > 1
+      ? [
+        { label: 'z2 (logits)', value: step ? `‖z2‖ ${fmt(l2(step.z2k))}` : '—', grad: step ? `‖dz2‖ ${fmt(l2(step.dz2k))}` : null },
+        { label: 'a2 = softmax', value: step ? `p(y) ${fmt(step.a2k[step.y] ?? NaN)}` : '—', grad: null },
+      ]
+      : [
+        { label: 'z2', value: step ? fmt(step.z2) : '—', grad: step ? `dz2 ${fmt(step.dz2)}` : null },
+        { label: 'a2 = ŷ', value: step ? fmt(step.a2) : '—', grad: null },
+      ]),
     { label: 'L', value: step ? fmt(step.loss) : '—', grad: null },
   ];
   // Narrow panels get two rows of four nodes, so that a2 and L are never cut off.
   const perRow = host.clientWidth > 0 && host.clientWidth < 700 ? 4 : 8;
-  const key = `${run.n}:${v.ui.focus}:${perRow}:${nodes.map((nd) => nd.grad !== null).join()}`;
+  const key = `${run.n}:${run.K}:${v.ui.focus}:${perRow}:${nodes.map((nd) => nd.grad !== null).join()}`;
   if (built && built.host === host && built.key === key && host.contains(built.svg)) {
     // Same structure: only the numbers change (no new DOM in the hot path).
     nodes.forEach((nd, k) => {

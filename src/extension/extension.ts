@@ -8,9 +8,11 @@ import { InspectorPanel, VIEW_TYPE } from '../panel/panel';
 import { storedSnapshot } from '../panel/view';
 import { COMMANDS, type CommandAreas } from './commands/index';
 import { HistoryCommands } from './commands/history';
+import { RaceCommands } from './commands/race';
 import { ModelCommands } from './commands/models';
 import { TrainingCommands } from './commands/training';
 import { WorkspaceCommands } from './commands/workspace';
+import { extensionSetting } from './config';
 import { DataDiagnostics } from './dataDiagnostics';
 import { Datasets } from './datasets';
 import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
@@ -86,6 +88,10 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     setParameter: (index, value) => runs.current?.setParameter(index, value),
     restoreParameter: (index) => runs.current?.restoreParameter(index),
     check: () => areas.training.checkGradients(),
+    lrFind: () => (runs.current ? runs.current.lrFind('initial') : Promise.reject(new Error('there is no run'))),
+    landscape: (directions) => runs.current
+      ? runs.current.landscape({ slice: { points: 41, spanFactor: 3 }, grid: { size: extensionSetting<number>('panel.landscapeGrid', 21) | 1, span: 1, directions, seed: 1 }, maxRows: 2000 })
+      : Promise.reject(new Error('there is no run')),
     startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
     restartWith: async (overrides) => {
       await controller.restartWith(overrides);
@@ -96,10 +102,12 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
       return checkpoint ? storedSnapshot(newest, checkpoint.trainer, await recorder.store.readHistory(newest.id)) : null;
     },
   }, log);
+  const history = new HistoryCommands(controller, context.extensionUri);
   const areas: CommandAreas = {
     training: new TrainingCommands(controller, datasets, inspector, log),
-    history: new HistoryCommands(controller, context.extensionUri),
-    models: new ModelCommands(controller, datasets, log),
+    history,
+    race: new RaceCommands(controller, datasets, history, log),
+    models: new ModelCommands(controller, datasets, log, context.extensionUri),
     workspace: new WorkspaceCommands(context.extensionUri),
   };
   const derivations = new DerivationService(readme, runs, log);

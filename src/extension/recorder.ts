@@ -97,7 +97,7 @@ export class Recorder implements vscode.Disposable {
     // The dataset's columns, once read: a restored inspector labels the parameters with them.
     void run.ready.then((d) => {
       if (!d) return;
-      current = { ...current, columns: { features: d.features, label: d.label, trainRows: d.trainRows, testRows: d.testRows } };
+      current = { ...current, columns: { features: d.features, label: d.label, trainRows: d.trainRows, testRows: d.testRows, classes: d.classes } };
       const snap = current;
       queue(() => this.store.update(snap));
     });

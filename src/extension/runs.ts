@@ -10,7 +10,8 @@ import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
-import type { Boundary, BoundaryPlane, DatasetInfo, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
+import type { LrFindResult } from '../core/lrfind';
+import type { Boundary, BoundaryPlane, DatasetInfo, LandscapeRequest, LandscapeResult, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
 
 export type { RunPhase };
 
@@ -214,6 +215,27 @@ export class Run implements vscode.Disposable {
   setParameter(index: number, value: number): void { this.send({ type: 'setParameter', index, value }); }
   restoreParameter(index: number): void { this.send({ type: 'restoreParameter', index }); }
 
+  private requests = new Map<number, (r: unknown, error?: string) => void>();
+
+  /** Ask the worker something that it answers with a result of the same requestId. */
+  private ask<T>(make: (requestId: number) => ToWorker): Promise<T> {
+    const requestId = this.nextCheck++;
+    return new Promise<T>((resolve, reject) => {
+      this.requests.set(requestId, (r, error) => (r ? resolve(r as T) : reject(new Error(error ?? 'the worker could not answer'))));
+      this.send(make(requestId));
+    });
+  }
+
+  /** The learning-rate range test on this run's data and settings, from its initial θ (or where it is now). */
+  lrFind(from: 'initial' | 'current' = 'initial'): Promise<LrFindResult> {
+    return this.ask((requestId) => ({ type: 'lrFind', requestId, options: {}, from }));
+  }
+
+  /** The loss landscape around the current θ. */
+  landscape(request: LandscapeRequest): Promise<LandscapeResult> {
+    return this.ask((requestId) => ({ type: 'landscape', requestId, request }));
+  }
+
   check(count?: number): Promise<GradcheckReport> {
     const requestId = this.nextCheck++;
     return new Promise((resolve, reject) => {
@@ -300,6 +322,13 @@ export class Run implements vscode.Disposable {
         this.log.info(`run ${this.id}: ${m.edit.restore ? 'restored' : 'set'} ${m.edit.name} ${m.edit.from} → ${m.edit.to} at step ${m.edit.step}`);
         this.editedEmitter.fire(m.edit);
         return;
+      case 'lrFindResult':
+      case 'landscapeResult': {
+        const cb = this.requests.get(m.requestId);
+        this.requests.delete(m.requestId);
+        cb?.(m.result, m.error);
+        return;
+      }
       case 'checkResult': {
         const cb = this.checks.get(m.requestId);
         this.checks.delete(m.requestId);
@@ -328,6 +357,8 @@ export class Run implements vscode.Disposable {
     clearTimeout(this.pendingChange);
     for (const cb of this.checks.values()) cb(null, 'the run was disposed');
     this.checks.clear();
+    for (const cb of this.requests.values()) cb(null, 'the run was disposed');
+    this.requests.clear();
     void this.worker.terminate();
     this.changed.dispose();
     this.progressed.dispose();

@@ -8,9 +8,10 @@
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
-import { type BoundaryPlane, type ControlAction, type FromWebview, type StartWhat, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
+import type { LrFindResult } from '../core/lrfind';
+import { type BoundaryPlane, type ControlAction, type FromWebview, type LandscapeResult, type StartWhat, encodeF64, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
 import { inspectorHtml, makeNonce } from './html';
-import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelNorms, panelRun } from './view';
+import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelLandscape, panelNorms, panelRun } from './view';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
 const MAX_MESSAGES_PER_SECOND = 200;
@@ -34,6 +35,8 @@ export interface PanelActions {
   check(): Promise<GradcheckReport | undefined>;
   /** Start the current run's request again with these settings changed (same dataset, derivation or experiment). */
   restartWith(overrides: Partial<RunSettings>): Promise<void>;
+  lrFind(): Promise<LrFindResult>;
+  landscape(directions: 'random' | 'trajectory'): Promise<LandscapeResult>;
   /** Start training from the empty inspector: the example, or a dataset the user picks. */
   startTraining(what: StartWhat): void;
   /** The newest stored run, rebuilt from its last checkpoint's trainer state; null when there is none. */
@@ -213,6 +216,16 @@ export class InspectorPanel implements vscode.Disposable {
         return a.setBoundary(m.plane);
       case 'startTraining':
         return a.startTraining(m.what);
+      case 'lrFind':
+        return a.lrFind().then(
+          (r) => this.post({ type: 'lrFind', result: { lr: encodeF64(r.lr), loss: encodeF64(r.loss), smoothed: encodeF64(r.smoothed), suggested: r.suggested, minimumOverTen: r.minimumOverTen, stop: r.stop } }),
+          (e) => this.post({ type: 'lrFind', result: null, error: (e as Error).message }),
+        );
+      case 'landscape':
+        return a.landscape(m.directions).then(
+          (r) => this.post({ type: 'landscape', result: panelLandscape(r) }),
+          (e) => this.post({ type: 'landscape', result: null, error: (e as Error).message }),
+        );
       case 'setParameter':
       case 'restoreParameter':
         if (m.type === 'setParameter') a.setParameter(m.index, m.value);

@@ -10,7 +10,9 @@ import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState }
 import {
   type Boundary,
   type DatasetInfo,
+  type LandscapeResult,
   type PanelCheck,
+  type PanelLandscape,
   type PanelHistory,
   type PanelNorms,
   type PanelPoints,
@@ -90,7 +92,8 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
     optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
     label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0, edited: p?.edited ?? [],
-    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
+    classes: d?.classes ?? ['0', '1'], K: d?.K ?? 1, confusion: p?.confusion ?? null,
+    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), pk: b.pk ? encodeF64(b.pk) : null, units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
     derivation: run.derivationFile, notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null, historyStride: stride,
   };
 }
@@ -143,10 +146,18 @@ export function storedSnapshot(record: RunRecord, state: TrainerState, epochs: r
     paused: false, live: false, step: state.step, epoch: state.epoch, epochs: c.epochs, lr: c.lr, optimizer: c.optimizer,
     activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
     label: cols?.label ?? '', trainRows: cols?.trainRows ?? last?.train.m ?? 0, testRows: cols?.testRows ?? last?.test?.m ?? 0,
-    stepsPerSecond: 0, speed: 0, edited: [], theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
+    stepsPerSecond: 0, speed: 0, edited: [], classes: record.columns?.classes ?? ['0', '1'], K: (state.config as { K?: number }).K ?? kOf(state),
+    confusion: null, theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
     notice: null, historyStride: plot.stride,
   };
   return { type: 'snapshot', run, history: panelHistory(plot.points), norms: panelNorms(plot.points), points: null, check: null, restored: true };
+}
+
+/** The outputs K of a stored state, from the size of θ: h·n + h + K·h + K entries. */
+function kOf(state: TrainerState): number {
+  const h = state.config.hidden, n = state.n;
+  const K = (state.theta.length - h * n - h) / (h + 1);
+  return Number.isInteger(K) && K >= 1 ? K : 1;
 }
 
 export function checkTable(r: GradcheckReport, step: number): PanelCheck {
@@ -158,5 +169,15 @@ export function checkTable(r: GradcheckReport, step: number): PanelCheck {
       analytic: one(b.worst.analytic), numeric: one(b.worst.numeric), relError: one(b.worst.relError), verdict: b.verdict, allclose: b.allclose,
       withinNoise: b.worst.withinNoise,
     })),
+  };
+}
+
+/** The loss landscape for the webview (typed arrays encoded). */
+export function panelLandscape(r: LandscapeResult): PanelLandscape {
+  const s = r.slice, g = r.grid;
+  return {
+    centreLoss: r.centreLoss, rows: r.rows, step: r.step,
+    slice: s && { alpha: encodeF64(s.alpha), loss: encodeF64(s.loss), centre: s.centre, lr: s.lr, lossAtLr: s.lossAtLr },
+    grid: g && { a: encodeF64(g.a), b: encodeF64(g.b), loss: encodeF64(g.loss), size: g.size, directions: g.directions, explained: g.explained, trajectory: encodeF64(g.trajectory) },
   };
 }

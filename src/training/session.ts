@@ -11,7 +11,7 @@
 import { checkNetwork } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { entryName } from '../core/network';
-import { Trainer, type TrainData, copyStep } from '../core/trainer';
+import { Trainer, type TrainData, confusionMatrix, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
@@ -19,7 +19,7 @@ import { type GradientFn, derivationGradient } from '../derivation/gradient';
 import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
 import { lrFind } from '../core/lrfind';
 import { Rng } from '../core/rng';
-import type { FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
+import type { Confusion, FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
 import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
@@ -419,6 +419,19 @@ export class TrainingSession {
     this.schedule();
   }
 
+  private confusion: { epoch: number; at: number; value: Confusion | null } = { epoch: -1, at: 0, value: null };
+
+  /** The confusion matrices as of the last epoch's end: recomputed when an epoch ended, at most every half second. */
+  private confusionOf(t: Trainer, now: number): Confusion | null {
+    const c = this.confusion;
+    if (!this.data || t.epoch === 0) return null;
+    if (c.epoch !== t.epoch && (now - c.at >= 500 || t.status !== 'running' || this.paused)) {
+      const value = { epoch: t.epoch, train: confusionMatrix(t.net, this.data.train), test: this.data.test ? confusionMatrix(t.net, this.data.test) : null };
+      this.confusion = { epoch: t.epoch, at: now, value };
+    }
+    return this.confusion.value;
+  }
+
   /** A progress message, at most every start.reportEveryMs unless forced. */
   private progress(force: boolean): void {
     const { trainer: t, start } = this;
@@ -437,6 +450,7 @@ export class TrainingSession {
       stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
       boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
       edited: [...this.edits.keys()],
+      confusion: this.confusionOf(t, now),
     });
     this.report = { at: now, epochs: t.history.length, steps: t.stepCount };
   }

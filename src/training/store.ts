@@ -46,7 +46,7 @@ export interface RunRecord {
   /** Parameters the user set by hand, in order (a resumed or exported run is honest about them). */
   edits?: ParameterEdit[];
   /** The dataset's columns as the run read them (absent until the data is loaded, and in records from before 0.2). */
-  columns?: { features: string[]; label: string; trainRows: number; testRows: number };
+  columns?: { features: string[]; label: string; trainRows: number; testRows: number; classes?: string[] };
   /** Which extension host runs it: a record still "running" whose owner is gone was interrupted. */
   owner: { pid: number; session: string };
   resumes: number;

@@ -47,7 +47,9 @@ tests['first minute: the Runs view welcome and a status-bar entry before any run
 };
 
 tests['Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'] = async ({ page, workspace, url, log, results }) => {
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30 });
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30, 'backpropLens.training.whenBusy': 'stopAndStart' });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await openWorkbench(page, url);
   await openFile(page, 'breast_cancer.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
@@ -102,6 +104,12 @@ tests['Pause, Step and Stop show at once with every Numbers table open; the insp
   log(`Stop from the command palette: the inspector said cancelled ${Date.now() - t0} ms after the command (palette typing included)`);
   const after = await page.locator('.statusbar').textContent();
   assert(/cancelled/.test(after), `status bar after stop: ${after}`);
+  // A new run with other shapes while every Numbers table is open: no drawing error (it used to throw in the table).
+  await openFile(page, 'xor.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await waitFor('the new run', async () => (await f.textContent('#file').catch(() => '')) === 'xor.csv', 30_000);
+  await page.waitForTimeout(1500);
+  assert(!errors.some((e) => /inspector: drawing/.test(e)), `drawing failed: ${errors.filter((e) => /inspector/.test(e)).join('\n')}`);
 };
 
 tests['a run that fails on bad data says why in the inspector; a narrow inspector wraps the graph so that a2 and L stay in view'] = async ({ page, workspace, url, log, results }) => {
@@ -163,4 +171,31 @@ tests['edit a weight while paused (keyboard): the value, its gradient and the lo
   await f.click('#editor-restore');
   await waitFor('the restored value', async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-W1')) ?? ''), 10_000);
   assert((await grad()) === g0, `the gradient is the run's again: ${await grad()} vs ${g0}`);
+};
+
+tests['K classes (iris): class names on the legend, W2 and the confusion matrix; what if: the learning-rate range test and the loss landscape'] = async ({ page, workspace, url, log, results }) => {
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 60 });
+  await openWorkbench(page, url);
+  await openFile(page, 'iris.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
+  await waitFor('the run', async () => /iris\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''), 60_000);
+  await waitFor('the class legend', async () => ((await f.textContent('#class-legend').catch(() => '')) ?? '').includes('virginica'), 30_000);
+  const legend = await f.$$eval('#class-legend bdi', (e) => e.map((x) => x.textContent));
+  assert(JSON.stringify(legend) === JSON.stringify(['setosa', 'versicolor', 'virginica']), `legend ${JSON.stringify(legend)}`);
+  assert(/W2\s+\(3×8\)/.test((await f.textContent('#title-W2')) ?? ''), `W2 is K×h: ${await f.textContent('#title-W2')}`);
+  await waitFor('the confusion matrix', async () => (await f.$$('#confusion table.confusion tbody tr')).length >= 3, 30_000);
+  await waitFor('the softmax chain rule', async () => /softmax/.test((await f.textContent('#chain')) ?? ''), 30_000);
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-iris-classes.png') });
+  // What if: the range test and the landscape, computed in the worker.
+  await f.click('#lr-find');
+  await waitFor('the range test', async () => /Suggested/.test((await f.textContent('#lr-text')) ?? ''), 60_000);
+  const lr = await f.textContent('#lr-text');
+  await f.click('#landscape-go');
+  await waitFor('the landscape', async () => /J\(θ\) =/.test((await f.textContent('#landscape-text')) ?? ''), 60_000);
+  const land = await f.textContent('#landscape-text');
+  log(`iris: ${lr.slice(0, 140)} | ${land.slice(0, 140)}`);
+  await f.evaluate(() => document.querySelector('.play')?.scrollIntoView());
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-what-if.png') });
 };

@@ -177,6 +177,19 @@ describe('extension in a real VS Code', function () {
     await vscode.commands.executeCommand('backpropLens.stop');
   });
 
+  it('Race Optimizers: each racer is a stored run equal to a separate run with that optimizer; one comparison page', async () => {
+    const settings = { epochs: 4, hidden: 3, seed: 21, lr: 0.05 };
+    const racers = await vscode.commands.executeCommand<RunSummary[]>('backpropLens.raceOptimizers', workspaceFile('moons.csv'), { optimizers: ['sgd', 'adam'], settings });
+    assert.deepEqual(racers!.map((r) => r.config.optimizer), ['sgd', 'adam']);
+    const stored = await (await api()).listRuns();
+    for (const r of racers!) {
+      assert.ok(stored.some((x) => x.id === r.runId), 'each racer is a stored run');
+      const alone = await train(workspaceFile('moons.csv'), { settings: { ...settings, optimizer: r.config.optimizer }, ifBusy: 'stopAndStart' });
+      assert.deepEqual(alone!.train, r.train, `${r.config.optimizer}: the racer equals a separate run`);
+      assert.deepEqual(alone!.test, r.test);
+    }
+  });
+
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
     const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
     assert.ok(s);
@@ -190,6 +203,20 @@ describe('extension in a real VS Code', function () {
     await waitFor('the reset', () => a.currentRun()!.step === 0);
     assert.deepEqual(a.currentRun()!.theta, theta0, 'the seeded initial parameters again');
     await vscode.commands.executeCommand('backpropLens.stop');
+  });
+
+  it('Export as PyTorch Script writes the script and its check file from the current run (Python compiles it when present)', async () => {
+    const s = await train(workspaceFile('moons.csv'), { settings: { epochs: 3, hidden: 3, seed: 4 }, ifBusy: 'stopAndStart' });
+    assert.equal(s!.status, 'completed');
+    const out = workspaceFile('moons_model.py');
+    const written = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.exportTorch', out);
+    assert.equal(written?.toString(), out.toString());
+    const script = readFileSync(out.fsPath, 'utf8');
+    assert.match(script, /class \w+\(nn\.Module\)/);
+    assert.ok(readFileSync(path.join(path.dirname(out.fsPath), 'moons_model.check.json'), 'utf8').length > 0, 'the check file is beside it');
+    const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', out.fsPath], { encoding: 'utf8' });
+    if (py.error) report('Export as PyTorch Script: no python3 here to parse the script (skipped that part)');
+    else assert.equal(py.status, 0, `python3 cannot parse the script: ${py.stderr}`);
   });
 
   it('Check Gradients Now reports per parameter; Export Model writes a file the CLI predicts with', async () => {

@@ -96,6 +96,11 @@ export class HistoryCommands {
       if (!pick) return undefined;
       records = [first, pick.record];
     }
+    return this.showComparison(records, 'Compare runs', null);
+  }
+
+  /** The comparison page of some stored runs (their curves, and with a threshold the race table); refuses runs without curves. */
+  async showComparison(records: RunRecord[], title: string, threshold: number | null): Promise<vscode.WebviewPanel | undefined> {
     const runs = await Promise.all(records.map(async (record) => ({ record, history: await this.store.readHistory(record.id) })));
     const empty = runs.find((r) => r.history.length === 0);
     if (empty) {
@@ -104,9 +109,9 @@ export class HistoryCommands {
       return undefined;
     }
     const root = vscode.Uri.joinPath(this.extensionUri, 'out', 'webview');
-    const panel = vscode.window.createWebviewPanel('backpropLens.compare', 'Compare Runs', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [root] });
+    const panel = vscode.window.createWebviewPanel('backpropLens.compare', title, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [root] });
     const css = panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'inspector.css')).toString();
-    panel.webview.html = compareHtml(panel.webview.cspSource, css, runs);
+    panel.webview.html = compareHtml(panel.webview.cspSource, css, runs, title, threshold);
     return panel;
   }
 }

@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import type { StartOptions } from '../runController';
 import type { HistoryCommands } from './history';
 import type { ModelCommands } from './models';
+import type { RaceCommands, RaceOptions } from './race';
 import type { TrainOptions, TrainingCommands } from './training';
 import type { WorkspaceCommands } from './workspace';
 
@@ -15,6 +16,7 @@ export interface CommandAreas {
   history: HistoryCommands;
   models: ModelCommands;
   workspace: WorkspaceCommands;
+  race: RaceCommands;
 }
 
 type Handler = (c: CommandAreas, ...args: unknown[]) => unknown;
@@ -34,6 +36,8 @@ export const COMMANDS: Record<string, Handler> = {
   checkGradients: ({ training }) => training.checkGradients(),
   showInspector: ({ training }) => training.showInspector(),
   exportModel: ({ models }, ...a) => models.exportModel(a[0] as vscode.Uri),
+  exportTorch: ({ models }, ...a) => models.exportTorch(a[0] as vscode.Uri),
+  raceOptimizers: ({ race }, ...a) => race.race(a[0] as vscode.Uri, a[1] as RaceOptions),
   importModel: ({ models }, ...a) => models.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
   openExamples: ({ workspace }, ...a) => workspace.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
   newDerivation: ({ workspace }, ...a) => workspace.newDerivation(a[0] as vscode.Uri),

@@ -95,6 +95,12 @@ export class TrainingCommands {
     }
     const exp = parsed.experiment;
     const dataset = vscode.Uri.joinPath(file, '..', exp.dataset);
+    if (exp.race) {
+      // An experiment that races optimizers: each racer a stored run, then the comparison.
+      const opts = { optimizers: exp.race, settings: { ...exp.values, ...options.settings }, source: { kind: 'experiment' as const, file: file.toString() } };
+      const all = await vscode.commands.executeCommand<RunSummary[] | undefined>('backpropLens.raceOptimizers', dataset, opts);
+      return all?.[all.length - 1];
+    }
     const settings = settingsOrSay(this.log, dataset, { ...exp.values, ...options.settings });
     if (!settings) return undefined;
     this.log.info(`experiment ${rel}: dataset ${exp.dataset}; values from the file: ${JSON.stringify(exp.values)}${exp.derivation ? `; derivation ${exp.derivation}` : ''}`);
