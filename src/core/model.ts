@@ -52,6 +52,9 @@ export function modelToJson(m: Model): string {
   const classes = m.classes ?? ['0', '1'];
   const K = outputsOf(classes);
   const columns = m.columns ?? m.features.map((name) => ({ name, type: 'number' as const }));
+  if (m.theta.length !== paramCount(n, h, K)) {
+    throw new Error(`θ has ${m.theta.length} entries; ${classes.length} classes, ${n} inputs and ${h} hidden units need ${paramCount(n, h, K)} (pass the run's classes and column encoding)`);
+  }
   const params: Record<string, { shape: [number, number]; data: number[] }> = {};
   for (const b of layout(n, h, K)) params[b.name] = { shape: [b.rows, b.cols], data: Array.from(m.theta.subarray(b.offset, b.offset + b.rows * b.cols)) };
   return JSON.stringify({

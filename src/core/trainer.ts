@@ -206,8 +206,10 @@ export class Trainer {
     const wasmSteps = K === 1 && RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
     this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
     this.net = new Network(n, h, config.activation, this.stepper?.theta, K);
-    if (theta) this.net.theta.set(theta);
-    else initParams(this.net.theta, n, h, config.init, this.rng, K);
+    if (theta) {
+      if (theta.length !== paramCount(n, h, K)) throw new RangeError(`the parameters have ${theta.length} entries; ${n} inputs, ${h} hidden units and ${K > 1 ? `${K} classes` : 'one output'} need ${paramCount(n, h, K)} (a model trained on other classes or columns?)`);
+      this.net.theta.set(theta);
+    } else initParams(this.net.theta, n, h, config.init, this.rng, K);
     const P = paramCount(n, h, K);
     this.opt = new Optimizer(RULES[config.optimizer], P, { ...config });
     this.grad = new Float64Array(P);

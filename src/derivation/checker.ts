@@ -16,7 +16,7 @@
  */
 import type { Activation } from '../core/activations';
 import { DEFAULT_GRADCHECK, noiseBound, relativeError, type Thresholds } from '../core/gradcheck';
-import { PARAM_NAMES } from '../core/network';
+import { PARAM_NAMES, paramCount } from '../core/network';
 import { Rng } from '../core/rng';
 import { closest } from '../data/experiment';
 import { type DimNames, EvalError, FUNCTIONS, type Mat, evaluate, map, mat, shapeText, transpose } from './evaluate';
@@ -63,7 +63,7 @@ export interface CheckOptions {
   draws?: number;
   seed?: number;
   /** Also check at a run's current parameters, on its first training example(s). */
-  current?: { n: number; h: number; theta: ArrayLike<number>; x: ArrayLike<number>; y: ArrayLike<number>; m: number };
+  current?: { n: number; h: number; theta: ArrayLike<number>; x: ArrayLike<number>; y: ArrayLike<number>; m: number; K?: number };
 }
 
 export interface CheckResult {
@@ -78,6 +78,12 @@ export interface CheckResult {
 
 const N = 3, H = 4, M = 5;
 const DIMS: DimNames = new Map([[N, 'n'], [H, 'h'], [M, 'm']]);
+/** The random worlds' sizes for K classes: n, h, m all different from K and from each other, so shapes print as symbols. */
+function sizesFor(K: number): { n: number; h: number; m: number; dims: DimNames } {
+  if (K === 1) return { n: N, h: H, m: M, dims: DIMS };
+  const [n, h, m] = [3, 4, 5, 6].filter((s) => s !== K);
+  return { n, h, m, dims: new Map([[n, 'n'], [h, 'h'], [m, 'm'], [K, 'K']]) };
+}
 const fmtErr = (r: number) => (Number.isFinite(r) ? r.toExponential(1) : String(r));
 const fmtThr = (t: number) => t.toExponential(0).replace('e-', 'e-').replace('e+', 'e');
 export function fmtValue(v: number): string {
@@ -125,22 +131,23 @@ export function checkDerivation(text: string, options: CheckOptions): CheckResul
   const findings: Finding[] = [];
   const activation = (program.directives.activation as Activation | undefined) ?? options.activation;
   const mode = (program.directives.mode as Mode | undefined) ?? options.mode ?? 'example';
+  const K = program.directives.classes ? Number(program.directives.classes) : 1;
   const thresholds = { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds };
   const h = options.step ?? DEFAULT_GRADCHECK.h;
-  for (const e of program.errors) findings.push({ severity: 'error', code: /directive/.test(e.message) || /^(activation|mode) must/.test(e.message) ? 'directive' : 'syntax', message: e.message, range: e.range, related: [] });
+  for (const e of program.errors) findings.push({ severity: 'error', code: /directive/.test(e.message) || /^(activation|mode|classes) must/.test(e.message) ? 'directive' : 'syntax', message: e.message, range: e.range, related: [] });
 
   const infos = analyse(program, mode, findings);
   const draws: World[] = [];
   const rng = new Rng(options.seed ?? 20240229);
   const count = Math.max(0, options.draws ?? 4);
-  for (let d = 0; d < count; d++) draws.push(randomWorld(rng, activation, mode, d % 2));
-  const labels = draws.map((_, d) => `random draw ${d + 1} (y = ${d % 2})`);
+  for (let d = 0; d < count; d++) draws.push(randomWorld(rng, activation, mode, d % 2, K));
+  const labels = draws.map((_, d) => (K > 1 ? `random draw ${d + 1} (${K} classes)` : `random draw ${d + 1} (y = ${d % 2})`));
   const c0 = options.current;
   // A run's state is used only when it is consistent (θ of h·n + 2h + 1 entries, m examples of n features).
-  const usable = c0 && c0.theta.length === c0.h * c0.n + 2 * c0.h + 1 && c0.x.length >= c0.n * (mode === 'batch' ? c0.m : 1) && c0.y.length >= (mode === 'batch' ? c0.m : 1);
-  const cur = usable ? worldFromRun(c0, activation, mode) : null;
+  const usable = c0 && (c0.K ?? 1) === K && c0.theta.length === paramCount(c0.n, c0.h, K) && c0.x.length >= c0.n * (mode === 'batch' ? c0.m : 1) && c0.y.length >= (mode === 'batch' ? c0.m : 1);
+  const cur = usable ? worldFromRun(c0, activation, mode, K) : null;
   if (cur) { draws.push(cur); labels.push('the run\'s current parameters'); }
-  if (!draws.length) { draws.push(randomWorld(rng, activation, mode, 0)); labels.push('random draw 1 (y = 0)'); }
+  if (!draws.length) { draws.push(randomWorld(rng, activation, mode, 0, K)); labels.push('random draw 1 (y = 0)'); }
 
   const outcomes = draws.map((w, d) => runDraw(w, infos, h, labels[d]));
   const gradients: GradientLine[] = [];
@@ -290,21 +297,33 @@ function callsIn(e: Expr, out: Array<{ fn: string; range: Range }> = []): Array<
   return out;
 }
 
-function randomWorld(rng: Rng, act: Activation, mode: Mode, y: number): World {
-  const m = mode === 'batch' ? M : 1;
-  const rand = (r: number, c: number, s: number) => mat(r, c, Array.from({ length: r * c }, () => s * rng.normal()));
+function randomWorld(rng: Rng, act: Activation, mode: Mode, y: number, K = 1): World {
+  const s = sizesFor(K);
+  const m = mode === 'batch' ? s.m : 1;
+  const rand = (r: number, c: number, sd: number) => mat(r, c, Array.from({ length: r * c }, () => sd * rng.normal()));
+  if (K > 1) {
+    // y one-hot (K×m): example j of draw y is class (j + y·m) mod K, so the draws visit every class
+    const Y = mat(K, m);
+    for (let j = 0; j < m; j++) Y.data[((j + y * m + y) % K) * m + j] = 1;
+    return { act, mode, K, n: s.n, h: s.h, m, x: rand(s.n, m, 1), y: Y, W1: rand(s.h, s.n, 0.8), b1: rand(s.h, 1, 0.5), W2: rand(K, s.h, 0.8), b2: rand(K, 1, 0.5) };
+  }
   const ys = Array.from({ length: m }, (_, j) => (mode === 'batch' ? (j + y) % 2 : y));
-  return { act, mode, n: N, h: H, m, x: rand(N, m, 1), y: mat(1, m, ys), W1: rand(H, N, 0.8), b1: rand(H, 1, 0.5), W2: rand(1, H, 0.8), b2: rand(1, 1, 0.5) };
+  return { act, mode, K, n: N, h: H, m, x: rand(N, m, 1), y: mat(1, m, ys), W1: rand(H, N, 0.8), b1: rand(H, 1, 0.5), W2: rand(1, H, 0.8), b2: rand(1, 1, 0.5) };
 }
 
-function worldFromRun(c: NonNullable<CheckOptions['current']>, act: Activation, mode: Mode): World {
+function worldFromRun(c: NonNullable<CheckOptions['current']>, act: Activation, mode: Mode, K = 1): World {
   const { n, h } = c;
   const m = mode === 'batch' ? c.m : 1;
   const t = c.theta;
   const part = (off: number, r: number, cc: number) => mat(r, cc, Array.from({ length: r * cc }, (_, i) => t[off + i]));
   const x = mat(n, m);
   for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) x.data[i * m + j] = c.x[j * n + i]; // rows of the data are columns of x
-  return { act, mode, n, h, m, x, y: mat(1, m, Array.from({ length: m }, (_, j) => c.y[j])), W1: part(0, h, n), b1: part(h * n, h, 1), W2: part(h * n + h, 1, h), b2: part(h * n + 2 * h, 1, 1) };
+  if (K > 1) {
+    const Y = mat(K, m);
+    for (let j = 0; j < m; j++) Y.data[c.y[j] * m + j] = 1; // the class index as a one-hot column
+    return { act, mode, K, n, h, m, x, y: Y, W1: part(0, h, n), b1: part(h * n, h, 1), W2: part(h * n + h, K, h), b2: part(h * n + h + K * h, K, 1) };
+  }
+  return { act, mode, K, n, h, m, x, y: mat(1, m, Array.from({ length: m }, (_, j) => c.y[j])), W1: part(0, h, n), b1: part(h * n, h, 1), W2: part(h * n + h, 1, h), b2: part(h * n + 2 * h, 1, 1) };
 }
 
 function runDraw(w: World, infos: StatementInfo[], h: number, label: string): DrawOutcome {
@@ -316,7 +335,8 @@ function runDraw(w: World, infos: StatementInfo[], h: number, label: string): Dr
   const errors = new Map<number, EvalError>();
   const compare: DrawOutcome['compare'] = new Map();
   const truths = new Map<Checked, Truth>();
-  const dims: DimNames = w.n === N && w.h === H ? DIMS : new Map();
+  const sz = sizesFor(w.K);
+  const dims: DimNames = w.n === sz.n && w.h === sz.h ? sz.dims : new Map();
   infos.forEach((info, i) => {
     if (!info.valid) { values.push(null); return; }
     let v: Mat | null = null, vc: Mat | null = null;

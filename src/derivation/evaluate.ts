@@ -15,7 +15,7 @@ export interface Mat {
   data: Float64Array;
 }
 
-export const FUNCTIONS = ['sigmoid', 'tanh', 'relu', 'step', 'exp', 'log', 'sum'] as const;
+export const FUNCTIONS = ['sigmoid', 'tanh', 'relu', 'step', 'exp', 'log', 'sum', 'softmax'] as const;
 
 export class EvalError extends Error {
   constructor(readonly code: 'shape' | 'unknown-name' | 'unknown-function' | 'arity' | 'domain', message: string, readonly range: Range) {
@@ -42,6 +42,19 @@ export function matmul(a: Mat, b: Mat): Mat {
       const v = a.data[i * a.cols + k];
       for (let j = 0; j < b.cols; j++) out.data[i * b.cols + j] += v * b.data[k * b.cols + j];
     }
+  }
+  return out;
+}
+
+/** softmax of every column of a (K×m): each column's entries e^{z − max z} / Σ e^{z − max z} (finite for any finite z). */
+export function softmaxColumns(a: Mat): Mat {
+  const out = mat(a.rows, a.cols);
+  for (let j = 0; j < a.cols; j++) {
+    let mx = -Infinity;
+    for (let i = 0; i < a.rows; i++) mx = Math.max(mx, a.data[i * a.cols + j]);
+    let s = 0;
+    for (let i = 0; i < a.rows; i++) s += out.data[i * a.cols + j] = Math.exp(a.data[i * a.cols + j] - mx);
+    for (let i = 0; i < a.rows; i++) out.data[i * a.cols + j] /= s;
   }
   return out;
 }
@@ -123,6 +136,10 @@ export function evaluate(e: Expr, env: ReadonlyMap<string, Mat>, dims: DimNames)
         const out = mat(a.rows, 1);
         for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) out.data[i] += a.data[i * a.cols + j];
         return out;
+      }
+      if (e.fn === 'softmax') {
+        if (e.args.length !== 1) throw new EvalError('arity', `softmax takes one argument, got ${e.args.length}`, e.range);
+        return softmaxColumns(evaluate(e.args[0], env, dims));
       }
       const f = UNARY[e.fn];
       if (!f) throw new EvalError('unknown-function', `unknown function ${e.fn}`, e.fnRange);

@@ -23,6 +23,7 @@ export function derivationGradient(text: string, activation: Activation, modeSet
   const missing = PARAMS.filter((p) => !program.statements.some((s) => s.name === p));
   if (missing.length) return { ok: false, error: `the derivation does not define ${missing.join(', ')}, so it cannot train` };
   if (act !== activation) return { ok: false, error: `the derivation is for a ${act} hidden layer but the run uses ${activation}` };
+  if (program.directives.classes) return { ok: false, error: 'training with a K-class derivation\'s gradients is not supported yet (check it with Check Derivation; train with the network\'s own gradients)' };
   const dims = new Map<number, string>();
 
   const evalOnce = (net: Network, x: Mat, y: Mat, m: number): Map<string, Mat> => {
@@ -31,7 +32,7 @@ export function derivationGradient(text: string, activation: Activation, modeSet
       const b = layout(n, h).find((l) => l.name === name)!;
       return mat(b.rows, b.cols, net.theta.subarray(b.offset, b.offset + b.rows * b.cols));
     };
-    const w: World = { act, mode, n, h, m, x, y, W1: part('W1'), b1: part('b1'), W2: part('W2'), b2: part('b2') };
+    const w: World = { act, mode, K: 1, n, h, m, x, y, W1: part('W1'), b1: part('b1'), W2: part('W2'), b2: part('b2') };
     const env = predefinedEnv(w, forward(w));
     for (const s of program.statements) env.set(s.name, evaluate(s.expr, env, dims));
     return env;

@@ -7,7 +7,7 @@
  *   .T             postfix transpose
  *   atoms          numbers, names, f(args), ( expr )
  * Every node carries its range; every error ranges the offending token.
- * Directives: comment lines "#! activation: tanh" or "#! mode: batch".
+ * Directives: comment lines "#! activation: tanh", "#! mode: batch" or "#! classes: 3" (K ≥ 3: a softmax output).
  */
 import { type Line, type Token, lex, unexpectedCharacterHint } from './lexer';
 import { ACTIVATIONS } from '../core/activations';
@@ -48,6 +48,8 @@ export interface SyntaxError_ {
 export interface Directives {
   activation?: string;
   mode?: string;
+  /** K ≥ 3 classes: the softmax output (absent: the binary network). */
+  classes?: string;
   /** Where each directive was written. */
   ranges: Record<string, Range>;
 }
@@ -88,16 +90,17 @@ export function parse(text: string): Program {
 
 function readDirective(l: Line, d: Directives, errors: SyntaxError_[]): void {
   const body = l.comment!.slice(1);
-  const m = /^\s*([A-Za-z]+)\s*[:=]\s*([A-Za-z]+)\s*$/.exec(body);
+  const m = /^\s*([A-Za-z]+)\s*[:=]\s*([A-Za-z0-9]+)\s*$/.exec(body);
   const at = l.length - l.comment!.length - 1;
   const range: Range = { start: { line: l.line, character: at }, end: { line: l.line, character: l.length } };
   if (!m) {
-    errors.push({ message: 'a directive reads "#! activation: sigmoid|tanh|relu" or "#! mode: example|batch"', range });
+    errors.push({ message: 'a directive reads "#! activation: sigmoid|tanh|relu", "#! mode: example|batch" or "#! classes: K" (K from 3 to 20)', range });
     return;
   }
   const [, key, value] = m;
-  const allowed: Record<string, readonly string[]> = { activation: ACTIVATIONS, mode: MODES };
-  if (!allowed[key]) errors.push({ message: `unknown directive "${key}"; directives are activation and mode`, range });
+  const allowed: Record<string, readonly string[]> = { activation: ACTIVATIONS, mode: MODES, classes: Array.from({ length: 18 }, (_, k) => String(k + 3)) };
+  if (!allowed[key]) errors.push({ message: `unknown directive "${key}"; directives are activation, mode and classes`, range });
+  else if (key === 'classes' && !allowed[key].includes(value)) errors.push({ message: `classes must be a whole number from 3 to 20 (the softmax output's K); got "${value}"`, range });
   else if (!allowed[key].includes(value)) errors.push({ message: `${key} must be ${allowed[key].join(', ')}; got "${value}"`, range });
   else {
     (d as unknown as Record<string, string>)[key] = value;

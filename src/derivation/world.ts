@@ -6,7 +6,8 @@
  */
 import type { Activation } from '../core/activations';
 import { PARAM_NAMES } from '../core/network';
-import { type Mat, map, mat, matmul, scalar, sigmoid } from './evaluate';
+import { softmaxCrossEntropyFromLogits } from '../core/loss';
+import { type Mat, map, mat, matmul, scalar, sigmoid, softmaxColumns } from './evaluate';
 
 export const MODES = ['example', 'batch'] as const;
 export type Mode = (typeof MODES)[number];
@@ -21,12 +22,14 @@ export interface World {
   n: number;
   h: number;
   m: number; // 1 in example mode
+  /** Outputs: 1 (sigmoid, binary cross-entropy) or K ≥ 3 classes (softmax, categorical cross-entropy; y one-hot). */
+  K: number;
   x: Mat; // n×m
-  y: Mat; // 1×m
+  y: Mat; // 1×m, or K×m one-hot
   W1: Mat; // h×n
   b1: Mat; // h×1
-  W2: Mat; // 1×h
-  b2: Mat; // 1×1
+  W2: Mat; // 1×h, or K×h
+  b2: Mat; // 1×1, or K×1
 }
 
 export const g = (act: Activation, z: number) => (act === 'sigmoid' ? sigmoid(z) : act === 'tanh' ? Math.tanh(z) : z > 0 ? z : 0);
@@ -63,11 +66,25 @@ export function forward(w: World): Forward {
 
 function fromA1(w: World, a1: Mat): { z2: Mat; a2: Mat; L: number } {
   const z2 = addCol(matmul(w.W2, a1), w.b2);
-  const a2 = map(z2, sigmoid);
+  const a2 = w.K > 1 ? softmaxColumns(z2) : map(z2, sigmoid);
   return { z2, a2, L: lossFromZ2(w, z2) };
 }
 
 function lossFromZ2(w: World, z2: Mat): number {
+  if (w.K > 1) {
+    // L = log Σ_k e^{z2[k]} − z2[class] per column (log-sum-exp: core/loss), the mean over the m columns
+    let s = 0;
+    const col = new Float64Array(w.K);
+    for (let j = 0; j < w.m; j++) {
+      let c = 0;
+      for (let k = 0; k < w.K; k++) {
+        col[k] = z2.data[k * w.m + j];
+        if (w.y.data[k * w.m + j] === 1) c = k;
+      }
+      s += softmaxCrossEntropyFromLogits(col, 0, w.K, c);
+    }
+    return s / w.m;
+  }
   let s = 0;
   for (let j = 0; j < w.m; j++) s += bceFromLogit(z2.data[j], w.y.data[j]);
   return s / w.m; // the mean over the batch (m = 1 per example)
@@ -86,6 +103,10 @@ export function lossWith(w: World, name: Checked, value: Mat): number {
       return lossFromZ2(w, value);
     case 'a2': {
       let s = 0;
+      if (w.K > 1) {
+        for (let i = 0; i < w.K * w.m; i++) if (w.y.data[i] !== 0) s -= w.y.data[i] * Math.log(value.data[i]); // −Σ y·log a2
+        return s / w.m;
+      }
       for (let j = 0; j < w.m; j++) {
         const a = value.data[j], y = w.y.data[j];
         s += -(y * Math.log(a) + (1 - y) * Math.log(1 - a));

@@ -2,6 +2,10 @@ import { strict as assert } from 'node:assert';
 import { type Activation, ACTIVATIONS, softmax } from '../../src/core/activations';
 import { checkNetwork, checkNetworkFast } from '../../src/core/check';
 import { type KernelKind, createBatchKernel, wasmAvailable } from '../../src/core/kernels';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkDerivation } from '../../src/derivation/checker';
+import { allRows, evaluator } from '../../src/core/landscape';
 import { softmaxCrossEntropyFromLogits } from '../../src/core/loss';
 import { modelFromJson, modelToJson, predict } from '../../src/core/model';
 import { Network, paramCount } from '../../src/core/network';
@@ -233,5 +237,60 @@ describe('K classes: softmax output, categorical cross-entropy', () => {
       for (let i = 0; i < a.net.theta.length; i++) relClose(b.net.theta[i], a.net.theta[i], 1e-9, `${optimizer} θ[${i}]`);
       relClose(b.history[b.history.length - 1].train.loss, a.history[a.history.length - 1].train.loss, 1e-9, `${optimizer} loss`);
     }
+  });
+
+  it('the K-class reference derivation (examples/reference-softmax.deriv) checks clean, also at a run\'s parameters', () => {
+    const text = readFileSync(join(__dirname, '..', '..', 'examples', 'reference-softmax.deriv'), 'utf8');
+    const n = 4, h = 5, K = 3;
+    const { theta, X, Y } = randomProblem(12, n, h, K, 3);
+    const r = checkDerivation(text, { activation: 'sigmoid', current: { n, h, K, theta, x: X, y: Y, m: 3 } });
+    assert.deepEqual(r.findings.filter((f) => f.severity !== 'information').map((f) => f.message), []);
+    assert.ok(r.gradients.length >= 6 && r.gradients.every((g) => g.state === 'pass'), JSON.stringify(r.gradients.map((g) => g.state)));
+    assert.equal(r.display.get('W2')!.value.rows, K);
+    // without the classes directive the same formulas are the binary network's (W2 1×h)
+    const binary = checkDerivation(text.replace('#! classes: 3', ''), { activation: 'sigmoid' });
+    assert.equal(binary.display.get('W2')!.value.rows, 1);
+    // the directive is checked
+    const bad = checkDerivation(text.replace('#! classes: 3', '#! classes: 2'), { activation: 'sigmoid' });
+    assert.ok(bad.findings.some((f) => f.code === 'directive' && /classes must be a whole number from 3 to 20/.test(f.message)));
+  });
+
+  it('the loss-landscape evaluator gives the reference Network\'s K-class loss and gradient (reference and batched engines)', () => {
+    const n = 5, h = 20, K = 4, m = 300;
+    const { theta, X, Y } = randomProblem(21, n, h, K, m);
+    const data: TrainData = { X, Y, m, n, K };
+    const net = new Network(n, h, 'tanh', theta.slice(), K);
+    const gRef = new Float64Array(theta.length);
+    const jRef = net.lossAndGrad(X, Y, null, m, gRef);
+    for (const engine of ['reference', 'auto'] as const) {
+      const J = evaluator(n, h, 'tanh', allRows(data), engine);
+      try {
+        relClose(J.loss(theta), jRef, 1e-12, `${engine} loss`);
+        const g = new Float64Array(theta.length);
+        J.grad(theta, g);
+        for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - gRef[i]) <= 1e-12 * Math.max(1, Math.abs(gRef[i])), `${engine} grad[${i}]`);
+      } finally {
+        J.dispose();
+      }
+    }
+  });
+
+  it('a θ of the wrong size for the classes is refused, never written or trained on', () => {
+    const n = 2, h = 3;
+    const theta = new Float64Array(paramCount(n, h, 3)); // a 3-class network's θ…
+    assert.throws(() => modelToJson({ config: { ...DEFAULT_CONFIG, hidden: h }, features: ['a', 'b'], label: 'y', standardization: null, theta }), /θ has 21 entries; 2 classes, 2 inputs and 3 hidden units need 13/);
+    const data: TrainData = { X: new Float64Array(4), Y: Float64Array.of(0, 1), m: 2, n }; // …on binary data
+    assert.throws(() => new Trainer({ ...DEFAULT_CONFIG, hidden: h }, data, null, theta), /the parameters have 21 entries; 2 inputs, 3 hidden units and one output need 13/);
+  });
+
+  it('divergence for K classes: a huge learning rate stops the run, names the parameter or the loss, keeps the last finite θ', () => {
+    const n = 3, h = 4, K = 3, m = 30;
+    const { X, Y } = randomProblem(8, n, h, K, m);
+    for (let i = 0; i < X.length; i++) X[i] *= 1e3;
+    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, optimizer: 'batch', lr: 1e305, epochs: 50, activation: 'relu' }, { X, Y, m, n, K });
+    const r = t.run();
+    assert.equal(r.status, 'diverged');
+    assert.match(r.divergence!.param, /^(loss|W1\[\d,\d\]|b1\[\d,0\]|W2\[[0-2],\d\]|b2\[[0-2],0\])$/);
+    assert.ok(t.net.theta.every(Number.isFinite));
   });
 });

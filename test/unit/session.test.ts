@@ -420,6 +420,12 @@ describe('editing a parameter by hand', () => {
     assert.deepEqual(ready.dataset.features, ['x1', 'x2', 'kind=a', 'kind=b']);
     assert.equal(ready.dataset.classCounts.train.reduce((a, b) => a + b, 0), ready.dataset.trainRows);
     assert.equal(Object.getPrototypeOf(ready.dataset.classes), Array.prototype);
+    const final = f.last('progress');
+    // the confusion matrices as of the last epoch: rows the true class, counts adding up to the rows
+    assert.equal(final.confusion!.train.length, 3);
+    assert.equal(final.confusion!.train.flat().reduce((x, y) => x + y, 0), ready.dataset.trainRows);
+    assert.deepEqual(final.confusion!.train.map((row) => row.reduce((x, y) => x + y, 0)), ready.dataset.classCounts.train);
+    assert.equal(final.confusion!.test!.flat().reduce((x, y) => x + y, 0), ready.dataset.testRows);
     const b = f.last('progress').boundary!;
     assert.ok(b.pk instanceof Float64Array && b.pk.length === 3 * b.G * b.G);
     for (let q = 0; q < b.G * b.G; q++) {
