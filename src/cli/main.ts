@@ -560,12 +560,11 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   if (!/\.py$/i.test(out)) throw new UsageError(`--out must name a .py file, got '${out}'`);
   const json = args.switches.has('json');
   const model = readModel(modelPath, io);
-  if (outputsOf(model.classes) > 1) throw new UsageError(`export-torch writes the binary network (sigmoid output); ${modelPath} has ${model.classes!.length} classes (a softmax output), which it does not export yet`);
   const s = settingsFrom(args);
   const d = readModelTable(file, args, io, model, s);
   if (!d.hasLabel) throw new DataFailure(file, 1, `the model's label column ${JSON.stringify(model.label)} is not in the header; the script trains on the labels`, json);
   const { train: trainRows, test: testRows } = splitRows(d.m, s.split, model.config.seed);
-  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization);
+  const train = gather(d.X, d.Y, d.n, trainRows, model.standardization, outputsOf(model.classes));
   const trainer = new Trainer({ ...model.config, epochs: Math.max(1, model.config.epochs) }, train, null, model.theta);
   const first = trainer.step();
   trainer.dispose();
@@ -576,7 +575,7 @@ function exportTorchCmd(args: Parsed, io: Io): number {
   let dataPath = relative(outDir, resolve(file));
   if (dataPath === '' || isAbsolute(dataPath)) dataPath = resolve(file);
   dataPath = dataPath.split(sep).join('/');
-  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION };
+  const spec = { model, dataPath, checkFile, rows: d.m, trainRows, testRows, first, version: VERSION, dropMissing: s.dropMissing };
   const write = (path: string, text: string) => {
     try {
       io.writeFile(path, text);

@@ -66,43 +66,32 @@ export interface Evaluator {
 
 /**
  * The evaluator of a network shape over rows: the batched kernels when the work per evaluation is large enough
- * (as the Trainer decides), else the reference Network; engine 'reference' forces the latter.
+ * (as the Trainer decides), else the reference Network; engine 'reference' forces the latter. K outputs: the
+ * data's (1, binary cross-entropy; K ≥ 3, softmax cross-entropy), as the Trainer.
  */
 export function evaluator(n: number, h: number, activation: Activation, rows: LandscapeData, engine: 'auto' | 'reference' = 'auto', threads = 0): Evaluator {
   const { data, idx, count } = rows;
-  const K = data.K ?? 1; // K classes: softmax outputs and categorical cross-entropy
+  const K = data.K ?? 1;
   const net = new Network(n, h, activation, undefined, K);
   let kernel: BatchKernel | null = null;
   const fast = engine === 'auto' && count >= 2 && count * h * (n + 1) >= FAST_MIN_WORK;
   const z2 = fast ? new Float64Array(count * K) : null;
-  const sum = (z: (t: number) => number) => {
-    let total = 0;
-    for (let t = 0; t < count; t++) total += bceFromLogit(z(t), data.Y[idx ? idx[t] : t]);
-    return total / count; // Σ/m, as Trainer.evaluate
-  };
+  const row = (t: number) => (idx ? idx[t] : t);
   const useKernel = () => (kernel ??= createBatchKernel({ n, h, K, activation }, [data], { threads }));
   return {
     loss(theta) {
-      if (K > 1) {
-        let total = 0;
-        if (z2) useKernel().forward(0, theta, idx, 0, count, z2);
-        else net.theta.set(theta);
-        for (let t = 0; t < count; t++) {
-          const i = idx ? idx[t] : t;
-          if (z2) total += softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[i]);
-          else {
-            net.forward(data.X, i * n);
-            total += net.exampleLoss(data.Y[i]);
-          }
-        }
-        return total / count;
-      }
+      let total = 0;
       if (z2) {
         useKernel().forward(0, theta, idx, 0, count, z2);
-        return sum((t) => z2[t]);
+        for (let t = 0; t < count; t++) total += K > 1 ? softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[row(t)]) : bceFromLogit(z2[t], data.Y[row(t)]);
+      } else {
+        net.theta.set(theta);
+        for (let t = 0; t < count; t++) {
+          const z = net.forward(data.X, row(t) * n);
+          total += K > 1 ? net.exampleLoss(data.Y[row(t)]) : bceFromLogit(z, data.Y[row(t)]);
+        }
       }
-      net.theta.set(theta);
-      return sum((t) => net.forward(data.X, (idx ? idx[t] : t) * n));
+      return total / count; // Σ/m, as Trainer.evaluate
     },
     grad(theta, out) {
       if (z2) {

@@ -11,7 +11,7 @@
  * built by {@link pyString}, never in comments or docstrings.
  */
 import { layout } from '../core/network';
-import type { Model } from '../core/model';
+import { type Model, outputsOf } from '../core/model';
 import type { StepRecord } from '../core/trainer';
 
 /**
@@ -58,15 +58,17 @@ export interface TorchExport {
   first: StepRecord;
   /** Backprop Lens's version, for the header. */
   version: string;
+  /** Rows with a missing value in a used column are skipped (the dropMissing setting the rows were read with). */
+  dropMissing: boolean;
 }
 
 export const TORCH_TOLERANCE = 1e-10;
 
 /** The check file: the split, the first batch (file rows), its loss and the gradient blocks W1, b1, W2, b2 (as nested lists, PyTorch's shapes). */
 export function torchCheckJson(e: TorchExport): string {
-  const n = e.model.features.length, h = e.model.config.hidden;
+  const n = e.model.features.length, h = e.model.config.hidden, K = outputsOf(e.model.classes);
   const grads: Record<string, number[] | number[][]> = {};
-  for (const b of layout(n, h)) {
+  for (const b of layout(n, h, K)) {
     const block = Array.from(e.first.grad.subarray(b.offset, b.offset + b.rows * b.cols));
     grads[b.name] = b.cols === 1 ? block : Array.from({ length: b.rows }, (_, r) => block.slice(r * b.cols, (r + 1) * b.cols));
   }
@@ -84,7 +86,10 @@ export function torchScript(e: TorchExport): string {
   const { model } = e;
   const c = model.config;
   const n = model.features.length, h = c.hidden;
-  const blocks = layout(n, h);
+  const classes = model.classes ?? ['0', '1'];
+  const K = outputsOf(classes);
+  const columns = model.columns ?? model.features.map((name) => ({ name, type: 'number' as const }));
+  const blocks = layout(n, h, K);
   const param = (name: string) => {
     const b = blocks.find((x) => x.name === name)!;
     const v = model.theta.subarray(b.offset, b.offset + b.rows * b.cols);
@@ -97,8 +102,9 @@ export function torchScript(e: TorchExport): string {
   return `#!/usr/bin/env python3
 """The two-layer network of Backprop Lens ${e.version.replace(/[^\w.+-]/g, '')} as a plain PyTorch script.
 
-    z1 = W1 x + b1,  a1 = g(z1),  z2 = W2 a1 + b2,  a2 = sigmoid(z2)
-    loss: binary cross-entropy, mean over the batch (computed from the logit z2)
+    z1 = W1 x + b1,  a1 = g(z1),  z2 = W2 a1 + b2,  ${K > 1 ? `a2 = softmax(z2) over ${K} classes
+    loss: cross-entropy, mean over the batch (computed from the logits z2)` : `a2 = sigmoid(z2)
+    loss: binary cross-entropy, mean over the batch (computed from the logit z2)`}
 
 Run from any folder:  python3 <this file> [--steps N] [--json] [--data FILE]
 First it checks that PyTorch's gradients on the first batch equal the ones
@@ -121,19 +127,27 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ---- the data: the same file, columns by name, the same split -------------------------
 DATA_FILE = ${pyString(e.dataPath)}  # relative to this script's folder unless absolute
 CHECK_FILE = ${pyString(e.checkFile)}  # beside this script
-FEATURES = [${model.features.map(pyString).join(', ')}]
+# The source columns, in input order: ('number', name) is one input; ('category', name, [values]) one input per value (one-hot).
+COLUMNS = [
+${columns.map((col) => col.type === 'number' ? `    ('number', ${pyString(col.name)}),` : `    ('category', ${pyString(col.name)}, [${col.categories.map(pyString).join(', ')}]),`).join('\n')}
+]
+FEATURES = [${model.features.map(pyString).join(', ')}]  # the network's inputs
 LABEL = ${pyString(model.label)}
+CLASSES = [${classes.map(pyString).join(', ')}]  # output order${K > 1 ? '' : ': the network predicts CLASSES[1] when a2 >= 0.5'}
+DROP_MISSING = ${e.dropMissing ? 'True' : 'False'}  # skip rows with a missing value in a used column
+MISSING = {'', 'na', 'n/a', 'nan', 'null', 'none', '?'}  # (compared trimmed and lower-cased)
 # z-score standardisation x' = (x - MEAN) / STD with the training rows' statistics (None: off)
 MEAN = ${std ? pyList(std.mean) : 'None'}
 STD = ${std ? pyList(std.std) : 'None'}
 
 # ---- the network ---------------------------------------------------------------------
 HIDDEN = ${h}
+OUTPUTS = ${K}  # 1: sigmoid output (two classes); K >= 3: softmax over K classes
 ACTIVATION = ${pyString(c.activation)}  # hidden activation g
 W1 = ${param('W1')}  # ${h}x${n}
 b1 = ${param('b1')}  # ${h}
-W2 = ${param('W2')}  # 1x${h}
-b2 = ${param('b2')}  # 1
+W2 = ${param('W2')}  # ${K}x${h}
+b2 = ${param('b2')}  # ${K}
 
 # ---- the optimizer -------------------------------------------------------------------
 OPTIMIZER = ${pyString(c.optimizer)}
@@ -148,34 +162,65 @@ SEED = ${c.seed}
 
 
 class TwoLayerNet(nn.Module):
-    """x -> z1 = W1 x + b1 -> a1 = g(z1) -> z2 = W2 a1 + b2 (the logit; a2 = sigmoid(z2))."""
+    """x -> z1 = W1 x + b1 -> a1 = g(z1) -> z2 = W2 a1 + b2 (the logits; a2 = sigmoid(z2), or softmax(z2) for K classes)."""
 
-    def __init__(self, n, h, activation):
+    def __init__(self, n, h, k, activation):
         super().__init__()
         self.layer1 = nn.Linear(n, h)  # W1: h x n, b1: h
-        self.layer2 = nn.Linear(h, 1)  # W2: 1 x h, b2: 1
+        self.layer2 = nn.Linear(h, k)  # W2: k x h, b2: k
         self.g = {'sigmoid': torch.sigmoid, 'tanh': torch.tanh, 'relu': torch.relu}[activation]
 
     def forward(self, x):
-        return self.layer2(self.g(self.layer1(x))).squeeze(-1)  # z2, one per row
+        z2 = self.layer2(self.g(self.layer1(x)))
+        return z2.squeeze(-1) if z2.shape[-1] == 1 else z2  # one logit per row, or K
+
+
+def number_text(v):
+    """A number as JavaScript writes it (1.0 -> '1'): how a JSON cell or a numeric label is named."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e21 else repr(float(v))
+
+
+def class_index(cell):
+    if cell in CLASSES:
+        return CLASSES.index(cell)
+    try:
+        return CLASSES.index(number_text(float(cell)))  # numeric classes by value ("1.0" is class "1")
+    except ValueError:
+        raise ValueError(f'label {cell!r} is not one of the classes {CLASSES}') from None
+
+
+def encode(cells):
+    """One row's cells (by column name) as the network's inputs."""
+    x = []
+    for col in COLUMNS:
+        cell = cells[col[1]]
+        if col[0] == 'number':
+            x.append(float(cell))
+        else:
+            x.extend(1.0 if cell == value else 0.0 for value in col[2])  # one-hot; an unknown category raises below
+            if cell not in col[2]:
+                raise ValueError(f'column {col[1]!r}: the category {cell!r} was not in the training data')
+    return x
 
 
 def load_data(path):
-    """The data file's rows: X (raw features, FEATURES' order) and Y (0/1 labels)."""
+    """The data file's rows: X (raw inputs, FEATURES' order) and Y (class indices)."""
     if path.lower().endswith('.json'):
         with open(path, encoding='utf-8-sig') as f:
-            records = json.load(f)
-        rows = [[float(r[k]) for k in FEATURES] + [float(r[LABEL])] for r in records]
+            records = [{k: number_text(v) for k, v in r.items()} for r in json.load(f)]
     else:
         tsv = path.lower().endswith('.tsv')
         with open(path, encoding='utf-8-sig', newline='') as f:
             reader = csv.reader(f, delimiter='\\t' if tsv else ',', quoting=csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL)
             lines = [r for r in reader if any(cell.strip() for cell in r)]  # blank lines are skipped
         header = lines[0]
-        idx = [header.index(k) for k in FEATURES] + [header.index(LABEL)]
-        rows = [[float(r[i]) for i in idx] for r in lines[1:]]
-    data = torch.tensor(rows)
-    return data[:, :-1], data[:, -1]
+        records = [dict(zip(header, r)) for r in lines[1:]]
+    used = [col[1] for col in COLUMNS] + [LABEL]
+    if DROP_MISSING:
+        records = [r for r in records if not any(r[k].strip().lower() in MISSING for k in used)]
+    X = torch.tensor([encode(r) for r in records])
+    Y = torch.tensor([float(class_index(r[LABEL])) for r in records])
+    return X, Y
 
 
 def standardise(X):
@@ -183,7 +228,7 @@ def standardise(X):
 
 
 def make_network():
-    net = TwoLayerNet(len(FEATURES), HIDDEN, ACTIVATION)
+    net = TwoLayerNet(len(FEATURES), HIDDEN, OUTPUTS, ACTIVATION)
     with torch.no_grad():
         net.layer1.weight.copy_(torch.tensor(W1))
         net.layer1.bias.copy_(torch.tensor(b1))
@@ -203,7 +248,15 @@ def make_optimizer(params):
 
 
 def loss_of(net, X, Y):
-    return F.binary_cross_entropy_with_logits(net(X), Y)  # mean over the rows
+    if OUTPUTS == 1:
+        return F.binary_cross_entropy_with_logits(net(X), Y)  # mean over the rows
+    return F.cross_entropy(net(X), Y.long())  # softmax cross-entropy, mean over the rows
+
+
+def predicted(net, X):
+    """Class indices: 1 when a2 >= 0.5 (z2 >= 0); K classes: the first largest logit."""
+    z2 = net(X)
+    return (z2 >= 0).to(torch.long) if OUTPUTS == 1 else z2.argmax(dim=-1)
 
 
 def check_first_gradients(net, X, Y, check):
@@ -244,7 +297,7 @@ def train(net, X, Y, steps, generator):
     for _ in range(steps):
         if OPTIMIZER == 'misclassified-sgd':
             with torch.no_grad():
-                wrong = ((net(X) >= 0).to(Y.dtype) != Y).nonzero().flatten()
+                wrong = (predicted(net, X) != Y.long()).nonzero().flatten()
             if len(wrong) == 0:
                 break  # converged: no training point is misclassified
             rows = wrong[torch.randint(len(wrong), (1,), generator=generator)]
@@ -260,7 +313,7 @@ def train(net, X, Y, steps, generator):
 
 def accuracy(net, X, Y):
     with torch.no_grad():
-        return ((net(X) >= 0).to(Y.dtype) == Y).to(X.dtype).mean().item() if len(Y) else float('nan')
+        return (predicted(net, X) == Y.long()).to(X.dtype).mean().item() if len(Y) else float('nan')
 
 
 def main():

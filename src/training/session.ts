@@ -196,8 +196,9 @@ export class TrainingSession {
         ({ d1, d2, explained } = principalDirections(path, centre));
       } else {
         const rng = new Rng(q.grid.seed);
-        d1 = filterNormalizedDirection(centre, n, h, rng);
-        d2 = filterNormalizedDirection(centre, n, h, rng);
+        const K = t.net.K;
+        d1 = filterNormalizedDirection(centre, n, h, rng, K);
+        d2 = filterNormalizedDirection(centre, n, h, rng, K);
       }
       const g = lossGrid(J, theta, d1, d2, { size: q.grid.size, span: q.grid.span });
       grid = { ...g, directions: q.grid.directions, d1, d2, explained, trajectory: projectTrajectory(path, centre, d1, d2) };

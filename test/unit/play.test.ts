@@ -133,6 +133,36 @@ describe('loss landscape', () => {
     });
   }
 
+  it('K = 3 classes: the evaluator\'s loss is the Trainer\'s reported softmax loss (kernels and reference), and a race equals separate runs', () => {
+    const rng = new Rng(33);
+    const n = 4, h = 24, m = 240, K = 3;
+    const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, () => rng.int(K)), m, n, K };
+    const theta = Float64Array.from({ length: paramCount(n, h, K) }, () => 0.4 * rng.normal());
+    for (const engine of ['auto', 'reference'] as const) {
+      const J = evaluator(n, h, 'relu', allRows(d), engine);
+      const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation: 'relu' }, d, null, theta, { engine: engine === 'auto' ? 'auto' : 'reference' });
+      assert.equal(J.loss(theta), t.evaluate(d).loss, engine);
+      const g = new Float64Array(theta.length);
+      J.grad(theta, g);
+      const ref = new Network(n, h, 'relu', theta.slice(), K);
+      const gr = new Float64Array(theta.length);
+      ref.lossAndGrad(d.X, d.Y, null, m, gr);
+      const scale = Math.max(...Array.from(gr, Math.abs));
+      g.forEach((v, i) => assert.ok(Math.abs(v - gr[i]) <= 1e-12 * scale));
+      t.dispose();
+      J.dispose();
+    }
+    const cfg = { ...DEFAULT_CONFIG, hidden: 5, epochs: 3 };
+    const r = race(cfg, ['adam', 'sgd'], d, null, { trajectory: 4 });
+    r.racers.forEach((x) => {
+      const t = new Trainer({ ...cfg, optimizer: x.optimizer }, d);
+      t.run();
+      assert.deepEqual(Array.from(x.theta), Array.from(t.net.theta));
+    });
+    const L = raceLandscape(cfg, r, d, { size: 3 });
+    assert.equal(L.grid.loss[4], new Trainer(cfg, d, null, r.theta0, { engine: 'reference' }).evaluate(d).loss);
+  });
+
   it('the grid axis is symmetric with an exact 0 in the middle', () => {
     const a = axis(7, 0.3);
     assert.equal(a[3], 0);
