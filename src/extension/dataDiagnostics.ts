@@ -4,14 +4,15 @@
  * edited or saved, cleared when it is fixed, closed or deleted.
  */
 import * as vscode from 'vscode';
-import { readDataset } from '../data/dataset';
+import { type RunSettings, readOptionsOf } from '../core/settings';
+import { type ReadOptions, readDataset } from '../data/dataset';
 import { SOURCE } from './diagnostics';
 import { extensionSetting } from './config';
 import { statStamp } from './fileStat';
 
 export class DataDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('backpropLens.datasets');
-  private readonly tracked = new Map<string, { label: string }>();
+  private readonly tracked = new Map<string, { read: ReadOptions }>();
   private readonly subs: vscode.Disposable[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly stamps = new Map<string, string>();
@@ -28,9 +29,14 @@ export class DataDiagnostics implements vscode.Disposable {
     );
   }
 
-  report(uri: vscode.Uri, line: number, message: string, label: string): void {
+  /** A dataset error at a line; the file is then re-read as it changes, with the run's reading settings, until it reads. */
+  report(uri: vscode.Uri, line: number, message: string, settings: RunSettings): void {
+    this.reportWith(uri, line, message, readOptionsOf(settings));
+  }
+
+  private reportWith(uri: vscode.Uri, line: number, message: string, read: ReadOptions): void {
     const key = uri.toString();
-    this.tracked.set(key, { label });
+    this.tracked.set(key, { read });
     // The baseline is the file as it is now, so an edit before the first poll is not missed.
     statStamp(uri).then((st) => { if (!this.stamps.has(key)) this.stamps.set(key, `${st.mtime}:${st.size}`); }, () => undefined);
     this.startPolling();
@@ -108,9 +114,9 @@ export class DataDiagnostics implements vscode.Disposable {
   private validate(uri: vscode.Uri, bytes: Uint8Array): void {
     const t = this.tracked.get(uri.toString());
     if (!t) return;
-    const r = readDataset(bytes, uri.path, { label: t.label || undefined, maxBytes: extensionSetting<number>('data.maxFileSizeMB', 256, uri) * 1024 * 1024 });
+    const r = readDataset(bytes, uri.path, { ...t.read, maxBytes: extensionSetting<number>('data.maxFileSizeMB', 256, uri) * 1024 * 1024 });
     if (r.ok) this.clear(uri);
-    else this.report(uri, r.error.line, r.error.message, t.label);
+    else this.reportWith(uri, r.error.line, r.error.message, t.read);
   }
 
   dispose(): void {

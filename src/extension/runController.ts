@@ -151,7 +151,7 @@ export class RunController implements vscode.Disposable {
       const stamp = await statStamp(uri).catch(() => ({ mtime: stat.mtime, size: stat.size })); // the file as the run reads it
       if (stat.size > maxBytes) {
         const message = `the file is ${(stat.size / MB).toFixed(0)} MB, over the ${maxBytes / MB} MB limit (setting backpropLens.data.maxFileSizeMB)`;
-        this.dataDiagnostics.report(uri, 1, message, request.settings.label);
+        this.dataDiagnostics.report(uri, 1, message, request.settings);
         void offerLine(this.log, uri, 1, `${rel}:1: ${message}`);
         return failedSummary(request, 1, 'the file is over the size limit');
       }
@@ -223,7 +223,7 @@ export class RunController implements vscode.Disposable {
     );
     const { uri } = run.request;
     if (summary.error) {
-      this.dataDiagnostics.report(uri, summary.error.line, summary.error.message, run.request.settings.label);
+      this.dataDiagnostics.report(uri, summary.error.line, summary.error.message, run.request.settings);
       void offerLine(this.log, uri, summary.error.line, `${rel}:${summary.error.line}: ${summary.error.message}`);
       return summary;
     }

@@ -8,10 +8,10 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
-import { gradcheckOptionsOf, trainConfigOf } from '../core/settings';
+import { gradcheckOptionsOf, readOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
 import type { LrFindResult } from '../core/lrfind';
-import type { Boundary, BoundaryPlane, DatasetInfo, LandscapeRequest, LandscapeResult, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
+import type { Boundary, BoundaryPlane, DataReadSettings, DatasetInfo, LandscapeRequest, LandscapeResult, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
 
 export type { RunPhase };
 
@@ -138,6 +138,7 @@ export class Run implements vscode.Disposable {
       type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes: options.maxBytes, split: s.split, standardize: s.standardize,
       config: this.config, resume: request.resume, theta: request.theta, reportEveryMs: options.reportEveryMs, paused: !!request.paused,
       derivation: request.derivation, checkpoint: options.checkpoint, stepsPerSecond: options.stepsPerSecond,
+      read: dataReadSettings(s),
     }, [bytes.buffer as ArrayBuffer]);
   }
 
@@ -412,4 +413,10 @@ export class RunManager implements vscode.Disposable {
     this.changed.dispose();
     this.progressed.dispose();
   }
+}
+
+/** How the worker reads the dataset beyond the label column: the settings' ignore, missing values and limits. */
+function dataReadSettings(s: RunSettings): DataReadSettings {
+  const { ignore, dropMissing, maxClasses, maxCategories, positiveClass } = readOptionsOf(s);
+  return { ignore, dropMissing, maxClasses, maxCategories, positiveClass };
 }

@@ -190,6 +190,18 @@ describe('extension in a real VS Code', function () {
     }
   });
 
+  it('data as it comes in VS Code: text labels and features, missing values refused or dropped by the setting', async () => {
+    const refused = await train(workspaceFile('penguins.csv'), { settings: { epochs: 2, dropMissing: false }, ifBusy: 'stopAndStart' });
+    assert.equal(refused!.status, 'data-error');
+    assert.match(refused!.error!.message, /missing value/);
+    const s = await train(workspaceFile('penguins.csv'), { settings: { epochs: 3, dropMissing: true }, ifBusy: 'stopAndStart' });
+    assert.equal(s!.status, 'completed');
+    assert.deepEqual(s!.dataset!.classes, ['Adelie', 'Chinstrap', 'Gentoo']);
+    assert.equal(s!.dataset!.K, 3);
+    assert.ok(s!.dataset!.dropped.count > 0, 'rows with a missing value were dropped');
+    assert.ok(s!.dataset!.features.some((f) => f.startsWith('Island=')), 'a text column became one input per category');
+  });
+
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
     const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
     assert.ok(s);
