@@ -115,8 +115,9 @@ describe('extension in a real VS Code', function () {
     });
     const cap = { messages };
     assert.equal(s!.status, 'data-error');
-    assert.deepEqual(s!.error, { line: 3, message: 'column "x2": "oops" is not a decimal number' });
-    assert.ok(cap.messages.includes('Backprop Lens: bad.csv:3: column "x2": "oops" is not a decimal number'), cap.messages.join('\n'));
+    const message = 'column "x2" has numbers and text: "oops" at line 3 (1 number, 1 text cell); a column is either numbers or categories';
+    assert.deepEqual(s!.error, { line: 3, message });
+    assert.ok(cap.messages.includes(`Backprop Lens: bad.csv:3: ${message}`), cap.messages.join('\n'));
   });
 
   it('settings change what runs: hidden units and seed show up in the result', async () => {
