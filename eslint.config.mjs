@@ -17,7 +17,11 @@ const pureForbidden = {
 };
 
 /** Import patterns a layer may not use: the layers above it. */
-const above = (...layers) => layers.map((l) => ({ group: [`**/${l}`, `**/${l}/**`], message: `A lower layer must not import ${l} (see README, Architecture).` }));
+const above = (...layers) =>
+  layers.map((l) => ({
+    group: [`**/${l}`, `**/${l}/**`],
+    message: `A lower layer must not import ${l} (see README, Architecture).`,
+  }));
 const layer = (patterns, paths = []) => ({ 'no-restricted-imports': ['error', { paths, patterns }] });
 const LAYERS = [
   [['src/core/**/*.ts'], above('data', 'derivation', 'training', 'extension', 'panel', 'cli', 'protocol')],
@@ -28,7 +32,17 @@ const LAYERS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['assembly/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.test-host/**', 'dist/**', '**/*.vsix'] },
+  {
+    ignores: [
+      'assembly/**',
+      'out/**',
+      'node_modules/**',
+      '.vscode-test/**',
+      '.test-host/**',
+      'dist/**',
+      '**/*.vsix',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -46,10 +60,17 @@ export default tseslint.config(
   { files: ['src/cli/**/*.ts'], rules: layer(above('extension', 'panel')) },
   { files: ['media/**/*.ts'], rules: layer(above('extension', 'cli', 'training', 'data', 'derivation')) },
   {
-    files: ['src/core/**/*.ts', 'src/data/**/*.ts', 'src/derivation/**/*.ts', 'src/training/**/*.ts', 'src/export/**/*.ts'],
+    files: [
+      'src/core/**/*.ts',
+      'src/data/**/*.ts',
+      'src/derivation/**/*.ts',
+      'src/training/**/*.ts',
+      'src/export/**/*.ts',
+    ],
     languageOptions: { globals: { ...globals.es2022 } },
     rules: {
-      'no-restricted-globals': ['error',
+      'no-restricted-globals': [
+        'error',
         { name: 'window', message: 'Pure modules must not use the DOM.' },
         { name: 'document', message: 'Pure modules must not use the DOM.' },
         { name: 'navigator', message: 'Pure modules must not use the DOM.' },

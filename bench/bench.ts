@@ -86,7 +86,8 @@ function measure(run: (units: number) => void, cap: number, probe = 1): { units:
 
 function randomData(m: number, n: number, seed: number): TrainData {
   const rng = new Rng(seed);
-  const X = new Float64Array(m * n), Y = new Float64Array(m);
+  const X = new Float64Array(m * n),
+    Y = new Float64Array(m);
   const w = Float64Array.from({ length: n }, () => rng.normal());
   for (let i = 0; i < m; i++) {
     let s = 0;
@@ -113,16 +114,24 @@ function peerEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const PEERS_DIR = [join(__dirname, '..', 'bench', 'peers'), join(__dirname, 'peers')].find((d) => existsSync(join(d, 'probe.py')))!;
+const PEERS_DIR = [join(__dirname, '..', 'bench', 'peers'), join(__dirname, 'peers')].find((d) =>
+  existsSync(join(d, 'probe.py')),
+)!;
 
 function findPythons(): { numpy: Python | null; torch: Python | null } {
   const found: Python[] = [];
   for (const exe of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(exe, [join(PEERS_DIR, 'probe.py')], { encoding: 'utf8', env: peerEnv(), cwd: PEERS_DIR });
+    const r = spawnSync(exe, [join(PEERS_DIR, 'probe.py')], {
+      encoding: 'utf8',
+      env: peerEnv(),
+      cwd: PEERS_DIR,
+    });
     if (r.status !== 0) continue;
     try {
       found.push({ exe, ...JSON.parse(r.stdout) });
-    } catch { /* not a usable python */ }
+    } catch {
+      /* not a usable python */
+    }
   }
   return { numpy: found.find((p) => p.numpy) ?? null, torch: found.find((p) => p.torch) ?? null };
 }
@@ -141,7 +150,12 @@ interface PeerAnswer {
 
 let scratch = '';
 /** Write the workload's arrays and spec, run the peer, parse its answer (null and a note when it fails). */
-function runPeer(py: Python, script: string, spec: Record<string, unknown>, arrays: Record<string, Float64Array | Int32Array | null>): PeerAnswer | string {
+function runPeer(
+  py: Python,
+  script: string,
+  spec: Record<string, unknown>,
+  arrays: Record<string, Float64Array | Int32Array | null>,
+): PeerAnswer | string {
   const files: Record<string, [string, string]> = {};
   for (const [key, a] of Object.entries(arrays)) {
     if (!a) continue;
@@ -151,7 +165,12 @@ function runPeer(py: Python, script: string, spec: Record<string, unknown>, arra
   }
   const specPath = join(scratch, 'spec.json');
   writeFileSync(specPath, JSON.stringify({ ...spec, files, reps: REPS, target_s: TARGET_S, verify: VERIFY }));
-  const r = spawnSync(py.exe, [join(PEERS_DIR, script), specPath], { encoding: 'utf8', env: peerEnv(), cwd: PEERS_DIR, maxBuffer: 1 << 28 });
+  const r = spawnSync(py.exe, [join(PEERS_DIR, script), specPath], {
+    encoding: 'utf8',
+    env: peerEnv(),
+    cwd: PEERS_DIR,
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) return `failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
   try {
     return JSON.parse(r.stdout) as PeerAnswer;
@@ -193,12 +212,15 @@ interface TrainWorkload {
 function trainWorkload(w: TrainWorkload) {
   const d = w.data();
   const config: TrainConfig = { ...DEFAULT_CONFIG, ...w.config, epochs: 1e9, maxSteps: 0 };
-  const B = config.optimizer === 'sgd' ? 1 : config.optimizer === 'batch' ? d.m : Math.min(config.batchSize, d.m);
+  const B =
+    config.optimizer === 'sgd' ? 1 : config.optimizer === 'batch' ? d.m : Math.min(config.batchSize, d.m);
   const theta0 = new Trainer(config, d).net.theta.slice();
 
   // Our losses and the stream of rows, from one untimed run that watches every step.
   const stream = config.optimizer === 'batch' ? 0 : w.peerSteps;
-  const idx: number[] = [], sizes: number[] = [], losses: number[] = [];
+  const idx: number[] = [],
+    sizes: number[] = [],
+    losses: number[] = [];
   {
     const t = new Trainer({ ...config, maxSteps: Math.max(VERIFY, stream) }, d);
     t.run({
@@ -213,22 +235,50 @@ function trainWorkload(w: TrainWorkload) {
   }
 
   // Ours: Trainer.run() with nobody watching, maxSteps steps from θ0.
-  const ours = measure((steps) => {
-    const t = new Trainer({ ...config, maxSteps: steps }, d);
-    if (w.drive === 'run') t.run();
-    else for (let s = 0; s < steps; s++) t.step();
-  }, 1e9, w.probe);
+  const ours = measure(
+    (steps) => {
+      const t = new Trainer({ ...config, maxSteps: steps }, d);
+      if (w.drive === 'run') t.run();
+      else for (let s = 0; s < steps; s++) t.step();
+    },
+    1e9,
+    w.probe,
+  );
   const r = rates(w.unit === 'samples/s' ? samplesOf(ours.units, B, d.m) : ours.units, ours.times);
-  emit({ workload: w.name, impl: `Backprop Lens Trainer.${w.drive}()`, unit: w.unit, ...r, perRep: `${ours.units} steps`, ours: true });
+  emit({
+    workload: w.name,
+    impl: `Backprop Lens Trainer.${w.drive}()`,
+    unit: w.unit,
+    ...r,
+    perRep: `${ours.units} steps`,
+    ours: true,
+  });
 
-  for (const [peer, py, script] of [['numpy', PY.numpy, 'numpy_peer.py'], ['PyTorch (1 thread)', PY.torch, 'torch_peer.py']] as const) {
+  for (const [peer, py, script] of [
+    ['numpy', PY.numpy, 'numpy_peer.py'],
+    ['PyTorch (1 thread)', PY.torch, 'torch_peer.py'],
+  ] as const) {
     if (!py) continue;
-    const spec = { kind: 'train', n: d.n, h: config.hidden, m: d.m, activation: config.activation, lr: config.lr, steps_max: config.optimizer === 'batch' ? 1e9 : sizes.length, probe: w.probe };
+    const spec = {
+      kind: 'train',
+      n: d.n,
+      h: config.hidden,
+      m: d.m,
+      activation: config.activation,
+      lr: config.lr,
+      steps_max: config.optimizer === 'batch' ? 1e9 : sizes.length,
+      probe: w.probe,
+    };
     const a = runPeer(py, script, spec, {
-      X: d.X, Y: d.Y, theta: theta0,
-      idx: stream ? Int32Array.from(idx) : null, sizes: stream ? Int32Array.from(sizes) : null,
+      X: d.X,
+      Y: d.Y,
+      theta: theta0,
+      idx: stream ? Int32Array.from(idx) : null,
+      sizes: stream ? Int32Array.from(sizes) : null,
     });
-    peerResult(w.name, peer, w.unit, a, losses, (ans) => (w.unit === 'samples/s' ? ans.samples ?? ans.units * B : ans.units));
+    peerResult(w.name, peer, w.unit, a, losses, (ans) =>
+      w.unit === 'samples/s' ? (ans.samples ?? ans.units * B) : ans.units,
+    );
   }
 }
 
@@ -238,30 +288,51 @@ function samplesOf(steps: number, B: number, m: number): number {
   return Math.floor(steps / perEpoch) * m + (steps % perEpoch) * B;
 }
 
-function peerResult(workload: string, peer: string, unit: string, a: PeerAnswer | string, ourLosses: number[], count: (a: PeerAnswer) => number, numeric?: number[]) {
+function peerResult(
+  workload: string,
+  peer: string,
+  unit: string,
+  a: PeerAnswer | string,
+  ourLosses: number[],
+  count: (a: PeerAnswer) => number,
+  numeric?: number[],
+) {
   if (typeof a === 'string') {
     emit({ workload, impl: peer, unit, median: NaN, min: NaN, max: NaN, reps: 0, matches: false, note: a });
     return;
   }
   const bad = mismatch(ourLosses, a.losses);
-  let note = bad < 0 ? undefined : `does not match: loss ${bad + 1} is ${a.losses[bad]}, ours ${ourLosses[bad]}`;
+  let note =
+    bad < 0 ? undefined : `does not match: loss ${bad + 1} is ${a.losses[bad]}, ours ${ourLosses[bad]}`;
   if (!note && numeric && a.numeric) {
-    let worst = 0, scale = 0;
+    let worst = 0,
+      scale = 0;
     for (let i = 0; i < numeric.length; i++) {
       worst = Math.max(worst, Math.abs(numeric[i] - a.numeric[i]));
       scale = Math.max(scale, Math.abs(numeric[i]));
     }
-    if (!(worst <= 1e-6 * scale)) note = `does not match: numeric gradient differs by ${worst.toExponential(2)} (max |n| ${scale.toExponential(2)})`;
+    if (!(worst <= 1e-6 * scale))
+      note = `does not match: numeric gradient differs by ${worst.toExponential(2)} (max |n| ${scale.toExponential(2)})`;
   }
   const r = rates(count(a), a.times);
-  emit({ workload, impl: `${peer} ${a.version}`, unit, ...r, perRep: `${a.units} ${unit === 'parameters/s' ? 'checks' : unit === 'MB/s' ? 'parses' : 'steps'}`, matches: !note, ...(note ? { note } : {}) });
+  emit({
+    workload,
+    impl: `${peer} ${a.version}`,
+    unit,
+    ...r,
+    perRep: `${a.units} ${unit === 'parameters/s' ? 'checks' : unit === 'MB/s' ? 'parses' : 'steps'}`,
+    matches: !note,
+    ...(note ? { note } : {}),
+  });
 }
 
 // ---------------------------------------------------------------- gradient check
 
 function gradcheckWorkload() {
   const name = 'gradient check n=30 h=32 batch 64';
-  const n = 30, h = 32, m = 64;
+  const n = 30,
+    h = 32,
+    m = 64;
   const d = randomData(m, n, 5);
   const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, batchSize: m }, d);
   const P = paramCount(n, h);
@@ -271,10 +342,25 @@ function gradcheckWorkload() {
   const ours = measure((checks) => {
     for (let c = 0; c < checks; c++) checkNetwork(t.net, d, m);
   }, 1e6);
-  emit({ workload: name, impl: 'Backprop Lens checkNetwork', unit: 'parameters/s', ...rates(ours.units * P, ours.times), perRep: `${ours.units} checks of ${P} parameters, verdict ${first.verdict}`, ours: true });
-  for (const [peer, py, script] of [['numpy', PY.numpy, 'numpy_peer.py'], ['PyTorch (1 thread)', PY.torch, 'torch_peer.py']] as const) {
+  emit({
+    workload: name,
+    impl: 'Backprop Lens checkNetwork',
+    unit: 'parameters/s',
+    ...rates(ours.units * P, ours.times),
+    perRep: `${ours.units} checks of ${P} parameters, verdict ${first.verdict}`,
+    ours: true,
+  });
+  for (const [peer, py, script] of [
+    ['numpy', PY.numpy, 'numpy_peer.py'],
+    ['PyTorch (1 thread)', PY.torch, 'torch_peer.py'],
+  ] as const) {
     if (!py) continue;
-    const a = runPeer(py, script, { kind: 'gradcheck', n, h, m, activation: t.config.activation, step: first.options.h }, { X: d.X, Y: d.Y, theta: t.net.theta });
+    const a = runPeer(
+      py,
+      script,
+      { kind: 'gradcheck', n, h, m, activation: t.config.activation, step: first.options.h },
+      { X: d.X, Y: d.Y, theta: t.net.theta },
+    );
     peerResult(name, peer, 'parameters/s', a, [loss], (ans) => ans.units * P, numeric);
   }
 }
@@ -299,15 +385,28 @@ function csvWorkload() {
   const bytes = new TextEncoder().encode(text);
   const MB = bytes.length / 1e6;
   const name = `parse CSV ${rowsN.toLocaleString('en-US')}×21 (${MB.toFixed(0)} MB)`;
-  let held = 0, numericMB = 0;
+  let held = 0,
+    numericMB = 0;
   const ours = measure(() => {
     const r = readDataset(bytes, 'bench.csv', { maxBytes: 2 ** 31 });
     if (!r.ok) throw new Error(r.error.message);
     // Memory: the bytes the result's typed arrays hold (their whole backing buffers, slack included).
-    held = [...new Set([r.table.X.buffer, r.table.Y.buffer, r.table.lines.buffer])].reduce((a, b) => a + b.byteLength, 0) / 1e6;
+    held =
+      [...new Set([r.table.X.buffer, r.table.Y.buffer, r.table.lines.buffer])].reduce(
+        (a, b) => a + b.byteLength,
+        0,
+      ) / 1e6;
     numericMB = (r.table.m * (r.table.n + 1) * 8 + r.table.m * 4) / 1e6;
   }, 1);
-  emit({ workload: name, impl: 'Backprop Lens readDataset (whole contract)', unit: 'MB/s', ...rates(MB, ours.times), memoryMB: held, note: `numeric payload ${numericMB.toFixed(0)} MB`, ours: true });
+  emit({
+    workload: name,
+    impl: 'Backprop Lens readDataset (whole contract)',
+    unit: 'MB/s',
+    ...rates(MB, ours.times),
+    memoryMB: held,
+    note: `numeric payload ${numericMB.toFixed(0)} MB`,
+    ours: true,
+  });
   // JavaScript libraries on a 10% slice (they are slower; the rate is what compares). They split strings; only papaparse converts.
   const cut = text.slice(0, text.indexOf('\n', Math.floor(text.length / 10)) + 1);
   const cutMB = Buffer.byteLength(cut) / 1e6;
@@ -317,15 +416,37 @@ function csvWorkload() {
     ['papaparse (dynamicTyping)', () => Papa.parse(cut, { dynamicTyping: true })],
     ['d3-dsv csvParseRows (strings only)', () => csvParseRows(cut)],
   ] as const) {
-    const m = measure(() => { f(); }, 1);
+    const m = measure(() => {
+      f();
+    }, 1);
     emit({ workload: name, impl, unit: 'MB/s', ...rates(cutMB, m.times) });
   }
   if (PY.numpy) {
     const path = join(scratch, 'bench.csv');
     writeFileSync(path, bytes);
     const a = runPeer(PY.numpy, 'numpy_peer.py', { kind: 'csv', path }, {});
-    if (typeof a === 'string') emit({ workload: name, impl: 'numpy.loadtxt', unit: 'MB/s', median: NaN, min: NaN, max: NaN, reps: 0, matches: false, note: a });
-    else emit({ workload: name, impl: `numpy.loadtxt ${a.version}`, unit: 'MB/s', ...rates(MB, a.times), memoryMB: (a.heldBytes ?? 0) / 1e6, note: `peak ${((a.peakBytes ?? 0) / 1e6).toFixed(0)} MB while parsing (tracemalloc)`, matches: true });
+    if (typeof a === 'string')
+      emit({
+        workload: name,
+        impl: 'numpy.loadtxt',
+        unit: 'MB/s',
+        median: NaN,
+        min: NaN,
+        max: NaN,
+        reps: 0,
+        matches: false,
+        note: a,
+      });
+    else
+      emit({
+        workload: name,
+        impl: `numpy.loadtxt ${a.version}`,
+        unit: 'MB/s',
+        ...rates(MB, a.times),
+        memoryMB: (a.heldBytes ?? 0) / 1e6,
+        note: `peak ${((a.peakBytes ?? 0) / 1e6).toFixed(0)} MB while parsing (tracemalloc)`,
+        matches: true,
+      });
     rmSync(path, { force: true });
   }
 }
@@ -334,26 +455,60 @@ function csvWorkload() {
 
 function derivWorkload() {
   const seed = referenceDerivation('sigmoid');
-  const m = measure((k) => { for (let i = 0; i < k; i++) checkDerivation(seed, { activation: 'sigmoid' }); }, 1e6);
+  const m = measure((k) => {
+    for (let i = 0; i < k; i++) checkDerivation(seed, { activation: 'sigmoid' });
+  }, 1e6);
   const ms = m.times.map((t) => (t / m.units) * 1000);
-  emit({ workload: '.deriv check per keystroke (the reference derivation)', impl: 'Backprop Lens checkDerivation', unit: 'ms', median: median(ms), min: Math.min(...ms), max: Math.max(...ms), reps: ms.length, ours: true });
+  emit({
+    workload: '.deriv check per keystroke (the reference derivation)',
+    impl: 'Backprop Lens checkDerivation',
+    unit: 'ms',
+    median: median(ms),
+    min: Math.min(...ms),
+    max: Math.max(...ms),
+    reps: ms.length,
+    ours: true,
+  });
 }
 
 function hostileWorkload() {
   const enc = new TextEncoder();
-  const wide = enc.encode(Array.from({ length: 2001 }, (_, j) => `f${j}`).join(',') + '\n' + Array.from({ length: 200 }, (_, i) => Array.from({ length: 2001 }, (_, j) => String(j === 2000 ? i % 2 : (i * j) % 9)).join(',')).join('\n'));
+  const wide = enc.encode(
+    Array.from({ length: 2001 }, (_, j) => `f${j}`).join(',') +
+      '\n' +
+      Array.from({ length: 200 }, (_, i) =>
+        Array.from({ length: 2001 }, (_, j) => String(j === 2000 ? i % 2 : (i * j) % 9)).join(','),
+      ).join('\n'),
+  );
   const digits = enc.encode(`a,y\n1${'0'.repeat(99_999)},0\n1,1\n`);
   const garbage = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 2654435761) >>> 24);
-  const deriv = Array.from({ length: 2000 }, (_, i) => `h${i} = a1 * ${i}`).join('\n') + '\n' + referenceDerivation('sigmoid');
+  const deriv =
+    Array.from({ length: 2000 }, (_, i) => `h${i} = a1 * ${i}`).join('\n') +
+    '\n' +
+    referenceDerivation('sigmoid');
   for (const [what, f] of [
     ['2,000-column CSV, 200 rows', () => readDataset(wide, 'w.csv')],
     ['100,000-digit cell (overflow error)', () => readDataset(digits, 'd.csv')],
     ['1 MB of binary garbage (encoding error)', () => readDataset(garbage, 'g.csv')],
-    ['.deriv check, 2,000 helper lines + the reference derivation', () => checkDerivation(deriv, { activation: 'sigmoid' })],
+    [
+      '.deriv check, 2,000 helper lines + the reference derivation',
+      () => checkDerivation(deriv, { activation: 'sigmoid' }),
+    ],
   ] as const) {
-    const m = measure((k) => { for (let i = 0; i < k; i++) (f as () => unknown)(); }, 1e6);
+    const m = measure((k) => {
+      for (let i = 0; i < k; i++) (f as () => unknown)();
+    }, 1e6);
     const ms = m.times.map((t) => (t / m.units) * 1000);
-    emit({ workload: `hostile: ${what}`, impl: 'Backprop Lens', unit: 'ms', median: median(ms), min: Math.min(...ms), max: Math.max(...ms), reps: ms.length, ours: true });
+    emit({
+      workload: `hostile: ${what}`,
+      impl: 'Backprop Lens',
+      unit: 'ms',
+      median: median(ms),
+      min: Math.min(...ms),
+      max: Math.max(...ms),
+      reps: ms.length,
+      ours: true,
+    });
   }
 }
 
@@ -361,26 +516,86 @@ function hostileWorkload() {
 
 /** Loss evaluations per second of the landscape's evaluator (a grid is size² of them), the batched kernels against the reference Network. */
 function landscapeWorkload() {
-  const n = 20, h = 128, m = QUICK ? 2_000 : 10_000;
+  const n = 20,
+    h = 128,
+    m = QUICK ? 2_000 : 10_000;
   const d = randomData(m, n, 6);
   const rng = new Rng(7);
   const theta = Float64Array.from({ length: paramCount(n, h) }, () => 0.1 * rng.normal());
-  const d1 = filterNormalizedDirection(theta, n, h, rng), d2 = filterNormalizedDirection(theta, n, h, rng);
+  const d1 = filterNormalizedDirection(theta, n, h, rng),
+    d2 = filterNormalizedDirection(theta, n, h, rng);
   for (const engine of ['auto', 'reference'] as const) {
     const J = evaluator(n, h, 'tanh', allRows(d), engine);
-    const m3 = measure((k) => { for (let i = 0; i < k; i++) lossGrid(J, theta, d1, d2, { size: 3 }); }, 1e6);
+    const m3 = measure((k) => {
+      for (let i = 0; i < k; i++) lossGrid(J, theta, d1, d2, { size: 3 });
+    }, 1e6);
     J.dispose();
-    emit({ workload: `landscape: loss evaluations over ${m.toLocaleString('en-US')}×${n} rows, h=${h}`, impl: `Backprop Lens landscape evaluator (${engine === 'auto' ? 'batched kernels' : 'reference Network'})`, unit: 'evaluations/s', ...rates(9 * m3.units, m3.times), perRep: `${m3.units} 3×3 grids`, ours: true });
+    emit({
+      workload: `landscape: loss evaluations over ${m.toLocaleString('en-US')}×${n} rows, h=${h}`,
+      impl: `Backprop Lens landscape evaluator (${engine === 'auto' ? 'batched kernels' : 'reference Network'})`,
+      unit: 'evaluations/s',
+      ...rates(9 * m3.units, m3.times),
+      perRep: `${m3.units} 3×3 grids`,
+      ours: true,
+    });
   }
 }
 
 // ---------------------------------------------------------------- main
 
 const WORKLOADS: [string, () => void][] = [
-  ['sgd-small', () => trainWorkload({ name: 'per-sample SGD n=2 h=4, 400 points', data: () => randomData(400, 2, 1), config: { optimizer: 'sgd', hidden: 4 }, unit: 'updates/s', peerSteps: 100_000, probe: 20_000, drive: 'run' })],
-  ['sgd-wide', () => trainWorkload({ name: 'per-sample SGD n=30 h=64, 569 points', data: () => randomData(569, 30, 2), config: { optimizer: 'sgd', hidden: 64 }, unit: 'updates/s', peerSteps: 50_000, probe: 2_000, drive: 'run' })],
-  ['minibatch', () => trainWorkload({ name: `mini-batch ${QUICK ? '20,000' : '100,000'}×20 h=128 B=256`, data: () => randomData(QUICK ? 20_000 : 100_000, 20, 3), config: { optimizer: 'minibatch', hidden: 128, batchSize: 256 }, unit: 'samples/s', peerSteps: QUICK ? 79 : 391, probe: 20, drive: 'step' })],
-  ['fullbatch', () => trainWorkload({ name: 'full batch 10,000×100 h=256', data: () => randomData(10_000, 100, 4), config: { optimizer: 'batch', hidden: 256 }, unit: 'steps/s', peerSteps: 0, probe: 1, drive: 'step' })],
+  [
+    'sgd-small',
+    () =>
+      trainWorkload({
+        name: 'per-sample SGD n=2 h=4, 400 points',
+        data: () => randomData(400, 2, 1),
+        config: { optimizer: 'sgd', hidden: 4 },
+        unit: 'updates/s',
+        peerSteps: 100_000,
+        probe: 20_000,
+        drive: 'run',
+      }),
+  ],
+  [
+    'sgd-wide',
+    () =>
+      trainWorkload({
+        name: 'per-sample SGD n=30 h=64, 569 points',
+        data: () => randomData(569, 30, 2),
+        config: { optimizer: 'sgd', hidden: 64 },
+        unit: 'updates/s',
+        peerSteps: 50_000,
+        probe: 2_000,
+        drive: 'run',
+      }),
+  ],
+  [
+    'minibatch',
+    () =>
+      trainWorkload({
+        name: `mini-batch ${QUICK ? '20,000' : '100,000'}×20 h=128 B=256`,
+        data: () => randomData(QUICK ? 20_000 : 100_000, 20, 3),
+        config: { optimizer: 'minibatch', hidden: 128, batchSize: 256 },
+        unit: 'samples/s',
+        peerSteps: QUICK ? 79 : 391,
+        probe: 20,
+        drive: 'step',
+      }),
+  ],
+  [
+    'fullbatch',
+    () =>
+      trainWorkload({
+        name: 'full batch 10,000×100 h=256',
+        data: () => randomData(10_000, 100, 4),
+        config: { optimizer: 'batch', hidden: 256 },
+        unit: 'steps/s',
+        peerSteps: 0,
+        probe: 1,
+        drive: 'step',
+      }),
+  ],
   ['gradcheck', gradcheckWorkload],
   ['csv', csvWorkload],
   ['deriv', derivWorkload],
@@ -391,13 +606,25 @@ const WORKLOADS: [string, () => void][] = [
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '—';
   const a = Math.abs(v);
-  return a >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : a >= 1e4 ? `${(v / 1e3).toFixed(1)} k` : a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
+  return a >= 1e6
+    ? `${(v / 1e6).toFixed(2)} M`
+    : a >= 1e4
+      ? `${(v / 1e3).toFixed(1)} k`
+      : a >= 100
+        ? v.toFixed(0)
+        : a >= 1
+          ? v.toFixed(2)
+          : v.toPrecision(2);
 }
 
 function table() {
-  const rows = [['workload', 'implementation', 'median', 'spread (min–max)', 'ours ÷ numpy', 'ours ÷ PyTorch']];
+  const rows = [
+    ['workload', 'implementation', 'median', 'spread (min–max)', 'ours ÷ numpy', 'ours ÷ PyTorch'],
+  ];
   for (const r of results) {
-    const peers = results.filter((p) => p.workload === r.workload && p.matches && !p.ours && p.unit === r.unit);
+    const peers = results.filter(
+      (p) => p.workload === r.workload && p.matches && !p.ours && p.unit === r.unit,
+    );
     const ratio = (lib: string) => {
       const p = peers.find((q) => q.impl.startsWith(lib));
       if (!r.ours || !p) return '';
@@ -405,7 +632,9 @@ function table() {
     };
     rows.push([
       r.workload,
-      r.impl + (r.note ? ` (${r.note})` : '') + (r.memoryMB !== undefined ? ` [holds ${r.memoryMB.toFixed(0)} MB]` : ''),
+      r.impl +
+        (r.note ? ` (${r.note})` : '') +
+        (r.memoryMB !== undefined ? ` [holds ${r.memoryMB.toFixed(0)} MB]` : ''),
       `${fmt(r.median)} ${r.unit}`,
       r.reps ? `${fmt(r.min)}–${fmt(r.max)}` : '',
       ratio('numpy'),
@@ -414,24 +643,37 @@ function table() {
   }
   const w = rows[0].map((_, j) => Math.max(...rows.map((c) => c[j].length)));
   const line = (c: string[]) => '| ' + c.map((x, j) => x.padEnd(w[j])).join(' | ') + ' |';
-  console.log('\n' + [line(rows[0]), '|' + w.map((k) => '-'.repeat(k + 2)).join('|') + '|', ...rows.slice(1).map(line)].join('\n'));
+  console.log(
+    '\n' +
+      [line(rows[0]), '|' + w.map((k) => '-'.repeat(k + 2)).join('|') + '|', ...rows.slice(1).map(line)].join(
+        '\n',
+      ),
+  );
 }
 
 function main() {
   const chosen = WORKLOADS.filter(([id]) => SELECTED.length === 0 || SELECTED.some((s) => id.startsWith(s)));
   if (!chosen.length) {
-    console.error(`no workload matches ${SELECTED.join(', ')}; the workloads: ${WORKLOADS.map(([id]) => id).join(', ')}`);
+    console.error(
+      `no workload matches ${SELECTED.join(', ')}; the workloads: ${WORKLOADS.map(([id]) => id).join(', ')}`,
+    );
     process.exit(1);
   }
   scratch = mkdtempSync(join(tmpdir(), 'bpl-bench-'));
   try {
     PY = findPythons();
     const cores = cpus();
-    console.error(`machine: ${cores.length} × ${cores[0]?.model ?? '?'}, Node ${process.version}; ${QUICK ? 'quick: ' : ''}${REPS} repetitions of ~${TARGET_S} s after a warm-up`);
+    console.error(
+      `machine: ${cores.length} × ${cores[0]?.model ?? '?'}, Node ${process.version}; ${QUICK ? 'quick: ' : ''}${REPS} repetitions of ~${TARGET_S} s after a warm-up`,
+    );
     if (PY.numpy) console.error(`numpy ${PY.numpy.numpy} (${PY.numpy.exe}), BLAS: ${PY.numpy.blas}`);
-    else console.error('numpy: not installed for python3 (bash scripts/setup-peers.sh), its rows are left out');
+    else
+      console.error('numpy: not installed for python3 (bash scripts/setup-peers.sh), its rows are left out');
     if (PY.torch) console.error(`PyTorch ${PY.torch.torch} (${PY.torch.exe}), one thread`);
-    else console.error('PyTorch: not installed for python3 (bash scripts/setup-peers.sh), its rows are left out');
+    else
+      console.error(
+        'PyTorch: not installed for python3 (bash scripts/setup-peers.sh), its rows are left out',
+      );
     const t0 = now();
     for (const [, run] of chosen) run();
     table();

@@ -23,7 +23,11 @@ import { Distributions } from './views/distributions';
 import { drawGraph } from './views/graph';
 import { drawHeader, headerBar, settingsBar } from './views/header';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): unknown; setState(s: unknown): void };
+declare function acquireVsCodeApi(): {
+  postMessage(m: FromWebview): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+};
 /** Defined by the build: true in development and test builds, false in the packaged extension. */
 declare const __TEST_HOOKS__: boolean;
 
@@ -34,7 +38,8 @@ const ui: Ui = {
   tables: saved.tables ?? {},
   zoom: saved.zoom ?? {},
   logScale: saved.logScale === true,
-  smoothing: typeof saved.smoothing === 'number' && saved.smoothing >= 0 && saved.smoothing < 1 ? saved.smoothing : 0,
+  smoothing:
+    typeof saved.smoothing === 'number' && saved.smoothing >= 0 && saved.smoothing < 1 ? saved.smoothing : 0,
 };
 
 const dirty = new Set<Section>();
@@ -94,13 +99,28 @@ function build(): void {
   if (!view.state.run) {
     const example = el('button', { type: 'button', id: 'start-example', text: 'Train an Example' });
     example.addEventListener('click', () => view.post({ type: 'startTraining', what: 'example' }));
-    const pick = el('button', { type: 'button', id: 'start-pick', class: 'secondary', text: 'Train on Dataset…' });
+    const pick = el('button', {
+      type: 'button',
+      id: 'start-pick',
+      class: 'secondary',
+      text: 'Train on Dataset…',
+    });
     pick.addEventListener('click', () => view.post({ type: 'startTraining', what: 'pick' }));
-    app.append(el('div', { class: 'empty' },
-      el('h2', { text: 'No training run yet' }),
-      el('p', { text: 'Train the classic two-layer network and watch backpropagation work: every weight, gradient and update, the chain rule with real numbers, the curves and the decision boundary.' }),
-      el('p', {}, example, ' ', pick),
-      el('p', { class: 'small', text: 'Train an Example trains the flower data slowly enough to watch. Train on Dataset… takes any .csv, .tsv or .json file of the workspace (the last column is the 0/1 label). The inspector follows the current run.' })));
+    app.append(
+      el(
+        'div',
+        { class: 'empty' },
+        el('h2', { text: 'No training run yet' }),
+        el('p', {
+          text: 'Train the classic two-layer network and watch backpropagation work: every weight, gradient and update, the chain rule with real numbers, the curves and the decision boundary.',
+        }),
+        el('p', {}, example, ' ', pick),
+        el('p', {
+          class: 'small',
+          text: 'Train an Example trains the flower data slowly enough to watch. Train on Dataset… takes any .csv, .tsv or .json file of the workspace (the last column is the 0/1 label). The inspector follows the current run.',
+        }),
+      ),
+    );
     return;
   }
   const log = el('input', { type: 'checkbox', id: 'logscale', 'aria-label': 'Logarithmic loss axis' });
@@ -117,10 +137,24 @@ function build(): void {
     el('div', { id: 'notice', class: 'notice', role: 'status' }),
     el('section', { class: 'graph-wrap', 'aria-label': 'Computation graph' }, el('div', { id: 'graph' })),
     cards.build(),
-    el('section', { class: 'chain', 'aria-label': 'The chain rule with numbers' }, el('h2', { text: 'The chain rule, this step' }), el('div', { id: 'pick', class: 'pick' }), el('div', { id: 'chain' })),
-    el('section', { class: 'plots', 'aria-label': 'Training curves and decision boundary' },
-      el('div', { class: 'plot-col' }, el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()), el('div', { id: 'curves', class: 'curves' })),
-      boundarySection()),
+    el(
+      'section',
+      { class: 'chain', 'aria-label': 'The chain rule with numbers' },
+      el('h2', { text: 'The chain rule, this step' }),
+      el('div', { id: 'pick', class: 'pick' }),
+      el('div', { id: 'chain' }),
+    ),
+    el(
+      'section',
+      { class: 'plots', 'aria-label': 'Training curves and decision boundary' },
+      el(
+        'div',
+        { class: 'plot-col' },
+        el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()),
+        el('div', { id: 'curves', class: 'curves' }),
+      ),
+      boundarySection(),
+    ),
     confusionSection(),
     playSection(view),
     distributions.section(),
@@ -131,8 +165,19 @@ function build(): void {
 
 /** The curves' smoothing: a slider from off to 0.99 (TensorBoard's exponential moving average). */
 function smoothing(): HTMLElement {
-  const input = el('input', { type: 'range', id: 'smoothing', min: 0, max: 0.99, step: 0.01, 'aria-label': 'Curve smoothing' });
-  const out = el('span', { class: 'small', id: 'smoothing-value', text: ui.smoothing ? ui.smoothing.toFixed(2) : 'off' });
+  const input = el('input', {
+    type: 'range',
+    id: 'smoothing',
+    min: 0,
+    max: 0.99,
+    step: 0.01,
+    'aria-label': 'Curve smoothing',
+  });
+  const out = el('span', {
+    class: 'small',
+    id: 'smoothing-value',
+    text: ui.smoothing ? ui.smoothing.toFixed(2) : 'off',
+  });
   input.value = String(ui.smoothing);
   input.addEventListener('input', () => {
     ui.smoothing = Number(input.value);
@@ -189,7 +234,8 @@ function draw(): void {
   const now = performance.now();
   meter.frames++;
   if (now - meter.since >= 1000) {
-    if (__TEST_HOOKS__) document.body.dataset.fps = String(Math.round((meter.frames * 1000) / (now - meter.since)));
+    if (__TEST_HOOKS__)
+      document.body.dataset.fps = String(Math.round((meter.frames * 1000) / (now - meter.since)));
     meter.frames = 0;
     meter.since = now;
   }
@@ -229,7 +275,9 @@ function testHooks(drawMs: number): void {
   b.drawMs = drawMs.toFixed(1);
   b.drawMedianMs = sorted[Math.floor(sorted.length / 2)].toFixed(1);
   b.drawP95Ms = sorted[Math.floor(sorted.length * 0.95)].toFixed(1);
-  b.sectionMs = Object.entries(sectionMs).map(([k, x]) => `${k} ${x.toFixed(0)}`).join(', ');
+  b.sectionMs = Object.entries(sectionMs)
+    .map(([k, x]) => `${k} ${x.toFixed(0)}`)
+    .join(', ');
   b.historyLength = String(c.epoch.length);
   b.historyStride = String(stride);
   b.historyGaps = String(c.epoch.filter((e, i) => e !== (i + 1) * stride).length); // epochs stride, 2·stride, …

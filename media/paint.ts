@@ -8,12 +8,23 @@ import { type Palette, divergingColor } from '../src/panel/format';
 const images = new WeakMap<HTMLCanvasElement, ImageData>();
 
 /** Paint rows×cols values (row-major) centred on `centre` with ±scale saturating; the canvas shows at cssWidth×cssHeight pixels. */
-export function paintCells(c: HTMLCanvasElement, values: ArrayLike<number>, rows: number, cols: number, scale: number, palette: Palette, cssWidth: number, cssHeight: number, centre = 0): void {
+export function paintCells(
+  c: HTMLCanvasElement,
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  scale: number,
+  palette: Palette,
+  cssWidth: number,
+  cssHeight: number,
+  centre = 0,
+): void {
   if (c.width !== cols || c.height !== rows) {
     c.width = cols;
     c.height = rows;
   }
-  const w = `${cssWidth}px`, h = `${cssHeight}px`;
+  const w = `${cssWidth}px`,
+    h = `${cssHeight}px`;
   if (c.style.width !== w) c.style.width = w;
   if (c.style.height !== h) c.style.height = h;
   const ctx = c.getContext('2d');

@@ -4,10 +4,45 @@
  * the one state object and says which sections must be drawn again. No DOM.
  */
 import { PARAM_NAMES } from '../src/core/network';
-import { type Boundary, type PanelCheck, type PanelLandscape, type PanelLrFind, type PanelHistory, type PanelNorms, type PanelPoints, type PanelRun, type PlotPoints, type StepView, type ToWebview, decodeF64, decodeStep } from '../src/protocol';
+import {
+  type Boundary,
+  type PanelCheck,
+  type PanelLandscape,
+  type PanelLrFind,
+  type PanelHistory,
+  type PanelNorms,
+  type PanelPoints,
+  type PanelRun,
+  type PlotPoints,
+  type StepView,
+  type ToWebview,
+  decodeF64,
+  decodeStep,
+} from '../src/protocol';
 
-export type Section = 'header' | 'graph' | 'cards' | 'chain' | 'curves' | 'boundary' | 'check' | 'distributions' | 'confusion' | 'play';
-export const SECTIONS: readonly Section[] = ['header', 'graph', 'cards', 'chain', 'curves', 'boundary', 'check', 'distributions', 'confusion', 'play'];
+export type Section =
+  | 'header'
+  | 'graph'
+  | 'cards'
+  | 'chain'
+  | 'curves'
+  | 'boundary'
+  | 'check'
+  | 'distributions'
+  | 'confusion'
+  | 'play';
+export const SECTIONS: readonly Section[] = [
+  'header',
+  'graph',
+  'cards',
+  'chain',
+  'curves',
+  'boundary',
+  'check',
+  'distributions',
+  'confusion',
+  'play',
+];
 
 /** The plotted epochs, one array per curve. */
 export interface Curves {
@@ -19,7 +54,15 @@ export interface Curves {
   misclassified: number[];
   gradNorm: number[];
 }
-const CURVES: readonly (keyof Curves)[] = ['epoch', 'trainLoss', 'testLoss', 'trainAcc', 'testAcc', 'misclassified', 'gradNorm'];
+const CURVES: readonly (keyof Curves)[] = [
+  'epoch',
+  'trainLoss',
+  'testLoss',
+  'trainAcc',
+  'testAcc',
+  'misclassified',
+  'gradNorm',
+];
 
 /** Per epoch: the step and, per parameter (PARAM_NAMES order), ‖W‖, ‖dW‖ and ‖ΔW‖/‖W‖. */
 export interface Norms {
@@ -46,11 +89,36 @@ export interface InspectorState {
   landscape: { result: PanelLandscape | null; error?: string; pending: boolean } | null;
 }
 
-const emptyCurves = (): Curves => ({ epoch: [], trainLoss: [], testLoss: [], trainAcc: [], testAcc: [], misclassified: [], gradNorm: [] });
-const emptyNorms = (): Norms => ({ step: [], W: PARAM_NAMES.map(() => []), dW: PARAM_NAMES.map(() => []), ratio: PARAM_NAMES.map(() => []) });
+const emptyCurves = (): Curves => ({
+  epoch: [],
+  trainLoss: [],
+  testLoss: [],
+  trainAcc: [],
+  testAcc: [],
+  misclassified: [],
+  gradNorm: [],
+});
+const emptyNorms = (): Norms => ({
+  step: [],
+  W: PARAM_NAMES.map(() => []),
+  dW: PARAM_NAMES.map(() => []),
+  ratio: PARAM_NAMES.map(() => []),
+});
 
 export function initialState(): InspectorState {
-  return { run: null, theta: new Float64Array(0), step: null, boundary: null, restored: false, curves: emptyCurves(), norms: emptyNorms(), points: null, check: null, lrFind: null, landscape: null };
+  return {
+    run: null,
+    theta: new Float64Array(0),
+    step: null,
+    boundary: null,
+    restored: false,
+    curves: emptyCurves(),
+    norms: emptyNorms(),
+    points: null,
+    check: null,
+    lrFind: null,
+    landscape: null,
+  };
 }
 
 /** What a message asks of the view: sections to draw, the layout to build again, or a fresh snapshot from the host. */
@@ -80,7 +148,8 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       setRun(s, m.run);
       return { redraw: SECTIONS, rebuild: true, resync: false };
     case 'update': {
-      if (!s.run || m.run.id !== s.run.id || m.historyFrom !== s.curves.epoch.length) return { ...NOTHING, resync: true };
+      if (!s.run || m.run.id !== s.run.id || m.historyFrom !== s.curves.epoch.length)
+        return { ...NOTHING, resync: true };
       const structural = m.run.n !== s.run.n || m.run.hidden !== s.run.hidden;
       const shownBefore = chainKey(s.run);
       appendCurves(s.curves, m.history);
@@ -113,7 +182,9 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
 
 /** What the chain rule shows depends on: the step shown, and the settings its text names. */
 export function chainKey(run: PanelRun | null): string {
-  return run ? `${run.id}:${run.last?.step ?? -1}:${run.lr}:${run.optimizer}:${run.activation}:${run.edited.join(',')}:${run.last?.loss.$f64 ?? ''}` : '';
+  return run
+    ? `${run.id}:${run.last?.step ?? -1}:${run.lr}:${run.optimizer}:${run.activation}:${run.edited.join(',')}:${run.last?.loss.$f64 ?? ''}`
+    : '';
 }
 
 /** Entries in an encoded Float64Array, without decoding it. */
@@ -126,7 +197,16 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
   s.theta = run ? decodeF64(run.theta) : new Float64Array(0);
   s.step = run?.last ? decodeStep(run.last) : null;
   const b = run?.boundary;
-  s.boundary = b ? { ...b, p: decodeF64(b.p), pk: b.pk ? decodeF64(b.pk) : null, units: b.units ? decodeF64(b.units) : null, correct: decodeF64(b.correct), px: b.px ? decodeF64(b.px) : null } : null;
+  s.boundary = b
+    ? {
+        ...b,
+        p: decodeF64(b.p),
+        pk: b.pk ? decodeF64(b.pk) : null,
+        units: b.units ? decodeF64(b.units) : null,
+        correct: decodeF64(b.correct),
+        px: b.px ? decodeF64(b.px) : null,
+      }
+    : null;
 }
 
 function appendCurves(c: Curves, h: PanelHistory): void {

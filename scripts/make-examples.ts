@@ -15,8 +15,12 @@ function csv(P: Points): string {
   return lines.join('\n') + '\n';
 }
 
-
-for (const [name, P] of [['flower', flower()], ['xor', xor()], ['circles', circles()], ['moons', moons()]] as const) {
+for (const [name, P] of [
+  ['flower', flower()],
+  ['xor', xor()],
+  ['circles', circles()],
+  ['moons', moons()],
+] as const) {
   writeFileSync(join(dir, `${name}.csv`), csv(P));
   console.log(`examples/${name}.csv: ${P.Y.length} points`);
 }

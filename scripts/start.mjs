@@ -13,7 +13,25 @@ const cli = (a) => {
 };
 spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 cli(['train', 'examples/breast_cancer.csv']);
-cli(['train', 'examples/flower.csv', '--optimizer', 'batch', '--hidden', '4', '--activation', 'tanh', '--init', 'small', '--lr', '1.2', '--epochs', '10000', '--split', '0', '--no-standardize']);
+cli([
+  'train',
+  'examples/flower.csv',
+  '--optimizer',
+  'batch',
+  '--hidden',
+  '4',
+  '--activation',
+  'tanh',
+  '--init',
+  'small',
+  '--lr',
+  '1.2',
+  '--epochs',
+  '10000',
+  '--split',
+  '0',
+  '--no-standardize',
+]);
 cli(['check', 'examples/xor.csv', '--hidden', '3']);
 if (args.includes('--cli')) process.exit(0);
 

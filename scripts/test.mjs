@@ -23,22 +23,32 @@ function stage(name, cmd, args) {
   const counts = join(scratch, `${name}.json`);
   const ok = step(name, cmd, args, { BPL_COUNTS: counts });
   let c = null;
-  try { c = JSON.parse(readFileSync(counts, 'utf8')); } catch { /* no counts */ }
+  try {
+    c = JSON.parse(readFileSync(counts, 'utf8'));
+  } catch {
+    /* no counts */
+  }
   if (!c) c = { passed: 0, failed: 1, skipped: 0 };
   else if (!ok && c.failed === 0) c.failed = 1; // exited non-zero without a failing test: count it
   console.log(`=== ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
-  totals.passed += c.passed; totals.failed += c.failed; totals.skipped += c.skipped;
+  totals.passed += c.passed;
+  totals.failed += c.failed;
+  totals.skipped += c.skipped;
 }
 
 const checks = [
   ['build', 'node', ['scripts/build.mjs']],
   ['lint', 'npx', ['eslint', '.']],
+  ['format', 'npx', ['prettier', '--check', '.']],
   ['typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']],
   ['typecheck webview', 'npx', ['tsc', '--noEmit', '-p', 'media']],
 ];
 for (const [name, cmd, args] of checks) {
   if (step(name, cmd, args)) totals.passed++;
-  else { totals.failed++; console.log(`=== ${name} FAILED`); }
+  else {
+    totals.failed++;
+    console.log(`=== ${name} FAILED`);
+  }
 }
 
 stage('unit', 'npx', ['mocha', '--reporter', join(root, 'test', 'count-reporter.cjs')]);
@@ -47,10 +57,16 @@ const host = join(root, 'scripts', 'vscode-host.mjs');
 if (process.env.BPL_SKIP_VSCODE) console.log('\n=== VS Code stages skipped (BPL_SKIP_VSCODE)');
 else if (existsSync(host) && existsSync(join(root, 'out', 'test', 'vscode', 'index.js'))) {
   stage('vscode', 'node', [host, 'test']);
-  if (existsSync(join(root, 'test', 'e2e')) && readdirSync(join(root, 'test', 'e2e')).some((f) => f.endsWith('.mjs'))) {
+  if (
+    existsSync(join(root, 'test', 'e2e')) &&
+    readdirSync(join(root, 'test', 'e2e')).some((f) => f.endsWith('.mjs'))
+  ) {
     stage('e2e', 'node', [host, 'e2e']);
   }
 }
 
-console.log(`\n${totals.passed} passed, ${totals.failed} failed` + (totals.skipped ? `, ${totals.skipped} skipped` : ''));
+console.log(
+  `\n${totals.passed} passed, ${totals.failed} failed` +
+    (totals.skipped ? `, ${totals.skipped} skipped` : ''),
+);
 process.exit(totals.failed ? 1 : 0);

@@ -10,7 +10,15 @@ import type { Activation } from './core/activations';
 import type { ColumnEncoding } from './core/model';
 import type { GradcheckOptions, GradcheckReport, Verdict } from './core/gradcheck';
 import { type RunSettings, SETTINGS, checkSetting } from './core/settings';
-import { type EpochSummary, type OptimizerName, type StepRecord, type TrainConfig, type TrainResult, type TrainStatus, type TrainerState } from './core/trainer';
+import {
+  type EpochSummary,
+  type OptimizerName,
+  type StepRecord,
+  type TrainConfig,
+  type TrainResult,
+  type TrainStatus,
+  type TrainerState,
+} from './core/trainer';
 import type { Standardization } from './data/prepare';
 import type { GradientSlice, LossGrid } from './core/landscape';
 import type { LrFindOptions, LrFindResult } from './core/lrfind';
@@ -203,7 +211,14 @@ export type FromWorker =
   | { type: 'dataError'; runId: string; line: number; message: string }
   | Progress
   /** notes: what the user should know about the outcome (e.g. dead ReLU units). */
-  | { type: 'finished'; runId: string; result: TrainResult; state: TrainerState; historyFrom: number; notes: string[] }
+  | {
+      type: 'finished';
+      runId: string;
+      result: TrainResult;
+      state: TrainerState;
+      historyFrom: number;
+      notes: string[];
+    }
   /** state.history holds only the epochs from index historyFrom on (the earlier ones were in earlier checkpoints). */
   | { type: 'checkpoint'; runId: string; state: TrainerState; historyFrom: number }
   | { type: 'checkResult'; requestId: number; report: GradcheckReport | null; error?: string }
@@ -221,15 +236,17 @@ export interface LandscapeResult {
   rows: number;
   step: number;
   slice: GradientSlice | null;
-  grid: (LossGrid & {
-    directions: 'random' | 'trajectory';
-    d1: Float64Array;
-    d2: Float64Array;
-    /** Trajectory directions: the fraction of its variance along d1 and d2; null for random directions. */
-    explained: [number, number] | null;
-    /** The recorded trajectory (θ₀, epoch ends, the current θ) projected on the plane: [a0, b0, a1, b1, …]. */
-    trajectory: Float64Array;
-  }) | null;
+  grid:
+    | (LossGrid & {
+        directions: 'random' | 'trajectory';
+        d1: Float64Array;
+        d2: Float64Array;
+        /** Trajectory directions: the fraction of its variance along d1 and d2; null for random directions. */
+        explained: [number, number] | null;
+        /** The recorded trajectory (θ₀, epoch ends, the current θ) projected on the plane: [a0, b0, a1, b1, …]. */
+        trajectory: Float64Array;
+      })
+    | null;
 }
 
 // ---------------------------------------------------------------- extension host ⇄ webview (the inspector)
@@ -247,7 +264,11 @@ export function encodeF64(a: ArrayLike<number>): F64 {
   let s = '';
   for (let i = 0; i < b.length; i += 3) {
     const n = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
-    s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') + (i + 2 < b.length ? B64[n & 63] : '=');
+    s +=
+      B64[(n >> 18) & 63] +
+      B64[(n >> 12) & 63] +
+      (i + 1 < b.length ? B64[(n >> 6) & 63] : '=') +
+      (i + 2 < b.length ? B64[n & 63] : '=');
   }
   return { $f64: s };
 }
@@ -259,7 +280,11 @@ export function decodeF64(e: F64): Float64Array {
   const bytes = new Uint8Array((s.length / 4) * 3 - pad);
   let k = 0;
   for (let i = 0; i < s.length; i += 4) {
-    const n = (B64.indexOf(s[i]) << 18) | (B64.indexOf(s[i + 1]) << 12) | ((B64.indexOf(s[i + 2]) & 63) << 6) | (B64.indexOf(s[i + 3]) & 63);
+    const n =
+      (B64.indexOf(s[i]) << 18) |
+      (B64.indexOf(s[i + 1]) << 12) |
+      ((B64.indexOf(s[i + 2]) & 63) << 6) |
+      (B64.indexOf(s[i + 3]) & 63);
     if (k < bytes.length) bytes[k++] = (n >> 16) & 255;
     if (k < bytes.length) bytes[k++] = (n >> 8) & 255;
     if (k < bytes.length) bytes[k++] = n & 255;
@@ -277,7 +302,13 @@ type StepCount = 'step' | 'epoch' | 'y' | 'misclassified';
  * sample indices shortened to at most 16 with their count.
  */
 export type PanelStep = {
-  [K in Exclude<keyof StepRecord, 'samples'>]: K extends StepCount ? number : StepRecord[K] extends Float64Array ? F64 : StepRecord[K] extends Float64Array | null ? F64 | null : F64;
+  [K in Exclude<keyof StepRecord, 'samples'>]: K extends StepCount
+    ? number
+    : StepRecord[K] extends Float64Array
+      ? F64
+      : StepRecord[K] extends Float64Array | null
+        ? F64 | null
+        : F64;
 } & { samples: number[]; sampleCount: number };
 
 /** The step record as the webview reads it back: core's record with the sample indices shortened. */
@@ -287,10 +318,25 @@ const one = (x: number) => encodeF64([x]);
 
 export function encodeStep(r: StepRecord): PanelStep {
   return {
-    step: r.step, epoch: r.epoch, samples: Array.from(r.samples.subarray(0, 16)), sampleCount: r.samples.length,
-    x: encodeF64(r.x), y: r.y, z1: encodeF64(r.z1), a1: encodeF64(r.a1), z2: one(r.z2), a2: one(r.a2), dz2: one(r.dz2), dz1: encodeF64(r.dz1),
-    z2k: encodeF64(r.z2k), a2k: encodeF64(r.a2k), dz2k: encodeF64(r.dz2k),
-    loss: one(r.loss), grad: encodeF64(r.grad), delta: encodeF64(r.delta), trueGrad: r.trueGrad ? encodeF64(r.trueGrad) : null,
+    step: r.step,
+    epoch: r.epoch,
+    samples: Array.from(r.samples.subarray(0, 16)),
+    sampleCount: r.samples.length,
+    x: encodeF64(r.x),
+    y: r.y,
+    z1: encodeF64(r.z1),
+    a1: encodeF64(r.a1),
+    z2: one(r.z2),
+    a2: one(r.a2),
+    dz2: one(r.dz2),
+    dz1: encodeF64(r.dz1),
+    z2k: encodeF64(r.z2k),
+    a2k: encodeF64(r.a2k),
+    dz2k: encodeF64(r.dz2k),
+    loss: one(r.loss),
+    grad: encodeF64(r.grad),
+    delta: encodeF64(r.delta),
+    trueGrad: r.trueGrad ? encodeF64(r.trueGrad) : null,
     misclassified: r.misclassified,
   };
 }
@@ -298,10 +344,26 @@ export function encodeStep(r: StepRecord): PanelStep {
 export function decodeStep(p: PanelStep): StepView {
   const s = (e: F64) => decodeF64(e)[0];
   return {
-    step: p.step, epoch: p.epoch, samples: p.samples, sampleCount: p.sampleCount, x: decodeF64(p.x), y: p.y, z1: decodeF64(p.z1), a1: decodeF64(p.a1),
-    z2: s(p.z2), a2: s(p.a2), dz2: s(p.dz2), dz1: decodeF64(p.dz1),
-    z2k: decodeF64(p.z2k), a2k: decodeF64(p.a2k), dz2k: decodeF64(p.dz2k), loss: s(p.loss), grad: decodeF64(p.grad), delta: decodeF64(p.delta),
-    trueGrad: p.trueGrad ? decodeF64(p.trueGrad) : null, misclassified: p.misclassified,
+    step: p.step,
+    epoch: p.epoch,
+    samples: p.samples,
+    sampleCount: p.sampleCount,
+    x: decodeF64(p.x),
+    y: p.y,
+    z1: decodeF64(p.z1),
+    a1: decodeF64(p.a1),
+    z2: s(p.z2),
+    a2: s(p.a2),
+    dz2: s(p.dz2),
+    dz1: decodeF64(p.dz1),
+    z2k: decodeF64(p.z2k),
+    a2k: decodeF64(p.a2k),
+    dz2k: decodeF64(p.dz2k),
+    loss: s(p.loss),
+    grad: decodeF64(p.grad),
+    delta: decodeF64(p.delta),
+    trueGrad: p.trueGrad ? decodeF64(p.trueGrad) : null,
+    misclassified: p.misclassified,
   };
 }
 
@@ -324,7 +386,13 @@ export interface PanelNorms {
 }
 
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
-export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & { p: F64; pk: F64 | null; units: F64 | null; correct: F64; px: F64 | null };
+export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & {
+  p: F64;
+  pk: F64 | null;
+  units: F64 | null;
+  correct: F64;
+  px: F64 | null;
+};
 
 export interface PanelPoints {
   k: number;
@@ -401,9 +469,24 @@ export interface PanelRun {
 }
 
 export type ToWebview =
-  | { type: 'snapshot'; run: PanelRun | null; history: PanelHistory | null; norms: PanelNorms | null; points: PanelPoints | null; check: PanelCheck | null; restored: boolean }
+  | {
+      type: 'snapshot';
+      run: PanelRun | null;
+      history: PanelHistory | null;
+      norms: PanelNorms | null;
+      points: PanelPoints | null;
+      check: PanelCheck | null;
+      restored: boolean;
+    }
   /** seq: the webview acknowledges each update once drawn (`drawn`); the host sends the next only then (latest wins). */
-  | { type: 'update'; seq: number; run: PanelRun; historyFrom: number; history: PanelHistory; norms: PanelNorms }
+  | {
+      type: 'update';
+      seq: number;
+      run: PanelRun;
+      historyFrom: number;
+      history: PanelHistory;
+      norms: PanelNorms;
+    }
   | { type: 'check'; check: PanelCheck | null; error?: string }
   | { type: 'lrFind'; result: PanelLrFind | null; error?: string }
   | { type: 'landscape'; result: PanelLandscape | null; error?: string };
@@ -424,7 +507,15 @@ export interface PanelLandscape {
   rows: number;
   step: number;
   slice: { alpha: F64; loss: F64; centre: number; lr: number; lossAtLr: number } | null;
-  grid: { a: F64; b: F64; loss: F64; size: number; directions: 'random' | 'trajectory'; explained: [number, number] | null; trajectory: F64 } | null;
+  grid: {
+    a: F64;
+    b: F64;
+    loss: F64;
+    size: number;
+    directions: 'random' | 'trajectory';
+    explained: [number, number] | null;
+    trajectory: F64;
+  } | null;
 }
 
 /** The settings the inspector can change (a restart of the same request); the settings spec validates them. */
@@ -464,7 +555,9 @@ const START_WHAT: readonly StartWhat[] = ['example', 'pick'];
  * is untrusted: only the exact shapes above pass (no extra keys, bounded
  * strings, finite numbers in range); anything else is rejected with a reason.
  */
-export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview } | { ok: false; reason: string } {
+export function parseFromWebview(
+  raw: unknown,
+): { ok: true; message: FromWebview } | { ok: false; reason: string } {
   const bad = (reason: string) => ({ ok: false as const, reason });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not an object');
   // Own properties only: nothing is read through a prototype chain.
@@ -480,25 +573,52 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
     case 'lrFind':
       return only('type') ? { ok: true, message: { type: t } } : bad(`unexpected fields in ${t}`);
     case 'landscape':
-      if (!only('type', 'directions') || (o.directions !== 'random' && o.directions !== 'trajectory')) return bad('invalid landscape');
+      if (!only('type', 'directions') || (o.directions !== 'random' && o.directions !== 'trajectory'))
+        return bad('invalid landscape');
       return { ok: true, message: { type: 'landscape', directions: o.directions } };
     case 'ready':
     case 'runCheck':
       return only('type') ? { ok: true, message: { type: t } } : bad(`unexpected fields in ${t}`);
     case 'control':
-      if (!only('type', 'action') || typeof o.action !== 'string' || !(ACTIONS as readonly string[]).includes(o.action)) return bad('invalid control');
+      if (
+        !only('type', 'action') ||
+        typeof o.action !== 'string' ||
+        !(ACTIONS as readonly string[]).includes(o.action)
+      )
+        return bad('invalid control');
       return { ok: true, message: { type: 'control', action: o.action as ControlAction } };
     case 'setLearningRate':
-      if (!only('type', 'lr') || typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr <= 0 || o.lr > 1e6) return bad('invalid learning rate');
+      if (
+        !only('type', 'lr') ||
+        typeof o.lr !== 'number' ||
+        !Number.isFinite(o.lr) ||
+        o.lr <= 0 ||
+        o.lr > 1e6
+      )
+        return bad('invalid learning rate');
       return { ok: true, message: { type: 'setLearningRate', lr: o.lr } };
     case 'setSpeed':
-      if (!only('type', 'stepsPerSecond') || typeof o.stepsPerSecond !== 'number' || !Number.isFinite(o.stepsPerSecond) || o.stepsPerSecond < 0 || o.stepsPerSecond > MAX_SPEED) return bad('invalid speed');
+      if (
+        !only('type', 'stepsPerSecond') ||
+        typeof o.stepsPerSecond !== 'number' ||
+        !Number.isFinite(o.stepsPerSecond) ||
+        o.stepsPerSecond < 0 ||
+        o.stepsPerSecond > MAX_SPEED
+      )
+        return bad('invalid speed');
       return { ok: true, message: { type: 'setSpeed', stepsPerSecond: o.stepsPerSecond } };
     case 'restart': {
-      if (!only('type', 'settings') || typeof o.settings !== 'object' || o.settings === null || Array.isArray(o.settings)) return bad('invalid restart');
+      if (
+        !only('type', 'settings') ||
+        typeof o.settings !== 'object' ||
+        o.settings === null ||
+        Array.isArray(o.settings)
+      )
+        return bad('invalid restart');
       const given = o.settings as Record<string, unknown>;
       const keys = Object.keys(given);
-      if (!keys.length || keys.some((k) => !(PANEL_SETTINGS as readonly string[]).includes(k))) return bad('invalid restart settings');
+      if (!keys.length || keys.some((k) => !(PANEL_SETTINGS as readonly string[]).includes(k)))
+        return bad('invalid restart settings');
       const settings: Record<string, unknown> = {};
       for (const k of keys) {
         const spec = SETTINGS.find((x) => x.key === k)!;
@@ -510,25 +630,45 @@ export function parseFromWebview(raw: unknown): { ok: true; message: FromWebview
     case 'setParameter':
     case 'restoreParameter': {
       const index = o.index;
-      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= 1e8) return bad(`invalid ${t}`);
-      if (t === 'restoreParameter') return only('type', 'index') ? { ok: true, message: { type: t, index } } : bad(`invalid ${t}`);
-      if (!only('type', 'index', 'value') || typeof o.value !== 'number' || !Number.isFinite(o.value) || Math.abs(o.value) > 1e12) return bad('invalid setParameter');
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= 1e8)
+        return bad(`invalid ${t}`);
+      if (t === 'restoreParameter')
+        return only('type', 'index') ? { ok: true, message: { type: t, index } } : bad(`invalid ${t}`);
+      if (
+        !only('type', 'index', 'value') ||
+        typeof o.value !== 'number' ||
+        !Number.isFinite(o.value) ||
+        Math.abs(o.value) > 1e12
+      )
+        return bad('invalid setParameter');
       return { ok: true, message: { type: t, index, value: o.value } };
     }
     case 'drawn':
-      if (!only('type', 'seq') || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return bad('invalid drawn');
+      if (!only('type', 'seq') || typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0)
+        return bad('invalid drawn');
       return { ok: true, message: { type: 'drawn', seq: o.seq } };
     case 'startTraining':
-      if (!only('type', 'what') || typeof o.what !== 'string' || !(START_WHAT as readonly string[]).includes(o.what)) return bad('invalid start');
+      if (
+        !only('type', 'what') ||
+        typeof o.what !== 'string' ||
+        !(START_WHAT as readonly string[]).includes(o.what)
+      )
+        return bad('invalid start');
       return { ok: true, message: { type: 'startTraining', what: o.what as StartWhat } };
     case 'setBoundary': {
-      if (!only('type', 'plane') || typeof o.plane !== 'object' || o.plane === null || Array.isArray(o.plane)) return bad('invalid boundary plane');
+      if (!only('type', 'plane') || typeof o.plane !== 'object' || o.plane === null || Array.isArray(o.plane))
+        return bad('invalid boundary plane');
       const pl = o.plane as Record<string, unknown>;
       const pk = Object.keys(pl);
-      if (pl.mode === 'pca' && pk.length === 1) return { ok: true, message: { type: 'setBoundary', plane: { mode: 'pca' } } };
+      if (pl.mode === 'pca' && pk.length === 1)
+        return { ok: true, message: { type: 'setBoundary', plane: { mode: 'pca' } } };
       const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100000;
-      if (pl.mode !== 'features' || pk.length !== 3 || !ok(pl.i) || !ok(pl.j) || pl.i === pl.j) return bad('invalid boundary features');
-      return { ok: true, message: { type: 'setBoundary', plane: { mode: 'features', i: pl.i as number, j: pl.j as number } } };
+      if (pl.mode !== 'features' || pk.length !== 3 || !ok(pl.i) || !ok(pl.j) || pl.i === pl.j)
+        return bad('invalid boundary features');
+      return {
+        ok: true,
+        message: { type: 'setBoundary', plane: { mode: 'features', i: pl.i as number, j: pl.j as number } },
+      };
     }
     default:
       return bad(`unknown message type ${JSON.stringify(t.slice(0, 32))}`);

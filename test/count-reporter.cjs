@@ -9,7 +9,10 @@ class CountReporter extends Mocha.reporters.Spec {
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const s = runner.stats || {};
       if (process.env.BPL_COUNTS) {
-        writeFileSync(process.env.BPL_COUNTS, JSON.stringify({ passed: s.passes || 0, failed: s.failures || 0, skipped: s.pending || 0 }));
+        writeFileSync(
+          process.env.BPL_COUNTS,
+          JSON.stringify({ passed: s.passes || 0, failed: s.failures || 0, skipped: s.pending || 0 }),
+        );
       }
     });
   }

@@ -8,7 +8,12 @@ import { paintCells } from '../paint';
 
 type MapKind = 'value' | 'grad' | 'update' | 'true';
 const KINDS: readonly MapKind[] = ['value', 'grad', 'update', 'true'];
-const CAPTION: Record<MapKind, (p: ParamName) => string> = { value: (p) => p, grad: (p) => `d${p}`, update: (p) => `Δ${p} applied`, true: (p) => `true d${p}` };
+const CAPTION: Record<MapKind, (p: ParamName) => string> = {
+  value: (p) => p,
+  grad: (p) => `d${p}`,
+  update: (p) => `Δ${p} applied`,
+  true: (p) => `true d${p}`,
+};
 
 /** How a painted heatmap maps canvas cells to matrix entries (blocks when the matrix is aggregated). */
 interface MapMeta {
@@ -27,12 +32,22 @@ export class Cards {
   constructor(private readonly v: View) {}
 
   build(): HTMLElement {
-    return el('section', { id: 'cards', class: 'cards', 'aria-label': 'Parameters' }, ...PARAM_NAMES.map((p) => this.card(p)));
+    return el(
+      'section',
+      { id: 'cards', class: 'cards', 'aria-label': 'Parameters' },
+      ...PARAM_NAMES.map((p) => this.card(p)),
+    );
   }
 
   private card(p: ParamName): HTMLElement {
     const { v } = this;
-    const tableBtn = el('button', { type: 'button', class: 'small', id: `table-${p}`, 'aria-pressed': String(!!v.ui.tables[p]), text: 'Numbers' });
+    const tableBtn = el('button', {
+      type: 'button',
+      class: 'small',
+      id: `table-${p}`,
+      'aria-pressed': String(!!v.ui.tables[p]),
+      text: 'Numbers',
+    });
     tableBtn.addEventListener('click', () => {
       v.ui.tables[p] = !v.ui.tables[p];
       tableBtn.setAttribute('aria-pressed', String(!!v.ui.tables[p]));
@@ -49,24 +64,44 @@ export class Cards {
     zin.addEventListener('click', () => zoom(1));
     zout.addEventListener('click', () => zoom(-1));
     const maps = KINDS.map((kind) =>
-      el('figure', { class: `map map-${kind}`, id: `fig-${p}-${kind}` },
+      el(
+        'figure',
+        { class: `map map-${kind}`, id: `fig-${p}-${kind}` },
         el('figcaption', { text: CAPTION[kind](p) }),
         el('div', { class: 'scroll' }, this.heatCanvas(p, kind)),
-        el('div', { class: 'legend' }, el('span', { class: 'neg' }), el('span', { class: 'lo', id: `lo-${p}-${kind}` }), el('span', { class: 'hi', id: `hi-${p}-${kind}` }), el('span', { class: 'pos' }))));
+        el(
+          'div',
+          { class: 'legend' },
+          el('span', { class: 'neg' }),
+          el('span', { class: 'lo', id: `lo-${p}-${kind}` }),
+          el('span', { class: 'hi', id: `hi-${p}-${kind}` }),
+          el('span', { class: 'pos' }),
+        ),
+      ),
+    );
     const norms = [new NormItem('‖W‖'), new NormItem('‖dW‖'), new NormItem('‖ΔW‖/‖W‖', 1e-3)];
     this.norms.set(p, norms);
     this.tables.delete(p);
-    return el('article', { class: 'card', id: `card-${p}`, tabindex: -1 },
+    return el(
+      'article',
+      { class: 'card', id: `card-${p}`, tabindex: -1 },
       el('h3', {}, el('span', { id: `title-${p}` }), el('span', { class: 'tools' }, zout, zin, tableBtn)),
       el('div', { class: 'maps' }, ...maps),
       el('div', { class: 'norms', id: `norms-${p}` }, ...norms.map((x) => x.root)),
-      el('div', { class: 'table', id: `tbl-${p}` }));
+      el('div', { class: 'table', id: `tbl-${p}` }),
+    );
   }
 
   /** A heatmap canvas with hover and keyboard (arrow keys move a cursor cell) showing exact values. */
   private heatCanvas(p: ParamName, kind: MapKind): HTMLCanvasElement {
     const { v } = this;
-    const c = el('canvas', { id: `map-${p}-${kind}`, class: 'heat', tabindex: 0, role: 'img', 'aria-label': `${kind} of ${p}; arrow keys move between cells` });
+    const c = el('canvas', {
+      id: `map-${p}-${kind}`,
+      class: 'heat',
+      tabindex: 0,
+      role: 'img',
+      'aria-label': `${kind} of ${p}; arrow keys move between cells`,
+    });
     const show = (i: number, j: number, x: number, y: number) => {
       const { run, theta, step } = v.state;
       if (!run) return;
@@ -74,13 +109,18 @@ export class Cards {
       if (i < 0 || j < 0 || i >= b.rows || j >= b.cols) return hideTip();
       const k = b.offset + i * b.cols + j;
       const at = (a: Float64Array | null | undefined) => (a ? fmtExact(a[k]) : '—');
-      tip(`${p}[${i},${j}]  ${entryRole(p, i, j, run)}\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`, x, y);
+      tip(
+        `${p}[${i},${j}]  ${entryRole(p, i, j, run)}\nvalue   ${fmtExact(theta[k])}\ngrad    ${at(step?.grad)}\nupdate  ${at(step?.delta)}${step?.trueGrad ? `\ntrue    ${at(step.trueGrad)}` : ''}`,
+        x,
+        y,
+      );
     };
     const cellAt = (ev: MouseEvent): [number, number] => {
       const meta = this.meta.get(c.id);
       if (!meta) return [-1, -1];
       const r = c.getBoundingClientRect();
-      const I = Math.floor(((ev.clientY - r.top) / r.height) * meta.rows), J = Math.floor(((ev.clientX - r.left) / r.width) * meta.cols);
+      const I = Math.floor(((ev.clientY - r.top) / r.height) * meta.rows),
+        J = Math.floor(((ev.clientX - r.left) / r.width) * meta.cols);
       return [I * meta.blockRows, J * meta.blockCols];
     };
     c.addEventListener('mousemove', (ev) => {
@@ -99,13 +139,21 @@ export class Cards {
         ev.preventDefault();
         return this.openEditor(p, i, j, c);
       }
-      const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+      const moves: Record<string, [number, number]> = {
+        ArrowUp: [-1, 0],
+        ArrowDown: [1, 0],
+        ArrowLeft: [0, -1],
+        ArrowRight: [0, 1],
+      };
       const mv = moves[ev.key];
       if (!mv || !v.state.run) return;
       ev.preventDefault();
       const { rows, cols } = blockOf(v, p);
       const cur = this.cursor.get(c.id) ?? [0, 0];
-      const next: [number, number] = [Math.max(0, Math.min(rows - 1, cur[0] + mv[0])), Math.max(0, Math.min(cols - 1, cur[1] + mv[1]))];
+      const next: [number, number] = [
+        Math.max(0, Math.min(rows - 1, cur[0] + mv[0])),
+        Math.max(0, Math.min(cols - 1, cur[1] + mv[1])),
+      ];
       this.cursor.set(c.id, next);
       const r = c.getBoundingClientRect();
       show(next[0], next[1], r.left + r.width / 2, r.bottom);
@@ -130,10 +178,20 @@ export class Cards {
       form.remove();
       from.focus();
     };
-    const input = el('input', { type: 'number', step: 'any', id: 'editor-value', 'aria-label': `New value of ${p}[${i},${j}]` });
+    const input = el('input', {
+      type: 'number',
+      step: 'any',
+      id: 'editor-value',
+      'aria-label': `New value of ${p}[${i},${j}]`,
+    });
     input.value = String(v.state.theta[k]);
     const set = el('button', { type: 'submit', text: 'Set' });
-    const restore = el('button', { type: 'button', class: 'secondary', id: 'editor-restore', text: "Restore the run's value" });
+    const restore = el('button', {
+      type: 'button',
+      class: 'secondary',
+      id: 'editor-restore',
+      text: "Restore the run's value",
+    });
     restore.hidden = !run.edited.includes(k);
     restore.addEventListener('click', () => {
       v.post({ type: 'restoreParameter', index: k });
@@ -141,11 +199,22 @@ export class Cards {
     });
     const cancel = el('button', { type: 'button', class: 'secondary', text: 'Close' });
     cancel.addEventListener('click', close);
-    const form = el('form', { id: 'editor', class: 'editor', role: 'dialog', 'aria-label': `Edit ${p}[${i},${j}]` },
+    const form = el(
+      'form',
+      { id: 'editor', class: 'editor', role: 'dialog', 'aria-label': `Edit ${p}[${i},${j}]` },
       el('div', { class: 'small' }, `${p}[${i},${j}]  ${entryRole(p, i, j, run)}`),
       editable
         ? el('div', { class: 'row' }, input, set, restore, cancel)
-        : el('div', {}, el('p', { class: 'small', text: 'Pause the run to edit a parameter (or edit after it has finished).' }), cancel));
+        : el(
+            'div',
+            {},
+            el('p', {
+              class: 'small',
+              text: 'Pause the run to edit a parameter (or edit after it has finished).',
+            }),
+            cancel,
+          ),
+    );
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const x = Number(input.value);
@@ -168,21 +237,35 @@ export class Cards {
     if (!run) return;
     for (const [pi, p] of PARAM_NAMES.entries()) {
       const { rows, cols, offset } = blockOf(v, p);
-      const part = (a: Float64Array | null | undefined) => (a ? a.subarray(offset, offset + rows * cols) : null);
+      const part = (a: Float64Array | null | undefined) =>
+        a ? a.subarray(offset, offset + rows * cols) : null;
       const edited = run.edited.filter((k) => k >= offset && k < offset + rows * cols).length;
-      byId(`title-${p}`)!.textContent = `${p}  (${rows}×${cols})${edited ? ` · ${edited} edited by hand` : ''}`;
-      const mats: Record<MapKind, Float64Array | null> = { value: part(theta), grad: part(step?.grad), update: part(step?.delta), true: part(step?.trueGrad) };
+      byId(`title-${p}`)!.textContent =
+        `${p}  (${rows}×${cols})${edited ? ` · ${edited} edited by hand` : ''}`;
+      const mats: Record<MapKind, Float64Array | null> = {
+        value: part(theta),
+        grad: part(step?.grad),
+        update: part(step?.delta),
+        true: part(step?.trueGrad),
+      };
       for (const kind of KINDS) {
         const fig = byId(`fig-${p}-${kind}`)!;
         fig.hidden = kind === 'true' && !mats.true;
-        if (!fig.hidden) this.paint(byId<HTMLCanvasElement>(`map-${p}-${kind}`)!, mats[kind], rows, cols, p, kind);
+        if (!fig.hidden)
+          this.paint(byId<HTMLCanvasElement>(`map-${p}-${kind}`)!, mats[kind], rows, cols, p, kind);
       }
-      const nW = l2(mats.value!), nG = mats.grad ? l2(mats.grad) : NaN, nD = mats.update ? l2(mats.update) : NaN;
+      const nW = l2(mats.value!),
+        nG = mats.grad ? l2(mats.grad) : NaN,
+        nD = mats.update ? l2(mats.update) : NaN;
       const ratio = nW > 0 ? nD / nW : NaN;
       const [iW, iG, iR] = this.norms.get(p)!;
       iW.update(fmt(nW), norms.W[pi]);
       iG.update(mats.grad ? fmt(nG) : '—', norms.dW[pi]);
-      iR.update(mats.update ? fmt(ratio) : '—', norms.ratio[pi], ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '');
+      iR.update(
+        mats.update ? fmt(ratio) : '—',
+        norms.ratio[pi],
+        ratio > 1e-2 ? 'high' : ratio < 1e-4 ? 'low' : '',
+      );
       const box = byId(`tbl-${p}`)!;
       if (!v.ui.tables[p] || !mats.value) {
         if (box.firstChild) box.replaceChildren();
@@ -199,9 +282,17 @@ export class Cards {
     }
   }
 
-  private paint(c: HTMLCanvasElement, m: Float64Array | null, rows: number, cols: number, p: ParamName, kind: MapKind): void {
+  private paint(
+    c: HTMLCanvasElement,
+    m: Float64Array | null,
+    rows: number,
+    cols: number,
+    p: ParamName,
+    kind: MapKind,
+  ): void {
     const { v } = this;
-    const lo = byId(`lo-${p}-${kind}`)!, hi = byId(`hi-${p}-${kind}`)!;
+    const lo = byId(`lo-${p}-${kind}`)!,
+      hi = byId(`hi-${p}-${kind}`)!;
     const ctx = c.getContext('2d');
     if (!ctx) return;
     if (!m || rows === 0 || cols === 0) {
@@ -211,7 +302,12 @@ export class Cards {
       c.style.width = '60px';
       c.style.height = '16px';
       ctx.clearRect(0, 0, c.width, c.height);
-      lo.textContent = v.state.run?.phase === 'failed' ? 'no data: the run failed' : rows === 0 || cols === 0 ? 'loading the data…' : 'no step yet';
+      lo.textContent =
+        v.state.run?.phase === 'failed'
+          ? 'no data: the run failed'
+          : rows === 0 || cols === 0
+            ? 'loading the data…'
+            : 'no step yet';
       hi.textContent = '';
       this.meta.delete(c.id);
       return;
@@ -221,9 +317,23 @@ export class Cards {
     const zoom = Math.pow(1.5, v.ui.zoom[p] ?? 0);
     const width = Math.max(120, (c.closest('.card')?.clientWidth ?? 420) - 32) * zoom;
     const height = 360 * zoom;
-    const agg = aggregate(m, rows, cols, Math.max(1, Math.floor(height / 2)), Math.max(1, Math.floor(width / 2)));
-    const cell = Math.max(2, Math.min(40 * zoom, Math.floor(width / agg.cols), Math.floor(height / agg.rows)));
-    this.meta.set(c.id, { rows: agg.rows, cols: agg.cols, blockRows: agg.blockRows, blockCols: agg.blockCols });
+    const agg = aggregate(
+      m,
+      rows,
+      cols,
+      Math.max(1, Math.floor(height / 2)),
+      Math.max(1, Math.floor(width / 2)),
+    );
+    const cell = Math.max(
+      2,
+      Math.min(40 * zoom, Math.floor(width / agg.cols), Math.floor(height / agg.rows)),
+    );
+    this.meta.set(c.id, {
+      rows: agg.rows,
+      cols: agg.cols,
+      blockRows: agg.blockRows,
+      blockCols: agg.blockCols,
+    });
     const scale = maxAbs(m);
     paintCells(c, agg.data, agg.rows, agg.cols, scale, v.palette(), agg.cols * cell, agg.rows * cell);
     const bad = m.some((x) => !Number.isFinite(x));
@@ -238,9 +348,25 @@ class NormItem {
   private readonly value = el('span', { class: 'v' });
   private readonly canvas: HTMLCanvasElement;
 
-  constructor(label: string, private readonly guide?: number) {
-    this.canvas = el('canvas', { width: 140, height: 28, class: 'spark', role: 'img', 'aria-label': `${label} over the run` });
-    this.root = el('div', { class: 'norm' }, el('span', { class: 'k', text: label }), this.value, this.canvas, guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null);
+  constructor(
+    label: string,
+    private readonly guide?: number,
+  ) {
+    this.canvas = el('canvas', {
+      width: 140,
+      height: 28,
+      class: 'spark',
+      role: 'img',
+      'aria-label': `${label} over the run`,
+    });
+    this.root = el(
+      'div',
+      { class: 'norm' },
+      el('span', { class: 'k', text: label }),
+      this.value,
+      this.canvas,
+      guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null,
+    );
   }
 
   update(value: string, series: number[], mood = ''): void {
@@ -258,7 +384,8 @@ function sparkline(c: HTMLCanvasElement, s: number[], guide?: number): void {
   const tf = guide ? Math.log10 : (x: number) => x;
   const vals = s.filter((x) => Number.isFinite(x) && (!guide || x > 0)).map(tf);
   if (vals.length < 2) return;
-  let lo = Math.min(...vals), hi = Math.max(...vals);
+  let lo = Math.min(...vals),
+    hi = Math.max(...vals);
   if (guide) {
     lo = Math.min(lo, tf(guide) - 0.5);
     hi = Math.max(hi, tf(guide) + 0.5);
@@ -296,24 +423,66 @@ class NumbersTable {
   readonly root: HTMLElement;
   private readonly cells: HTMLElement[][] = []; // per entry: [value, grad, update]
 
-  constructor(p: ParamName, readonly rows: number, readonly cols: number, labels: string[], rowNames: string[]) {
-    const R = Math.min(rows, 32), C = Math.min(cols, 32);
-    const table = el('table', { class: 'numbers', 'aria-label': `${p}: value / gradient / update per entry` });
+  constructor(
+    p: ParamName,
+    readonly rows: number,
+    readonly cols: number,
+    labels: string[],
+    rowNames: string[],
+  ) {
+    const R = Math.min(rows, 32),
+      C = Math.min(cols, 32);
+    const table = el('table', {
+      class: 'numbers',
+      'aria-label': `${p}: value / gradient / update per entry`,
+    });
     // Column heads: W1's are the features (a user's names: isolated, cut with an ellipsis, whole on hover).
-    table.append(el('thead', {}, el('tr', {}, el('th', { text: '' }), ...Array.from({ length: C }, (_, j) => el('th', { title: labels[j] }, el('bdi', { class: 'name', text: labels[j] }))))));
+    table.append(
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: '' }),
+          ...Array.from({ length: C }, (_, j) =>
+            el('th', { title: labels[j] }, el('bdi', { class: 'name', text: labels[j] })),
+          ),
+        ),
+      ),
+    );
     const body = el('tbody');
     for (let i = 0; i < R; i++) {
-      const tr = el('tr', {}, el('th', { title: rowNames[i] }, el('bdi', { class: 'name', text: rowNames[i] })));
+      const tr = el(
+        'tr',
+        {},
+        el('th', { title: rowNames[i] }, el('bdi', { class: 'name', text: rowNames[i] })),
+      );
       for (let j = 0; j < C; j++) {
         const parts = [el('div', { class: 'v' }), el('div', { class: 'g' }), el('div', { class: 'u' })];
         this.cells.push(parts);
-        tr.append(el('td', { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]: ${labels[j]}` }, ...parts));
+        tr.append(
+          el(
+            'td',
+            { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]: ${labels[j]}` },
+            ...parts,
+          ),
+        );
       }
       body.append(tr);
     }
     table.append(body);
-    const note = rows > R || cols > C ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` }) : null;
-    this.root = el('div', {}, el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }), table, note);
+    const note =
+      rows > R || cols > C
+        ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` })
+        : null;
+    this.root = el(
+      'div',
+      {},
+      el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }),
+      table,
+      note,
+    );
   }
 
   update(mats: Record<MapKind, Float64Array | null>): void {
@@ -345,10 +514,18 @@ function entryRole(p: ParamName, i: number, j: number, run: PanelRun): string {
 
 /** Row labels of a parameter's table: hidden units for W1 and b1; the classes for W2 and b2 with K ≥ 3. */
 function rowLabels(p: ParamName, rows: number, run: PanelRun): string[] {
-  return Array.from({ length: rows }, (_, i) => ((p === 'W2' || p === 'b2') && run.K > 1 ? run.classes[i] ?? String(i) : p === 'W1' || p === 'b1' ? `unit ${i}` : String(i)));
+  return Array.from({ length: rows }, (_, i) =>
+    (p === 'W2' || p === 'b2') && run.K > 1
+      ? (run.classes[i] ?? String(i))
+      : p === 'W1' || p === 'b1'
+        ? `unit ${i}`
+        : String(i),
+  );
 }
 
 /** Column labels of a parameter's table: the features for W1, hidden units for W2, nothing else to say for biases. */
 function columnLabels(p: ParamName, cols: number, features: string[]): string[] {
-  return Array.from({ length: cols }, (_, j) => (p === 'W1' ? features[j] ?? `x${j}` : p === 'W2' ? `unit ${j}` : String(j)));
+  return Array.from({ length: cols }, (_, j) =>
+    p === 'W1' ? (features[j] ?? `x${j}`) : p === 'W2' ? `unit ${j}` : String(j),
+  );
 }

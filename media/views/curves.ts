@@ -33,8 +33,22 @@ export class Curves {
   private spec(): Chart[] {
     const c: Series = this.v.state.curves;
     return [
-      { title: 'loss', lines: [['train', c.trainLoss, '--vscode-charts-blue'], ['test', c.testLoss, '--vscode-charts-orange']], log: this.v.ui.logScale },
-      { title: 'accuracy', lines: [['train', c.trainAcc, '--vscode-charts-blue'], ['test', c.testAcc, '--vscode-charts-orange']], log: false },
+      {
+        title: 'loss',
+        lines: [
+          ['train', c.trainLoss, '--vscode-charts-blue'],
+          ['test', c.testLoss, '--vscode-charts-orange'],
+        ],
+        log: this.v.ui.logScale,
+      },
+      {
+        title: 'accuracy',
+        lines: [
+          ['train', c.trainAcc, '--vscode-charts-blue'],
+          ['test', c.testAcc, '--vscode-charts-orange'],
+        ],
+        log: false,
+      },
       { title: 'misclassified', lines: [['train', c.misclassified, '--vscode-charts-red']], log: false },
       { title: '‖gradient‖ (log)', lines: [['last step', c.gradNorm, '--vscode-charts-purple']], log: true },
     ];
@@ -43,7 +57,8 @@ export class Curves {
   /** x, then per line the smoothed values and (when smoothing) the raw ones; log charts in log10. */
   private data(ch: Chart): uPlot.AlignedData {
     const w = this.v.ui.smoothing ?? 0;
-    const tf = (s: number[]) => s.map((x) => (Number.isFinite(x) && (!ch.log || x > 0) ? (ch.log ? Math.log10(x) : x) : null));
+    const tf = (s: number[]) =>
+      s.map((x) => (Number.isFinite(x) && (!ch.log || x > 0) ? (ch.log ? Math.log10(x) : x) : null));
     const cols: Array<Array<number | null>> = [];
     for (const [, s] of ch.lines) {
       cols.push(tf(smooth(s, w)));
@@ -76,24 +91,56 @@ export class Curves {
       const series: uPlot.Series[] = [{ label: 'epoch', value: (_u, x) => (x == null ? '—' : String(x)) }];
       for (const [label, , color] of ch.lines) {
         const stroke = cssVar(color, '#3794ff');
-        series.push({ label: smoothing ? `${label} (smoothed)` : label, stroke, width: 1.75, spanGaps: false, value });
-        if (smoothing) series.push({ label: `${label} (raw)`, stroke, alpha: 0.3, width: 1, spanGaps: false, value, show: true });
+        series.push({
+          label: smoothing ? `${label} (smoothed)` : label,
+          stroke,
+          width: 1.75,
+          spanGaps: false,
+          value,
+        });
+        if (smoothing)
+          series.push({
+            label: `${label} (raw)`,
+            stroke,
+            alpha: 0.3,
+            width: 1,
+            spanGaps: false,
+            value,
+            show: true,
+          });
       }
-      const u = new uPlot({
-        title: ch.title, width, height: 170, legend: { show: true, live: true },
-        cursor: { drag: { x: false, y: false }, sync: { key: 'backprop-lens-curves' } },
-        scales: { x: { time: false } },
-        axes: [
-          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: 'epoch', values: (_u, splits) => splits.map((x) => fmtTick(x)) },
-          {
-            stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 64, space: 24,
-            // Log axes: decade steps (and finer within a decade), labelled with the values, not their logarithms.
-            ...(ch.log ? { incrs: [0.1, 0.2, 0.5, 1, 2, 3, 5, 10] } : {}),
-            values: (_u, splits) => splits.map((x) => fmtTick(ch.log ? 10 ** x : x)),
-          },
-        ],
-        series,
-      }, this.data(ch), box);
+      const u = new uPlot(
+        {
+          title: ch.title,
+          width,
+          height: 170,
+          legend: { show: true, live: true },
+          cursor: { drag: { x: false, y: false }, sync: { key: 'backprop-lens-curves' } },
+          scales: { x: { time: false } },
+          axes: [
+            {
+              stroke: fg,
+              grid: { stroke: grid, width: 1 },
+              ticks: { stroke: grid },
+              label: 'epoch',
+              values: (_u, splits) => splits.map((x) => fmtTick(x)),
+            },
+            {
+              stroke: fg,
+              grid: { stroke: grid, width: 1 },
+              ticks: { stroke: grid },
+              size: 64,
+              space: 24,
+              // Log axes: decade steps (and finer within a decade), labelled with the values, not their logarithms.
+              ...(ch.log ? { incrs: [0.1, 0.2, 0.5, 1, 2, 3, 5, 10] } : {}),
+              values: (_u, splits) => splits.map((x) => fmtTick(ch.log ? 10 ** x : x)),
+            },
+          ],
+          series,
+        },
+        this.data(ch),
+        box,
+      );
       u.setLegend({ idx: u.data[0].length - 1 });
       return u;
     });

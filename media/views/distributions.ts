@@ -38,7 +38,8 @@ export class Distributions {
       const { rows, cols, offset } = blockOf(this.v, p);
       if (!rows || !cols) continue;
       this.push(`${p}:value`, run.step, percentiles(theta.subarray(offset, offset + rows * cols)));
-      if (step) this.push(`${p}:grad`, run.step, percentiles(step.grad.subarray(offset, offset + rows * cols)));
+      if (step)
+        this.push(`${p}:grad`, run.step, percentiles(step.grad.subarray(offset, offset + rows * cols)));
     }
   }
 
@@ -54,18 +55,46 @@ export class Distributions {
   }
 
   section(): HTMLElement {
-    const pick = el('div', { class: 'dist-pick', role: 'group', 'aria-label': 'Parameter shown' },
+    const pick = el(
+      'div',
+      { class: 'dist-pick', role: 'group', 'aria-label': 'Parameter shown' },
       ...PARAM_NAMES.map((p) => {
-        const b = el('button', { type: 'button', class: 'small', id: `dist-${p}`, text: p, 'aria-pressed': String(this.v.ui.focus === p) });
+        const b = el('button', {
+          type: 'button',
+          class: 'small',
+          id: `dist-${p}`,
+          text: p,
+          'aria-pressed': String(this.v.ui.focus === p),
+        });
         b.addEventListener('click', () => this.v.focusParam(p));
         return b;
-      }));
-    return el('section', { class: 'distributions', 'aria-label': 'Distributions of values and gradients over the run' },
+      }),
+    );
+    return el(
+      'section',
+      { class: 'distributions', 'aria-label': 'Distributions of values and gradients over the run' },
       el('h2', {}, 'Distributions over the run ', pick),
-      el('div', { class: 'dist-charts' },
-        el('figure', {}, el('figcaption', { id: 'dist-cap-value' }), el('canvas', { id: 'dist-value', width: 420, height: 140, role: 'img' })),
-        el('figure', {}, el('figcaption', { id: 'dist-cap-grad' }), el('canvas', { id: 'dist-grad', width: 420, height: 140, role: 'img' }))),
-      el('p', { class: 'small', text: 'Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: the optimizer step of each update the panel received.' }));
+      el(
+        'div',
+        { class: 'dist-charts' },
+        el(
+          'figure',
+          {},
+          el('figcaption', { id: 'dist-cap-value' }),
+          el('canvas', { id: 'dist-value', width: 420, height: 140, role: 'img' }),
+        ),
+        el(
+          'figure',
+          {},
+          el('figcaption', { id: 'dist-cap-grad' }),
+          el('canvas', { id: 'dist-grad', width: 420, height: 140, role: 'img' }),
+        ),
+      ),
+      el('p', {
+        class: 'small',
+        text: 'Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: the optimizer step of each update the panel received.',
+      }),
+    );
   }
 
   draw(): void {
@@ -89,7 +118,8 @@ function paint(c: HTMLCanvasElement, s: Series | undefined): void {
   if (!ctx) return;
   ctx.clearRect(0, 0, c.width, c.height);
   if (!s || s.steps.length < 2) return;
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const q of s.q) {
     if (Number.isFinite(q[0])) lo = Math.min(lo, q[0]);
     if (Number.isFinite(q[8])) hi = Math.max(hi, q[8]);
@@ -98,7 +128,9 @@ function paint(c: HTMLCanvasElement, s: Series | undefined): void {
     lo -= 1;
     hi += 1;
   }
-  const left = 52, W = c.width - left - 4, H = c.height - 16;
+  const left = 52,
+    W = c.width - left - 4,
+    H = c.height - 16;
   const X = (i: number) => left + (i / (s.steps.length - 1)) * W;
   const Y = (y: number) => 4 + (1 - (y - lo) / (hi - lo)) * (H - 4);
   const colour = cssVar('--vscode-charts-blue', '#3794ff');

@@ -7,7 +7,12 @@ export interface Parsed {
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: string[], valued: Set<string>, switches: Set<string>, optionalValue: Set<string> = new Set()): Parsed {
+export function parseArgs(
+  argv: string[],
+  valued: Set<string>,
+  switches: Set<string>,
+  optionalValue: Set<string> = new Set(),
+): Parsed {
   const out: Parsed = { positionals: [], values: new Map(), switches: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -28,7 +33,8 @@ export function parseArgs(argv: string[], valued: Set<string>, switches: Set<str
       out.values.set(name.slice(3), 'false');
     } else if (valued.has(name)) {
       if (eq >= 0) out.values.set(name, a.slice(eq + 1));
-      else if (optionalValue.has(name) && (i + 1 >= argv.length || argv[i + 1].startsWith('--'))) out.values.set(name, 'true');
+      else if (optionalValue.has(name) && (i + 1 >= argv.length || argv[i + 1].startsWith('--')))
+        out.values.set(name, 'true');
       else if (i + 1 < argv.length) out.values.set(name, argv[++i]);
       else throw new UsageError(`--${name} needs a value`);
     } else {

@@ -2,7 +2,16 @@
 
 /** JSON with non-finite numbers spelled out as the strings "NaN", "Infinity", "-Infinity" (JSON has no such numbers). */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x instanceof Float64Array ? Array.from(x) : x), 2);
+  return JSON.stringify(
+    v,
+    (_k, x) =>
+      typeof x === 'number' && !Number.isFinite(x)
+        ? String(x)
+        : x instanceof Float64Array
+          ? Array.from(x)
+          : x,
+    2,
+  );
 }
 
 export function pct(x: number): string {
@@ -18,5 +27,12 @@ export function num(x: number, digits = 4): string {
 /** A table with columns padded to their widest cell. */
 export function table(rows: string[][]): string {
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  return rows.map((r) => r.map((c, j) => c.padEnd(w[j])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, j) => c.padEnd(w[j]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

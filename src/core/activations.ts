@@ -19,18 +19,24 @@ export function sigmoid(z: number): number {
 
 export function activate(kind: Activation, z: number): number {
   switch (kind) {
-    case 'sigmoid': return sigmoid(z);
-    case 'tanh': return Math.tanh(z);
-    case 'relu': return z > 0 ? z : 0;
+    case 'sigmoid':
+      return sigmoid(z);
+    case 'tanh':
+      return Math.tanh(z);
+    case 'relu':
+      return z > 0 ? z : 0;
   }
 }
 
 /** g'(z), given z and a = g(z). */
 export function derivative(kind: Activation, z: number, a: number): number {
   switch (kind) {
-    case 'sigmoid': return a * (1 - a);
-    case 'tanh': return 1 - a * a;
-    case 'relu': return z > 0 ? 1 : 0;
+    case 'sigmoid':
+      return a * (1 - a);
+    case 'tanh':
+      return 1 - a * a;
+    case 'relu':
+      return z > 0 ? 1 : 0;
   }
 }
 

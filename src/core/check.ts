@@ -13,8 +13,17 @@
  */
 import { type Activation, activate, sigmoid } from './activations';
 import {
-  type BlockSpec, type Difference, type EntryObjective, type FastReport, type GradcheckControl, type GradcheckOptions, type GradcheckReport, type Objective,
-  fullRecomputation, gradcheckEntries, gradcheckFast,
+  type BlockSpec,
+  type Difference,
+  type EntryObjective,
+  type FastReport,
+  type GradcheckControl,
+  type GradcheckOptions,
+  type GradcheckReport,
+  type Objective,
+  fullRecomputation,
+  gradcheckEntries,
+  gradcheckFast,
 } from './gradcheck';
 import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
 import { Network, layout, views } from './network';
@@ -22,7 +31,11 @@ import type { Rng } from './rng';
 import type { TrainData } from './trainer';
 
 /** J(θ) over rows 0..count) of d, recomputed from scratch by the reference Network; for ReLU the signs of every z1 (count·h bytes). */
-export function networkObjective(net: Network, d: TrainData, count: number): { f: Objective; signCount: number } {
+export function networkObjective(
+  net: Network,
+  d: TrainData,
+  count: number,
+): { f: Objective; signCount: number } {
   const probe = new Network(net.n, net.h, net.activation, undefined, net.K);
   const { n, h } = net;
   const f: Objective = (theta, signs) => {
@@ -58,7 +71,8 @@ export const SIGMOID_BCE: OutputLoss = {
   K: 1,
   loss: (zo, y) => bceFromLogit(zo[0], y),
   derivatives: (z2, y, d, off) => {
-    const p = sigmoid(z2), q = sigmoid(-z2); // a2 and 1 − a2
+    const p = sigmoid(z2),
+      q = sigmoid(-z2); // a2 and 1 − a2
     const s = p * q;
     d[off] = y === 1 ? -q : y === 0 ? p : p - y;
     d[off + 1] = s;
@@ -124,7 +138,13 @@ const EPS = 2 ** -52;
  * central difference are therefore the same points a full recomputation evaluates, to within rounding.
  */
 export function incrementalObjective(
-  theta: Float64Array, n: number, h: number, activation: Activation, d: TrainData, m: number, out: OutputLoss = SIGMOID_BCE,
+  theta: Float64Array,
+  n: number,
+  h: number,
+  activation: Activation,
+  d: TrainData,
+  m: number,
+  out: OutputLoss = SIGMOID_BCE,
 ): EntryObjective {
   const inc = new Incremental(theta.slice(), n, h, activation, d, m, out);
   return (i, plus, minus, res) => inc.evaluate(i, plus, minus, res);
@@ -175,7 +195,8 @@ class Incremental {
     this.b1 = b1;
     const W2 = (this.W2 = theta.subarray(bW2.offset, bW2.offset + K * h));
     const b2 = theta.subarray(bW2.offset + K * h, bW2.offset + K * h + K); // K
-    const X = (this.X = d.X), Y = (this.Y = d.Y);
+    const X = (this.X = d.X),
+      Y = (this.Y = d.Y);
     this.relu = activation === 'relu';
     this.taylor = K === 1 && !!out.derivatives;
     const Z1 = (this.Z1 = new Float64Array(m * h));
@@ -200,9 +221,11 @@ class Incremental {
     const pre = new Float64Array(h + 1);
     let sumL = 0;
     for (let i = 0; i < m; i++) {
-      const xo = i * n, ho = i * h;
+      const xo = i * n,
+        ho = i * h;
       for (let j = 0; j < h; j++) {
-        let s = b1[j], r = Math.abs(b1[j]);
+        let s = b1[j],
+          r = Math.abs(b1[j]);
         for (let k = 0; k < n; k++) {
           const t = W1[j * n + k] * X[xo + k];
           s += t;
@@ -214,7 +237,8 @@ class Incremental {
         if (smooth) activationSeries(activation, A1[ho + j], G, 4 * (ho + j));
       }
       for (let c = 0; c < K; c++) {
-        const wo = c * h, so = (i * K + c) * h;
+        const wo = c * h,
+          so = (i * K + c) * h;
         let z2 = b2[c];
         for (let l = 0; l < h; l++) z2 += W2[wo + l] * A1[ho + l];
         Z2[i * K + c] = z2;
@@ -242,16 +266,20 @@ class Incremental {
   evaluate(idx: number, plus: number, minus: number, res: Difference): void {
     const { m, n, h, K, X, Z1, R1, A1, S, T, DL, zp, zm, sumL, taylor } = this;
     const scale = 1 / m; // the 1/m of the batch mean
-    const hp = plus - this.theta[idx], hm = minus - this.theta[idx];
+    const hp = plus - this.theta[idx],
+      hm = minus - this.theta[idx];
     if (idx < this.offW2) {
       // W1[j,k] or b1[j]: only hidden unit j moves, to z1 + Δ; recomputed in the reference order
       // (rarely) when z1 + Δ is so close to 0 that rounding could decide its sign.
       const bias = idx >= this.offB1;
-      const j = bias ? idx - this.offB1 : Math.floor(idx / n), k = bias ? -1 : idx - j * n;
+      const j = bias ? idx - this.offB1 : Math.floor(idx / n),
+        k = bias ? -1 : idx - j * n;
       const guard = 4 * (n + 2) * EPS;
       for (let i = 0; i < m; i++) {
-        const x = bias ? 1 : X[i * n + k], ho = i * h + j;
-        const dp = hp * x, dm = hm * x;
+        const x = bias ? 1 : X[i * n + k],
+          ho = i * h + j;
+        const dp = hp * x,
+          dm = hm * x;
         let z = Z1[ho] + dp;
         zp[i] = Math.abs(z) > guard * (R1[ho] + Math.abs(dp)) ? z : this.recomputed(i, j, idx, plus);
         z = Z1[ho] + dm;
@@ -264,12 +292,16 @@ class Incremental {
       // W2[c,j] or b2[c]: only output c moves, by δ = Δ·a1[j] or Δ; z1 is unchanged, so no kink can be crossed.
       const isW2 = idx < this.offW2 + K * h;
       const e = isW2 ? idx - this.offW2 : idx - (this.offW2 + K * h);
-      const c = isW2 ? Math.floor(e / h) : e, j = isW2 ? e - c * h : -1;
-      let sp = 0, sm = 0;
+      const c = isW2 ? Math.floor(e / h) : e,
+        j = isW2 ? e - c * h : -1;
+      let sp = 0,
+        sm = 0;
       for (let i = 0; i < m; i++) {
         const a = isW2 ? A1[i * h + j] : 1;
         const base = isW2 ? S[(i * K + c) * h + j] : T[i * K + c]; // the rest of z2[c]
-        const dp = hp * a, dm = hm * a, o = 3 * i;
+        const dp = hp * a,
+          dm = hm * a,
+          o = 3 * i;
         if (taylor && Math.abs(dp) <= TAYLOR_MAX) sp += dp * (DL[o] + dp * (DL[o + 1] + dp * DL[o + 2]));
         else if (dp !== 0) sp += this.lossMoved(i, c, base + plus * a);
         if (taylor && Math.abs(dm) <= TAYLOR_MAX) sm += dm * (DL[o] + dm * (DL[o + 1] + dm * DL[o + 2]));
@@ -313,7 +345,8 @@ class Incremental {
       }
       if (da === 0) continue;
       if (K === 1) {
-        const w = W2[j], o = 3 * i;
+        const w = W2[j],
+          o = 3 * i;
         const d = w * da; // z2 moves by δ = W2[j]·(a1′ − a1)
         if (taylor && Math.abs(d) <= TAYLOR_MAX) total += d * (DL[o] + d * (DL[o + 1] + d * DL[o + 2]));
         else if (d !== 0) total += this.lossMoved(i, 0, S[i * h + j] + w * a);
@@ -330,7 +363,8 @@ class Incremental {
   /** Unit j's z1 at row i with θ[idx] = v (idx in W1[j,·] or b1[j]), summed in the reference Network's order. */
   private recomputed(i: number, j: number, idx: number, v: number): number {
     const { n, W1, X } = this;
-    const xo = i * n, row = j * n;
+    const xo = i * n,
+      row = j * n;
     let s = idx === this.offB1 + j ? v : this.b1[j];
     for (let k = 0; k < n; k++) s += (row + k === idx ? v : W1[row + k]) * X[xo + k];
     return s;
@@ -339,7 +373,7 @@ class Incremental {
   /** Whether some row's z1 of the moved unit has a different sign at θᵢ + h and θᵢ − h (a ReLU kink). */
   private kinked(): boolean {
     const { zp, zm } = this;
-    for (let i = 0; i < this.m; i++) if ((zp[i] > 0) !== (zm[i] > 0)) return true;
+    for (let i = 0; i < this.m; i++) if (zp[i] > 0 !== zm[i] > 0) return true;
     return false;
   }
 }
@@ -354,7 +388,13 @@ export interface CheckControl extends GradcheckControl {
  * Incremental by default (same points, same verdicts as a full recomputation; see the module comment).
  * control: progress (done, total entries) and cancellation (throws GradcheckCancelled).
  */
-export function checkNetwork(net: Network, d: TrainData, count: number, options: Partial<GradcheckOptions> = {}, control: CheckControl = {}): GradcheckReport {
+export function checkNetwork(
+  net: Network,
+  d: TrainData,
+  count: number,
+  options: Partial<GradcheckOptions> = {},
+  control: CheckControl = {},
+): GradcheckReport {
   const m = Math.min(count, d.m);
   const grad = new Float64Array(net.theta.length);
   net.lossAndGrad(d.X, d.Y, null, m, grad);
@@ -364,17 +404,47 @@ export function checkNetwork(net: Network, d: TrainData, count: number, options:
     const { f, signCount } = networkObjective(net, d, m);
     return gradcheckEntries(fullRecomputation(f, theta, signCount), theta, grad, blocks, options, control);
   }
-  return gradcheckEntries(incrementalObjective(theta, net.n, net.h, net.activation, d, m, outputLossOf(net)), theta, grad, blocks, options, control);
+  return gradcheckEntries(
+    incrementalObjective(theta, net.n, net.h, net.activation, d, m, outputLossOf(net)),
+    theta,
+    grad,
+    blocks,
+    options,
+    control,
+  );
 }
 
 /** Fast directional check (k random directions), localised on failure by the incremental per-entry check. */
-export function checkNetworkFast(net: Network, d: TrainData, count: number, rng: Rng, k = 8, options: Partial<GradcheckOptions> = {}): FastReport {
+export function checkNetworkFast(
+  net: Network,
+  d: TrainData,
+  count: number,
+  rng: Rng,
+  k = 8,
+  options: Partial<GradcheckOptions> = {},
+): FastReport {
   const m = Math.min(count, d.m);
   const grad = new Float64Array(net.theta.length);
   net.lossAndGrad(d.X, d.Y, null, m, grad);
   const { f, signCount } = networkObjective(net, d, m);
   const theta = net.theta.slice();
   let inc: EntryObjective | null = null; // built only when a failing block is localised
-  const entries: EntryObjective = (i, plus, minus, out) => (inc ??= incrementalObjective(theta.slice(), net.n, net.h, net.activation, d, m, outputLossOf(net)))(i, plus, minus, out);
-  return gradcheckFast(f, theta, grad, layout(net.n, net.h, net.K), () => rng.normal(), k, options, signCount, entries);
+  const entries: EntryObjective = (i, plus, minus, out) =>
+    (inc ??= incrementalObjective(theta.slice(), net.n, net.h, net.activation, d, m, outputLossOf(net)))(
+      i,
+      plus,
+      minus,
+      out,
+    );
+  return gradcheckFast(
+    f,
+    theta,
+    grad,
+    layout(net.n, net.h, net.K),
+    () => rng.normal(),
+    k,
+    options,
+    signCount,
+    entries,
+  );
 }

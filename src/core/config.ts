@@ -6,8 +6,23 @@ import type { Activation } from './activations';
 import type { InitScheme } from './init';
 import { DEFAULT_HYPER } from './optimizers';
 
-export type OptimizerName = 'misclassified-sgd' | 'sgd' | 'batch' | 'minibatch' | 'momentum' | 'rmsprop' | 'adam';
-export const OPTIMIZERS: readonly OptimizerName[] = ['misclassified-sgd', 'sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'];
+export type OptimizerName =
+  | 'misclassified-sgd'
+  | 'sgd'
+  | 'batch'
+  | 'minibatch'
+  | 'momentum'
+  | 'rmsprop'
+  | 'adam';
+export const OPTIMIZERS: readonly OptimizerName[] = [
+  'misclassified-sgd',
+  'sgd',
+  'batch',
+  'minibatch',
+  'momentum',
+  'rmsprop',
+  'adam',
+];
 
 export interface TrainConfig {
   hidden: number;

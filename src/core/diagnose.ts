@@ -22,7 +22,13 @@ export interface DeadUnits {
  * of X (row-major m×n), for θ laid out as network.ts's `layout`. A NaN z1 does
  * not count as ≤ 0. With m = 0 no unit is called dead.
  */
-export function deadReluUnits(theta: Float64Array, n: number, h: number, X: Float64Array, m: number): DeadUnits {
+export function deadReluUnits(
+  theta: Float64Array,
+  n: number,
+  h: number,
+  X: Float64Array,
+  m: number,
+): DeadUnits {
   const { W1, b1 } = views(theta, n, h);
   const alive = new Uint8Array(h);
   let left = h; // units not yet seen alive
@@ -33,7 +39,10 @@ export function deadReluUnits(theta: Float64Array, n: number, h: number, X: Floa
       let z1 = b1[j]; // z1[j] = W1[j,:]·x + b1[j]
       const row = j * n;
       for (let k = 0; k < n; k++) z1 += W1[row + k] * X[off + k];
-      if (!(z1 <= 0)) { alive[j] = 1; left--; }
+      if (!(z1 <= 0)) {
+        alive[j] = 1;
+        left--;
+      }
     }
   }
   const dead: number[] = [];

@@ -89,7 +89,10 @@ export interface GradcheckControl {
 
 /** Thrown when {@link GradcheckControl.shouldStop} stops a check; done of total entries had been checked. */
 export class GradcheckCancelled extends Error {
-  constructor(readonly done: number, readonly total: number) {
+  constructor(
+    readonly done: number,
+    readonly total: number,
+  ) {
     super(`gradient check cancelled after ${done} of ${total} entries`);
     this.name = 'GradcheckCancelled';
   }
@@ -151,7 +154,15 @@ export function worse(a: Verdict, b: Verdict): Verdict {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-function judge(analytic: number, numeric: number, noise: number, kink: boolean, o: GradcheckOptions, row: number, col: number): EntryCheck {
+function judge(
+  analytic: number,
+  numeric: number,
+  noise: number,
+  kink: boolean,
+  o: GradcheckOptions,
+  row: number,
+  col: number,
+): EntryCheck {
   const relError = relativeError(analytic, numeric);
   const diff = Math.abs(analytic - numeric);
   const withinNoise = diff <= noise;
@@ -212,12 +223,20 @@ export function gradcheckEntries(
   options: Partial<GradcheckOptions> = {},
   control: GradcheckControl = {},
 ): GradcheckReport {
-  const o = { ...DEFAULT_GRADCHECK, ...options, thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds } };
+  const o = {
+    ...DEFAULT_GRADCHECK,
+    ...options,
+    thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds },
+  };
   const { h } = o;
   const { onProgress, shouldStop } = control;
   const total = blocks.reduce((t, b) => t + b.rows * b.cols, 0);
   const out: Difference = { fp: 0, fm: 0, kink: false };
-  let evaluations = 0, dd = 0, aa = 0, nn = 0, done = 0;
+  let evaluations = 0,
+    dd = 0,
+    aa = 0,
+    nn = 0,
+    done = 0;
   const reports: BlockReport[] = [];
   for (const b of blocks) {
     const entries: EntryCheck[] = [];
@@ -242,7 +261,14 @@ export function gradcheckEntries(
   return finishReport(reports, dd, aa, nn, o, evaluations);
 }
 
-function finishReport(blocks: BlockReport[], dd: number, aa: number, nn: number, options: GradcheckOptions, evaluations: number): GradcheckReport {
+function finishReport(
+  blocks: BlockReport[],
+  dd: number,
+  aa: number,
+  nn: number,
+  options: GradcheckOptions,
+  evaluations: number,
+): GradcheckReport {
   const denom = Math.sqrt(aa) + Math.sqrt(nn);
   let verdict = blocks.reduce<Verdict>((v, b) => worse(v, b.verdict), 'pass');
   // Every analytic entry exactly 0 and yet no entry failed: the numeric gradient is within noise of 0
@@ -306,7 +332,11 @@ export function gradcheckFast(
   /** Entry objective for the localising per-entry check (default: f recomputed from scratch). */
   entries?: EntryObjective,
 ): FastReport {
-  const o = { ...DEFAULT_GRADCHECK, ...options, thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds } };
+  const o = {
+    ...DEFAULT_GRADCHECK,
+    ...options,
+    thresholds: { ...DEFAULT_GRADCHECK.thresholds, ...options.thresholds },
+  };
   const sPlus = signCount ? new Uint8Array(signCount) : undefined;
   const sMinus = signCount ? new Uint8Array(signCount) : undefined;
   const saved = theta.slice();
@@ -334,7 +364,15 @@ export function gradcheckFast(
     theta.set(saved);
     evaluations += 2;
     const numeric = (fp - fm) / (2 * o.h);
-    const e = judge(a, numeric, noiseBound(fp, fm, o.h), !!sPlus && !!sMinus && !sameBytes(sPlus, sMinus), o, 0, 0);
+    const e = judge(
+      a,
+      numeric,
+      noiseBound(fp, fm, o.h),
+      !!sPlus && !!sMinus && !sameBytes(sPlus, sMinus),
+      o,
+      0,
+      0,
+    );
     return { scope, analytic: a, numeric, relError: e.relError, verdict: e.verdict };
   };
   const directions: DirectionCheck[] = [];
@@ -353,7 +391,13 @@ export function gradcheckFast(
       if (RANK[bv] > RANK.warning) failing.push(b);
     }
     if (failing.length) {
-      localized = gradcheckEntries(entries ?? fullRecomputation(f, theta, signCount), theta, analytic, failing, o);
+      localized = gradcheckEntries(
+        entries ?? fullRecomputation(f, theta, signCount),
+        theta,
+        analytic,
+        failing,
+        o,
+      );
       evaluations += localized.evaluations;
       verdict = worse(verdict, localized.verdict);
     }

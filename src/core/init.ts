@@ -10,7 +10,14 @@ import { views } from './network';
 export type InitScheme = 'small' | 'xavier';
 export const INIT_SCHEMES: readonly InitScheme[] = ['small', 'xavier'];
 
-export function initParams(theta: Float64Array, n: number, h: number, scheme: InitScheme, rng: Rng, K = 1): void {
+export function initParams(
+  theta: Float64Array,
+  n: number,
+  h: number,
+  scheme: InitScheme,
+  rng: Rng,
+  K = 1,
+): void {
   const { W1, b1, W2, b2 } = views(theta, n, h, K);
   fill(W1, n, h, scheme, rng);
   b1.fill(0);

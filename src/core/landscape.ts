@@ -53,7 +53,9 @@ export function allRows(data: TrainData): LandscapeData {
 /** count rows evenly spaced through the data (all of them when count ≥ m). */
 export function evenRows(data: TrainData, count: number): LandscapeData {
   const k = Math.max(1, Math.min(data.m, Math.floor(count)));
-  return k >= data.m ? allRows(data) : { data, idx: Int32Array.from({ length: k }, (_, i) => Math.floor((i * data.m) / k)), count: k };
+  return k >= data.m
+    ? allRows(data)
+    : { data, idx: Int32Array.from({ length: k }, (_, i) => Math.floor((i * data.m) / k)), count: k };
 }
 
 /** J(θ) over fixed rows; with grad, also ∂J/∂θ written into it (the gradient's own mean, see Network.lossAndGrad). */
@@ -69,7 +71,14 @@ export interface Evaluator {
  * (as the Trainer decides), else the reference Network; engine 'reference' forces the latter. K outputs: the
  * data's (1, binary cross-entropy; K ≥ 3, softmax cross-entropy), as the Trainer.
  */
-export function evaluator(n: number, h: number, activation: Activation, rows: LandscapeData, engine: 'auto' | 'reference' = 'auto', threads = 0): Evaluator {
+export function evaluator(
+  n: number,
+  h: number,
+  activation: Activation,
+  rows: LandscapeData,
+  engine: 'auto' | 'reference' = 'auto',
+  threads = 0,
+): Evaluator {
   const { data, idx, count } = rows;
   const K = data.K ?? 1;
   const net = new Network(n, h, activation, undefined, K);
@@ -83,7 +92,11 @@ export function evaluator(n: number, h: number, activation: Activation, rows: La
       let total = 0;
       if (z2) {
         useKernel().forward(0, theta, idx, 0, count, z2);
-        for (let t = 0; t < count; t++) total += K > 1 ? softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[row(t)]) : bceFromLogit(z2[t], data.Y[row(t)]);
+        for (let t = 0; t < count; t++)
+          total +=
+            K > 1
+              ? softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[row(t)])
+              : bceFromLogit(z2[t], data.Y[row(t)]);
       } else {
         net.theta.set(theta);
         for (let t = 0; t < count; t++) {
@@ -125,12 +138,19 @@ export interface GradientSlice {
  * The 1-D slice of J along the gradient at θ, α ∈ [−span, span] with
  * span = spanFactor·lr, on `points` (odd, ≥ 3) evenly spaced values.
  */
-export function gradientSlice(J: Evaluator, theta: Float64Array, lr: number, opts: { points?: number; spanFactor?: number } = {}): GradientSlice {
+export function gradientSlice(
+  J: Evaluator,
+  theta: Float64Array,
+  lr: number,
+  opts: { points?: number; spanFactor?: number } = {},
+): GradientSlice {
   const points = opts.points ?? 41;
   const spanFactor = opts.spanFactor ?? 2;
-  if (!(Number.isInteger(points) && points >= 3 && points % 2 === 1 && points <= MAX_SLICE)) throw new RangeError(`points must be an odd whole number in [3, ${MAX_SLICE}], got ${points}`);
+  if (!(Number.isInteger(points) && points >= 3 && points % 2 === 1 && points <= MAX_SLICE))
+    throw new RangeError(`points must be an odd whole number in [3, ${MAX_SLICE}], got ${points}`);
   if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`lr must be a positive number, got ${lr}`);
-  if (!(spanFactor > 0 && Number.isFinite(spanFactor))) throw new RangeError(`spanFactor must be a positive number, got ${spanFactor}`);
+  if (!(spanFactor > 0 && Number.isFinite(spanFactor)))
+    throw new RangeError(`spanFactor must be a positive number, got ${spanFactor}`);
   const P = theta.length;
   const g = new Float64Array(P);
   J.grad(theta, g);
@@ -171,10 +191,17 @@ export function filters(n: number, h: number, K = 1): Array<[number, number]> {
  * A filter-normalised random direction for θ (n features, h hidden units, K outputs): Gaussian entries,
  * each filter rescaled to the norm of θ's same filter, biases 0.
  */
-export function filterNormalizedDirection(theta: Float64Array, n: number, h: number, rng: Rng, K = 1): Float64Array {
+export function filterNormalizedDirection(
+  theta: Float64Array,
+  n: number,
+  h: number,
+  rng: Rng,
+  K = 1,
+): Float64Array {
   const d = new Float64Array(theta.length); // biases stay 0
   for (const [s, e] of filters(n, h, K)) {
-    let dn = 0, tn = 0;
+    let dn = 0,
+      tn = 0;
     for (let i = s; i < e; i++) {
       d[i] = rng.normal();
       dn += d[i] * d[i];
@@ -197,8 +224,13 @@ export interface PrincipalDirections {
  * The two principal directions (unit vectors) of the trajectory's offsets θ_t − centre.
  * Needs at least two offsets that are not collinear to give a second direction (else d2 is 0).
  */
-export function principalDirections(trajectory: readonly Float64Array[], centre: Float64Array, iterations = 200): PrincipalDirections {
-  const T = trajectory.length, P = centre.length;
+export function principalDirections(
+  trajectory: readonly Float64Array[],
+  centre: Float64Array,
+  iterations = 200,
+): PrincipalDirections {
+  const T = trajectory.length,
+    P = centre.length;
   const M = trajectory.map((t) => {
     const r = new Float64Array(P);
     for (let i = 0; i < P; i++) r[i] = t[i] - centre[i];
@@ -222,7 +254,8 @@ export function principalDirections(trajectory: readonly Float64Array[], centre:
     for (let a = 0; a < T; a++) u[a] = 1 + a / T + (k ? (a % 2 ? 1 : -1) : 0); // deterministic start
     let lambda = 0;
     for (let it = 0; it < iterations; it++) {
-      for (const e of eig) { // deflate: keep u orthogonal to the eigenvectors found
+      for (const e of eig) {
+        // deflate: keep u orthogonal to the eigenvectors found
         let dot = 0;
         for (let a = 0; a < T; a++) dot += u[a] * e.u[a];
         for (let a = 0; a < T; a++) u[a] -= dot * e.u[a];
@@ -236,7 +269,11 @@ export function principalDirections(trajectory: readonly Float64Array[], centre:
       let norm = 0;
       for (let a = 0; a < T; a++) norm += w[a] * w[a];
       norm = Math.sqrt(norm);
-      if (norm === 0) { u.fill(0); lambda = 0; break; }
+      if (norm === 0) {
+        u.fill(0);
+        lambda = 0;
+        break;
+      }
       for (let a = 0; a < T; a++) u[a] = w[a] / norm;
       lambda = norm;
     }
@@ -251,7 +288,11 @@ export function principalDirections(trajectory: readonly Float64Array[], centre:
     if (norm > 0) for (let i = 0; i < P; i++) d[i] /= norm;
     return d;
   });
-  return { d1: dirs[0], d2: dirs[1], explained: [trace > 0 ? eig[0].lambda / trace : 0, trace > 0 ? eig[1].lambda / trace : 0] };
+  return {
+    d1: dirs[0],
+    d2: dirs[1],
+    explained: [trace > 0 ? eig[0].lambda / trace : 0, trace > 0 ? eig[1].lambda / trace : 0],
+  };
 }
 
 export interface LossGrid {
@@ -264,13 +305,22 @@ export interface LossGrid {
 }
 
 /** J on an odd size×size grid (size ≤ MAX_GRID) over [−span, span]² around θ (the centre is J(θ) exactly). */
-export function lossGrid(J: Evaluator, theta: Float64Array, d1: Float64Array, d2: Float64Array, opts: { size?: number; span?: number } = {}): LossGrid {
+export function lossGrid(
+  J: Evaluator,
+  theta: Float64Array,
+  d1: Float64Array,
+  d2: Float64Array,
+  opts: { size?: number; span?: number } = {},
+): LossGrid {
   const size = opts.size ?? 21;
   const span = opts.span ?? 1;
-  if (!(Number.isInteger(size) && size >= 3 && size % 2 === 1 && size <= MAX_GRID)) throw new RangeError(`grid size must be an odd whole number in [3, ${MAX_GRID}], got ${size}`);
-  if (!(span > 0 && Number.isFinite(span))) throw new RangeError(`span must be a positive number, got ${span}`);
+  if (!(Number.isInteger(size) && size >= 3 && size % 2 === 1 && size <= MAX_GRID))
+    throw new RangeError(`grid size must be an odd whole number in [3, ${MAX_GRID}], got ${size}`);
+  if (!(span > 0 && Number.isFinite(span)))
+    throw new RangeError(`span must be a positive number, got ${span}`);
   const P = theta.length;
-  const a = axis(size, span), b = axis(size, span);
+  const a = axis(size, span),
+    b = axis(size, span);
   const loss = new Float64Array(size * size);
   const point = new Float64Array(P);
   for (let j = 0; j < size; j++) {
@@ -283,8 +333,15 @@ export function lossGrid(J: Evaluator, theta: Float64Array, d1: Float64Array, d2
 }
 
 /** Each θ_t's least-squares coordinates (a, b) on the plane centre + a·d1 + b·d2, as [a0, b0, a1, b1, …]. */
-export function projectTrajectory(trajectory: readonly Float64Array[], centre: Float64Array, d1: Float64Array, d2: Float64Array): Float64Array {
-  let s11 = 0, s12 = 0, s22 = 0;
+export function projectTrajectory(
+  trajectory: readonly Float64Array[],
+  centre: Float64Array,
+  d1: Float64Array,
+  d2: Float64Array,
+): Float64Array {
+  let s11 = 0,
+    s12 = 0,
+    s22 = 0;
   for (let i = 0; i < centre.length; i++) {
     s11 += d1[i] * d1[i];
     s12 += d1[i] * d2[i];
@@ -293,7 +350,8 @@ export function projectTrajectory(trajectory: readonly Float64Array[], centre: F
   const det = s11 * s22 - s12 * s12;
   const out = new Float64Array(2 * trajectory.length);
   trajectory.forEach((t, k) => {
-    let r1 = 0, r2 = 0;
+    let r1 = 0,
+      r2 = 0;
     for (let i = 0; i < centre.length; i++) {
       const v = t[i] - centre[i];
       r1 += d1[i] * v;

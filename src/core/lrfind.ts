@@ -38,7 +38,13 @@ export interface LrFindOptions {
   divergeFactor: number;
 }
 
-export const DEFAULT_LR_FIND: LrFindOptions = { start: 1e-6, end: 10, steps: 100, beta: 0.98, divergeFactor: 4 };
+export const DEFAULT_LR_FIND: LrFindOptions = {
+  start: 1e-6,
+  end: 10,
+  steps: 100,
+  beta: 0.98,
+  divergeFactor: 4,
+};
 
 export interface LrFindResult {
   /** Learning rate of each recorded step (increasing). */
@@ -66,9 +72,12 @@ export function lrSchedule(start: number, end: number, steps: number): Float64Ar
 }
 
 export function validateLrFind(o: LrFindOptions): void {
-  if (!(o.start > 0 && Number.isFinite(o.start))) throw new RangeError(`start must be a positive number, got ${o.start}`);
-  if (!(o.end > o.start && Number.isFinite(o.end))) throw new RangeError(`end must be a finite number above start (${o.start}), got ${o.end}`);
-  if (!(Number.isInteger(o.steps) && o.steps >= 3)) throw new RangeError(`steps must be a whole number ≥ 3, got ${o.steps}`);
+  if (!(o.start > 0 && Number.isFinite(o.start)))
+    throw new RangeError(`start must be a positive number, got ${o.start}`);
+  if (!(o.end > o.start && Number.isFinite(o.end)))
+    throw new RangeError(`end must be a finite number above start (${o.start}), got ${o.end}`);
+  if (!(Number.isInteger(o.steps) && o.steps >= 3))
+    throw new RangeError(`steps must be a whole number ≥ 3, got ${o.steps}`);
   if (!(o.beta >= 0 && o.beta < 1)) throw new RangeError(`beta must be in [0, 1), got ${o.beta}`);
   if (!(o.divergeFactor > 1)) throw new RangeError(`divergeFactor must be > 1, got ${o.divergeFactor}`);
 }
@@ -78,12 +87,24 @@ export function validateLrFind(o: LrFindOptions): void {
  * and sampling as a training run with that config, unless theta is given).
  * config.lr, epochs and maxSteps are ignored.
  */
-export function lrFind(config: TrainConfig, train: TrainData, options: Partial<LrFindOptions> = {}, theta?: Float64Array): LrFindResult {
+export function lrFind(
+  config: TrainConfig,
+  train: TrainData,
+  options: Partial<LrFindOptions> = {},
+  theta?: Float64Array,
+): LrFindResult {
   const o = { ...DEFAULT_LR_FIND, ...options };
   validateLrFind(o);
   const schedule = lrSchedule(o.start, o.end, o.steps);
-  const trainer = new Trainer({ ...config, lr: o.start, epochs: Number.MAX_SAFE_INTEGER, maxSteps: o.steps, plateauEpochs: 0 }, train, null, theta);
-  const lr: number[] = [], loss: number[] = [], smoothed: number[] = [];
+  const trainer = new Trainer(
+    { ...config, lr: o.start, epochs: Number.MAX_SAFE_INTEGER, maxSteps: o.steps, plateauEpochs: 0 },
+    train,
+    null,
+    theta,
+  );
+  const lr: number[] = [],
+    loss: number[] = [],
+    smoothed: number[] = [];
   let avg = 0;
   let best = Infinity;
   let stop: LrFindResult['stop'] = 'completed';
@@ -92,7 +113,12 @@ export function lrFind(config: TrainConfig, train: TrainData, options: Partial<L
       trainer.setLearningRate(schedule[i]);
       const r = trainer.step();
       if (!r) {
-        stop = trainer.status === 'diverged' ? 'diverged' : trainer.status === 'completed' ? 'completed' : 'stopped';
+        stop =
+          trainer.status === 'diverged'
+            ? 'diverged'
+            : trainer.status === 'completed'
+              ? 'completed'
+              : 'stopped';
         break;
       }
       avg = o.beta * avg + (1 - o.beta) * r.loss;
@@ -109,23 +135,35 @@ export function lrFind(config: TrainConfig, train: TrainData, options: Partial<L
   } finally {
     trainer.dispose(); // the batched kernels' worker threads, if a large batch started them
   }
-  const L = Float64Array.from(lr), J = Float64Array.from(loss), S = Float64Array.from(smoothed);
+  const L = Float64Array.from(lr),
+    J = Float64Array.from(loss),
+    S = Float64Array.from(smoothed);
   return { lr: L, loss: J, smoothed: S, ...suggestions(L, S), stop, optimizer: config.optimizer };
 }
 
 /** The steepest-descent and minimum/10 suggestions of a smoothed curve (see the module comment). */
-export function suggestions(lr: Float64Array, smoothed: Float64Array, skipStart = 10, skipEnd = 5): { suggested: number | null; minimumOverTen: number | null } {
+export function suggestions(
+  lr: Float64Array,
+  smoothed: Float64Array,
+  skipStart = 10,
+  skipEnd = 5,
+): { suggested: number | null; minimumOverTen: number | null } {
   const k = lr.length;
   // Like fastai v1's plot(suggestion=True): the first points (the average still warming up) and the last (the blow-up) are left out.
-  const lo = Math.min(skipStart, Math.floor(k / 4)), hi = k - Math.min(skipEnd, Math.floor(k / 4));
+  const lo = Math.min(skipStart, Math.floor(k / 4)),
+    hi = k - Math.min(skipEnd, Math.floor(k / 4));
   if (hi - lo < 3) return { suggested: null, minimumOverTen: null };
   let iMin = lo;
   for (let i = lo + 1; i < hi; i++) if (smoothed[i] < smoothed[iMin]) iMin = i;
-  let iSteep = -1, steepest = Infinity;
+  let iSteep = -1,
+    steepest = Infinity;
   for (let i = lo + 1; i < hi - 1; i++) {
     // dĴ/d(log α), central difference
     const slope = (smoothed[i + 1] - smoothed[i - 1]) / (Math.log(lr[i + 1]) - Math.log(lr[i - 1]));
-    if (slope < steepest) { steepest = slope; iSteep = i; }
+    if (slope < steepest) {
+      steepest = slope;
+      iSteep = i;
+    }
   }
   return { suggested: iSteep >= 0 && steepest < 0 ? lr[iSteep] : null, minimumOverTen: lr[iMin] / 10 };
 }

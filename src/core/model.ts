@@ -25,7 +25,9 @@ import type { TrainConfig } from './config';
 import { validateConfig } from './settings';
 
 /** A source column of the data file and how it becomes inputs: itself, or one input per category (`column=value`). */
-export type ColumnEncoding = { name: string; type: 'number' } | { name: string; type: 'category'; categories: string[] };
+export type ColumnEncoding =
+  | { name: string; type: 'number' }
+  | { name: string; type: 'category'; categories: string[] };
 
 export interface Model {
   config: TrainConfig;
@@ -48,19 +50,40 @@ export function outputsOf(classes: readonly string[] | undefined): number {
 }
 
 export function modelToJson(m: Model): string {
-  const n = m.features.length, h = m.config.hidden;
+  const n = m.features.length,
+    h = m.config.hidden;
   const classes = m.classes ?? ['0', '1'];
   const K = outputsOf(classes);
   const columns = m.columns ?? m.features.map((name) => ({ name, type: 'number' as const }));
   if (m.theta.length !== paramCount(n, h, K)) {
-    throw new Error(`θ has ${m.theta.length} entries; ${classes.length} classes, ${n} inputs and ${h} hidden units need ${paramCount(n, h, K)} (pass the run's classes and column encoding)`);
+    throw new Error(
+      `θ has ${m.theta.length} entries; ${classes.length} classes, ${n} inputs and ${h} hidden units need ${paramCount(n, h, K)} (pass the run's classes and column encoding)`,
+    );
   }
   const params: Record<string, { shape: [number, number]; data: number[] }> = {};
-  for (const b of layout(n, h, K)) params[b.name] = { shape: [b.rows, b.cols], data: Array.from(m.theta.subarray(b.offset, b.offset + b.rows * b.cols)) };
-  return JSON.stringify({
-    format: MODEL_FORMAT, version: 2, kind: K > 1 ? 'softmax' : 'binary', classes, config: m.config, features: m.features, columns,
-    label: m.label, standardization: m.standardization, params,
-  }, null, 2) + '\n';
+  for (const b of layout(n, h, K))
+    params[b.name] = {
+      shape: [b.rows, b.cols],
+      data: Array.from(m.theta.subarray(b.offset, b.offset + b.rows * b.cols)),
+    };
+  return (
+    JSON.stringify(
+      {
+        format: MODEL_FORMAT,
+        version: 2,
+        kind: K > 1 ? 'softmax' : 'binary',
+        classes,
+        config: m.config,
+        features: m.features,
+        columns,
+        label: m.label,
+        standardization: m.standardization,
+        params,
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** The inputs a list of column encodings gives, in order. */
@@ -68,26 +91,42 @@ export function inputsOf(columns: readonly ColumnEncoding[]): string[] {
   return columns.flatMap((c) => (c.type === 'number' ? [c.name] : c.categories.map((v) => `${c.name}=${v}`)));
 }
 
-function readV2(obj: Record<string, unknown>, features: string[]): { classes: string[]; columns: ColumnEncoding[] } {
+function readV2(
+  obj: Record<string, unknown>,
+  features: string[],
+): { classes: string[]; columns: ColumnEncoding[] } {
   const classes = obj.classes;
-  if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'string')) throw new Error('"classes" must be an array of at least two class names');
+  if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'string'))
+    throw new Error('"classes" must be an array of at least two class names');
   if (new Set(classes).size !== classes.length) throw new Error('"classes" names a class twice');
   const kind = obj.kind;
   const want = classes.length > 2 ? 'softmax' : 'binary';
-  if (kind !== want) throw new Error(`"kind" must be ${JSON.stringify(want)} for ${classes.length} classes, got ${JSON.stringify(kind)}`);
+  if (kind !== want)
+    throw new Error(
+      `"kind" must be ${JSON.stringify(want)} for ${classes.length} classes, got ${JSON.stringify(kind)}`,
+    );
   const cols = obj.columns;
   if (!Array.isArray(cols)) throw new Error('"columns" must be an array of {"name", "type"} objects');
   const columns: ColumnEncoding[] = cols.map((c: unknown, i) => {
     const o = c as Record<string, unknown> | null;
-    if (!o || typeof o !== 'object' || typeof o.name !== 'string') throw new Error(`"columns" entry ${i + 1} needs a "name" string`);
+    if (!o || typeof o !== 'object' || typeof o.name !== 'string')
+      throw new Error(`"columns" entry ${i + 1} needs a "name" string`);
     if (o.type === 'number') return { name: o.name, type: 'number' };
-    if (o.type === 'category' && Array.isArray(o.categories) && o.categories.length > 0 && o.categories.every((v) => typeof v === 'string')) {
+    if (
+      o.type === 'category' &&
+      Array.isArray(o.categories) &&
+      o.categories.length > 0 &&
+      o.categories.every((v) => typeof v === 'string')
+    ) {
       return { name: o.name, type: 'category', categories: [...(o.categories as string[])] };
     }
-    throw new Error(`"columns" entry ${i + 1} must have "type" "number", or "category" with a non-empty "categories" array of strings`);
+    throw new Error(
+      `"columns" entry ${i + 1} must have "type" "number", or "category" with a non-empty "categories" array of strings`,
+    );
   });
   const inputs = inputsOf(columns);
-  if (inputs.length !== features.length || inputs.some((f, i) => f !== features[i])) throw new Error('"features" must be the inputs "columns" give, in order');
+  if (inputs.length !== features.length || inputs.some((f, i) => f !== features[i]))
+    throw new Error('"features" must be the inputs "columns" give, in order');
   return { classes: classes as string[], columns };
 }
 
@@ -100,51 +139,82 @@ export function modelFromJson(text: string): Model {
     throw new Error(`not JSON: ${(e as Error).message}`);
   }
   const obj = o as Record<string, unknown>;
-  if (!obj || typeof obj !== 'object' || obj.format !== MODEL_FORMAT) throw new Error(`not a Backprop Lens model (expected "format": "${MODEL_FORMAT}")`);
-  if (obj.version !== 1 && obj.version !== 2) throw new Error(`unsupported model version ${JSON.stringify(obj.version)} (this version reads 1 and 2)`);
+  if (!obj || typeof obj !== 'object' || obj.format !== MODEL_FORMAT)
+    throw new Error(`not a Backprop Lens model (expected "format": "${MODEL_FORMAT}")`);
+  if (obj.version !== 1 && obj.version !== 2)
+    throw new Error(`unsupported model version ${JSON.stringify(obj.version)} (this version reads 1 and 2)`);
   const features = obj.features;
-  if (!Array.isArray(features) || features.length < 1 || !features.every((f) => typeof f === 'string')) throw new Error('"features" must be a non-empty array of column names');
+  if (!Array.isArray(features) || features.length < 1 || !features.every((f) => typeof f === 'string'))
+    throw new Error('"features" must be a non-empty array of column names');
   if (typeof obj.label !== 'string') throw new Error('"label" must be a string');
   const seen = new Map<string, number>();
   (features as string[]).forEach((f, i) => {
     const before = seen.get(f);
-    if (before !== undefined) throw new Error(`"features" names the column ${JSON.stringify(f)} twice (entries ${before + 1} and ${i + 1}); feature names must be unique`);
+    if (before !== undefined)
+      throw new Error(
+        `"features" names the column ${JSON.stringify(f)} twice (entries ${before + 1} and ${i + 1}); feature names must be unique`,
+      );
     seen.set(f, i);
   });
-  if (seen.has(obj.label)) throw new Error(`"label" ${JSON.stringify(obj.label)} is also one of the "features"`);
+  if (seen.has(obj.label))
+    throw new Error(`"label" ${JSON.stringify(obj.label)} is also one of the "features"`);
   const config = obj.config as TrainConfig;
   try {
     validateConfig(config, 1);
   } catch (e) {
     throw new Error(`"config": ${(e as Error).message}`);
   }
-  const { classes, columns } = obj.version === 2
-    ? readV2(obj, features as string[])
-    : { classes: ['0', '1'], columns: (features as string[]).map((name) => ({ name, type: 'number' as const })) };
+  const { classes, columns } =
+    obj.version === 2
+      ? readV2(obj, features as string[])
+      : {
+          classes: ['0', '1'],
+          columns: (features as string[]).map((name) => ({ name, type: 'number' as const })),
+        };
   const K = outputsOf(classes);
-  const n = features.length, h = config.hidden;
+  const n = features.length,
+    h = config.hidden;
   const theta = new Float64Array(paramCount(n, h, K));
   const params = obj.params as Record<string, { shape?: unknown; data?: unknown }> | undefined;
   if (!params || typeof params !== 'object') throw new Error('"params" is missing');
   for (const b of layout(n, h, K)) {
     const p = params[b.name];
     const shape = p?.shape;
-    if (!Array.isArray(shape) || shape[0] !== b.rows || shape[1] !== b.cols) throw new Error(`"params.${b.name}.shape" must be [${b.rows}, ${b.cols}] for ${n} features, ${h} hidden units${K > 1 ? ` and ${K} classes` : ''}`);
+    if (!Array.isArray(shape) || shape[0] !== b.rows || shape[1] !== b.cols)
+      throw new Error(
+        `"params.${b.name}.shape" must be [${b.rows}, ${b.cols}] for ${n} features, ${h} hidden units${K > 1 ? ` and ${K} classes` : ''}`,
+      );
     const data = p.data;
-    if (!Array.isArray(data) || data.length !== b.rows * b.cols || !data.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    if (
+      !Array.isArray(data) ||
+      data.length !== b.rows * b.cols ||
+      !data.every((v) => typeof v === 'number' && Number.isFinite(v))
+    ) {
       throw new Error(`"params.${b.name}.data" must hold ${b.rows * b.cols} finite numbers`);
     }
     theta.set(data as number[], b.offset);
   }
-  for (const k of Object.keys(params)) if (!(PARAM_NAMES as readonly string[]).includes(k)) throw new Error(`"params.${k}" is not a parameter of this network`);
+  for (const k of Object.keys(params))
+    if (!(PARAM_NAMES as readonly string[]).includes(k))
+      throw new Error(`"params.${k}" is not a parameter of this network`);
   let standardization: Model['standardization'] = null;
   const s = obj.standardization as { mean?: unknown; std?: unknown } | null | undefined;
   if (s) {
-    const okArr = (a: unknown) => Array.isArray(a) && a.length === n && a.every((v) => typeof v === 'number' && Number.isFinite(v));
-    if (!okArr(s.mean) || !okArr(s.std) || !(s.std as number[]).every((v) => v > 0)) throw new Error(`"standardization" must have "mean" and positive "std" arrays of ${n} numbers`);
+    const okArr = (a: unknown) =>
+      Array.isArray(a) && a.length === n && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+    if (!okArr(s.mean) || !okArr(s.std) || !(s.std as number[]).every((v) => v > 0))
+      throw new Error(`"standardization" must have "mean" and positive "std" arrays of ${n} numbers`);
     standardization = { mean: s.mean as number[], std: s.std as number[] };
   }
-  return { config, features: features as string[], label: obj.label, standardization, theta, classes, columns };
+  return {
+    config,
+    features: features as string[],
+    label: obj.label,
+    standardization,
+    theta,
+    classes,
+    columns,
+  };
 }
 
 /** ŷ = a2 for each row of X (m×n, raw features: standardised here with the model's statistics). K = 1: m values σ(z2); K ≥ 3: m×K probabilities, row-major. */

@@ -118,9 +118,13 @@ export class Network {
     /** Outputs: 1 for the binary network (sigmoid), K ≥ 3 for K classes (softmax). */
     readonly K = 1,
   ) {
-    if (!(Number.isInteger(K) && (K === 1 || K >= 3))) throw new RangeError(`K must be 1 (binary) or ≥ 3 classes, got ${K}`);
+    if (!(Number.isInteger(K) && (K === 1 || K >= 3)))
+      throw new RangeError(`K must be 1 (binary) or ≥ 3 classes, got ${K}`);
     const size = paramCount(n, h, K);
-    if (theta && theta.length !== size) throw new Error(`θ has ${theta.length} entries, expected ${size} for n=${n}, h=${h}${K > 1 ? `, K=${K}` : ''}`);
+    if (theta && theta.length !== size)
+      throw new Error(
+        `θ has ${theta.length} entries, expected ${size} for n=${n}, h=${h}${K > 1 ? `, K=${K}` : ''}`,
+      );
     this.theta = theta ?? new Float64Array(size);
     ({ W1: this.W1, b1: this.b1, W2: this.W2, b2: this.b2 } = views(this.theta, n, h, K));
     this.z1 = new Float64Array(h);
@@ -182,7 +186,10 @@ export class Network {
   backward(X: Float64Array, off: number, y: number, grad: Float64Array, scale: number): void {
     if (this.K > 1) return this.backwardK(X, off, y, grad, scale);
     const { n, h, a1, dz1 } = this;
-    const gW1 = 0, gb1 = h * n, gW2 = h * n + h, gb2 = h * n + 2 * h;
+    const gW1 = 0,
+      gb1 = h * n,
+      gW2 = h * n + h,
+      gb2 = h * n + 2 * h;
     const dz2 = this.signals(y);
     grad[gb2] += scale * dz2; // db2 = dz2
     for (let j = 0; j < h; j++) {
@@ -197,7 +204,10 @@ export class Network {
 
   private backwardK(X: Float64Array, off: number, y: number, grad: Float64Array, scale: number): void {
     const { n, h, K, a1, dz1, dz2k } = this;
-    const gW1 = 0, gb1 = h * n, gW2 = h * n + h, gb2 = h * n + h + K * h;
+    const gW1 = 0,
+      gb1 = h * n,
+      gW2 = h * n + h,
+      gb2 = h * n + h + K * h;
     this.signals(y);
     for (let c = 0; c < K; c++) {
       const d = scale * dz2k[c];
@@ -249,7 +259,13 @@ export class Network {
    * and, when grad is given, overwrites grad with ∂J/∂θ = (1/m)·Σ ∂L⁽ⁱ⁾/∂θ.
    * idx null means rows 0..count).
    */
-  lossAndGrad(X: Float64Array, Y: Float64Array, idx: Int32Array | null, count: number, grad?: Float64Array): number {
+  lossAndGrad(
+    X: Float64Array,
+    Y: Float64Array,
+    idx: Int32Array | null,
+    count: number,
+    grad?: Float64Array,
+  ): number {
     const n = this.n;
     const scale = 1 / count; // the 1/m of the batch mean
     if (grad) grad.fill(0);

@@ -43,7 +43,11 @@ export class Optimizer {
   /** Second moment (RMSProp s, Adam v). */
   readonly v: Float64Array | null;
 
-  constructor(readonly rule: UpdateRule, size: number, public hyper: OptimizerHyper) {
+  constructor(
+    readonly rule: UpdateRule,
+    size: number,
+    public hyper: OptimizerHyper,
+  ) {
     this.m = rule === 'momentum' || rule === 'adam' ? new Float64Array(size) : null;
     this.v = rule === 'rmsprop' || rule === 'adam' ? new Float64Array(size) : null;
   }
@@ -82,7 +86,8 @@ export class Optimizer {
         break;
       }
       case 'adam': {
-        const m = this.m!, v = this.v!;
+        const m = this.m!,
+          v = this.v!;
         const c1 = 1 - Math.pow(beta1, this.t);
         const c2 = 1 - Math.pow(beta2, this.t);
         for (let i = 0; i < P; i++) {
@@ -100,7 +105,12 @@ export class Optimizer {
   }
 
   state(): OptimizerState {
-    return { rule: this.rule, t: this.t, m: this.m ? Array.from(this.m) : null, v: this.v ? Array.from(this.v) : null };
+    return {
+      rule: this.rule,
+      t: this.t,
+      m: this.m ? Array.from(this.m) : null,
+      v: this.v ? Array.from(this.v) : null,
+    };
   }
 
   restore(s: OptimizerState): void {

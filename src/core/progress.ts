@@ -2,7 +2,10 @@
 import type { TrainConfig } from './trainer';
 
 /** Optimizer steps in one epoch: one for full batch, m for one-example SGD, ⌈m/B⌉ for mini-batches. */
-export function stepsPerEpoch(config: Pick<TrainConfig, 'optimizer' | 'batchSize'>, trainRows: number): number {
+export function stepsPerEpoch(
+  config: Pick<TrainConfig, 'optimizer' | 'batchSize'>,
+  trainRows: number,
+): number {
   if (config.optimizer === 'batch') return 1;
   if (config.optimizer === 'sgd' || config.optimizer === 'misclassified-sgd') return trainRows;
   return Math.ceil(trainRows / Math.max(1, Math.min(config.batchSize, trainRows)));
@@ -12,7 +15,12 @@ export function stepsPerEpoch(config: Pick<TrainConfig, 'optimizer' | 'batchSize
  * Seconds left at `stepsPerSecond` to the epoch limit (or the step limit, when it comes first); null when unknown.
  * An upper bound: a run may stop earlier (converged, plateau).
  */
-export function secondsLeft(config: Pick<TrainConfig, 'optimizer' | 'batchSize' | 'epochs' | 'maxSteps'>, trainRows: number, step: number, stepsPerSecond: number): number | null {
+export function secondsLeft(
+  config: Pick<TrainConfig, 'optimizer' | 'batchSize' | 'epochs' | 'maxSteps'>,
+  trainRows: number,
+  step: number,
+  stepsPerSecond: number,
+): number | null {
   if (!(trainRows > 0) || !(stepsPerSecond > 0)) return null;
   let total = config.epochs * stepsPerEpoch(config, trainRows);
   if (config.maxSteps > 0) total = Math.min(total, config.maxSteps);

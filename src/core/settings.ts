@@ -71,37 +71,273 @@ export interface SettingSpec {
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
-  { key: 'hidden', id: 'network.hidden', flag: 'hidden', kind: 'integer', minimum: 1, maximum: 4096, description: 'Hidden units h (W1 is h×n).' },
-  { key: 'activation', id: 'network.activation', flag: 'activation', kind: 'enum', enum: ACTIVATIONS, description: 'Hidden activation g: sigmoid (the textbook choice), tanh or relu. The output is sigmoid with binary cross-entropy for two classes, softmax with categorical cross-entropy for three or more.' },
-  { key: 'init', id: 'network.init', flag: 'init', kind: 'enum', enum: INIT_SCHEMES, description: 'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.' },
-  { key: 'optimizer', id: 'training.optimizer', flag: 'optimizer', kind: 'enum', enum: OPTIMIZERS, description: 'misclassified-sgd (the textbook algorithm: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.' },
-  { key: 'lr', id: 'training.learningRate', flag: 'lr', kind: 'number', exclusiveMinimum: 0, description: 'Learning rate α in W := W − α·dW.' },
-  { key: 'momentum', id: 'training.momentum', flag: 'momentum', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Momentum μ (optimizer momentum): v := μ·v + g.' },
-  { key: 'rho', id: 'training.rho', flag: 'rho', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².' },
-  { key: 'beta1', id: 'training.beta1', flag: 'beta1', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β1 (first-moment decay).' },
-  { key: 'beta2', id: 'training.beta2', flag: 'beta2', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Adam β2 (second-moment decay).' },
-  { key: 'eps', id: 'training.epsilon', flag: 'eps', kind: 'number', exclusiveMinimum: 0, description: 'ε in the RMSProp and Adam denominators.' },
-  { key: 'batchSize', id: 'training.batchSize', flag: 'batch', kind: 'integer', minimum: 1, description: 'Mini-batch size B for minibatch, momentum, rmsprop and adam (≥ the training rows: full batch).' },
-  { key: 'epochs', id: 'training.epochs', flag: 'epochs', kind: 'integer', minimum: 1, description: 'Stop after this many epochs.' },
-  { key: 'maxSteps', id: 'training.maxSteps', flag: 'max-steps', kind: 'integer', minimum: 0, description: 'Stop after this many optimizer steps (0: no step limit).' },
-  { key: 'seed', id: 'training.seed', flag: 'seed', kind: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.' },
-  { key: 'plateauEpochs', id: 'training.plateauEpochs', flag: 'plateau-epochs', kind: 'integer', minimum: 0, description: 'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).' },
-  { key: 'plateauTol', id: 'training.plateauTolerance', flag: 'plateau-tol', kind: 'number', minimum: 0, description: 'Plateau tolerance on the training loss.' },
-  { key: 'threads', id: 'training.threads', flag: 'threads', kind: 'integer', minimum: 0, maximum: 64, description: 'Threads for large batched steps (0: the machine\'s cores, at most 4). Any value gives bit-for-bit the same run.' },
-  { key: 'split', id: 'data.testSplit', flag: 'split', kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.' },
-  { key: 'standardize', id: 'data.standardize', flag: 'standardize', kind: 'boolean', description: 'Z-score the features with the training rows\' mean and standard deviation (kept with the model).' },
-  { key: 'label', id: 'data.labelColumn', flag: 'label', kind: 'string', description: 'Label column name; empty: the last column.' },
-  { key: 'ignore', id: 'data.ignore', flag: 'ignore', kind: 'string', description: 'Columns that are not inputs (IDs, dates, free text), comma-separated names; empty: none.' },
-  { key: 'dropMissing', id: 'data.dropMissing', flag: 'drop-missing', kind: 'boolean', description: 'Drop rows with a missing value (empty, NA, N/A, NaN, null, None, ?) and say how many; off: the first missing value is an error.' },
-  { key: 'maxClasses', id: 'data.maxClasses', flag: 'max-classes', kind: 'integer', minimum: 2, maximum: 100000, description: 'Most distinct labels (classes) accepted; more is an error (usually the wrong label column, e.g. an ID).' },
-  { key: 'maxCategories', id: 'data.maxCategories', flag: 'max-categories', kind: 'integer', minimum: 1, maximum: 100000, description: 'Most distinct values a text feature column may have (one input each); more is an error suggesting to ignore the column.' },
-  { key: 'positiveClass', id: 'data.positiveClass', flag: 'positive-class', kind: 'string', description: 'With two classes: the one that is class 1 (the sigmoid output\'s ŷ); empty: the second in order.' },
-  { key: 'checkStep', id: 'gradientCheck.step', flag: 'step', kind: 'number', exclusiveMinimum: 0, maximum: 0.1, description: 'Gradient check: central-difference step h.' },
-  { key: 'checkPass', id: 'gradientCheck.passThreshold', flag: 'pass', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this passes.' },
-  { key: 'checkWarn', id: 'gradientCheck.warnThreshold', flag: 'warn', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.' },
-  { key: 'checkFail', id: 'gradientCheck.failThreshold', flag: 'fail', kind: 'number', exclusiveMinimum: 0, description: 'Gradient check: relative error above this fails.' },
-  { key: 'checkAtol', id: 'gradientCheck.atol', flag: 'atol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: |a − n| ≤ atol + rtol·|n|.' },
-  { key: 'checkRtol', id: 'gradientCheck.rtol', flag: 'rtol', kind: 'number', minimum: 0, description: 'Gradient check, PyTorch-style verdict: rtol.' },
+  {
+    key: 'hidden',
+    id: 'network.hidden',
+    flag: 'hidden',
+    kind: 'integer',
+    minimum: 1,
+    maximum: 4096,
+    description: 'Hidden units h (W1 is h×n).',
+  },
+  {
+    key: 'activation',
+    id: 'network.activation',
+    flag: 'activation',
+    kind: 'enum',
+    enum: ACTIVATIONS,
+    description:
+      'Hidden activation g: sigmoid (the textbook choice), tanh or relu. The output is sigmoid with binary cross-entropy for two classes, softmax with categorical cross-entropy for three or more.',
+  },
+  {
+    key: 'init',
+    id: 'network.init',
+    flag: 'init',
+    kind: 'enum',
+    enum: INIT_SCHEMES,
+    description:
+      'Weight initialisation: small (0.01·N(0,1), the teaching default) or xavier (Glorot uniform). Biases start at 0.',
+  },
+  {
+    key: 'optimizer',
+    id: 'training.optimizer',
+    flag: 'optimizer',
+    kind: 'enum',
+    enum: OPTIMIZERS,
+    description:
+      'misclassified-sgd (the textbook algorithm: a random misclassified point per step, stops when none is left), sgd (one random point), batch, minibatch, momentum, rmsprop or adam.',
+  },
+  {
+    key: 'lr',
+    id: 'training.learningRate',
+    flag: 'lr',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    description: 'Learning rate α in W := W − α·dW.',
+  },
+  {
+    key: 'momentum',
+    id: 'training.momentum',
+    flag: 'momentum',
+    kind: 'number',
+    minimum: 0,
+    exclusiveMaximum: 1,
+    description: 'Momentum μ (optimizer momentum): v := μ·v + g.',
+  },
+  {
+    key: 'rho',
+    id: 'training.rho',
+    flag: 'rho',
+    kind: 'number',
+    minimum: 0,
+    exclusiveMaximum: 1,
+    description: 'RMSProp decay ρ: s := ρ·s + (1−ρ)·g².',
+  },
+  {
+    key: 'beta1',
+    id: 'training.beta1',
+    flag: 'beta1',
+    kind: 'number',
+    minimum: 0,
+    exclusiveMaximum: 1,
+    description: 'Adam β1 (first-moment decay).',
+  },
+  {
+    key: 'beta2',
+    id: 'training.beta2',
+    flag: 'beta2',
+    kind: 'number',
+    minimum: 0,
+    exclusiveMaximum: 1,
+    description: 'Adam β2 (second-moment decay).',
+  },
+  {
+    key: 'eps',
+    id: 'training.epsilon',
+    flag: 'eps',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    description: 'ε in the RMSProp and Adam denominators.',
+  },
+  {
+    key: 'batchSize',
+    id: 'training.batchSize',
+    flag: 'batch',
+    kind: 'integer',
+    minimum: 1,
+    description:
+      'Mini-batch size B for minibatch, momentum, rmsprop and adam (≥ the training rows: full batch).',
+  },
+  {
+    key: 'epochs',
+    id: 'training.epochs',
+    flag: 'epochs',
+    kind: 'integer',
+    minimum: 1,
+    description: 'Stop after this many epochs.',
+  },
+  {
+    key: 'maxSteps',
+    id: 'training.maxSteps',
+    flag: 'max-steps',
+    kind: 'integer',
+    minimum: 0,
+    description: 'Stop after this many optimizer steps (0: no step limit).',
+  },
+  {
+    key: 'seed',
+    id: 'training.seed',
+    flag: 'seed',
+    kind: 'integer',
+    minimum: -2147483648,
+    maximum: 2147483647,
+    description:
+      'Seed of the one PRNG behind initialisation, split and sampling: the same seed gives the same run.',
+  },
+  {
+    key: 'plateauEpochs',
+    id: 'training.plateauEpochs',
+    flag: 'plateau-epochs',
+    kind: 'integer',
+    minimum: 0,
+    description:
+      'Stop when the training loss fell by less than the plateau tolerance over this many epochs (0: never).',
+  },
+  {
+    key: 'plateauTol',
+    id: 'training.plateauTolerance',
+    flag: 'plateau-tol',
+    kind: 'number',
+    minimum: 0,
+    description: 'Plateau tolerance on the training loss.',
+  },
+  {
+    key: 'threads',
+    id: 'training.threads',
+    flag: 'threads',
+    kind: 'integer',
+    minimum: 0,
+    maximum: 64,
+    description:
+      "Threads for large batched steps (0: the machine's cores, at most 4). Any value gives bit-for-bit the same run.",
+  },
+  {
+    key: 'split',
+    id: 'data.testSplit',
+    flag: 'split',
+    kind: 'number',
+    minimum: 0,
+    exclusiveMaximum: 1,
+    description: 'Fraction of rows held out as the test set (seeded); 0 trains on every row.',
+  },
+  {
+    key: 'standardize',
+    id: 'data.standardize',
+    flag: 'standardize',
+    kind: 'boolean',
+    description:
+      "Z-score the features with the training rows' mean and standard deviation (kept with the model).",
+  },
+  {
+    key: 'label',
+    id: 'data.labelColumn',
+    flag: 'label',
+    kind: 'string',
+    description: 'Label column name; empty: the last column.',
+  },
+  {
+    key: 'ignore',
+    id: 'data.ignore',
+    flag: 'ignore',
+    kind: 'string',
+    description: 'Columns that are not inputs (IDs, dates, free text), comma-separated names; empty: none.',
+  },
+  {
+    key: 'dropMissing',
+    id: 'data.dropMissing',
+    flag: 'drop-missing',
+    kind: 'boolean',
+    description:
+      'Drop rows with a missing value (empty, NA, N/A, NaN, null, None, ?) and say how many; off: the first missing value is an error.',
+  },
+  {
+    key: 'maxClasses',
+    id: 'data.maxClasses',
+    flag: 'max-classes',
+    kind: 'integer',
+    minimum: 2,
+    maximum: 100000,
+    description:
+      'Most distinct labels (classes) accepted; more is an error (usually the wrong label column, e.g. an ID).',
+  },
+  {
+    key: 'maxCategories',
+    id: 'data.maxCategories',
+    flag: 'max-categories',
+    kind: 'integer',
+    minimum: 1,
+    maximum: 100000,
+    description:
+      'Most distinct values a text feature column may have (one input each); more is an error suggesting to ignore the column.',
+  },
+  {
+    key: 'positiveClass',
+    id: 'data.positiveClass',
+    flag: 'positive-class',
+    kind: 'string',
+    description:
+      "With two classes: the one that is class 1 (the sigmoid output's ŷ); empty: the second in order.",
+  },
+  {
+    key: 'checkStep',
+    id: 'gradientCheck.step',
+    flag: 'step',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    maximum: 0.1,
+    description: 'Gradient check: central-difference step h.',
+  },
+  {
+    key: 'checkPass',
+    id: 'gradientCheck.passThreshold',
+    flag: 'pass',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    description: 'Gradient check: relative error at or below this passes.',
+  },
+  {
+    key: 'checkWarn',
+    id: 'gradientCheck.warnThreshold',
+    flag: 'warn',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    description:
+      'Gradient check: relative error at or below this is a warning (typical near kinks); above it, suspect.',
+  },
+  {
+    key: 'checkFail',
+    id: 'gradientCheck.failThreshold',
+    flag: 'fail',
+    kind: 'number',
+    exclusiveMinimum: 0,
+    description: 'Gradient check: relative error above this fails.',
+  },
+  {
+    key: 'checkAtol',
+    id: 'gradientCheck.atol',
+    flag: 'atol',
+    kind: 'number',
+    minimum: 0,
+    description: 'Gradient check, PyTorch-style verdict: |a − n| ≤ atol + rtol·|n|.',
+  },
+  {
+    key: 'checkRtol',
+    id: 'gradientCheck.rtol',
+    flag: 'rtol',
+    kind: 'number',
+    minimum: 0,
+    description: 'Gradient check, PyTorch-style verdict: rtol.',
+  },
 ];
 
 /**
@@ -116,14 +352,21 @@ export function checkSetting(spec: SettingSpec, v: unknown): string | null {
     case 'string':
       return typeof v === 'string' ? null : `${name} must be a string, got ${JSON.stringify(v)}`;
     case 'enum':
-      return typeof v === 'string' && spec.enum!.includes(v) ? null : `${name} must be one of ${spec.enum!.join(', ')}, got ${JSON.stringify(v)}`;
+      return typeof v === 'string' && spec.enum!.includes(v)
+        ? null
+        : `${name} must be one of ${spec.enum!.join(', ')}, got ${JSON.stringify(v)}`;
     default: {
-      if (typeof v !== 'number' || !Number.isFinite(v)) return `${name} must be a finite number, got ${JSON.stringify(v)}`;
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return `${name} must be a finite number, got ${JSON.stringify(v)}`;
       if (spec.kind === 'integer' && !Number.isInteger(v)) return `${name} must be a whole number, got ${v}`;
-      if (spec.minimum !== undefined && v < spec.minimum) return `${name} must be ≥ ${spec.minimum}, got ${v}`;
-      if (spec.maximum !== undefined && v > spec.maximum) return `${name} must be ≤ ${spec.maximum}, got ${v}`;
-      if (spec.exclusiveMinimum !== undefined && v <= spec.exclusiveMinimum) return `${name} must be > ${spec.exclusiveMinimum}, got ${v}`;
-      if (spec.exclusiveMaximum !== undefined && v >= spec.exclusiveMaximum) return `${name} must be < ${spec.exclusiveMaximum}, got ${v}`;
+      if (spec.minimum !== undefined && v < spec.minimum)
+        return `${name} must be ≥ ${spec.minimum}, got ${v}`;
+      if (spec.maximum !== undefined && v > spec.maximum)
+        return `${name} must be ≤ ${spec.maximum}, got ${v}`;
+      if (spec.exclusiveMinimum !== undefined && v <= spec.exclusiveMinimum)
+        return `${name} must be > ${spec.exclusiveMinimum}, got ${v}`;
+      if (spec.exclusiveMaximum !== undefined && v >= spec.exclusiveMaximum)
+        return `${name} must be < ${spec.exclusiveMaximum}, got ${v}`;
       return null;
     }
   }
@@ -155,7 +398,9 @@ export function resolveSettings(...layers: Array<Partial<Record<string, unknown>
     }
   }
   if (!(out.checkPass <= out.checkWarn && out.checkWarn <= out.checkFail)) {
-    throw new RangeError(`gradient-check thresholds must satisfy pass ≤ warn ≤ fail, got ${out.checkPass}, ${out.checkWarn}, ${out.checkFail}`);
+    throw new RangeError(
+      `gradient-check thresholds must satisfy pass ≤ warn ≤ fail, got ${out.checkPass}, ${out.checkWarn}, ${out.checkFail}`,
+    );
   }
   return out;
 }
@@ -167,14 +412,29 @@ export function trainConfigOf(s: RunSettings): TrainConfig {
 }
 
 export function gradcheckOptionsOf(s: RunSettings) {
-  return { h: s.checkStep, thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail }, atol: s.checkAtol, rtol: s.checkRtol };
+  return {
+    h: s.checkStep,
+    thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail },
+    atol: s.checkAtol,
+    rtol: s.checkRtol,
+  };
 }
 
 /** The reader's options from the settings (data as it comes: ignore, missing values, class and category limits). */
-export function readOptionsOf(s: RunSettings): { label?: string; ignore: string[]; dropMissing: boolean; maxClasses: number; maxCategories: number; positiveClass: string } {
+export function readOptionsOf(s: RunSettings): {
+  label?: string;
+  ignore: string[];
+  dropMissing: boolean;
+  maxClasses: number;
+  maxCategories: number;
+  positiveClass: string;
+} {
   return {
     ...(s.label === '' ? {} : { label: s.label }),
-    ignore: s.ignore.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    ignore: s.ignore
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== ''),
     dropMissing: s.dropMissing,
     maxClasses: s.maxClasses,
     maxCategories: s.maxCategories,

@@ -185,7 +185,16 @@ export class Trainer {
    * file's formulas): mean loss over the rows, gradient written into grad.
    * When set, every step also computes the true gradient into record.trueGrad.
    */
-  private readonly gradient: ((net: Network, X: Float64Array, Y: Float64Array, idx: Int32Array | null, count: number, grad: Float64Array) => number) | null;
+  private readonly gradient:
+    | ((
+        net: Network,
+        X: Float64Array,
+        Y: Float64Array,
+        idx: Int32Array | null,
+        count: number,
+        grad: Float64Array,
+      ) => number)
+    | null;
 
   constructor(
     readonly config: TrainConfig,
@@ -200,14 +209,18 @@ export class Trainer {
     validateConfig(config, m);
     this.rng = new Rng(config.seed);
     this.gradient = options.gradient ?? null;
-    this.engine = this.gradient ? 'reference' : options.engine ?? 'auto';
+    this.engine = this.gradient ? 'reference' : (options.engine ?? 'auto');
     // Per-example plain SGD in WebAssembly ('auto', 'wasm'); 'reference' and 'js' keep the fused JavaScript pass (the reference's bits).
     // Both are written for the binary network (K = 1); K classes take the reference per example.
-    const wasmSteps = K === 1 && RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
+    const wasmSteps =
+      K === 1 && RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
     this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
     this.net = new Network(n, h, config.activation, this.stepper?.theta, K);
     if (theta) {
-      if (theta.length !== paramCount(n, h, K)) throw new RangeError(`the parameters have ${theta.length} entries; ${n} inputs, ${h} hidden units and ${K > 1 ? `${K} classes` : 'one output'} need ${paramCount(n, h, K)} (a model trained on other classes or columns?)`);
+      if (theta.length !== paramCount(n, h, K))
+        throw new RangeError(
+          `the parameters have ${theta.length} entries; ${n} inputs, ${h} hidden units and ${K > 1 ? `${K} classes` : 'one output'} need ${paramCount(n, h, K)} (a model trained on other classes or columns?)`,
+        );
       this.net.theta.set(theta);
     } else initParams(this.net.theta, n, h, config.init, this.rng, K);
     const P = paramCount(n, h, K);
@@ -219,17 +232,32 @@ export class Trainer {
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
     this.record = {
-      step: 0, epoch: 0, samples: this.pick.subarray(0, 0), x: new Float64Array(n), y: 0,
-      z1: new Float64Array(h), a1: new Float64Array(h), z2: 0, a2: 0, dz2: 0, dz1: new Float64Array(h),
-      z2k: new Float64Array(K), a2k: new Float64Array(K), dz2k: new Float64Array(K),
-      loss: NaN, grad: this.grad, delta: this.delta, misclassified: -1,
+      step: 0,
+      epoch: 0,
+      samples: this.pick.subarray(0, 0),
+      x: new Float64Array(n),
+      y: 0,
+      z1: new Float64Array(h),
+      a1: new Float64Array(h),
+      z2: 0,
+      a2: 0,
+      dz2: 0,
+      dz1: new Float64Array(h),
+      z2k: new Float64Array(K),
+      a2k: new Float64Array(K),
+      dz2k: new Float64Array(K),
+      loss: NaN,
+      grad: this.grad,
+      delta: this.delta,
+      misclassified: -1,
       trueGrad: this.gradient ? new Float64Array(P) : null,
     };
   }
 
   /** Live change of the learning rate (takes effect at the next step). */
   setLearningRate(lr: number): void {
-    if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    if (!(lr > 0 && Number.isFinite(lr)))
+      throw new RangeError(`learning rate must be a positive number, got ${lr}`);
     this.opt.hyper.lr = lr;
   }
 
@@ -274,7 +302,8 @@ export class Trainer {
    * last step taken. Returns the number of steps taken.
    */
   advance(maxSteps: number): number {
-    if (this.gradient) { // the derivation's path: every step as step() takes it
+    if (this.gradient) {
+      // the derivation's path: every step as step() takes it
       let k = 0;
       while (k < maxSteps && this.step()) k++;
       return k;
@@ -331,7 +360,8 @@ export class Trainer {
       }
     }
 
-    if (count === 1 && net.K === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill)) return this.fusedSampleStep(samples, from, misclassified, fill);
+    if (count === 1 && net.K === 1 && this.opt.rule === 'plain' && !this.gradient && (this.stepper || !fill))
+      return this.fusedSampleStep(samples, from, misclassified, fill);
     this.materialize(); // a fused step before this one: its Δ may still be shown (loss divergence below)
     const loss = this.lossAndGrad(samples, from, count);
     if (!Number.isFinite(loss)) {
@@ -366,17 +396,40 @@ export class Trainer {
    * computed afterwards from θ before the step (materialize), for the record when one is
    * filled (fill) and for epoch summaries.
    */
-  private fusedSampleStep(samples: Int32Array | null, from: number, misclassified: number, fill: boolean): boolean {
+  private fusedSampleStep(
+    samples: Int32Array | null,
+    from: number,
+    misclassified: number,
+    fill: boolean,
+  ): boolean {
     const { train, net, config: cfg, stepper } = this;
     const i = samples ? samples[from] : 0;
-    const h = cfg.hidden, off = i * train.n, y = train.Y[i], lr = this.opt.hyper.lr;
+    const h = cfg.hidden,
+      off = i * train.n,
+      y = train.Y[i],
+      lr = this.opt.hyper.lr;
     let z2: number, bad: number;
     if (stepper) {
-      z2 = fill ? stepper.step(train.X, off, y, lr, this.grad, this.delta) : stepper.step(train.X, off, y, lr);
+      z2 = fill
+        ? stepper.step(train.X, off, y, lr, this.grad, this.delta)
+        : stepper.step(train.X, off, y, lr);
       bad = stepper.bad;
     } else {
       if (!this.sampleZ1) [this.sampleZ1, this.sampleA1] = [new Float64Array(h), new Float64Array(h)];
-      sgdSampleStep(net.theta, train.n, h, cfg.activation, lr, train.X, off, y, this.prevTheta, this.sampleZ1, this.sampleA1!, this.sample);
+      sgdSampleStep(
+        net.theta,
+        train.n,
+        h,
+        cfg.activation,
+        lr,
+        train.X,
+        off,
+        y,
+        this.prevTheta,
+        this.sampleZ1,
+        this.sampleA1!,
+        this.sample,
+      );
       z2 = this.sample.z2;
       bad = this.sample.bad;
     }
@@ -416,7 +469,8 @@ export class Trainer {
   private materialize(): void {
     if (!this.stale) return;
     this.stale = false;
-    const { X, Y, n } = this.train, i = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
+    const { X, Y, n } = this.train,
+      i = this.lastFirst; // (samples may have moved on: misclassified-sgd's list)
     if (this.stepper) {
       const z2 = this.stepper.gradient(X, i * n, Y[i], this.opt.hyper.lr, true, this.grad, this.delta);
       this.lastLoss = bceFromLogit(z2, Y[i]);
@@ -435,7 +489,8 @@ export class Trainer {
 
   /** Count the step; at an epoch's end, summarise it and check the plateau and the limits. */
   private afterUpdate(): void {
-    const cfg = this.config, m = this.train.m;
+    const cfg = this.config,
+      m = this.train.m;
     this.stepCount++;
     const epochDone =
       cfg.optimizer === 'batch' ||
@@ -473,7 +528,8 @@ export class Trainer {
       net.backward(X, off, Y[i], this.grad, 1);
       return loss;
     }
-    if (this.useKernel(count)) return this.batchKernel().lossAndGrad(0, net.theta, samples, from, count, this.grad);
+    if (this.useKernel(count))
+      return this.batchKernel().lossAndGrad(0, net.theta, samples, from, count, this.grad);
     return net.lossAndGrad(X, Y, samples ? samples.subarray(from, from + count) : null, count, this.grad);
   }
 
@@ -487,11 +543,19 @@ export class Trainer {
     if (!this.kernel) {
       const { train, test, config } = this;
       const data = [train, ...(test && test.m > 0 ? [test] : [])];
-      this.kernel = createBatchKernel({ n: train.n, h: config.hidden, K: this.net.K, activation: config.activation }, data, {
-        kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
-        threads: config.threads,
-        cacheFullBatch: config.optimizer === 'batch' || (config.optimizer !== 'sgd' && config.optimizer !== 'misclassified-sgd' && config.batchSize >= train.m),
-      });
+      this.kernel = createBatchKernel(
+        { n: train.n, h: config.hidden, K: this.net.K, activation: config.activation },
+        data,
+        {
+          kind: this.engine === 'auto' ? undefined : (this.engine as KernelKind),
+          threads: config.threads,
+          cacheFullBatch:
+            config.optimizer === 'batch' ||
+            (config.optimizer !== 'sgd' &&
+              config.optimizer !== 'misclassified-sgd' &&
+              config.batchSize >= train.m),
+        },
+      );
     }
     return this.kernel;
   }
@@ -502,7 +566,8 @@ export class Trainer {
     const which = d === this.train ? 0 : d === this.test ? 1 : -1;
     if (which < 0 || d.m === 0 || !this.useKernel(d.m)) return null;
     const K = this.net.K;
-    if (!this.z2Scratch || this.z2Scratch.length < d.m * K) this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0) * K);
+    if (!this.z2Scratch || this.z2Scratch.length < d.m * K)
+      this.z2Scratch = new Float64Array(Math.max(this.train.m, this.test?.m ?? 0) * K);
     this.batchKernel().forward(which, this.net.theta, null, 0, d.m, this.z2Scratch);
     return this.z2Scratch;
   }
@@ -517,7 +582,13 @@ export class Trainer {
   }
 
   /** Step until the run stops or shouldStop() says so (checked every step). Without onStep, steps go through advance(). */
-  run(opts: { onStep?: (r: StepRecord) => void; onEpoch?: (e: EpochSummary) => void; shouldStop?: () => boolean } = {}): TrainResult {
+  run(
+    opts: {
+      onStep?: (r: StepRecord) => void;
+      onEpoch?: (e: EpochSummary) => void;
+      shouldStop?: () => boolean;
+    } = {},
+  ): TrainResult {
     let seen = this.history.length;
     const slice = opts.shouldStop ? 1 : 4096;
     while (this.status === 'running') {
@@ -547,7 +618,8 @@ export class Trainer {
   /** Loss, accuracy and misclassified count of the current network on a data set. */
   evaluate(d: TrainData): Metrics {
     const { X, Y, m, n } = d;
-    let loss = 0, wrong = 0;
+    let loss = 0,
+      wrong = 0;
     const net = this.net;
     const K = net.K;
     const Z2 = this.fastForward(d);
@@ -606,7 +678,10 @@ export class Trainer {
       theta: Array.from(this.net.theta),
       optimizer: this.opt.state(),
       rng: this.rng.state(),
-      history: this.history.slice(historyFrom).map((e) => ({ ...e, params: { W: [...e.params.W], dW: [...e.params.dW], ratio: [...e.params.ratio] } })),
+      history: this.history.slice(historyFrom).map((e) => ({
+        ...e,
+        params: { W: [...e.params.W], dW: [...e.params.dW], ratio: [...e.params.ratio] },
+      })),
       status: this.status,
       reason: this.reason,
       divergence: this.divergence,
@@ -614,11 +689,24 @@ export class Trainer {
   }
 
   /** A trainer that continues exactly where getState() was taken, on the same data. */
-  static restore(state: TrainerState, train: TrainData, test: TrainData | null = null, options: TrainerOptions = {}): Trainer {
+  static restore(
+    state: TrainerState,
+    train: TrainData,
+    test: TrainData | null = null,
+    options: TrainerOptions = {},
+  ): Trainer {
     if (state.n !== train.n) throw new Error(`state is for ${state.n} features, data has ${train.n}`);
-    if (state.order.length !== train.m) throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
-    if ((state.K ?? 1) !== (train.K ?? 1)) throw new Error(`state is for ${state.K ?? 1} outputs, data has ${train.K ?? 1}`);
-    const t = new Trainer({ ...state.config, threads: state.config.threads ?? 0 }, train, test, Float64Array.from(state.theta), options);
+    if (state.order.length !== train.m)
+      throw new Error(`state is for ${state.order.length} training rows, data has ${train.m}`);
+    if ((state.K ?? 1) !== (train.K ?? 1))
+      throw new Error(`state is for ${state.K ?? 1} outputs, data has ${train.K ?? 1}`);
+    const t = new Trainer(
+      { ...state.config, threads: state.config.threads ?? 0 },
+      train,
+      test,
+      Float64Array.from(state.theta),
+      options,
+    );
     t.stepCount = state.step;
     t.epoch = state.epoch;
     t.cursor = state.cursor;
@@ -651,7 +739,10 @@ export class Trainer {
     if (K <= 0 || H.length <= K) return;
     const drop = H[H.length - 1 - K].train.loss - H[H.length - 1].train.loss;
     if (drop < this.config.plateauTol) {
-      this.finish('plateau', `training loss fell by ${drop.toExponential(2)} < ${this.config.plateauTol} over the last ${K} epochs`);
+      this.finish(
+        'plateau',
+        `training loss fell by ${drop.toExponential(2)} < ${this.config.plateauTol} over the last ${K} epochs`,
+      );
     }
   }
 
@@ -661,7 +752,9 @@ export class Trainer {
     for (let i = 0; i < this.grad.length; i++) g2 += this.grad[i] * this.grad[i];
     const params = { W: [] as number[], dW: [] as number[], ratio: [] as number[] };
     for (const b of layout(this.train.n, this.config.hidden, this.net.K)) {
-      let w = 0, g = 0, d = 0;
+      let w = 0,
+        g = 0,
+        d = 0;
       for (let i = b.offset; i < b.offset + b.rows * b.cols; i++) {
         w += this.net.theta[i] ** 2;
         g += this.grad[i] ** 2;
@@ -683,7 +776,10 @@ export class Trainer {
 
   private diverge(param: string): null {
     this.divergence = { step: this.stepCount + 1, param };
-    this.finish('diverged', `non-finite ${param} at step ${this.stepCount + 1}; the last finite parameters are kept`);
+    this.finish(
+      'diverged',
+      `non-finite ${param} at step ${this.stepCount + 1}; the last finite parameters are kept`,
+    );
     return null;
   }
 
@@ -693,7 +789,15 @@ export class Trainer {
   }
 
   /** Fill the step record; called after lossAndGrad and before the update, so θ is the pre-update θ. */
-  private fillRecord(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number, recompute: boolean): void {
+  private fillRecord(
+    samples: Int32Array | null,
+    from: number,
+    count: number,
+    first: number,
+    loss: number,
+    misclassified: number,
+    recompute: boolean,
+  ): void {
     const r = this.record;
     const { X, Y, n } = this.train;
     const net = this.net;
@@ -731,7 +835,14 @@ export class Trainer {
   private lastStep = 0;
   private lastEpoch = 0;
 
-  private remember(samples: Int32Array | null, from: number, count: number, first: number, loss: number, misclassified: number): void {
+  private remember(
+    samples: Int32Array | null,
+    from: number,
+    count: number,
+    first: number,
+    loss: number,
+    misclassified: number,
+  ): void {
     this.pending = true;
     this.lastSamples = samples;
     this.lastFrom = from;
@@ -754,7 +865,15 @@ export class Trainer {
     const [step, epoch] = [this.stepCount, this.epoch];
     this.stepCount = this.lastStep;
     this.epoch = this.lastEpoch;
-    this.fillRecord(this.lastSamples, this.lastFrom, this.lastCount, this.lastFirst, this.lastLoss, this.lastMisclassified, true);
+    this.fillRecord(
+      this.lastSamples,
+      this.lastFrom,
+      this.lastCount,
+      this.lastFirst,
+      this.lastLoss,
+      this.lastMisclassified,
+      true,
+    );
     this.stepCount = step;
     this.epoch = epoch;
     theta.set(now);
@@ -772,9 +891,17 @@ export class Trainer {
 export function copyStep(r: StepRecord, maxSamples = Infinity): StepRecord {
   return {
     ...r,
-    samples: r.samples.slice(0, maxSamples), x: r.x.slice(), z1: r.z1.slice(), a1: r.a1.slice(), dz1: r.dz1.slice(),
-    z2k: r.z2k.slice(), a2k: r.a2k.slice(), dz2k: r.dz2k.slice(),
-    grad: r.grad.slice(), delta: r.delta.slice(), trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
+    samples: r.samples.slice(0, maxSamples),
+    x: r.x.slice(),
+    z1: r.z1.slice(),
+    a1: r.a1.slice(),
+    dz1: r.dz1.slice(),
+    z2k: r.z2k.slice(),
+    a2k: r.a2k.slice(),
+    dz2k: r.dz2k.slice(),
+    grad: r.grad.slice(),
+    delta: r.delta.slice(),
+    trueGrad: r.trueGrad ? r.trueGrad.slice() : null,
   };
 }
 

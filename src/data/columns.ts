@@ -53,9 +53,11 @@ export function cellNumber(cell: string): number {
 
 /** Code-point order of two strings (JavaScript's < compares UTF-16 units, which differs above U+FFFF). */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator](), ib = b[Symbol.iterator]();
+  const ia = a[Symbol.iterator](),
+    ib = b[Symbol.iterator]();
   for (;;) {
-    const x = ia.next(), y = ib.next();
+    const x = ia.next(),
+      y = ib.next();
     if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
     const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
     if (d !== 0) return d;
@@ -77,7 +79,8 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
   const s = decode(b, bom, b.length);
   const quoting = delim === ',';
   const len = s.length;
-  let pos = 0, line = 1;
+  let pos = 0,
+    line = 1;
   const records: { fields: string[]; line: number }[] = [];
   while (pos < len) {
     // skip blank lines (spaces and TABs only)
@@ -94,12 +97,18 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
     for (;;) {
       if (quoting && s[pos] === '"') {
         const open = line;
-        let q = pos + 1, text = '';
+        let q = pos + 1,
+          text = '';
         for (;;) {
-          if (q >= len) throw new DatasetError(open, 'a quoted field opened here is never closed (missing closing ")');
+          if (q >= len)
+            throw new DatasetError(open, 'a quoted field opened here is never closed (missing closing ")');
           const c = s[q];
           if (c === '"') {
-            if (s[q + 1] === '"') { text += '"'; q += 2; continue; }
+            if (s[q + 1] === '"') {
+              text += '"';
+              q += 2;
+              continue;
+            }
             break;
           }
           if (c === '\n' || (c === '\r' && s[q + 1] !== '\n')) line++;
@@ -108,7 +117,10 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
         }
         pos = q + 1;
         if (pos < len && s[pos] !== delim && s[pos] !== '\n' && s[pos] !== '\r') {
-          throw new DatasetError(line, `unexpected text after the closing quote of a quoted field: ${quote(s.slice(pos, pos + 20))}`);
+          throw new DatasetError(
+            line,
+            `unexpected text after the closing quote of a quoted field: ${quote(s.slice(pos, pos + 20))}`,
+          );
         }
         fields.push(text);
       } else {
@@ -117,13 +129,20 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
         fields.push(s.slice(pos, q));
         pos = q;
       }
-      if (pos < len && s[pos] === delim) { pos++; continue; }
-      if (pos < len) { pos += s[pos] === '\r' && s[pos + 1] === '\n' ? 2 : 1; line++; }
+      if (pos < len && s[pos] === delim) {
+        pos++;
+        continue;
+      }
+      if (pos < len) {
+        pos += s[pos] === '\r' && s[pos + 1] === '\n' ? 2 : 1;
+        line++;
+      }
       break;
     }
     records.push({ fields, line: recLine });
   }
-  if (records.length === 0) throw new DatasetError(1, 'the file is empty; the first non-blank line must be a header of column names');
+  if (records.length === 0)
+    throw new DatasetError(1, 'the file is empty; the first non-blank line must be a header of column names');
   const [head, ...rows] = records;
   const columns = head.fields;
   const ncols = columns.length;
@@ -131,7 +150,11 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
   const lines: number[] = new Array(rows.length);
   rows.forEach((r, i) => {
     const k = r.fields.length;
-    if (k !== ncols) throw new DatasetError(r.line, `the row has ${k} field${k === 1 ? '' : 's'} but the header has ${ncols}${k > ncols ? ' (a delimiter inside an unquoted value?)' : ''}`);
+    if (k !== ncols)
+      throw new DatasetError(
+        r.line,
+        `the row has ${k} field${k === 1 ? '' : 's'} but the header has ${ncols}${k > ncols ? ' (a delimiter inside an unquoted value?)' : ''}`,
+      );
     for (let j = 0; j < ncols; j++) cells[i * ncols + j] = r.fields[j];
     lines[i] = r.line;
   });
@@ -141,47 +164,92 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
 /** The columns read as inputs: all but the label and the ignored ones; checks that every ignored name is a column. */
 function inputColumns(t: CellTable, labelIndex: number, ignore: readonly string[]): number[] {
   for (const name of ignore) {
-    if (!t.columns.includes(name)) throw new DatasetError(t.headerLine, `the ignore setting names the column ${quote(name)}, which is not in the header`);
-    if (t.columns.indexOf(name) === labelIndex) throw new DatasetError(t.headerLine, `the ignore setting names the label column ${quote(name)}; choose another label column or stop ignoring it`);
+    if (!t.columns.includes(name))
+      throw new DatasetError(
+        t.headerLine,
+        `the ignore setting names the column ${quote(name)}, which is not in the header`,
+      );
+    if (t.columns.indexOf(name) === labelIndex)
+      throw new DatasetError(
+        t.headerLine,
+        `the ignore setting names the label column ${quote(name)}; choose another label column or stop ignoring it`,
+      );
   }
   return t.columns.flatMap((c, j) => (j === labelIndex || ignore.includes(c) ? [] : [j]));
 }
 
 /** Rows to keep: every row without a missing cell in the used columns; with dropMissing the others are dropped, else the first is an error. */
-function keptRows(t: CellTable, num: Float64Array, used: number[], dropMissing: boolean, allowEmpty = false): { rows: number[]; dropped: number[] } {
+function keptRows(
+  t: CellTable,
+  num: Float64Array,
+  used: number[],
+  dropMissing: boolean,
+  allowEmpty = false,
+): { rows: number[]; dropped: number[] } {
   const w = t.columns.length;
-  const rows: number[] = [], dropped: number[] = [];
+  const rows: number[] = [],
+    dropped: number[] = [];
   for (let i = 0; i < t.m; i++) {
     const bad = used.find((j) => num[i * w + j] !== num[i * w + j] && isMissing(t.cells[i * w + j])); // a number is never missing
     if (bad === undefined) rows.push(i);
     else if (dropMissing) dropped.push(t.lines[i]);
     else {
-      throw new DatasetError(t.lines[i], `column ${quote(t.columns[bad], 40)} has a missing value (${quote(t.cells[i * w + bad], 20)}); fill it in, ignore the column, or turn on dropMissing (--drop-missing) to drop rows with missing values`);
+      throw new DatasetError(
+        t.lines[i],
+        `column ${quote(t.columns[bad], 40)} has a missing value (${quote(t.cells[i * w + bad], 20)}); fill it in, ignore the column, or turn on dropMissing (--drop-missing) to drop rows with missing values`,
+      );
     }
   }
-  if (rows.length === 0 && !allowEmpty) throw new DatasetError(1, `every row has a missing value${dropped.length ? ` (${dropped.length} dropped)` : ''}; no rows are left to train on`);
+  if (rows.length === 0 && !allowEmpty)
+    throw new DatasetError(
+      1,
+      `every row has a missing value${dropped.length ? ` (${dropped.length} dropped)` : ''}; no rows are left to train on`,
+    );
   return { rows, dropped };
 }
 
 /** Decide a feature column: numeric, or categorical with its categories; a mix is an error on the first cell of the minority kind. */
-function decideColumn(t: CellTable, num: Float64Array, j: number, rows: number[], maxCategories: number): ColumnEncoding {
-  const w = t.columns.length, name = t.columns[j];
-  let numbers = 0, texts = 0, firstNumber = -1, firstText = -1;
+function decideColumn(
+  t: CellTable,
+  num: Float64Array,
+  j: number,
+  rows: number[],
+  maxCategories: number,
+): ColumnEncoding {
+  const w = t.columns.length,
+    name = t.columns[j];
+  let numbers = 0,
+    texts = 0,
+    firstNumber = -1,
+    firstText = -1;
   for (const i of rows) {
     const v = num[i * w + j];
-    if (v === v) { numbers++; if (firstNumber < 0) firstNumber = i; } // NaN: not a number (±Infinity counts as a number: an error below)
-    else { texts++; if (firstText < 0) firstText = i; }
+    if (v === v) {
+      numbers++;
+      if (firstNumber < 0) firstNumber = i;
+    } // NaN: not a number (±Infinity counts as a number: an error below)
+    else {
+      texts++;
+      if (firstText < 0) firstText = i;
+    }
   }
   if (texts === 0) {
     for (const i of rows) {
       const v = num[i * w + j];
-      if (!Number.isFinite(v)) throw new DatasetError(t.lines[i], `column ${quote(name, 40)}: ${quote(t.cells[i * w + j], 40)} is too large for a double`);
+      if (!Number.isFinite(v))
+        throw new DatasetError(
+          t.lines[i],
+          `column ${quote(name, 40)}: ${quote(t.cells[i * w + j], 40)} is too large for a double`,
+        );
     }
     return { name, type: 'number' };
   }
   if (numbers > 0) {
     const i = texts <= numbers ? firstText : firstNumber;
-    throw new DatasetError(t.lines[i], `column ${quote(name, 40)} has numbers and text: ${quote(t.cells[i * w + j], 40)} at line ${t.lines[i]} (${numbers} number${numbers === 1 ? '' : 's'}, ${texts} text cell${texts === 1 ? '' : 's'}); a column is either numbers or categories${hint(t.cells[i * w + j])}`);
+    throw new DatasetError(
+      t.lines[i],
+      `column ${quote(name, 40)} has numbers and text: ${quote(t.cells[i * w + j], 40)} at line ${t.lines[i]} (${numbers} number${numbers === 1 ? '' : 's'}, ${texts} text cell${texts === 1 ? '' : 's'}); a column is either numbers or categories${hint(t.cells[i * w + j])}`,
+    );
   }
   const seen = new Set<string>();
   for (const i of rows) {
@@ -190,13 +258,22 @@ function decideColumn(t: CellTable, num: Float64Array, j: number, rows: number[]
   }
   if (seen.size > maxCategories) {
     const all = new Set(rows.map((i) => t.cells[i * w + j]));
-    throw new DatasetError(t.headerLine, `column ${quote(name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (--ignore ${name}) or raise maxCategories`);
+    throw new DatasetError(
+      t.headerLine,
+      `column ${quote(name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (--ignore ${name}) or raise maxCategories`,
+    );
   }
   return { name, type: 'category', categories: [...seen].sort(compareCodePoints) };
 }
 
 /** Every used column decided; when several are wrong, the error on the earliest line. */
-function decideColumns(t: CellTable, num: Float64Array, used: number[], rows: number[], maxCategories: number): ColumnEncoding[] {
+function decideColumns(
+  t: CellTable,
+  num: Float64Array,
+  used: number[],
+  rows: number[],
+  maxCategories: number,
+): ColumnEncoding[] {
   let first: DatasetError | null = null;
   const out = used.map((j) => {
     try {
@@ -221,8 +298,14 @@ function hint(text: string): string {
 }
 
 /** The label column's classes and each kept row's class index. */
-function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions): { classes: string[]; Y: Float64Array } {
-  const w = t.columns.length, name = t.columns[li];
+function decideLabels(
+  t: CellTable,
+  li: number,
+  rows: number[],
+  o: ReadOptions,
+): { classes: string[]; Y: Float64Array } {
+  const w = t.columns.length,
+    name = t.columns[li];
   const maxClasses = o.maxClasses ?? DEFAULT_MAX_CLASSES;
   const text = rows.map((i) => t.cells[i * w + li]);
   const values = text.map((c) => cellNumber(c));
@@ -232,7 +315,10 @@ function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions):
   if (numeric) {
     const k = values.findIndex((v) => !Number.isInteger(v));
     if (k >= 0) {
-      throw new DatasetError(t.lines[rows[k]], `label column ${quote(name, 40)}: ${quote(text[k], 40)} is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target (is ${quote(name, 40)} the right label column?)`);
+      throw new DatasetError(
+        t.lines[rows[k]],
+        `label column ${quote(name, 40)}: ${quote(text[k], 40)} is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target (is ${quote(name, 40)} the right label column?)`,
+      );
     }
     keyOf = (k) => String(values[k]);
     const distinct = [...new Set(values)].sort((a, b) => a - b);
@@ -242,16 +328,30 @@ function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions):
     classes = [...new Set(text)].sort(compareCodePoints);
   }
   if (classes.length > maxClasses) {
-    throw new DatasetError(t.headerLine, `label column ${quote(name, 40)} has ${classes.length} distinct values, more than maxClasses (${maxClasses}); is it an ID or a measurement rather than a class? Choose the label column (--label) or raise maxClasses`);
+    throw new DatasetError(
+      t.headerLine,
+      `label column ${quote(name, 40)} has ${classes.length} distinct values, more than maxClasses (${maxClasses}); is it an ID or a measurement rather than a class? Choose the label column (--label) or raise maxClasses`,
+    );
   }
   if (classes.length < 2) {
-    throw new DatasetError(1, `every row has label ${quote(classes[0] ?? '', 40)} in column ${quote(name, 40)}; training needs at least two classes`);
+    throw new DatasetError(
+      1,
+      `every row has label ${quote(classes[0] ?? '', 40)} in column ${quote(name, 40)}; training needs at least two classes`,
+    );
   }
   const pos = o.positiveClass ?? '';
   if (pos !== '') {
-    if (classes.length !== 2) throw new DatasetError(t.headerLine, `positiveClass ${quote(pos, 40)} applies to two classes; column ${quote(name, 40)} has ${classes.length}`);
+    if (classes.length !== 2)
+      throw new DatasetError(
+        t.headerLine,
+        `positiveClass ${quote(pos, 40)} applies to two classes; column ${quote(name, 40)} has ${classes.length}`,
+      );
     const k = classes.indexOf(pos);
-    if (k < 0) throw new DatasetError(t.headerLine, `positiveClass ${quote(pos, 40)} is not a class of column ${quote(name, 40)} (classes: ${classes.map((c) => quote(c, 30)).join(', ')})`);
+    if (k < 0)
+      throw new DatasetError(
+        t.headerLine,
+        `positiveClass ${quote(pos, 40)} is not a class of column ${quote(name, 40)} (classes: ${classes.map((c) => quote(c, 30)).join(', ')})`,
+      );
     if (k === 0) classes = [classes[1], classes[0]];
   }
   const index = new Map(classes.map((c, k) => [c, k]));
@@ -260,19 +360,38 @@ function decideLabels(t: CellTable, li: number, rows: number[], o: ReadOptions):
 }
 
 /** One row's inputs from the column encodings into X[off..]; throws on a category the encoding does not know. */
-function encodeRow(t: CellTable, num: Float64Array, index: Array<Map<string, number> | null>, i: number, cols: number[], enc: readonly ColumnEncoding[], X: Float64Array, off: number): void {
+function encodeRow(
+  t: CellTable,
+  num: Float64Array,
+  index: Array<Map<string, number> | null>,
+  i: number,
+  cols: number[],
+  enc: readonly ColumnEncoding[],
+  X: Float64Array,
+  off: number,
+): void {
   const w = t.columns.length;
   let k = off;
   enc.forEach((e, c) => {
     const cell = t.cells[i * w + cols[c]];
     if (e.type === 'number') {
       const v = num[i * w + cols[c]];
-      if (!Number.isFinite(v)) throw new DatasetError(t.lines[i], `column ${quote(e.name, 40)}: ${quote(cell, 40)} is not a decimal number${hint(cell)}`);
+      if (!Number.isFinite(v))
+        throw new DatasetError(
+          t.lines[i],
+          `column ${quote(e.name, 40)}: ${quote(cell, 40)} is not a decimal number${hint(cell)}`,
+        );
       X[k++] = v;
     } else {
       const at = index[c]!.get(cell) ?? -1;
       if (at < 0) {
-        throw new DatasetError(t.lines[i], `column ${quote(e.name, 40)}: the category ${quote(cell, 40)} was not in the training data (known: ${e.categories.slice(0, 8).map((v) => quote(v, 20)).join(', ')}${e.categories.length > 8 ? ', …' : ''})`);
+        throw new DatasetError(
+          t.lines[i],
+          `column ${quote(e.name, 40)}: the category ${quote(cell, 40)} was not in the training data (known: ${e.categories
+            .slice(0, 8)
+            .map((v) => quote(v, 20))
+            .join(', ')}${e.categories.length > 8 ? ', …' : ''})`,
+        );
       }
       for (let v = 0; v < e.categories.length; v++) X[k + v] = v === at ? 1 : 0;
       k += e.categories.length;
@@ -285,7 +404,11 @@ export function encodeTable(t: CellTable, o: ReadOptions = {}): Table {
   const labelIndex = checkHeader(t.columns, t.headerLine, o.label);
   if (t.m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
   const used = inputColumns(t, labelIndex, o.ignore ?? []);
-  if (used.length === 0) throw new DatasetError(t.headerLine, 'no feature columns are left (every column but the label is ignored)');
+  if (used.length === 0)
+    throw new DatasetError(
+      t.headerLine,
+      'no feature columns are left (every column but the label is ignored)',
+    );
   const withLabel = labelIndex < 0 ? used : [...used, labelIndex];
   const num = parseColumns(t, used);
   let kept: { rows: number[]; dropped: number[] };
@@ -298,26 +421,54 @@ export function encodeTable(t: CellTable, o: ReadOptions = {}): Table {
     try {
       decideColumns(t, num, used, before, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
     } catch (mixed) {
-      if (mixed instanceof DatasetError && mixed.line > t.headerLine && mixed.line < missing.line) throw mixed;
+      if (mixed instanceof DatasetError && mixed.line > t.headerLine && mixed.line < missing.line)
+        throw mixed;
     }
     throw missing;
   }
   const { rows, dropped } = kept;
   const encoding = decideColumns(t, num, used, rows, o.maxCategories ?? DEFAULT_MAX_CATEGORIES);
-  const labels = labelIndex < 0 ? { classes: [] as string[], Y: new Float64Array(rows.length) } : decideLabels(t, labelIndex, rows, o);
+  const labels =
+    labelIndex < 0
+      ? { classes: [] as string[], Y: new Float64Array(rows.length) }
+      : decideLabels(t, labelIndex, rows, o);
   return build(t, num, rows, dropped, used, encoding, labelIndex, labels.classes, labels.Y);
 }
 
-function build(t: CellTable, num: Float64Array, rows: number[], dropped: number[], used: number[], encoding: ColumnEncoding[], labelIndex: number, classes: string[], Y: Float64Array): Table {
-  const featureNames = encoding.flatMap((e) => (e.type === 'number' ? [e.name] : e.categories.map((v) => `${e.name}=${v}`)));
-  const n = featureNames.length, m = rows.length;
+function build(
+  t: CellTable,
+  num: Float64Array,
+  rows: number[],
+  dropped: number[],
+  used: number[],
+  encoding: ColumnEncoding[],
+  labelIndex: number,
+  classes: string[],
+  Y: Float64Array,
+): Table {
+  const featureNames = encoding.flatMap((e) =>
+    e.type === 'number' ? [e.name] : e.categories.map((v) => `${e.name}=${v}`),
+  );
+  const n = featureNames.length,
+    m = rows.length;
   const X = new Float64Array(m * n);
-  const index = encoding.map((e) => (e.type === 'category' ? new Map(e.categories.map((v, k) => [v, k])) : null));
+  const index = encoding.map((e) =>
+    e.type === 'category' ? new Map(e.categories.map((v, k) => [v, k])) : null,
+  );
   rows.forEach((i, r) => encodeRow(t, num, index, i, used, encoding, X, r * n));
   return {
-    columns: t.columns, featureNames, labelName: labelIndex < 0 ? '' : t.columns[labelIndex], n, m, X, Y,
+    columns: t.columns,
+    featureNames,
+    labelName: labelIndex < 0 ? '' : t.columns[labelIndex],
+    n,
+    m,
+    X,
+    Y,
     lines: Uint32Array.from(rows, (i) => t.lines[i]),
-    classes, K: classes.length > 2 ? classes.length : 1, encoding, dropped,
+    classes,
+    K: classes.length > 2 ? classes.length : 1,
+    encoding,
+    dropped,
   };
 }
 
@@ -326,13 +477,25 @@ function build(t: CellTable, num: Float64Array, rows: number[], dropped: number[
  * name, its categories; the label, when the file has the model's label column, as the class index
  * (an unknown class is an error on its line). Missing values are errors (or dropped with dropMissing).
  */
-export function encodeForModel(t: CellTable, columns: readonly ColumnEncoding[], label: string, classes: readonly string[], o: ReadOptions = {}): Table & { hasLabel: boolean } {
+export function encodeForModel(
+  t: CellTable,
+  columns: readonly ColumnEncoding[],
+  label: string,
+  classes: readonly string[],
+  o: ReadOptions = {},
+): Table & { hasLabel: boolean } {
   checkHeader(t.columns, t.headerLine, null);
   if (t.m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
   const idx = columns.map((c) => t.columns.indexOf(c.name));
   const absent = columns.filter((_, j) => idx[j] < 0).map((c) => c.name);
   if (absent.length) {
-    throw new DatasetError(t.headerLine, `the model's feature column${absent.length > 1 ? 's' : ''} ${absent.slice(0, 5).map((c) => quote(c)).join(', ')} ${absent.length > 1 ? 'are' : 'is'} not in the header`);
+    throw new DatasetError(
+      t.headerLine,
+      `the model's feature column${absent.length > 1 ? 's' : ''} ${absent
+        .slice(0, 5)
+        .map((c) => quote(c))
+        .join(', ')} ${absent.length > 1 ? 'are' : 'is'} not in the header`,
+    );
   }
   const li = t.columns.indexOf(label);
   const num = parseColumns(t, idx);
@@ -347,9 +510,15 @@ export function encodeForModel(t: CellTable, columns: readonly ColumnEncoding[],
       let k = classes.indexOf(cell);
       if (k < 0 && v === v) k = classes.indexOf(String(v)); // numeric classes by value ("1.0" is class "1")
       if (k < 0) {
-        throw new DatasetError(t.lines[i], numeric01
-          ? `label column ${quote(label, 40)}: ${quote(cell, 40)} is not 0 or 1`
-          : `label column ${quote(label, 40)}: ${quote(cell, 40)} is not one of the model's classes (${classes.slice(0, 8).map((c) => quote(c, 20)).join(', ')}${classes.length > 8 ? ', …' : ''})`);
+        throw new DatasetError(
+          t.lines[i],
+          numeric01
+            ? `label column ${quote(label, 40)}: ${quote(cell, 40)} is not 0 or 1`
+            : `label column ${quote(label, 40)}: ${quote(cell, 40)} is not one of the model's classes (${classes
+                .slice(0, 8)
+                .map((c) => quote(c, 20))
+                .join(', ')}${classes.length > 8 ? ', …' : ''})`,
+        );
       }
       Y[r] = k;
     });

@@ -33,9 +33,15 @@ export function readDataset(bytes: Uint8Array, fileName: string, options: ReadOp
     if (!format) throw new DatasetError(1, `unsupported file type: datasets are .csv, .tsv or .json files`);
     const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
     if (bytes.length > max) {
-      throw new DatasetError(1, `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`);
+      throw new DatasetError(
+        1,
+        `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`,
+      );
     }
-    const general = (options.ignore?.length ?? 0) > 0 || options.dropMissing === true || (options.positiveClass ?? '') !== '';
+    const general =
+      (options.ignore?.length ?? 0) > 0 ||
+      options.dropMissing === true ||
+      (options.positiveClass ?? '') !== '';
     if (format === 'json') {
       if (!general) {
         try {
@@ -58,7 +64,11 @@ export function readDataset(bytes: Uint8Array, fileName: string, options: ReadOp
     return { ok: true, table: encodeTable(readCells(bytes, format === 'csv' ? ',' : '\t'), options) };
   } catch (e) {
     if (e instanceof DatasetError) return { ok: false, error: { line: e.line, message: e.message } };
-    if (e instanceof RangeError) return { ok: false, error: { line: 1, message: `the file is too large to hold in memory (${e.message})` } };
+    if (e instanceof RangeError)
+      return {
+        ok: false,
+        error: { line: 1, message: `the file is too large to hold in memory (${e.message})` },
+      };
     throw e;
   }
 }
@@ -75,18 +85,29 @@ export type { CellTable };
  * JSON files hold numbers only, so they are read as numbers and must have the model's numeric columns.
  */
 export function readForModel(
-  bytes: Uint8Array, fileName: string, model: { columns: ColumnEncoding[]; label: string; classes: string[] }, options: ReadOptions = {},
+  bytes: Uint8Array,
+  fileName: string,
+  model: { columns: ColumnEncoding[]; label: string; classes: string[] },
+  options: ReadOptions = {},
 ): { ok: true; table: Table & { hasLabel: boolean } } | { ok: false; error: ReadError } {
   try {
     const format = formatOf(fileName);
     if (!format) throw new DatasetError(1, `unsupported file type: datasets are .csv, .tsv or .json files`);
     const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (bytes.length > max) throw new DatasetError(1, `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`);
+    if (bytes.length > max)
+      throw new DatasetError(
+        1,
+        `the file is ${mb(bytes.length)}, over the ${mb(max)} limit (setting backpropLens.data.maxFileSizeMB)`,
+      );
     const cells = format === 'json' ? readJsonCells(bytes) : readCells(bytes, format === 'csv' ? ',' : '\t');
     return { ok: true, table: encodeForModel(cells, model.columns, model.label, model.classes, options) };
   } catch (e) {
     if (e instanceof DatasetError) return { ok: false, error: { line: e.line, message: e.message } };
-    if (e instanceof RangeError) return { ok: false, error: { line: 1, message: `the file is too large to hold in memory (${e.message})` } };
+    if (e instanceof RangeError)
+      return {
+        ok: false,
+        error: { line: 1, message: `the file is too large to hold in memory (${e.message})` },
+      };
     throw e;
   }
 }

@@ -12,7 +12,10 @@
  * correct); anything else is handed to Number() after the grammar check.
  */
 /** The exact powers of ten 10^0 … 10^22 (each is a double without rounding). */
-export const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+export const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+  1e20, 1e21, 1e22,
+];
 
 /** The parsed value of b[start, end); NaN when the text is not a decimal number, ±Infinity when it overflows. */
 export function parseDecimalBytes(b: Uint8Array, start: number, end: number): number {
@@ -58,7 +61,10 @@ export function scanDecimalField(b: Uint8Array, start: number, delim: number): n
     neg = c === 0x2d;
     i++;
   }
-  let mant = 0, sig = 0, exp10 = 0, digits = 0;
+  let mant = 0,
+    sig = 0,
+    exp10 = 0,
+    digits = 0;
   let exact = true;
   while (i < len && (c = b[i] - 0x30) >= 0 && c <= 9) {
     if (sig < 15) {
@@ -90,7 +96,8 @@ export function scanDecimalField(b: Uint8Array, start: number, delim: number): n
       eneg = b[i] === 0x2d;
       i++;
     }
-    let e = 0, edigits = 0;
+    let e = 0,
+      edigits = 0;
     while (i < len && (c = b[i] - 0x30) >= 0 && c <= 9) {
       if (e < 1e9) e = e * 10 + c;
       edigits++;

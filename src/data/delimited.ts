@@ -26,7 +26,19 @@ import { CellError, DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
 
 /** ASCII bytes. A const enum: the compiler writes the numbers in place (module-level constants would be loaded from the closure and checked on every use in the hot loop; +9% measured). */
-const enum Byte { LF = 0x0a, CR = 0x0d, QUOTE = 0x22, SPACE = 0x20, TAB = 0x09, PLUS = 0x2b, MINUS = 0x2d, DOT = 0x2e, ZERO = 0x30, E_LOWER = 0x65, E_UPPER = 0x45 }
+const enum Byte {
+  LF = 0x0a,
+  CR = 0x0d,
+  QUOTE = 0x22,
+  SPACE = 0x20,
+  TAB = 0x09,
+  PLUS = 0x2b,
+  MINUS = 0x2d,
+  DOT = 0x2e,
+  ZERO = 0x30,
+  E_LOWER = 0x65,
+  E_UPPER = 0x45,
+}
 
 interface Dialect {
   delim: number;
@@ -57,8 +69,14 @@ export function readDelimited(b: Uint8Array, dialect: Dialect, options: ReadOpti
 /** Consume one line break at at.pos, if any. */
 function newline(b: Uint8Array, at: Cursor): void {
   const c = b[at.pos];
-  if (c === Byte.LF) { at.pos++; at.line++; }
-  else if (c === Byte.CR) { at.pos++; if (b[at.pos] === Byte.LF) at.pos++; at.line++; }
+  if (c === Byte.LF) {
+    at.pos++;
+    at.line++;
+  } else if (c === Byte.CR) {
+    at.pos++;
+    if (b[at.pos] === Byte.LF) at.pos++;
+    at.line++;
+  }
 }
 
 /** Skip lines of only spaces and TABs; returns false at the end of the file. */
@@ -67,7 +85,10 @@ function skipBlankLines(b: Uint8Array, at: Cursor): boolean {
   while (at.pos < len) {
     let p = at.pos;
     while (p < len && (b[p] === Byte.SPACE || b[p] === Byte.TAB)) p++;
-    if (p === len) { at.pos = len; return false; }
+    if (p === len) {
+      at.pos = len;
+      return false;
+    }
     if (b[p] !== Byte.LF && b[p] !== Byte.CR) return true;
     at.pos = p;
     newline(b, at);
@@ -76,9 +97,14 @@ function skipBlankLines(b: Uint8Array, at: Cursor): boolean {
 }
 
 /** The header: a general record reader (quoted names may hold delimiters and line breaks). */
-function readHeader(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor): { columns: string[]; headerLine: number } {
+function readHeader(
+  b: Uint8Array,
+  { delim, quoting }: Dialect,
+  at: Cursor,
+): { columns: string[]; headerLine: number } {
   const len = b.length;
-  if (!skipBlankLines(b, at)) throw new DatasetError(1, 'the file is empty; the first non-blank line must be a header of column names');
+  if (!skipBlankLines(b, at))
+    throw new DatasetError(1, 'the file is empty; the first non-blank line must be a header of column names');
   const headerLine = at.line;
   const headerStart = at.pos;
   const decodeHeader = (s: number, e: number): string => {
@@ -103,21 +129,33 @@ function readHeader(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor): { c
       name = decodeHeader(s, p);
     }
     columns.push(name);
-    if (at.pos < len && b[at.pos] === delim) { at.pos++; continue; }
+    if (at.pos < len && b[at.pos] === delim) {
+      at.pos++;
+      continue;
+    }
     newline(b, at);
     break;
   }
   if (columns.length === 1 && delim === 0x2c) {
     const only = columns[0];
     if (only.includes(';') || only.includes('\t')) {
-      throw new DatasetError(headerLine, `the header has one column and contains ${only.includes(';') ? "';'" : 'a TAB'}: a .csv file must be comma-separated (rename a TAB-separated file to .tsv)`);
+      throw new DatasetError(
+        headerLine,
+        `the header has one column and contains ${only.includes(';') ? "';'" : 'a TAB'}: a .csv file must be comma-separated (rename a TAB-separated file to .tsv)`,
+      );
     }
   }
   return { columns, headerLine };
 }
 
 /** The data rows, straight into the Float64Array. */
-function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, columns: string[], labelIndex: number): Table {
+function readRows(
+  b: Uint8Array,
+  { delim, quoting }: Dialect,
+  at: Cursor,
+  columns: string[],
+  labelIndex: number,
+): Table {
   const len = b.length;
   const ncols = columns.length;
   const n = labelIndex < 0 ? ncols : ncols - 1;
@@ -127,7 +165,8 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
   let m = 0;
   let pos = at.pos;
   let line = at.line;
-  let c = 0, d = 0;
+  let c = 0,
+    d = 0;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let lastBreak = len - 1; // the offset of the file's last line break (−1: none)
   while (lastBreak >= 0 && b[lastBreak] !== Byte.LF && b[lastBreak] !== Byte.CR) lastBreak--;
@@ -147,7 +186,7 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
     const rowLine = line;
     if (m === Y.length) {
       rows.m = m;
-      rows.grow(Math.ceil((m * (len - dataStart)) / (pos - dataStart) * 1.02) + 16); // rows so far, scaled to the file
+      rows.grow(Math.ceil(((m * (len - dataStart)) / (pos - dataStart)) * 1.02) + 16); // rows so far, scaled to the file
       ({ X, Y, lines } = rows);
     }
     let off = m * n;
@@ -169,9 +208,16 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
         if (i + 3 < len) {
           const w = view.getInt32(i, true);
           const k = leadingDigits(w);
-          if (k > 0) { mant = digitsValue(w, k); i += k; c = b[i]; }
+          if (k > 0) {
+            mant = digitsValue(w, k);
+            i += k;
+            c = b[i];
+          }
         }
-        while (((d = c - Byte.ZERO) >>> 0) <= 9) { mant = mant * 10 + d; c = b[++i]; }
+        while ((d = c - Byte.ZERO) >>> 0 <= 9) {
+          mant = mant * 10 + d;
+          c = b[++i];
+        }
         let digits = i - digitsStart;
         let exp10 = 0;
         if (c === Byte.DOT) {
@@ -179,10 +225,16 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
           if (i + 3 < len) {
             const w = view.getInt32(i, true);
             const k = leadingDigits(w);
-            if (k > 0) { mant = mant * POW10[k] + digitsValue(w, k); i += k; }
+            if (k > 0) {
+              mant = mant * POW10[k] + digitsValue(w, k);
+              i += k;
+            }
           }
           c = b[i];
-          while (((d = c - Byte.ZERO) >>> 0) <= 9) { mant = mant * 10 + d; c = b[++i]; }
+          while ((d = c - Byte.ZERO) >>> 0 <= 9) {
+            mant = mant * 10 + d;
+            c = b[++i];
+          }
           digits += i - fracStart;
           exp10 = fracStart - i;
         }
@@ -192,11 +244,20 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
           if (eneg || c === Byte.PLUS) c = b[++i];
           const expStart = i;
           let e = 0;
-          while ((d = c - Byte.ZERO) >= 0 && d <= 9 && e < 1000) { e = e * 10 + d; c = b[++i]; }
+          while ((d = c - Byte.ZERO) >= 0 && d <= 9 && e < 1000) {
+            e = e * 10 + d;
+            c = b[++i];
+          }
           if (i === expStart) digits = 0; // "1e" is not a number: the general routine says so
           exp10 += eneg ? -e : e;
         }
-        if (digits > 0 && digits <= 15 && exp10 >= -22 && exp10 <= 22 && (c === delim || c === Byte.LF || c === Byte.CR)) {
+        if (
+          digits > 0 &&
+          digits <= 15 &&
+          exp10 >= -22 &&
+          exp10 <= 22 &&
+          (c === delim || c === Byte.LF || c === Byte.CR)
+        ) {
           v = exp10 < 0 ? mant / POW10[-exp10] : mant * POW10[exp10];
           v *= 1 - 2 * neg; // ±1: exact, and −0 for "-0"
           pos = i;
@@ -205,9 +266,11 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
           pos = fieldEnd;
         }
       } else if (quoting && pos < len && b[pos] === Byte.QUOTE) {
-        at.pos = pos; at.line = line;
+        at.pos = pos;
+        at.line = line;
         const q = quoted(b, at, delim);
-        pos = at.pos; line = at.line;
+        pos = at.pos;
+        line = at.line;
         v = NaN; // a cell with "" is not a number
         if (!q.escaped) {
           const x = scanDecimalField(b, q.start, Byte.QUOTE); // the closing quote ends the number…
@@ -220,7 +283,8 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
       }
       if (field < ncols) {
         if (field === labelIndex) {
-          if (v !== 0 && v !== 1) throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, true);
+          if (v !== 0 && v !== 1)
+            throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, true);
           Y[m] = v === 0 ? 0 : 1; // -0 → 0
         } else {
           if (v - v !== 0) throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, false); // NaN, ±Infinity
@@ -228,7 +292,10 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
         }
       }
       field++;
-      if (pos < len && b[pos] === delim) { pos++; continue; }
+      if (pos < len && b[pos] === delim) {
+        pos++;
+        continue;
+      }
       break;
     }
     // pos is at the row's line break or the end of the file
@@ -237,7 +304,10 @@ function readRows(b: Uint8Array, { delim, quoting }: Dialect, at: Cursor, column
       line++;
     }
     if (field !== ncols) {
-      throw new DatasetError(rowLine, `the row has ${field} field${field === 1 ? '' : 's'} but the header has ${ncols}${field > ncols ? ' (a delimiter inside an unquoted value?)' : ''}`);
+      throw new DatasetError(
+        rowLine,
+        `the row has ${field} field${field === 1 ? '' : 's'} but the header has ${ncols}${field > ncols ? ' (a delimiter inside an unquoted value?)' : ''}`,
+      );
     }
     lines[m] = rowLine;
     m++;
@@ -255,14 +325,22 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
   const start = pos;
   let escaped = false;
   for (;;) {
-    if (pos >= len) throw new DatasetError(openLine, 'a quoted field opened here is never closed (missing closing ")');
+    if (pos >= len)
+      throw new DatasetError(openLine, 'a quoted field opened here is never closed (missing closing ")');
     const c = b[pos];
     if (c === Byte.QUOTE) {
-      if (b[pos + 1] === Byte.QUOTE) { escaped = true; pos += 2; continue; }
+      if (b[pos + 1] === Byte.QUOTE) {
+        escaped = true;
+        pos += 2;
+        continue;
+      }
       break;
     }
     if (c === Byte.LF) line++;
-    else if (c === Byte.CR) { line++; if (b[pos + 1] === Byte.LF) pos++; }
+    else if (c === Byte.CR) {
+      line++;
+      if (b[pos + 1] === Byte.LF) pos++;
+    }
     pos++;
   }
   const end = pos;
@@ -270,7 +348,10 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
   at.pos = pos;
   at.line = line;
   if (pos < len && b[pos] !== delim && b[pos] !== Byte.LF && b[pos] !== Byte.CR) {
-    throw new DatasetError(line, `unexpected text after the closing quote of a quoted field: ${quote(decodeLenient(b, pos, pos + 20))}`);
+    throw new DatasetError(
+      line,
+      `unexpected text after the closing quote of a quoted field: ${quote(decodeLenient(b, pos, pos + 20))}`,
+    );
   }
   return { start, end, escaped };
 }
@@ -280,8 +361,18 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
  * the cell as written in the file: a quoted cell with its quotes and doubled
  * quotes (`"a""b"`), as the user will search for it.
  */
-function cellError(b: Uint8Array, column: string, rowLine: number, start: number, end: number, quotedCell: boolean, value: number, isLabel: boolean): DatasetError {
-  if (!quotedCell) return new CellError(rowLine, cellMessage(column, decodeLenient(b, start, end), value, isLabel));
+function cellError(
+  b: Uint8Array,
+  column: string,
+  rowLine: number,
+  start: number,
+  end: number,
+  quotedCell: boolean,
+  value: number,
+  isLabel: boolean,
+): DatasetError {
+  if (!quotedCell)
+    return new CellError(rowLine, cellMessage(column, decodeLenient(b, start, end), value, isLabel));
   const written = decodeLenient(b, start, end);
   const text = decodeLenient(b, start + 1, end - 1).replace(/""/g, '"');
   return new CellError(rowLine, cellMessage(column, text, value, isLabel, written));

@@ -4,7 +4,10 @@ import { DatasetError } from './errors';
 /** Length of a UTF-8 BOM at the start (0 or 3); throws for UTF-16/UTF-32 byte-order marks. */
 export function bomLength(b: Uint8Array): number {
   if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) {
-    throw new DatasetError(1, 'the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8');
+    throw new DatasetError(
+      1,
+      'the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8',
+    );
   }
   if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 3;
   return 0;
@@ -29,12 +32,21 @@ export function firstEncodingError(b: Uint8Array, from = 0): { pos: number; nul:
   for (let i = from; i < n; ) {
     const c = b[i];
     if (c === 0) return { pos: i, nul: true };
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     let need: number, min: number;
-    if (c >= 0xc2 && c <= 0xdf) { need = 1; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; }
-    else return { pos: i, nul: false };
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return { pos: i, nul: false };
     let cp = c & (0x3f >> need);
     for (let k = 1; k <= need; k++) {
       const d = b[i + k];
@@ -54,11 +66,17 @@ export function assertEncoding(b: Uint8Array, from: number): void {
   const where = lineAt(b, e.pos);
   if (e.nul) {
     const utf16 = looksLikeUtf16(b, from);
-    throw new DatasetError(1, utf16
-      ? `the file looks like UTF-16 without a byte-order mark (NUL bytes, first at line ${where}); save it as UTF-8`
-      : `the file contains a NUL byte (first at line ${where}); it is binary or not UTF-8 text`);
+    throw new DatasetError(
+      1,
+      utf16
+        ? `the file looks like UTF-16 without a byte-order mark (NUL bytes, first at line ${where}); save it as UTF-8`
+        : `the file contains a NUL byte (first at line ${where}); it is binary or not UTF-8 text`,
+    );
   }
-  throw new DatasetError(1, `the file is not valid UTF-8 (first invalid byte 0x${b[e.pos].toString(16).padStart(2, '0')} at line ${where}); save it as UTF-8`);
+  throw new DatasetError(
+    1,
+    `the file is not valid UTF-8 (first invalid byte 0x${b[e.pos].toString(16).padStart(2, '0')} at line ${where}); save it as UTF-8`,
+  );
 }
 
 function looksLikeUtf16(b: Uint8Array, from: number): boolean {

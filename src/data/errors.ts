@@ -12,8 +12,9 @@ export class DatasetError extends Error {
 /** A cell the fast numeric reader does not take (text, a missing value, a label other than 0/1): the file may still be data as it comes (columns.ts). */
 export class CellError extends DatasetError {}
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const BIDI_OR_CONTROL =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Quote user text for a message: double quotes, control and bidi characters
@@ -22,7 +23,10 @@ const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u20
  */
 export function quote(s: string, max = 60): string {
   const cut = s.length > max ? s.slice(0, max) + '…' : s;
-  const escaped = cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  const escaped = cut
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   return `"${escaped}"`;
 }
 

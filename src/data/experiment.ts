@@ -5,7 +5,14 @@
  * the same settings list); this is the run-time check, and every error points
  * at the offending key's line and column.
  */
-import { type Node, type ParseError, findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode } from 'jsonc-parser';
+import {
+  type Node,
+  type ParseError,
+  findNodeAtLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+} from 'jsonc-parser';
 import { type RunSettings, SETTINGS, checkSetting } from '../core/settings';
 import { OPTIMIZERS, type OptimizerName } from '../core/trainer';
 
@@ -27,7 +34,9 @@ export interface ExperimentError {
   message: string;
 }
 
-export type ExperimentResult = { ok: true; experiment: Experiment } | { ok: false; errors: ExperimentError[] };
+export type ExperimentResult =
+  | { ok: true; experiment: Experiment }
+  | { ok: false; errors: ExperimentError[] };
 
 const META = ['$schema', 'name', 'description', 'dataset', 'derivation'];
 
@@ -43,7 +52,11 @@ export function parseExperiment(text: string): ExperimentResult {
   for (const e of parseErrors.slice(0, 5)) at(e.offset, '', `invalid JSON: ${printParseErrorCode(e.error)}`);
   if (errors.length) return { ok: false, errors };
   if (!root || root.type !== 'object') {
-    at(root?.offset ?? 0, '', 'an experiment file is a JSON object: { "dataset": "data.csv", "hidden": 8, … }');
+    at(
+      root?.offset ?? 0,
+      '',
+      'an experiment file is a JSON object: { "dataset": "data.csv", "hidden": 8, … }',
+    );
     return { ok: false, errors };
   }
   const values: Record<string, unknown> = {};
@@ -63,27 +76,44 @@ export function parseExperiment(text: string): ExperimentResult {
       const problem = raceProblem(valueNode ? getNodeValue(valueNode) : undefined);
       if (problem) at(valueNode?.offset ?? keyNode.offset, key, problem);
     } else if (META.includes(key)) {
-      if (typeof value !== 'string' || (key === 'dataset' && value.trim() === '')) at(valueNode?.offset ?? keyNode.offset, key, `"${key}" must be a ${key === 'dataset' ? 'non-empty ' : ''}string`);
+      if (typeof value !== 'string' || (key === 'dataset' && value.trim() === ''))
+        at(
+          valueNode?.offset ?? keyNode.offset,
+          key,
+          `"${key}" must be a ${key === 'dataset' ? 'non-empty ' : ''}string`,
+        );
     } else {
       const near = closest(key, [...META, 'race', ...SETTINGS.map((s) => s.key)]);
       at(keyNode.offset, key, `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}`);
     }
   }
   const dataset = findNodeAtLocation(root, ['dataset']);
-  if (!dataset) at(root.offset, 'dataset', 'missing "dataset": the data file to train on, relative to this file');
+  if (!dataset)
+    at(root.offset, 'dataset', 'missing "dataset": the data file to train on, relative to this file');
   if (errors.length) return { ok: false, errors };
   const str = (k: string) => findNodeAtLocation(root, [k])?.value as string | undefined;
   const raceNode = findNodeAtLocation(root, ['race']);
   const race = raceNode ? (raceNode.children ?? []).map((c) => c.value as OptimizerName) : undefined;
-  return { ok: true, experiment: { dataset: str('dataset')!, derivation: str('derivation'), name: str('name'), ...(race ? { race } : {}), values: values as Partial<RunSettings> } };
+  return {
+    ok: true,
+    experiment: {
+      dataset: str('dataset')!,
+      derivation: str('derivation'),
+      name: str('name'),
+      ...(race ? { race } : {}),
+      values: values as Partial<RunSettings>,
+    },
+  };
 }
 
 /** "race": a non-empty array of distinct optimizer names; the problem, or null. */
 function raceProblem(v: unknown): string | null {
-  if (!Array.isArray(v) || v.length === 0) return `"race" must be a non-empty array of optimizer names (${OPTIMIZERS.join(', ')})`;
+  if (!Array.isArray(v) || v.length === 0)
+    return `"race" must be a non-empty array of optimizer names (${OPTIMIZERS.join(', ')})`;
   const seen = new Set<unknown>();
   for (const o of v) {
-    if (!(OPTIMIZERS as readonly unknown[]).includes(o)) return `"race": ${JSON.stringify(o)} is not an optimizer (one of ${OPTIMIZERS.join(', ')})`;
+    if (!(OPTIMIZERS as readonly unknown[]).includes(o))
+      return `"race": ${JSON.stringify(o)} is not an optimizer (one of ${OPTIMIZERS.join(', ')})`;
     if (seen.has(o)) return `"race": ${JSON.stringify(o)} appears twice`;
     seen.add(o);
   }
@@ -95,16 +125,21 @@ function lineStarts(text: string): number[] {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10) s.push(i + 1);
-    else if (c === 13) { if (text.charCodeAt(i + 1) === 10) i++; s.push(i + 1); }
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      s.push(i + 1);
+    }
   }
   return s;
 }
 
 function position(starts: number[], offset: number): { line: number; column: number } {
-  let lo = 0, hi = starts.length - 1;
+  let lo = 0,
+    hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid; else hi = mid - 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
   }
   return { line: lo + 1, column: offset - starts[lo] + 1 };
 }
@@ -115,7 +150,10 @@ export function closest(word: string, candidates: readonly string[]): string | n
   let bestD = Infinity;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best !== null && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : null;
 }

@@ -19,7 +19,11 @@ export function readJson(bytes: Uint8Array, options: ReadOptions = {}): Table {
  * null as an empty (missing) cell. The same structural rules and errors as readJson.
  */
 export function readJsonCells(bytes: Uint8Array): CellTable {
-  return scanJson(bytes, { label: null }, { columns: [], headerLine: 1, cells: [], lines: [], m: 0 }) as CellTable;
+  return scanJson(
+    bytes,
+    { label: null },
+    { columns: [], headerLine: 1, cells: [], lines: [], m: 0 },
+  ) as CellTable;
 }
 
 function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | null): Table | CellTable {
@@ -34,12 +38,19 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     while (pos < len) {
       const c = s.charCodeAt(pos);
       if (c === 0x20 || c === 0x09) pos++;
-      else if (c === 0x0a) { pos++; line++; }
-      else if (c === 0x0d) { pos++; if (s.charCodeAt(pos) === 0x0a) pos++; line++; }
-      else break;
+      else if (c === 0x0a) {
+        pos++;
+        line++;
+      } else if (c === 0x0d) {
+        pos++;
+        if (s.charCodeAt(pos) === 0x0a) pos++;
+        line++;
+      } else break;
     }
   };
-  const fail = (msg: string, at = line): never => { throw new DatasetError(at, msg); };
+  const fail = (msg: string, at = line): never => {
+    throw new DatasetError(at, msg);
+  };
   const found = () => (pos >= len ? 'the end of the file' : quote(s.slice(pos, pos + 20), 20));
   const expect = (ch: string, what: string) => {
     ws();
@@ -49,7 +60,8 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
 
   ws();
   if (pos >= len) fail('the file is empty; expected a JSON array of objects', 1);
-  if (s[pos] !== '[') fail(`a JSON dataset must be an array of objects ([{"x": 1, "y": 0}, …]); found ${found()}`, 1);
+  if (s[pos] !== '[')
+    fail(`a JSON dataset must be an array of objects ([{"x": 1, "y": 0}, …]); found ${found()}`, 1);
   pos++;
   ws();
   let columns: string[] | null = null;
@@ -81,8 +93,14 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
         vals.push(text ? cell(key) : num(key));
         keys.push(key);
         ws();
-        if (s[pos] === ',') { pos++; continue; }
-        if (s[pos] === '}') { pos++; break; }
+        if (s[pos] === ',') {
+          pos++;
+          continue;
+        }
+        if (s[pos] === '}') {
+          pos++;
+          break;
+        }
         fail(`expected ',' or '}' after the value of ${quote(key)}, found ${found()}`);
       }
     }
@@ -91,7 +109,10 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
       if (columns.length === 0) fail('the first object has no keys; it defines the columns', recordLine);
       labelIndex = checkHeader(columns, recordLine, text ? null : options.label);
       index = new Map(columns.map((c, i) => [c, i]));
-      if (text) { text.columns = columns; text.headerLine = recordLine; }
+      if (text) {
+        text.columns = columns;
+        text.headerLine = recordLine;
+      }
       rows = new RowBuffer(labelIndex < 0 ? columns.length : columns.length - 1);
       values = new Float64Array(columns.length);
       seen = new Uint8Array(columns.length);
@@ -101,35 +122,63 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     if (text) for (let j = 0; j < columns.length; j++) text.cells.push('');
     keys.forEach((k, i) => {
       const j = index.get(k);
-      if (j === undefined) fail(`the key ${quote(k)} is not a column (the first object defines the columns: ${columns!.map((c) => quote(c, 30)).join(', ')})`, valLines[i]);
+      if (j === undefined)
+        fail(
+          `the key ${quote(k)} is not a column (the first object defines the columns: ${columns!.map((c) => quote(c, 30)).join(', ')})`,
+          valLines[i],
+        );
       seen[j!] = 1;
-      if (text) { text.cells[base + j!] = vals[i] as string; return; }
+      if (text) {
+        text.cells[base + j!] = vals[i] as string;
+        return;
+      }
       values[j!] = vals[i] as number;
       const v = vals[i] as number;
-      if (j === labelIndex && v !== 0 && v !== 1) throw new CellError(valLines[i], cellMessage(k, String(v), v, true));
+      if (j === labelIndex && v !== 0 && v !== 1)
+        throw new CellError(valLines[i], cellMessage(k, String(v), v, true));
     });
     const missing = columns.filter((_, j) => !seen[j]);
-    if (missing.length) fail(`this object lacks the key${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).map((c) => quote(c)).join(', ')}; every object needs the first object's keys`, recordLine);
+    if (missing.length)
+      fail(
+        `this object lacks the key${missing.length > 1 ? 's' : ''} ${missing
+          .slice(0, 5)
+          .map((c) => quote(c))
+          .join(', ')}; every object needs the first object's keys`,
+        recordLine,
+      );
     if (text) {
       text.lines.push(recordLine);
       text.m++;
       ws();
-      if (s[pos] === ',') { pos++; continue; }
-      if (s[pos] === ']') { pos++; break; }
+      if (s[pos] === ',') {
+        pos++;
+        continue;
+      }
+      if (s[pos] === ']') {
+        pos++;
+        break;
+      }
       fail(`expected ',' or ']' after a data row, found ${found()}`);
     }
     const r = rows!;
     const off = r.reserve();
     let f = 0;
     for (let j = 0; j < columns.length; j++) {
-      if (j === labelIndex) r.Y[r.m] = values[j] === 0 ? 0 : 1; // -0 → 0
+      if (j === labelIndex)
+        r.Y[r.m] = values[j] === 0 ? 0 : 1; // -0 → 0
       else r.X[off + f++] = values[j];
     }
     r.lines[r.m] = recordLine;
     r.m++;
     ws();
-    if (s[pos] === ',') { pos++; continue; }
-    if (s[pos] === ']') { pos++; break; }
+    if (s[pos] === ',') {
+      pos++;
+      continue;
+    }
+    if (s[pos] === ']') {
+      pos++;
+      break;
+    }
     fail(`expected ',' or ']' after a data row, found ${found()}`);
   }
   ws();
@@ -161,7 +210,10 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
   function cell(key: string): string {
     const c = s[pos];
     if (c === '"') return str();
-    if (s.startsWith('null', pos)) { pos += 4; return ''; }
+    if (s.startsWith('null', pos)) {
+      pos += 4;
+      return '';
+    }
     const start = pos;
     num(key);
     return s.slice(start, pos);
@@ -174,10 +226,18 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     const hit = m.exec(s);
     const c = s[pos];
     if (!hit || hit[0] === '-' || hit[0] === '') {
-      if (c === '"' || s.startsWith('null', pos)) throw new CellError(line, `column ${quote(key)}: a text or null value (${quote(s.slice(pos, pos + 30), 30)})`); // data as it comes: read again as text
-      if (c === '{' || c === '[') fail(`column ${quote(key)}: values must be numbers, not nested ${c === '{' ? 'objects' : 'arrays'}`);
+      if (c === '"' || s.startsWith('null', pos))
+        throw new CellError(
+          line,
+          `column ${quote(key)}: a text or null value (${quote(s.slice(pos, pos + 30), 30)})`,
+        ); // data as it comes: read again as text
+      if (c === '{' || c === '[')
+        fail(`column ${quote(key)}: values must be numbers, not nested ${c === '{' ? 'objects' : 'arrays'}`);
       const word = /^[A-Za-z]+/.exec(s.slice(pos, pos + 12));
-      if (word) fail(`column ${quote(key)}: ${word[0]} is not a number${word[0] === 'true' || word[0] === 'false' ? ' (labels must be the numbers 0 or 1)' : ''}`);
+      if (word)
+        fail(
+          `column ${quote(key)}: ${word[0]} is not a number${word[0] === 'true' || word[0] === 'false' ? ' (labels must be the numbers 0 or 1)' : ''}`,
+        );
       fail(`column ${quote(key)}: expected a number, found ${found()}`);
     }
     pos = m.lastIndex;

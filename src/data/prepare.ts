@@ -35,15 +35,25 @@ export interface Prepared {
 /** The split's own stream: a fixed offset of the seed, so it does not consume the trainer's. */
 const SPLIT_STREAM = 0x2545f491;
 
-export function splitRows(m: number, testFraction: number, seed: number): { train: Int32Array; test: Int32Array } {
-  if (!(testFraction >= 0 && testFraction < 1)) throw new RangeError(`split must be in [0, 1), got ${testFraction}`);
+export function splitRows(
+  m: number,
+  testFraction: number,
+  seed: number,
+): { train: Int32Array; test: Int32Array } {
+  if (!(testFraction >= 0 && testFraction < 1))
+    throw new RangeError(`split must be in [0, 1), got ${testFraction}`);
   const order = Int32Array.from({ length: m }, (_, i) => i);
   const mTest = Math.min(m - 1, Math.round(m * testFraction));
   if (mTest > 0) new Rng((seed ^ SPLIT_STREAM) | 0).shuffle(order);
   return { test: order.slice(0, mTest).sort(), train: order.slice(mTest).sort() };
 }
 
-export function computeStandardization(X: Float64Array, n: number, rows: Int32Array, names: string[]): Standardization {
+export function computeStandardization(
+  X: Float64Array,
+  n: number,
+  rows: Int32Array,
+  names: string[],
+): Standardization {
   const mean = new Array<number>(n).fill(0);
   const m2 = new Array<number>(n).fill(0);
   let k = 0;
@@ -59,7 +69,10 @@ export function computeStandardization(X: Float64Array, n: number, rows: Int32Ar
   const std = m2.map((s) => Math.sqrt(s / Math.max(1, k)));
   for (let j = 0; j < n; j++) {
     if (!Number.isFinite(mean[j]) || !Number.isFinite(std[j])) {
-      throw new DatasetError(1, `column ${quote(names[j])} has values too large to standardise (their mean or spread overflows a double); rescale the column or turn standardisation off`);
+      throw new DatasetError(
+        1,
+        `column ${quote(names[j])} has values too large to standardise (their mean or spread overflows a double); rescale the column or turn standardisation off`,
+      );
     }
     if (std[j] === 0) std[j] = 1;
   }
@@ -67,9 +80,17 @@ export function computeStandardization(X: Float64Array, n: number, rows: Int32Ar
 }
 
 /** Rows `rows` of X, standardised with s when given, as a new m×n matrix. */
-export function gather(X: Float64Array, Y: Float64Array, n: number, rows: Int32Array, s: Standardization | null, K = 1): TrainData {
+export function gather(
+  X: Float64Array,
+  Y: Float64Array,
+  n: number,
+  rows: Int32Array,
+  s: Standardization | null,
+  K = 1,
+): TrainData {
   const m = rows.length;
-  const Xo = new Float64Array(m * n), Yo = new Float64Array(m);
+  const Xo = new Float64Array(m * n),
+    Yo = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const r = rows[i];
     for (let j = 0; j < n; j++) {
@@ -101,13 +122,22 @@ function splitWarnings(t: Table, trainRows: Int32Array, testRows: Int32Array): s
     const absent = t.classes.filter((_, k) => counts[k] === 0);
     if (absent.length === 0) return [];
     const k = trainRows.length;
-    return [`the training split (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing) has no row of class${absent.length > 1 ? 'es' : ''} ${absent.slice(0, 5).map((c) => quote(c, 30)).join(', ')}${absent.length > 5 ? ', …' : ''} in column ${quote(t.labelName)}; the network cannot learn ${absent.length > 1 ? 'them' : 'it'} — use a smaller test split or more rows`];
+    return [
+      `the training split (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing) has no row of class${absent.length > 1 ? 'es' : ''} ${absent
+        .slice(0, 5)
+        .map((c) => quote(c, 30))
+        .join(
+          ', ',
+        )}${absent.length > 5 ? ', …' : ''} in column ${quote(t.labelName)}; the network cannot learn ${absent.length > 1 ? 'them' : 'it'} — use a smaller test split or more rows`,
+    ];
   }
   let ones = 0;
   for (const r of trainRows) ones += t.Y[r];
   if (ones !== 0 && ones !== trainRows.length) return [];
   const k = trainRows.length;
-  return [`the training split has only label ${ones === 0 ? 0 : 1} in column ${quote(t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`];
+  return [
+    `the training split has only label ${ones === 0 ? 0 : 1} in column ${quote(t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`,
+  ];
 }
 
 /** How many of the rows have each class 0..K−1 (binary: K = 2). */

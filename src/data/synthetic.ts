@@ -15,8 +15,10 @@ export interface Points {
  */
 export function flower(seed = 1, m = 400): Points {
   const rng = new Rng(seed);
-  const X = new Float64Array(m * 2), Y = new Float64Array(m);
-  const N = m / 2, a = 4;
+  const X = new Float64Array(m * 2),
+    Y = new Float64Array(m);
+  const N = m / 2,
+    a = 4;
   for (let j = 0; j < 2; j++) {
     for (let i = 0; i < N; i++) {
       const ix = N * j + i;
@@ -33,9 +35,11 @@ export function flower(seed = 1, m = 400): Points {
 /** XOR: uniform points in [−1, 1]², label 1 where x1·x2 > 0; points within `margin` of an axis are redrawn. */
 export function xor(seed = 2, m = 200, margin = 0.05): Points {
   const rng = new Rng(seed);
-  const X = new Float64Array(m * 2), Y = new Float64Array(m);
+  const X = new Float64Array(m * 2),
+    Y = new Float64Array(m);
   for (let i = 0; i < m; i++) {
-    let u = 0, v = 0;
+    let u = 0,
+      v = 0;
     do {
       u = 2 * rng.float() - 1;
       v = 2 * rng.float() - 1;
@@ -50,7 +54,8 @@ export function xor(seed = 2, m = 200, margin = 0.05): Points {
 /** Two concentric circles (radius 1 outside, class 0; radius 0.5 inside, class 1) with Gaussian noise. */
 export function circles(seed = 3, m = 200, noise = 0.08): Points {
   const rng = new Rng(seed);
-  const X = new Float64Array(m * 2), Y = new Float64Array(m);
+  const X = new Float64Array(m * 2),
+    Y = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const inner = i % 2;
     const r = inner ? 0.5 : 1;
@@ -65,7 +70,8 @@ export function circles(seed = 3, m = 200, noise = 0.08): Points {
 /** Two interleaving half-moons (as scikit-learn's make_moons) with Gaussian noise. */
 export function moons(seed = 4, m = 200, noise = 0.1): Points {
   const rng = new Rng(seed);
-  const X = new Float64Array(m * 2), Y = new Float64Array(m);
+  const X = new Float64Array(m * 2),
+    Y = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const lower = i % 2;
     const t = Math.PI * rng.float();

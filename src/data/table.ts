@@ -50,17 +50,35 @@ export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export function checkHeader(columns: string[], line: number, label: string | null | undefined): number {
   const seen = new Map<string, number>();
   columns.forEach((name, i) => {
-    if (name.trim() === '') throw new DatasetError(line, `column ${i + 1} of the header has no name; every column needs a non-empty name`);
+    if (name.trim() === '')
+      throw new DatasetError(
+        line,
+        `column ${i + 1} of the header has no name; every column needs a non-empty name`,
+      );
     const before = seen.get(name);
-    if (before !== undefined) throw new DatasetError(line, `the header names column ${quote(name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`);
+    if (before !== undefined)
+      throw new DatasetError(
+        line,
+        `the header names column ${quote(name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`,
+      );
     seen.set(name, i);
   });
   if (label === null) return -1;
-  const labelIndex = label === undefined || label === '' ? columns.length - 1 : seen.get(label) ?? -1;
+  const labelIndex = label === undefined || label === '' ? columns.length - 1 : (seen.get(label) ?? -1);
   if (labelIndex < 0) {
-    throw new DatasetError(line, `label column ${quote(label ?? '')} is not in the header (columns: ${columns.slice(0, 12).map((c) => quote(c, 30)).join(', ')}${columns.length > 12 ? ', …' : ''})`);
+    throw new DatasetError(
+      line,
+      `label column ${quote(label ?? '')} is not in the header (columns: ${columns
+        .slice(0, 12)
+        .map((c) => quote(c, 30))
+        .join(', ')}${columns.length > 12 ? ', …' : ''})`,
+    );
   }
-  if (columns.length < 2) throw new DatasetError(line, `the header has only the column ${quote(columns[0])}; a dataset needs at least one feature column and a label column`);
+  if (columns.length < 2)
+    throw new DatasetError(
+      line,
+      `the header has only the column ${quote(columns[0])}; a dataset needs at least one feature column and a label column`,
+    );
   return labelIndex;
 }
 
@@ -71,7 +89,10 @@ export class RowBuffer {
   lines: Uint32Array;
   m = 0;
 
-  constructor(readonly n: number, rowsHint = 1024) {
+  constructor(
+    readonly n: number,
+    rowsHint = 1024,
+  ) {
     const cap = Math.max(16, rowsHint);
     this.X = new Float64Array(cap * n);
     this.Y = new Float64Array(cap);
@@ -87,9 +108,15 @@ export class RowBuffer {
   /** Room for `rows` rows (at least 1/8 more than now, so repeated growth stays linear). */
   grow(rows: number): void {
     const cap = Math.max(rows, Math.ceil(this.Y.length * 1.125) + 16);
-    const X = new Float64Array(cap * this.n); X.set(this.X.subarray(0, this.m * this.n)); this.X = X;
-    const Y = new Float64Array(cap); Y.set(this.Y.subarray(0, this.m)); this.Y = Y;
-    const L = new Uint32Array(cap); L.set(this.lines.subarray(0, this.m)); this.lines = L;
+    const X = new Float64Array(cap * this.n);
+    X.set(this.X.subarray(0, this.m * this.n));
+    this.X = X;
+    const Y = new Float64Array(cap);
+    Y.set(this.Y.subarray(0, this.m));
+    this.Y = Y;
+    const L = new Uint32Array(cap);
+    L.set(this.lines.subarray(0, this.m));
+    this.lines = L;
   }
 
   finish(columns: string[], labelIndex: number): Table {
@@ -97,14 +124,27 @@ export class RowBuffer {
     if (m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
     if (labelIndex < 0) {
       return {
-        columns, featureNames: columns, labelName: '', n, m, X: fit(this.X, m * n), Y: new Float64Array(m), lines: fit(this.lines, m),
-        classes: [], K: 1, encoding: columns.map((name) => ({ name, type: 'number' })), dropped: [],
+        columns,
+        featureNames: columns,
+        labelName: '',
+        n,
+        m,
+        X: fit(this.X, m * n),
+        Y: new Float64Array(m),
+        lines: fit(this.lines, m),
+        classes: [],
+        K: 1,
+        encoding: columns.map((name) => ({ name, type: 'number' })),
+        dropped: [],
       };
     }
     let ones = 0;
     for (let i = 0; i < m; i++) ones += this.Y[i];
     if (ones === 0 || ones === m) {
-      throw new CellError(1, `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`);
+      throw new CellError(
+        1,
+        `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`,
+      );
     }
     return {
       columns,
@@ -128,7 +168,13 @@ export class RowBuffer {
  * text. `written`: the cell exactly as the file spells it when that differs
  * from its text (a quoted CSV cell, quotes included); the message shows it.
  */
-export function cellMessage(column: string, text: string, value: number, isLabel: boolean, written?: string): string {
+export function cellMessage(
+  column: string,
+  text: string,
+  value: number,
+  isLabel: boolean,
+  written?: string,
+): string {
   const col = `${isLabel ? 'label column' : 'column'} ${quote(column, 40)}`;
   if (text.trim() === '') return `${col} is empty; every cell needs a number`;
   const cell = written === undefined ? quote(text, 40) : quoteAsWritten(written, 40);

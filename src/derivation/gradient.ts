@@ -10,20 +10,42 @@ import { type Mat, evaluate, mat } from './evaluate';
 import { parse, type Program } from './parser';
 import { type Mode, type World, forward, predefinedEnv } from './world';
 
-export type GradientFn = (net: Network, X: Float64Array, Y: Float64Array, idx: Int32Array | null, count: number, grad: Float64Array) => number;
+export type GradientFn = (
+  net: Network,
+  X: Float64Array,
+  Y: Float64Array,
+  idx: Int32Array | null,
+  count: number,
+  grad: Float64Array,
+) => number;
 
 const PARAMS = ['dW1', 'db1', 'dW2', 'db2'] as const;
 
 /** Compile a derivation into a gradient function, or say why it cannot train. */
-export function derivationGradient(text: string, activation: Activation, modeSetting: Mode = 'example'): { ok: true; fn: GradientFn; mode: Mode; activation: Activation } | { ok: false; error: string } {
+export function derivationGradient(
+  text: string,
+  activation: Activation,
+  modeSetting: Mode = 'example',
+): { ok: true; fn: GradientFn; mode: Mode; activation: Activation } | { ok: false; error: string } {
   const program: Program = parse(text);
-  if (program.errors.length) return { ok: false, error: `line ${program.errors[0].range.start.line + 1}: ${program.errors[0].message}` };
+  if (program.errors.length)
+    return {
+      ok: false,
+      error: `line ${program.errors[0].range.start.line + 1}: ${program.errors[0].message}`,
+    };
   const act = (program.directives.activation as Activation | undefined) ?? activation;
   const mode = (program.directives.mode as Mode | undefined) ?? modeSetting;
   const missing = PARAMS.filter((p) => !program.statements.some((s) => s.name === p));
-  if (missing.length) return { ok: false, error: `the derivation does not define ${missing.join(', ')}, so it cannot train` };
-  if (act !== activation) return { ok: false, error: `the derivation is for a ${act} hidden layer but the run uses ${activation}` };
-  if (program.directives.classes) return { ok: false, error: 'training with a K-class derivation\'s gradients is not supported yet (check it with Check Derivation; train with the network\'s own gradients)' };
+  if (missing.length)
+    return { ok: false, error: `the derivation does not define ${missing.join(', ')}, so it cannot train` };
+  if (act !== activation)
+    return { ok: false, error: `the derivation is for a ${act} hidden layer but the run uses ${activation}` };
+  if (program.directives.classes)
+    return {
+      ok: false,
+      error:
+        "training with a K-class derivation's gradients is not supported yet (check it with Check Derivation; train with the network's own gradients)",
+    };
   const dims = new Map<number, string>();
 
   const evalOnce = (net: Network, x: Mat, y: Mat, m: number): Map<string, Mat> => {
@@ -32,7 +54,20 @@ export function derivationGradient(text: string, activation: Activation, modeSet
       const b = layout(n, h).find((l) => l.name === name)!;
       return mat(b.rows, b.cols, net.theta.subarray(b.offset, b.offset + b.rows * b.cols));
     };
-    const w: World = { act, mode, K: 1, n, h, m, x, y, W1: part('W1'), b1: part('b1'), W2: part('W2'), b2: part('b2') };
+    const w: World = {
+      act,
+      mode,
+      K: 1,
+      n,
+      h,
+      m,
+      x,
+      y,
+      W1: part('W1'),
+      b1: part('b1'),
+      W2: part('W2'),
+      b2: part('b2'),
+    };
     const env = predefinedEnv(w, forward(w));
     for (const s of program.statements) env.set(s.name, evaluate(s.expr, env, dims));
     return env;
@@ -46,13 +81,15 @@ export function derivationGradient(text: string, activation: Activation, modeSet
       for (const [k, p] of PARAMS.entries()) {
         const b = blocks[k];
         const v = env.get(p)!;
-        if (v.rows !== b.rows || v.cols !== b.cols) throw new Error(`${p} has shape ${v.rows}×${v.cols}, expected ${b.rows}×${b.cols}`);
+        if (v.rows !== b.rows || v.cols !== b.cols)
+          throw new Error(`${p} has shape ${v.rows}×${v.cols}, expected ${b.rows}×${b.cols}`);
         for (let i = 0; i < v.data.length; i++) grad[b.offset + i] += scale * v.data[i];
       }
     };
     const row = (t: number) => (idx ? idx[t] : t);
     if (mode === 'batch') {
-      const x = mat(n, count), y = mat(1, count);
+      const x = mat(n, count),
+        y = mat(1, count);
       for (let t = 0; t < count; t++) {
         for (let i = 0; i < n; i++) x.data[i * count + t] = X[row(t) * n + i];
         y.data[t] = Y[row(t)];

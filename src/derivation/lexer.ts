@@ -3,7 +3,16 @@
  * line by line: a newline always ends a statement (an unclosed parenthesis
  * ends there too and never swallows the lines after it).
  */
-export type TokenKind = 'ident' | 'number' | 'op' | 'transpose' | 'lparen' | 'rparen' | 'comma' | 'assign' | 'error';
+export type TokenKind =
+  | 'ident'
+  | 'number'
+  | 'op'
+  | 'transpose'
+  | 'lparen'
+  | 'rparen'
+  | 'comma'
+  | 'assign'
+  | 'error';
 
 export interface Token {
   kind: TokenKind;
@@ -26,7 +35,15 @@ export interface Line {
 }
 
 const HINTS: Record<string, string> = {
-  '−': "'-'", '–': "'-'", '·': "'@' (matrix product) or '*' (elementwise)", '×': "'@' or '*'", '∗': "'*'", 'ᵀ': "'.T'", '⊙': "'*'", '÷': "'/'", '^': "'**'",
+  '−': "'-'",
+  '–': "'-'",
+  '·': "'@' (matrix product) or '*' (elementwise)",
+  '×': "'@' or '*'",
+  '∗': "'*'",
+  ᵀ: "'.T'",
+  '⊙': "'*'",
+  '÷': "'/'",
+  '^': "'**'",
 };
 
 export function unexpectedCharacterHint(c: string): string {
@@ -54,11 +71,18 @@ function lexLine(s: string, line: number): Line {
   const tokens: Token[] = [];
   let comment: string | null = null;
   let i = 0;
-  const push = (kind: TokenKind, start: number, end: number, value?: number) => tokens.push({ kind, text: s.slice(start, end), line, start, end, value });
+  const push = (kind: TokenKind, start: number, end: number, value?: number) =>
+    tokens.push({ kind, text: s.slice(start, end), line, start, end, value });
   while (i < s.length) {
     const c = s[i];
-    if (c === ' ' || c === '\t') { i++; continue; }
-    if (c === '#') { comment = s.slice(i + 1); break; }
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      comment = s.slice(i + 1);
+      break;
+    }
     const start = i;
     if (/[A-Za-z_]/.test(c)) {
       while (i < s.length && /[A-Za-z0-9_]/.test(s[i])) i++;
@@ -71,13 +95,41 @@ function lexLine(s: string, line: number): Line {
       push('number', start, i, Number(m[0]));
       continue;
     }
-    if (c === '.' && s[i + 1] === 'T' && !/[A-Za-z0-9_]/.test(s[i + 2] ?? '')) { i += 2; push('transpose', start, i); continue; }
-    if (c === '*' && s[i + 1] === '*') { i += 2; push('op', start, i); continue; }
-    if ('@*+-/'.includes(c)) { i++; push('op', start, i); continue; }
-    if (c === '(') { i++; push('lparen', start, i); continue; }
-    if (c === ')') { i++; push('rparen', start, i); continue; }
-    if (c === ',') { i++; push('comma', start, i); continue; }
-    if (c === '=') { i++; push('assign', start, i); continue; }
+    if (c === '.' && s[i + 1] === 'T' && !/[A-Za-z0-9_]/.test(s[i + 2] ?? '')) {
+      i += 2;
+      push('transpose', start, i);
+      continue;
+    }
+    if (c === '*' && s[i + 1] === '*') {
+      i += 2;
+      push('op', start, i);
+      continue;
+    }
+    if ('@*+-/'.includes(c)) {
+      i++;
+      push('op', start, i);
+      continue;
+    }
+    if (c === '(') {
+      i++;
+      push('lparen', start, i);
+      continue;
+    }
+    if (c === ')') {
+      i++;
+      push('rparen', start, i);
+      continue;
+    }
+    if (c === ',') {
+      i++;
+      push('comma', start, i);
+      continue;
+    }
+    if (c === '=') {
+      i++;
+      push('assign', start, i);
+      continue;
+    }
     // One code point (surrogate pairs stay together).
     const cp = s.codePointAt(i)!;
     i += cp > 0xffff ? 2 : 1;

@@ -32,17 +32,25 @@ export interface World {
   b2: Mat; // 1×1, or K×1
 }
 
-export const g = (act: Activation, z: number) => (act === 'sigmoid' ? sigmoid(z) : act === 'tanh' ? Math.tanh(z) : z > 0 ? z : 0);
+export const g = (act: Activation, z: number) =>
+  act === 'sigmoid' ? sigmoid(z) : act === 'tanh' ? Math.tanh(z) : z > 0 ? z : 0;
 export const gPrime = (act: Activation, z: number) => {
-  if (act === 'sigmoid') { const s = sigmoid(z); return s * (1 - s); }
-  if (act === 'tanh') { const t = Math.tanh(z); return 1 - t * t; }
+  if (act === 'sigmoid') {
+    const s = sigmoid(z);
+    return s * (1 - s);
+  }
+  if (act === 'tanh') {
+    const t = Math.tanh(z);
+    return 1 - t * t;
+  }
   return z > 0 ? 1 : 0;
 };
 
 /** Column vector b added to every column of A. */
 function addCol(A: Mat, b: Mat): Mat {
   const out = mat(A.rows, A.cols);
-  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.cols; j++) out.data[i * A.cols + j] = A.data[i * A.cols + j] + b.data[i];
+  for (let i = 0; i < A.rows; i++)
+    for (let j = 0; j < A.cols; j++) out.data[i * A.cols + j] = A.data[i * A.cols + j] + b.data[i];
   return out;
 }
 
@@ -93,10 +101,16 @@ function lossFromZ2(w: World, z2: Mat): number {
 /** L with `name` replaced by `value` and everything downstream recomputed. */
 export function lossWith(w: World, name: Checked, value: Mat): number {
   switch (name) {
-    case 'W1': case 'b1': case 'W2': case 'b2':
+    case 'W1':
+    case 'b1':
+    case 'W2':
+    case 'b2':
       return forward({ ...w, [name]: value }).L;
     case 'z1':
-      return fromA1(w, map(value, (v) => g(w.act, v))).L;
+      return fromA1(
+        w,
+        map(value, (v) => g(w.act, v)),
+      ).L;
     case 'a1':
       return fromA1(w, value).L;
     case 'z2':
@@ -108,7 +122,8 @@ export function lossWith(w: World, name: Checked, value: Mat): number {
         return s / w.m;
       }
       for (let j = 0; j < w.m; j++) {
-        const a = value.data[j], y = w.y.data[j];
+        const a = value.data[j],
+          y = w.y.data[j];
         s += -(y * Math.log(a) + (1 - y) * Math.log(1 - a));
       }
       return s / w.m;
@@ -128,8 +143,17 @@ export function z1SignsWith(w: World, name: Checked, value: Mat): Uint8Array | n
 /** The environment of predefined names. */
 export function predefinedEnv(w: World, f: Forward): Map<string, Mat> {
   const env = new Map<string, Mat>([
-    ['x', w.x], ['y', w.y], ['W1', w.W1], ['b1', w.b1], ['W2', w.W2], ['b2', w.b2],
-    ['z1', f.z1], ['a1', f.a1], ['z2', f.z2], ['a2', f.a2], ['L', scalar(f.L)],
+    ['x', w.x],
+    ['y', w.y],
+    ['W1', w.W1],
+    ['b1', w.b1],
+    ['W2', w.W2],
+    ['b2', w.b2],
+    ['z1', f.z1],
+    ['a1', f.a1],
+    ['z2', f.z2],
+    ['a2', f.a2],
+    ['L', scalar(f.L)],
   ]);
   if (w.mode === 'batch') env.set('m', scalar(w.m));
   return env;

@@ -66,26 +66,40 @@ export const TORCH_TOLERANCE = 1e-10;
 
 /** The check file: the split, the first batch (file rows), its loss and the gradient blocks W1, b1, W2, b2 (as nested lists, PyTorch's shapes). */
 export function torchCheckJson(e: TorchExport): string {
-  const n = e.model.features.length, h = e.model.config.hidden, K = outputsOf(e.model.classes);
+  const n = e.model.features.length,
+    h = e.model.config.hidden,
+    K = outputsOf(e.model.classes);
   const grads: Record<string, number[] | number[][]> = {};
   for (const b of layout(n, h, K)) {
     const block = Array.from(e.first.grad.subarray(b.offset, b.offset + b.rows * b.cols));
-    grads[b.name] = b.cols === 1 ? block : Array.from({ length: b.rows }, (_, r) => block.slice(r * b.cols, (r + 1) * b.cols));
+    grads[b.name] =
+      b.cols === 1
+        ? block
+        : Array.from({ length: b.rows }, (_, r) => block.slice(r * b.cols, (r + 1) * b.cols));
   }
   if (e.first.samples.length === 0) throw new RangeError('the first step used no rows');
   const firstBatch = Array.from(e.first.samples, (i) => e.trainRows[i]);
-  return JSON.stringify({
-    format: 'backprop-lens-torch-check', version: 1,
-    rows: e.rows, train_rows: Array.from(e.trainRows), test_rows: Array.from(e.testRows),
-    first_batch: firstBatch, loss: e.first.loss, grads, tolerance: TORCH_TOLERANCE,
-  }) + '\n';
+  return (
+    JSON.stringify({
+      format: 'backprop-lens-torch-check',
+      version: 1,
+      rows: e.rows,
+      train_rows: Array.from(e.trainRows),
+      test_rows: Array.from(e.testRows),
+      first_batch: firstBatch,
+      loss: e.first.loss,
+      grads,
+      tolerance: TORCH_TOLERANCE,
+    }) + '\n'
+  );
 }
 
 /** The model.py text. */
 export function torchScript(e: TorchExport): string {
   const { model } = e;
   const c = model.config;
-  const n = model.features.length, h = c.hidden;
+  const n = model.features.length,
+    h = c.hidden;
   const classes = model.classes ?? ['0', '1'];
   const K = outputsOf(classes);
   const columns = model.columns ?? model.features.map((name) => ({ name, type: 'number' as const }));
@@ -95,16 +109,21 @@ export function torchScript(e: TorchExport): string {
     const v = model.theta.subarray(b.offset, b.offset + b.rows * b.cols);
     if (b.cols === 1) return pyList(v);
     const rows: string[] = [];
-    for (let r = 0; r < b.rows; r++) rows.push('    ' + pyList(v.subarray(r * b.cols, (r + 1) * b.cols)) + ',');
+    for (let r = 0; r < b.rows; r++)
+      rows.push('    ' + pyList(v.subarray(r * b.cols, (r + 1) * b.cols)) + ',');
     return `[\n${rows.join('\n')}\n]`;
   };
   const std = model.standardization;
   return `#!/usr/bin/env python3
 """The two-layer network of Backprop Lens ${e.version.replace(/[^\w.+-]/g, '')} as a plain PyTorch script.
 
-    z1 = W1 x + b1,  a1 = g(z1),  z2 = W2 a1 + b2,  ${K > 1 ? `a2 = softmax(z2) over ${K} classes
-    loss: cross-entropy, mean over the batch (computed from the logits z2)` : `a2 = sigmoid(z2)
-    loss: binary cross-entropy, mean over the batch (computed from the logit z2)`}
+    z1 = W1 x + b1,  a1 = g(z1),  z2 = W2 a1 + b2,  ${
+      K > 1
+        ? `a2 = softmax(z2) over ${K} classes
+    loss: cross-entropy, mean over the batch (computed from the logits z2)`
+        : `a2 = sigmoid(z2)
+    loss: binary cross-entropy, mean over the batch (computed from the logit z2)`
+    }
 
 Run from any folder:  python3 <this file> [--steps N] [--json] [--data FILE]
 First it checks that PyTorch's gradients on the first batch equal the ones
@@ -129,7 +148,7 @@ DATA_FILE = ${pyString(e.dataPath)}  # relative to this script's folder unless a
 CHECK_FILE = ${pyString(e.checkFile)}  # beside this script
 # The source columns, in input order: ('number', name) is one input; ('category', name, [values]) one input per value (one-hot).
 COLUMNS = [
-${columns.map((col) => col.type === 'number' ? `    ('number', ${pyString(col.name)}),` : `    ('category', ${pyString(col.name)}, [${col.categories.map(pyString).join(', ')}]),`).join('\n')}
+${columns.map((col) => (col.type === 'number' ? `    ('number', ${pyString(col.name)}),` : `    ('category', ${pyString(col.name)}, [${col.categories.map(pyString).join(', ')}]),`)).join('\n')}
 ]
 FEATURES = [${model.features.map(pyString).join(', ')}]  # the network's inputs
 LABEL = ${pyString(model.label)}

@@ -16,7 +16,11 @@ export function readSettings(scope: vscode.Uri | undefined, overrides?: Partial<
     resolveSettings(layer);
   } catch (e) {
     const spec = SETTINGS.find((s) => (e as Error).message.startsWith(`${s.key} `));
-    throw new SettingsError(spec ? `Setting backpropLens.${spec.id}: ${(e as Error).message.slice(spec.key.length + 1)}` : `Settings: ${(e as Error).message}`);
+    throw new SettingsError(
+      spec
+        ? `Setting backpropLens.${spec.id}: ${(e as Error).message.slice(spec.key.length + 1)}`
+        : `Settings: ${(e as Error).message}`,
+    );
   }
   try {
     return resolveSettings(layer, overrides);

@@ -38,9 +38,18 @@ export class DataDiagnostics implements vscode.Disposable {
     const key = uri.toString();
     this.tracked.set(key, { read });
     // The baseline is the file as it is now, so an edit before the first poll is not missed.
-    statStamp(uri).then((st) => { if (!this.stamps.has(key)) this.stamps.set(key, `${st.mtime}:${st.size}`); }, () => undefined);
+    statStamp(uri).then(
+      (st) => {
+        if (!this.stamps.has(key)) this.stamps.set(key, `${st.mtime}:${st.size}`);
+      },
+      () => undefined,
+    );
     this.startPolling();
-    const d = new vscode.Diagnostic(new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), 1_000_000), message, vscode.DiagnosticSeverity.Error);
+    const d = new vscode.Diagnostic(
+      new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), 1_000_000),
+      message,
+      vscode.DiagnosticSeverity.Error,
+    );
     d.source = SOURCE;
     d.code = { value: 'dataset', target: this.readme.with({ fragment: 'datasets-the-contract' }) };
     this.collection.set(uri, [d]);
@@ -50,7 +59,10 @@ export class DataDiagnostics implements vscode.Disposable {
     this.tracked.delete(uri.toString());
     this.stamps.delete(uri.toString());
     this.collection.delete(uri);
-    if (!this.tracked.size && this.poll) { clearInterval(this.poll); this.poll = undefined; }
+    if (!this.tracked.size && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
   }
 
   /** File watchers are not delivered everywhere: while a file has a diagnostic, look at it every second. */
@@ -108,13 +120,22 @@ export class DataDiagnostics implements vscode.Disposable {
   private debounce(uri: vscode.Uri, f: () => void): void {
     const key = uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => { this.timers.delete(key); f(); }, 300));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        f();
+      }, 300),
+    );
   }
 
   private validate(uri: vscode.Uri, bytes: Uint8Array): void {
     const t = this.tracked.get(uri.toString());
     if (!t) return;
-    const r = readDataset(bytes, uri.path, { ...t.read, maxBytes: extensionSetting<number>('data.maxFileSizeMB', 256, uri) * 1024 * 1024 });
+    const r = readDataset(bytes, uri.path, {
+      ...t.read,
+      maxBytes: extensionSetting<number>('data.maxFileSizeMB', 256, uri) * 1024 * 1024,
+    });
     if (r.ok) this.clear(uri);
     else this.reportWith(uri, r.error.line, r.error.message, t.read);
   }

@@ -10,7 +10,11 @@ export class Datasets {
 
   /** The workspace's .csv, .tsv and .json files that can be datasets (not experiment or tool configuration files). */
   async find(): Promise<vscode.Uri[]> {
-    const found = await vscode.workspace.findFiles('**/*.{csv,tsv,json,CSV,TSV,JSON}', '**/{node_modules,.git,.vscode}/**', 2000);
+    const found = await vscode.workspace.findFiles(
+      '**/*.{csv,tsv,json,CSV,TSV,JSON}',
+      '**/{node_modules,.git,.vscode}/**',
+      2000,
+    );
     return found.filter((u) => !NOT_DATA.test(u.path));
   }
 
@@ -18,7 +22,9 @@ export class Datasets {
   async pick(title = 'Train on Dataset'): Promise<vscode.Uri | undefined> {
     const found = await this.find();
     if (!found.length) {
-      void vscode.window.showInformationMessage('Backprop Lens: no .csv, .tsv or .json datasets in this workspace. Try "Open Example Workspace".');
+      void vscode.window.showInformationMessage(
+        'Backprop Lens: no .csv, .tsv or .json datasets in this workspace. Try "Open Example Workspace".',
+      );
       return undefined;
     }
     const recent = this.state.get<string[]>(RECENT_KEY, []);
@@ -29,11 +35,17 @@ export class Datasets {
     found.sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
     const items = found.map((u) => ({
       label: path.posix.basename(u.path),
-      description: vscode.workspace.asRelativePath(path.posix.dirname(u.path) === '/' ? u : vscode.Uri.joinPath(u, '..')),
+      description: vscode.workspace.asRelativePath(
+        path.posix.dirname(u.path) === '/' ? u : vscode.Uri.joinPath(u, '..'),
+      ),
       detail: rank(u) < recent.length ? 'recently trained' : undefined,
       uri: u,
     }));
-    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'Pick a dataset (.csv, .tsv, .json)', matchOnDescription: true });
+    const pick = await vscode.window.showQuickPick(items, {
+      title,
+      placeHolder: 'Pick a dataset (.csv, .tsv, .json)',
+      matchOnDescription: true,
+    });
     return pick?.uri;
   }
 

@@ -32,7 +32,11 @@ export class DerivationService implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private lastRunCheck = 0;
 
-  constructor(private readonly readme: vscode.Uri, private readonly runs: RunManager, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly readme: vscode.Uri,
+    private readonly runs: RunManager,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.subs.push(
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
@@ -81,10 +85,13 @@ export class DerivationService implements vscode.Disposable {
     const key = doc.uri.toString();
     clearTimeout(this.timers.get(key)); // cancel the pending check of an older version
     const generation = this.bump(doc.uri);
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      this.run(doc, generation);
-    }, delay));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.run(doc, generation);
+      }, delay),
+    );
   }
 
   private options(uri: vscode.Uri) {
@@ -95,8 +102,23 @@ export class DerivationService implements vscode.Disposable {
       s = readSettings(undefined);
     }
     const run = this.runs.current;
-    const current = run?.dataset && run.theta.length ? { n: run.dataset.features.length, h: run.config.hidden, theta: run.theta, x: run.dataset.sample.x, y: run.dataset.sample.y, m: run.dataset.sample.m } : undefined;
-    return { activation: s.activation as Activation, step: s.checkStep, thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail }, current };
+    const current =
+      run?.dataset && run.theta.length
+        ? {
+            n: run.dataset.features.length,
+            h: run.config.hidden,
+            theta: run.theta,
+            x: run.dataset.sample.x,
+            y: run.dataset.sample.y,
+            m: run.dataset.sample.m,
+          }
+        : undefined;
+    return {
+      activation: s.activation as Activation,
+      step: s.checkStep,
+      thresholds: { pass: s.checkPass, warn: s.checkWarn, fail: s.checkFail },
+      current,
+    };
   }
 
   private run(doc: vscode.TextDocument, generation: number): CheckResult | undefined {
@@ -108,8 +130,12 @@ export class DerivationService implements vscode.Disposable {
     // A result lands only on the text it was computed from, and only if no newer check was asked for.
     if (doc.version !== version || this.generations.get(doc.uri.toString()) !== generation) return result;
     this.results.set(doc.uri.toString(), { version, generation, result });
-    this.collection.set(doc.uri, result.findings.map((f) => toDiagnostic(f, doc.uri, this.readme)));
-    if (ms > 200) this.log.warn(`checking ${vscode.workspace.asRelativePath(doc.uri)} took ${ms.toFixed(0)} ms`);
+    this.collection.set(
+      doc.uri,
+      result.findings.map((f) => toDiagnostic(f, doc.uri, this.readme)),
+    );
+    if (ms > 200)
+      this.log.warn(`checking ${vscode.workspace.asRelativePath(doc.uri)} took ${ms.toFixed(0)} ms`);
     this.changed.fire(doc.uri);
     return result;
   }
@@ -129,9 +155,11 @@ export class DerivationService implements vscode.Disposable {
 }
 
 const STATE_TEXT = {
-  pass: (rel: number | null) => `$(pass) matches the numeric gradient · rel. error ${rel === null ? '—' : rel.toExponential(1)}`,
+  pass: (rel: number | null) =>
+    `$(pass) matches the numeric gradient · rel. error ${rel === null ? '—' : rel.toExponential(1)}`,
   imprecise: (rel: number | null) => `$(warning) agrees only to rel. error ${rel?.toExponential(1)}`,
-  wrong: (rel: number | null) => `$(error) disagrees with the numeric gradient${rel === null ? '' : ` · rel. error ${rel.toExponential(1)}`}`,
+  wrong: (rel: number | null) =>
+    `$(error) disagrees with the numeric gradient${rel === null ? '' : ` · rel. error ${rel.toExponential(1)}`}`,
   consequence: () => '$(info) wrong only through an earlier gradient',
   error: () => '$(error) cannot be evaluated',
 };
@@ -140,12 +168,20 @@ export class DerivationLenses implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses: vscode.Event<void>;
 
   constructor(private readonly service: DerivationService) {
-    this.onDidChangeCodeLenses = (listener, thisArg, disposables) => service.onDidCheck(() => listener.call(thisArg, undefined), undefined, disposables);
+    this.onDidChangeCodeLenses = (listener, thisArg, disposables) =>
+      service.onDidCheck(() => listener.call(thisArg, undefined), undefined, disposables);
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const r = this.service.get(doc.uri) ?? this.service.checkNow(doc);
-    return r.gradients.map((g) => new vscode.CodeLens(toRange(g.range), { title: `${g.name}: ${STATE_TEXT[g.state](g.relError)}`, command: 'workbench.actions.view.problems', tooltip: g.message }));
+    return r.gradients.map(
+      (g) =>
+        new vscode.CodeLens(toRange(g.range), {
+          title: `${g.name}: ${STATE_TEXT[g.state](g.relError)}`,
+          command: 'workbench.actions.view.problems',
+          tooltip: g.message,
+        }),
+    );
   }
 }
 
@@ -171,7 +207,8 @@ export class DerivationHover implements vscode.HoverProvider {
       const rows: string[] = [];
       for (let i = 0; i < Math.min(v.rows, 8); i++) {
         const cells: string[] = [];
-        for (let j = 0; j < Math.min(v.cols, 8); j++) cells.push(fmtValue(v.data[i * v.cols + j]).padStart(10));
+        for (let j = 0; j < Math.min(v.cols, 8); j++)
+          cells.push(fmtValue(v.data[i * v.cols + j]).padStart(10));
         rows.push(cells.join(' ') + (v.cols > 8 ? '  …' : ''));
       }
       if (v.rows > 8) rows.push('…');
@@ -189,7 +226,11 @@ export class DerivationFixes implements vscode.CodeActionProvider {
 
   constructor(private readonly service: DerivationService) {}
 
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    _range: vscode.Range,
+    ctx: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const r = this.service.get(doc.uri) ?? this.service.checkNow(doc);
     const out: vscode.CodeAction[] = [];
     for (const d of ctx.diagnostics) {
@@ -198,7 +239,10 @@ export class DerivationFixes implements vscode.CodeActionProvider {
         const s = r.program.statements.find((x) => x.line === d.range.start.line);
         const formula = s && textbookFormula(s.name, r.activation, r.mode);
         if (!s || !formula) continue;
-        const a = new vscode.CodeAction(`Use the textbook formula: ${s.name} = ${formula}`, vscode.CodeActionKind.QuickFix);
+        const a = new vscode.CodeAction(
+          `Use the textbook formula: ${s.name} = ${formula}`,
+          vscode.CodeActionKind.QuickFix,
+        );
         a.edit = new vscode.WorkspaceEdit();
         a.edit.replace(doc.uri, toRange(s.expr.range), formula);
         a.diagnostics = [d];
@@ -220,7 +264,10 @@ export class DerivationFixes implements vscode.CodeActionProvider {
 
 /** Each .deriv file's gradient lines as tests that pass or fail with the checker's numbers. */
 export class DerivationTests implements vscode.Disposable {
-  readonly controller = vscode.tests.createTestController('backpropLens.derivations', 'Backprop Lens derivations');
+  readonly controller = vscode.tests.createTestController(
+    'backpropLens.derivations',
+    'Backprop Lens derivations',
+  );
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly service: DerivationService) {
@@ -243,7 +290,8 @@ export class DerivationTests implements vscode.Disposable {
   }
 
   async discover(): Promise<void> {
-    for (const u of await vscode.workspace.findFiles('**/*.deriv', '**/node_modules/**', 500)) await this.load(u);
+    for (const u of await vscode.workspace.findFiles('**/*.deriv', '**/node_modules/**', 500))
+      await this.load(u);
   }
 
   private async load(uri: vscode.Uri): Promise<vscode.TestItem> {
@@ -257,12 +305,14 @@ export class DerivationTests implements vscode.Disposable {
       file = this.controller.createTestItem(uri.toString(), vscode.workspace.asRelativePath(uri), uri);
       this.controller.items.add(file);
     }
-    file.children.replace(r.gradients.map((g) => {
-      const t = this.controller.createTestItem(`${uri.toString()}#${g.name}`, g.name, uri);
-      t.range = toRange(g.range);
-      t.description = `∂L/∂${g.of}`;
-      return t;
-    }));
+    file.children.replace(
+      r.gradients.map((g) => {
+        const t = this.controller.createTestItem(`${uri.toString()}#${g.name}`, g.name, uri);
+        t.range = toRange(g.range);
+        t.description = `∂L/∂${g.of}`;
+        return t;
+      }),
+    );
     return file;
   }
 
@@ -272,7 +322,11 @@ export class DerivationTests implements vscode.Disposable {
     const files = new Map<string, vscode.TestItem[]>();
     const add = (t: vscode.TestItem) => {
       const key = t.uri!.toString();
-      if (t.id === key) { t.children.forEach((c) => add(c)); if (!files.has(key)) files.set(key, []); return; }
+      if (t.id === key) {
+        t.children.forEach((c) => add(c));
+        if (!files.has(key)) files.set(key, []);
+        return;
+      }
       files.set(key, [...(files.get(key) ?? []), t]);
     };
     if (req.include) req.include.forEach(add);

@@ -20,6 +20,8 @@ export function toDiagnostic(f: Finding, uri: vscode.Uri, readme: vscode.Uri): v
   const d = new vscode.Diagnostic(toRange(f.range), f.message, SEVERITY[f.severity]);
   d.source = SOURCE;
   d.code = { value: f.code, target: readme.with({ fragment: `diagnostic-${f.code}` }) };
-  d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message));
+  d.relatedInformation = f.related.map(
+    (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(r.range)), r.message),
+  );
   return d;
 }

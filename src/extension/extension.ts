@@ -15,7 +15,14 @@ import { WorkspaceCommands } from './commands/workspace';
 import { extensionSetting } from './config';
 import { DataDiagnostics } from './dataDiagnostics';
 import { Datasets } from './datasets';
-import { DerivationFixes, DerivationHover, DerivationLenses, DerivationService, DerivationTests, LANGUAGE } from './derivations';
+import {
+  DerivationFixes,
+  DerivationHover,
+  DerivationLenses,
+  DerivationService,
+  DerivationTests,
+  LANGUAGE,
+} from './derivations';
 import { Recorder } from './recorder';
 import { RunController } from './runController';
 import { RunManager } from './runs';
@@ -28,7 +35,16 @@ export interface BackpropLensApi {
   /** Where runs and checkpoints are kept. */
   readonly storageUri: vscode.Uri;
   /** The stored runs, newest first. */
-  listRuns(): Promise<Array<{ id: string; status: string; reason: string; dataset: { name: string; hash: string }; divergence: unknown; progress: { step: number } }>>;
+  listRuns(): Promise<
+    Array<{
+      id: string;
+      status: string;
+      reason: string;
+      dataset: { name: string; hash: string };
+      divergence: unknown;
+      progress: { step: number };
+    }>
+  >;
   /** Re-run the interrupted-runs scan (what activation does). */
   scanInterrupted(): Promise<Array<{ id: string; status: string }>>;
   /** The Test Explorer controller of .deriv files. */
@@ -72,36 +88,55 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const recorder = new Recorder(storage, log);
   const datasets = new Datasets(context.workspaceState);
   const controller = new RunController(runs, recorder, dataDiagnostics, datasets, log);
-  const inspector: InspectorPanel = new InspectorPanel(context.extensionUri, runs, {
-    control: (action) => {
-      const run = runs.current;
-      if (!run) return;
-      if (action === 'play') run.resume();
-      else if (action === 'pause') run.pause();
-      else if (action === 'step') run.step(1);
-      else if (action === 'stepEpoch') run.stepEpoch();
-      else run.reset();
+  const inspector: InspectorPanel = new InspectorPanel(
+    context.extensionUri,
+    runs,
+    {
+      control: (action) => {
+        const run = runs.current;
+        if (!run) return;
+        if (action === 'play') run.resume();
+        else if (action === 'pause') run.pause();
+        else if (action === 'step') run.step(1);
+        else if (action === 'stepEpoch') run.stepEpoch();
+        else run.reset();
+      },
+      setLearningRate: (lr) => runs.current?.setLearningRate(lr),
+      setSpeed: (stepsPerSecond) => runs.current?.setSpeed(stepsPerSecond),
+      setBoundary: (plane) => runs.current?.setBoundary(plane),
+      setParameter: (index, value) => runs.current?.setParameter(index, value),
+      restoreParameter: (index) => runs.current?.restoreParameter(index),
+      check: () => areas.training.checkGradients(),
+      lrFind: () =>
+        runs.current ? runs.current.lrFind('initial') : Promise.reject(new Error('there is no run')),
+      landscape: (directions) =>
+        runs.current
+          ? runs.current.landscape({
+              slice: { points: 41, spanFactor: 3 },
+              grid: {
+                size: extensionSetting<number>('panel.landscapeGrid', 21) | 1,
+                span: 1,
+                directions,
+                seed: 1,
+              },
+              maxRows: 2000,
+            })
+          : Promise.reject(new Error('there is no run')),
+      startTraining: (what) =>
+        void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
+      restartWith: async (overrides) => {
+        await controller.restartWith(overrides);
+      },
+      lastStored: async () => {
+        const newest = (await recorder.store.list())[0];
+        const checkpoint = newest && (await recorder.store.latestCheckpoint(newest.id));
+        return checkpoint
+          ? storedSnapshot(newest, checkpoint.trainer, await recorder.store.readHistory(newest.id))
+          : null;
+      },
     },
-    setLearningRate: (lr) => runs.current?.setLearningRate(lr),
-    setSpeed: (stepsPerSecond) => runs.current?.setSpeed(stepsPerSecond),
-    setBoundary: (plane) => runs.current?.setBoundary(plane),
-    setParameter: (index, value) => runs.current?.setParameter(index, value),
-    restoreParameter: (index) => runs.current?.restoreParameter(index),
-    check: () => areas.training.checkGradients(),
-    lrFind: () => (runs.current ? runs.current.lrFind('initial') : Promise.reject(new Error('there is no run'))),
-    landscape: (directions) => runs.current
-      ? runs.current.landscape({ slice: { points: 41, spanFactor: 3 }, grid: { size: extensionSetting<number>('panel.landscapeGrid', 21) | 1, span: 1, directions, seed: 1 }, maxRows: 2000 })
-      : Promise.reject(new Error('there is no run')),
-    startTraining: (what) => void (what === 'example' ? areas.training.trainExample() : areas.training.train()),
-    restartWith: async (overrides) => {
-      await controller.restartWith(overrides);
-    },
-    lastStored: async () => {
-      const newest = (await recorder.store.list())[0];
-      const checkpoint = newest && (await recorder.store.latestCheckpoint(newest.id));
-      return checkpoint ? storedSnapshot(newest, checkpoint.trainer, await recorder.store.readHistory(newest.id)) : null;
-    },
-  }, log);
+    log,
+  );
   const history = new HistoryCommands(controller, context.extensionUri);
   const areas: CommandAreas = {
     training: new TrainingCommands(controller, datasets, inspector, log),
@@ -114,16 +149,35 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
   const tests = new DerivationTests(derivations);
   context.subscriptions.push(
-    log, controller, dataDiagnostics, derivations, new StatusView(runs, datasets), tests, inspector, recorder,
-    vscode.window.createTreeView('backpropLens.runs', { treeDataProvider: new RunsView(recorder), canSelectMany: true, showCollapseAll: false }),
+    log,
+    controller,
+    dataDiagnostics,
+    derivations,
+    new StatusView(runs, datasets),
+    tests,
+    inspector,
+    recorder,
+    vscode.window.createTreeView('backpropLens.runs', {
+      treeDataProvider: new RunsView(recorder),
+      canSelectMany: true,
+      showCollapseAll: false,
+    }),
     vscode.commands.registerCommand('backpropLens.refreshRuns', () => recorder.refresh()),
-    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, { deserializeWebviewPanel: async (panel) => inspector.restore(panel) }),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => inspector.restore(panel),
+    }),
     vscode.languages.registerCodeLensProvider(selector, new DerivationLenses(derivations)),
     vscode.languages.registerHoverProvider(selector, new DerivationHover(derivations)),
-    vscode.languages.registerCodeActionsProvider(selector, new DerivationFixes(derivations), { providedCodeActionKinds: DerivationFixes.kinds }),
+    vscode.languages.registerCodeActionsProvider(selector, new DerivationFixes(derivations), {
+      providedCodeActionKinds: DerivationFixes.kinds,
+    }),
   );
   for (const [verb, handler] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) => handler(areas, ...args)));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(`backpropLens.${verb}`, (...args: unknown[]) =>
+        handler(areas, ...args),
+      ),
+    );
   }
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
@@ -136,15 +190,35 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
     listRuns: () => recorder.store.list(),
     currentRun() {
       const r = runs.current;
-      return r && {
-        id: r.id, phase: r.phase, step: r.progress?.step ?? 0, epoch: r.progress?.epoch ?? 0, theta: Array.from(r.theta), history: r.epochCount,
-        notice: r.notice, optimizer: r.config.optimizer, derivation: r.derivationFile, source: { ...r.request.source },
-        edits: r.edits.map((e) => ({ step: e.step, name: e.name, from: e.from, to: e.to, restore: e.restore })),
-      };
+      return (
+        r && {
+          id: r.id,
+          phase: r.phase,
+          step: r.progress?.step ?? 0,
+          epoch: r.progress?.epoch ?? 0,
+          theta: Array.from(r.theta),
+          history: r.epochCount,
+          notice: r.notice,
+          optimizer: r.config.optimizer,
+          derivation: r.derivationFile,
+          source: { ...r.request.source },
+          edits: r.edits.map((e) => ({
+            step: e.step,
+            name: e.name,
+            from: e.from,
+            to: e.to,
+            restore: e.restore,
+          })),
+        }
+      );
     },
-    testing: context.extensionMode === vscode.ExtensionMode.Test
-      ? { inspectorReceive: (m) => inspector.receive(m), runDerivationTests: (request, token) => tests.run(request, token) }
-      : undefined,
+    testing:
+      context.extensionMode === vscode.ExtensionMode.Test
+        ? {
+            inspectorReceive: (m) => inspector.receive(m),
+            runDerivationTests: (request, token) => tests.run(request, token),
+          }
+        : undefined,
   };
 }
 

@@ -28,7 +28,9 @@ export function vscodeFs(root: vscode.Uri): StoreFs {
       rename: (a, b) => fsp.rename(p(a), p(b)),
       delete: (s) => fsp.rm(p(s), { recursive: true, force: true }),
       list: (s) => fsp.readdir(p(s)),
-      mkdir: async (s) => { await fsp.mkdir(p(s), { recursive: true }); },
+      mkdir: async (s) => {
+        await fsp.mkdir(p(s), { recursive: true });
+      },
     };
   }
   const u = (p: string) => vscode.Uri.parse(p);
@@ -37,7 +39,11 @@ export function vscodeFs(root: vscode.Uri): StoreFs {
     writeFile: async (p, d) => vscode.workspace.fs.writeFile(u(p), d),
     appendFile: async (p, d) => {
       let old: Uint8Array = new Uint8Array(0);
-      try { old = await vscode.workspace.fs.readFile(u(p)); } catch { /* new file */ }
+      try {
+        old = await vscode.workspace.fs.readFile(u(p));
+      } catch {
+        /* new file */
+      }
       const both = new Uint8Array(old.length + d.length);
       both.set(old);
       both.set(d, old.length);
@@ -64,26 +70,66 @@ export class Recorder implements vscode.Disposable {
   /** Fires when a record changes (the Runs view refreshes). */
   readonly onDidChange = this.changed.event;
 
-  constructor(root: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    root: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.store = new RunStore(vscodeFs(root), root.toString(), (w) => {
       log.warn(w);
-      if (/cannot write/.test(w)) void vscode.window.showWarningMessage(`Backprop Lens: checkpoints are failing: ${w}`);
+      if (/cannot write/.test(w))
+        void vscode.window.showWarningMessage(`Backprop Lens: checkpoints are failing: ${w}`);
     });
   }
 
   /** Write the record of a run that is about to start; returns it (the run keeps its id). */
-  async begin(request: RunRequest, id: string, bytes: Uint8Array, resumed: RunRecord | null, knownHash?: string): Promise<RunRecord> {
+  async begin(
+    request: RunRequest,
+    id: string,
+    bytes: Uint8Array,
+    resumed: RunRecord | null,
+    knownHash?: string,
+  ): Promise<RunRecord> {
     const now = new Date().toISOString();
     const hash = knownHash ?? (await sha256(bytes));
     const record: RunRecord = resumed
-      ? { ...resumed, status: 'running', reason: '', endedAt: null, divergence: null, updatedAt: now, owner: { pid: process.pid, session: SESSION }, resumes: resumed.resumes + 1, dataset: { ...resumed.dataset, hash } }
+      ? {
+          ...resumed,
+          status: 'running',
+          reason: '',
+          endedAt: null,
+          divergence: null,
+          updatedAt: now,
+          owner: { pid: process.pid, session: SESSION },
+          resumes: resumed.resumes + 1,
+          dataset: { ...resumed.dataset, hash },
+        }
       : {
-        version: 1, id, dataset: { uri: request.uri.toString(), name: path.posix.basename(request.uri.path), hash },
-        derivation: request.derivation ? { file: request.derivation.file, hash: await sha256(new TextEncoder().encode(request.derivation.text)), text: request.derivation.text } : null,
-        source: request.source, settings: request.settings, seed: request.settings.seed, initialTheta: request.theta ?? null,
-        startedAt: now, updatedAt: now, endedAt: null, status: 'running', reason: '', divergence: null, progress: { step: 0, epoch: 0 },
-        train: null, test: null, owner: { pid: process.pid, session: SESSION }, resumes: 0,
-      };
+          version: 1,
+          id,
+          dataset: { uri: request.uri.toString(), name: path.posix.basename(request.uri.path), hash },
+          derivation: request.derivation
+            ? {
+                file: request.derivation.file,
+                hash: await sha256(new TextEncoder().encode(request.derivation.text)),
+                text: request.derivation.text,
+              }
+            : null,
+          source: request.source,
+          settings: request.settings,
+          seed: request.settings.seed,
+          initialTheta: request.theta ?? null,
+          startedAt: now,
+          updatedAt: now,
+          endedAt: null,
+          status: 'running',
+          reason: '',
+          divergence: null,
+          progress: { step: 0, epoch: 0 },
+          train: null,
+          test: null,
+          owner: { pid: process.pid, session: SESSION },
+          resumes: 0,
+        };
     await this.store.create(record);
     this.changed.fire();
     return record;
@@ -97,7 +143,16 @@ export class Recorder implements vscode.Disposable {
     // The dataset's columns, once read: a restored inspector labels the parameters with them.
     void run.ready.then((d) => {
       if (!d) return;
-      current = { ...current, columns: { features: d.features, label: d.label, trainRows: d.trainRows, testRows: d.testRows, classes: d.classes } };
+      current = {
+        ...current,
+        columns: {
+          features: d.features,
+          label: d.label,
+          trainRows: d.trainRows,
+          testRows: d.testRows,
+          classes: d.classes,
+        },
+      };
       const snap = current;
       queue(() => this.store.update(snap));
     });
@@ -110,10 +165,23 @@ export class Recorder implements vscode.Disposable {
       run.onCheckpoint(({ state, historyFrom }: { state: TrainerState; historyFrom: number }) => {
         // The new epochs go to history.jsonl; the checkpoint keeps only what continues the trajectory.
         const epochs = state.history;
-        const c: Checkpoint = { version: 1, runId: run.id, savedAt: new Date().toISOString(), step: state.step, epoch: state.epoch, trainer: { ...state, history: [] } };
-        if (current.initialTheta === null && state.step === 0) current = { ...current, initialTheta: state.theta };
+        const c: Checkpoint = {
+          version: 1,
+          runId: run.id,
+          savedAt: new Date().toISOString(),
+          step: state.step,
+          epoch: state.epoch,
+          trainer: { ...state, history: [] },
+        };
+        if (current.initialTheta === null && state.step === 0)
+          current = { ...current, initialTheta: state.theta };
         const last = epochs[epochs.length - 1];
-        current = { ...current, progress: { step: state.step, epoch: state.epoch }, train: last?.train ?? current.train, test: last?.test ?? current.test };
+        current = {
+          ...current,
+          progress: { step: state.step, epoch: state.epoch },
+          train: last?.train ?? current.train,
+          test: last?.test ?? current.test,
+        };
         const snap = current;
         queue(async () => {
           await this.store.appendHistory(run.id, epochs, historyFrom === 0 && state.step === 0);
@@ -126,8 +194,14 @@ export class Recorder implements vscode.Disposable {
       subs.forEach((d) => d.dispose());
       const status = s.status === 'data-error' ? 'failed' : s.status;
       current = {
-        ...current, status, reason: s.reason, endedAt: new Date().toISOString(), divergence: s.divergence,
-        progress: { step: s.steps, epoch: s.epochs }, train: s.train, test: s.test,
+        ...current,
+        status,
+        reason: s.reason,
+        endedAt: new Date().toISOString(),
+        divergence: s.divergence,
+        progress: { step: s.steps, epoch: s.epochs },
+        train: s.train,
+        test: s.test,
       };
       const snap = current;
       queue(async () => {

@@ -14,7 +14,14 @@ import type { DataDiagnostics } from './dataDiagnostics';
 import type { Datasets } from './datasets';
 import { statStamp } from './fileStat';
 import { type Recorder, sha256 } from './recorder';
-import { type Run, type RunManager, type RunRequest, type RunSource, type RunSummary, newRunId } from './runs';
+import {
+  type Run,
+  type RunManager,
+  type RunRequest,
+  type RunSource,
+  type RunSummary,
+  newRunId,
+} from './runs';
 import { describeProgress } from './status';
 import { offerLine } from './ui';
 import type { RunRecord } from '../training/store';
@@ -55,7 +62,12 @@ export class RunController implements vscode.Disposable {
   }
 
   /** Start a run of `request`; resolves with its summary when it ends (or when it has started: paused, wait: false). */
-  async start(request: RunRequest, options: StartOptions = {}, resumed: RunRecord | null = null, read?: Read): Promise<RunSummary | undefined> {
+  async start(
+    request: RunRequest,
+    options: StartOptions = {},
+    resumed: RunRecord | null = null,
+    read?: Read,
+  ): Promise<RunSummary | undefined> {
     if (!(await this.makeRoom(options.ifBusy, request.uri))) return undefined;
     const { uri } = request;
     const rel = vscode.workspace.asRelativePath(uri);
@@ -69,17 +81,35 @@ export class RunController implements vscode.Disposable {
     const record = await this.recorder.begin(request, id, bytes, resumed, got.hash);
     if (this.runs.busy) {
       // Another run started while the record was written: this one never runs.
-      await this.recorder.store.update({ ...record, status: 'failed', reason: 'another run started first', endedAt: new Date().toISOString() });
+      await this.recorder.store.update({
+        ...record,
+        status: 'failed',
+        reason: 'another run started first',
+        endedAt: new Date().toISOString(),
+      });
       return undefined;
     }
-    const checkpoint = { everySeconds: extensionSetting<number>('checkpoints.everySeconds', 10), everyEpochs: extensionSetting<number>('checkpoints.everyEpochs', 0) };
-    const stepsPerSecond = request.stepsPerSecond ?? Math.max(0, extensionSetting<number>('training.stepsPerSecond', 0));
-    const run = this.runs.start({ ...request, id }, bytes, { reportEveryMs: 1000 / rate, maxBytes, checkpoint, stepsPerSecond });
+    const checkpoint = {
+      everySeconds: extensionSetting<number>('checkpoints.everySeconds', 10),
+      everyEpochs: extensionSetting<number>('checkpoints.everyEpochs', 0),
+    };
+    const stepsPerSecond =
+      request.stepsPerSecond ?? Math.max(0, extensionSetting<number>('training.stepsPerSecond', 0));
+    const run = this.runs.start({ ...request, id }, bytes, {
+      reportEveryMs: 1000 / rate,
+      maxBytes,
+      checkpoint,
+      stepsPerSecond,
+    });
     this.recorder.follow(run, record);
     this.watchDataset(run, record.dataset.hash, stamp);
     await this.datasets.remember(uri);
-    const from = request.source.file ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}` : '';
-    this.log.info(`run ${run.id}: ${rel}, SHA-256 ${record.dataset.hash.slice(0, 16)}… (${request.source.kind}${from}) with ${JSON.stringify(request.settings)}`);
+    const from = request.source.file
+      ? ` ${vscode.workspace.asRelativePath(vscode.Uri.parse(request.source.file))}`
+      : '';
+    this.log.info(
+      `run ${run.id}: ${rel}, SHA-256 ${record.dataset.hash.slice(0, 16)}… (${request.source.kind}${from}) with ${JSON.stringify(request.settings)}`,
+    );
     const finished = this.notifyUntilDone(run, rel);
     if (request.paused || options.wait === false) {
       await run.ready;
@@ -94,21 +124,36 @@ export class RunController implements vscode.Disposable {
    * dataset, source (experiment or model file) and derivation; a fresh run.
    * Throws a RangeError naming the setting when an override is invalid.
    */
-  async restartWith(overrides: Partial<RunSettings>, options: StartOptions = { ifBusy: 'stopAndStart', wait: false }): Promise<RunSummary | undefined> {
+  async restartWith(
+    overrides: Partial<RunSettings>,
+    options: StartOptions = { ifBusy: 'stopAndStart', wait: false },
+  ): Promise<RunSummary | undefined> {
     const run = this.runs.current;
     if (!run) return undefined;
     const { request } = run;
     const settings = resolveSettings({ ...request.settings }, overrides);
     this.log.info(`run ${run.id}: restarting with ${JSON.stringify(overrides)}`);
-    const next: RunRequest = { uri: request.uri, settings, source: request.source, derivation: request.derivation, theta: request.theta, paused: options.paused };
+    const next: RunRequest = {
+      uri: request.uri,
+      settings,
+      source: request.source,
+      derivation: request.derivation,
+      theta: request.theta,
+      paused: options.paused,
+    };
     return this.start(next, options);
   }
 
   /** Resume an interrupted or cancelled run from its last checkpoint; the trajectory is the uninterrupted one. */
-  async resume(record: RunRecord, options: StartOptions & { ifDatasetChanged?: 'ask' | 'resume' | 'cancel' } = {}): Promise<RunSummary | undefined> {
+  async resume(
+    record: RunRecord,
+    options: StartOptions & { ifDatasetChanged?: 'ask' | 'resume' | 'cancel' } = {},
+  ): Promise<RunSummary | undefined> {
     const checkpoint = await this.recorder.store.resumeState(record.id);
     if (!checkpoint) {
-      void vscode.window.showErrorMessage(`Backprop Lens: run ${record.id} has no readable checkpoint to resume from.`);
+      void vscode.window.showErrorMessage(
+        `Backprop Lens: run ${record.id} has no readable checkpoint to resume from.`,
+      );
       return undefined;
     }
     const uri = vscode.Uri.parse(record.dataset.uri);
@@ -130,8 +175,15 @@ export class RunController implements vscode.Disposable {
     }
     this.log.info(`resuming run ${record.id} from step ${checkpoint.step} (epoch ${checkpoint.epoch})`);
     const request: RunRequest = {
-      uri, settings: { ...record.settings, lr: checkpoint.trainer.config.lr }, source, resume: checkpoint.trainer, id: record.id,
-      derivation: record.derivation ? { text: record.derivation.text, file: record.derivation.file } : undefined, paused: options.paused,
+      uri,
+      settings: { ...record.settings, lr: checkpoint.trainer.config.lr },
+      source,
+      resume: checkpoint.trainer,
+      id: record.id,
+      derivation: record.derivation
+        ? { text: record.derivation.text, file: record.derivation.file }
+        : undefined,
+      paused: options.paused,
     };
     return this.start(request, options, record, { ...read, hash });
   }
@@ -166,8 +218,13 @@ export class RunController implements vscode.Disposable {
   private watchDataset(run: Run, hash: string, read: { mtime: number; size: number }): void {
     const uri = run.request.uri;
     const name = path.posix.basename(uri.path);
-    const say = (what: string) => run.setNotice(`${name} ${what} after the run read it; the run goes on with the data it read (SHA-256 ${hash.slice(0, 12)}…).`);
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), name));
+    const say = (what: string) =>
+      run.setNotice(
+        `${name} ${what} after the run read it; the run goes on with the data it read (SHA-256 ${hash.slice(0, 12)}…).`,
+      );
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.joinPath(uri, '..'), name),
+    );
     // File watchers are not delivered everywhere (remote and some container file systems): also look every second.
     let seen: { mtime: number; size: number } | null = read; // as it was when the run read it
     let renamed = false;
@@ -203,7 +260,11 @@ export class RunController implements vscode.Disposable {
   /** Progress notification (cancellable) until the run ends, then the outcome message. */
   private async notifyUntilDone(run: Run, rel: string): Promise<RunSummary> {
     const summary = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Backprop Lens: training ${rel}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Backprop Lens: training ${rel}`,
+        cancellable: true,
+      },
       async (progress, token) => {
         token.onCancellationRequested(() => run.stop());
         let lastEpoch = 0;
@@ -212,7 +273,10 @@ export class RunController implements vscode.Disposable {
           const epoch = run.progress?.epoch ?? 0;
           const increment = epoch > lastEpoch ? ((epoch - lastEpoch) / run.config.epochs) * 100 : 0;
           lastEpoch = epoch;
-          progress.report({ message: run.phase === 'paused' ? `paused · ${describeProgress(run)}` : describeProgress(run), increment });
+          progress.report({
+            message: run.phase === 'paused' ? `paused · ${describeProgress(run)}` : describeProgress(run),
+            increment,
+          });
         });
         try {
           return await run.done;
@@ -224,17 +288,33 @@ export class RunController implements vscode.Disposable {
     const { uri } = run.request;
     if (summary.error) {
       this.dataDiagnostics.report(uri, summary.error.line, summary.error.message, run.request.settings);
-      void offerLine(this.log, uri, summary.error.line, `${rel}:${summary.error.line}: ${summary.error.message}`);
+      void offerLine(
+        this.log,
+        uri,
+        summary.error.line,
+        `${rel}:${summary.error.line}: ${summary.error.message}`,
+      );
       return summary;
     }
     if (summary.dataset) this.dataDiagnostics.clear(uri);
-    if (summary.status === 'failed') void vscode.window.showErrorMessage(`Backprop Lens: ${rel}: ${summary.reason}`);
-    else if (summary.status === 'diverged') void vscode.window.showWarningMessage(`Backprop Lens: ${rel} diverged: ${summary.reason}. Try a smaller learning rate.`);
+    if (summary.status === 'failed')
+      void vscode.window.showErrorMessage(`Backprop Lens: ${rel}: ${summary.reason}`);
+    else if (summary.status === 'diverged')
+      void vscode.window.showWarningMessage(
+        `Backprop Lens: ${rel} diverged: ${summary.reason}. Try a smaller learning rate.`,
+      );
     else if (summary.status !== 'cancelled' && summary.train) {
-      const acc = summary.test ? `test accuracy ${(100 * summary.test.accuracy).toFixed(1)}%` : `training accuracy ${(100 * summary.train.accuracy).toFixed(1)}%`;
+      const acc = summary.test
+        ? `test accuracy ${(100 * summary.test.accuracy).toFixed(1)}%`
+        : `training accuracy ${(100 * summary.train.accuracy).toFixed(1)}%`;
       const notes = summary.warnings.length ? ` ${summary.warnings.join(' ')}.` : '';
-      const say = summary.warnings.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-      void say(`Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.${notes}`, 'Show Inspector').then((b) => {
+      const say = summary.warnings.length
+        ? vscode.window.showWarningMessage
+        : vscode.window.showInformationMessage;
+      void say(
+        `Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.${notes}`,
+        'Show Inspector',
+      ).then((b) => {
         if (b) void vscode.commands.executeCommand('backpropLens.showInspector');
       });
     }
@@ -247,7 +327,9 @@ export class RunController implements vscode.Disposable {
     const current = this.runs.current!;
     const mode = ifBusy ?? extensionSetting<'ask' | 'stopAndStart' | 'keep'>('training.whenBusy', 'ask');
     if (mode === 'keep') {
-      void vscode.window.showWarningMessage(`Backprop Lens: ${current.fileName} is still training; stop it first to train ${path.posix.basename(next.path)}.`);
+      void vscode.window.showWarningMessage(
+        `Backprop Lens: ${current.fileName} is still training; stop it first to train ${path.posix.basename(next.path)}.`,
+      );
       return false;
     }
     if (mode === 'ask') {
@@ -269,7 +351,20 @@ export class RunController implements vscode.Disposable {
 
 function failedSummary(request: RunRequest, line: number, message: string): RunSummary {
   return {
-    runId: '', file: request.uri.toString(), status: 'data-error', reason: message, steps: 0, epochs: 0, train: null, test: null, divergence: null,
-    dataset: null, config: { ...request.settings }, settings: request.settings, source: request.source, warnings: [], error: { line, message },
+    runId: '',
+    file: request.uri.toString(),
+    status: 'data-error',
+    reason: message,
+    steps: 0,
+    epochs: 0,
+    train: null,
+    test: null,
+    divergence: null,
+    dataset: null,
+    config: { ...request.settings },
+    settings: request.settings,
+    source: request.source,
+    warnings: [],
+    error: { line, message },
   };
 }

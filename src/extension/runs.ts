@@ -11,7 +11,19 @@ import type { RunSettings } from '../core/settings';
 import { gradcheckOptionsOf, readOptionsOf, trainConfigOf } from '../core/settings';
 import type { EpochSummary, StepRecord, TrainConfig, TrainResult, TrainerState } from '../core/trainer';
 import type { LrFindResult } from '../core/lrfind';
-import type { Boundary, BoundaryPlane, DataReadSettings, DatasetInfo, LandscapeRequest, LandscapeResult, ParameterEdit, FromWorker, Progress, RunPhase, ToWorker } from '../protocol';
+import type {
+  Boundary,
+  BoundaryPlane,
+  DataReadSettings,
+  DatasetInfo,
+  LandscapeRequest,
+  LandscapeResult,
+  ParameterEdit,
+  FromWorker,
+  Progress,
+  RunPhase,
+  ToWorker,
+} from '../protocol';
 
 export type { RunPhase };
 
@@ -121,7 +133,13 @@ export class Run implements vscode.Disposable {
   /** The worker's periodic trainer states (and the final one), for the run store; each carries only the epochs not yet saved. */
   readonly onCheckpoint = this.checkpointed.event;
 
-  constructor(readonly request: RunRequest, workerPath: string, bytes: Uint8Array, options: RunOptions, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    readonly request: RunRequest,
+    workerPath: string,
+    bytes: Uint8Array,
+    options: RunOptions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.id = request.id ?? newRunId();
     this.config = trainConfigOf(request.settings);
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -131,15 +149,32 @@ export class Run implements vscode.Disposable {
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (e) => this.fail(`the training worker crashed: ${e.message}`));
     this.worker.on('exit', (code) => {
-      if (this.phase !== 'finished' && this.phase !== 'failed' && !this.disposed) this.fail(`the training worker exited (code ${code})`);
+      if (this.phase !== 'finished' && this.phase !== 'failed' && !this.disposed)
+        this.fail(`the training worker exited (code ${code})`);
     });
     const s = request.settings;
-    this.send({
-      type: 'start', runId: this.id, bytes, fileName: request.uri.path, label: s.label, maxBytes: options.maxBytes, split: s.split, standardize: s.standardize,
-      config: this.config, resume: request.resume, theta: request.theta, reportEveryMs: options.reportEveryMs, paused: !!request.paused,
-      derivation: request.derivation, checkpoint: options.checkpoint, stepsPerSecond: options.stepsPerSecond,
-      read: dataReadSettings(s),
-    }, [bytes.buffer as ArrayBuffer]);
+    this.send(
+      {
+        type: 'start',
+        runId: this.id,
+        bytes,
+        fileName: request.uri.path,
+        label: s.label,
+        maxBytes: options.maxBytes,
+        split: s.split,
+        standardize: s.standardize,
+        config: this.config,
+        resume: request.resume,
+        theta: request.theta,
+        reportEveryMs: options.reportEveryMs,
+        paused: !!request.paused,
+        derivation: request.derivation,
+        checkpoint: options.checkpoint,
+        stepsPerSecond: options.stepsPerSecond,
+        read: dataReadSettings(s),
+      },
+      [bytes.buffer as ArrayBuffer],
+    );
   }
 
   get fileName(): string {
@@ -208,13 +243,27 @@ export class Run implements vscode.Disposable {
     this.expect('paused');
   }
 
-  stop(): void { this.send({ type: 'stop' }); }
-  reset(): void { this.send({ type: 'reset' }); }
-  setLearningRate(lr: number): void { this.send({ type: 'setLearningRate', lr }); }
-  setSpeed(stepsPerSecond: number): void { this.send({ type: 'setSpeed', stepsPerSecond }); }
-  setBoundary(plane: BoundaryPlane): void { this.send({ type: 'setBoundary', plane }); }
-  setParameter(index: number, value: number): void { this.send({ type: 'setParameter', index, value }); }
-  restoreParameter(index: number): void { this.send({ type: 'restoreParameter', index }); }
+  stop(): void {
+    this.send({ type: 'stop' });
+  }
+  reset(): void {
+    this.send({ type: 'reset' });
+  }
+  setLearningRate(lr: number): void {
+    this.send({ type: 'setLearningRate', lr });
+  }
+  setSpeed(stepsPerSecond: number): void {
+    this.send({ type: 'setSpeed', stepsPerSecond });
+  }
+  setBoundary(plane: BoundaryPlane): void {
+    this.send({ type: 'setBoundary', plane });
+  }
+  setParameter(index: number, value: number): void {
+    this.send({ type: 'setParameter', index, value });
+  }
+  restoreParameter(index: number): void {
+    this.send({ type: 'restoreParameter', index });
+  }
 
   private requests = new Map<number, (r: unknown, error?: string) => void>();
 
@@ -222,7 +271,9 @@ export class Run implements vscode.Disposable {
   private ask<T>(make: (requestId: number) => ToWorker): Promise<T> {
     const requestId = this.nextCheck++;
     return new Promise<T>((resolve, reject) => {
-      this.requests.set(requestId, (r, error) => (r ? resolve(r as T) : reject(new Error(error ?? 'the worker could not answer'))));
+      this.requests.set(requestId, (r, error) =>
+        r ? resolve(r as T) : reject(new Error(error ?? 'the worker could not answer')),
+      );
       this.send(make(requestId));
     });
   }
@@ -240,8 +291,15 @@ export class Run implements vscode.Disposable {
   check(count?: number): Promise<GradcheckReport> {
     const requestId = this.nextCheck++;
     return new Promise((resolve, reject) => {
-      this.checks.set(requestId, (r, error) => (r ? resolve(r) : reject(new Error(error ?? 'gradient check failed'))));
-      this.send({ type: 'check', requestId, count: count ?? this.config.batchSize, options: gradcheckOptionsOf(this.request.settings) });
+      this.checks.set(requestId, (r, error) =>
+        r ? resolve(r) : reject(new Error(error ?? 'gradient check failed')),
+      );
+      this.send({
+        type: 'check',
+        requestId,
+        count: count ?? this.config.batchSize,
+        options: gradcheckOptionsOf(this.request.settings),
+      });
     });
   }
 
@@ -254,9 +312,20 @@ export class Run implements vscode.Disposable {
   summary(): RunSummary {
     const r = this.result;
     return {
-      runId: this.id, file: this.request.uri.toString(), status: r?.status ?? 'failed', reason: r?.reason ?? '', steps: r?.steps ?? 0, epochs: r?.epochs ?? 0,
-      train: r?.train ?? null, test: r?.test ?? null, divergence: r?.divergence ?? null, dataset: this.dataset, config: this.config,
-      settings: this.request.settings, source: this.request.source, warnings: this.warnings,
+      runId: this.id,
+      file: this.request.uri.toString(),
+      status: r?.status ?? 'failed',
+      reason: r?.reason ?? '',
+      steps: r?.steps ?? 0,
+      epochs: r?.epochs ?? 0,
+      train: r?.train ?? null,
+      test: r?.test ?? null,
+      divergence: r?.divergence ?? null,
+      dataset: this.dataset,
+      config: this.config,
+      settings: this.request.settings,
+      source: this.request.source,
+      warnings: this.warnings,
     };
   }
 
@@ -271,7 +340,9 @@ export class Run implements vscode.Disposable {
         this.warnings = [...m.dataset.warnings];
         this.config = m.config;
         this.theta = m.theta;
-        this.log.info(`run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test`);
+        this.log.info(
+          `run ${this.id}: ${this.fileName}: ${m.dataset.rows} rows × ${m.dataset.features.length} features, ${m.dataset.trainRows} train / ${m.dataset.testRows} test`,
+        );
         break;
       case 'progress': {
         const before = `${this.phase}:${this.progress?.status}:${this.progress?.paused}:${this.progress?.lr}:${this.progress?.speed}`;
@@ -298,7 +369,8 @@ export class Run implements vscode.Disposable {
         this.progressed.fire(m);
         // A change of state shows at once; progress alone at most DISPLAY_EVERY_MS (the status bar, the notification and
         // the inspector's header follow the same changes, so they show the same step; the inspector's plots follow onProgress).
-        if (before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}` || m.step === 0) return this.fireChange();
+        if (before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}` || m.step === 0)
+          return this.fireChange();
         return this.throttledChange();
       }
       case 'checkpoint':
@@ -310,17 +382,26 @@ export class Run implements vscode.Disposable {
         for (const w of m.notes) this.log.warn(`run ${this.id}: ${w}`);
         this.checkpointed.fire({ state: m.state, historyFrom: m.historyFrom });
         this.phase = 'finished';
-        this.log.info(`run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`);
+        this.log.info(
+          `run ${this.id}: ${m.result.status} (${m.result.reason}) after ${m.result.steps} steps; train accuracy ${m.result.train.accuracy.toFixed(4)}${m.result.test ? `, test accuracy ${m.result.test.accuracy.toFixed(4)}` : ''}`,
+        );
         this.resolveDone(this.summary());
         break;
       case 'dataError':
         this.phase = 'failed';
         this.failure = `line ${m.line}: ${m.message}`;
-        this.resolveDone({ ...this.summary(), status: 'data-error', reason: m.message, error: { line: m.line, message: m.message } });
+        this.resolveDone({
+          ...this.summary(),
+          status: 'data-error',
+          reason: m.message,
+          error: { line: m.line, message: m.message },
+        });
         break;
       case 'edited':
         this.edits.push(m.edit);
-        this.log.info(`run ${this.id}: ${m.edit.restore ? 'restored' : 'set'} ${m.edit.name} ${m.edit.from} → ${m.edit.to} at step ${m.edit.step}`);
+        this.log.info(
+          `run ${this.id}: ${m.edit.restore ? 'restored' : 'set'} ${m.edit.name} ${m.edit.from} → ${m.edit.to} at step ${m.edit.step}`,
+        );
         this.editedEmitter.fire(m.edit);
         return;
       case 'lrFindResult':
@@ -378,23 +459,38 @@ export class RunManager implements vscode.Disposable {
   readonly onProgress = this.progressed.event;
   private subs: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   get current(): Run | undefined {
     return this.run;
   }
 
   get busy(): boolean {
-    return !!this.run && (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused');
+    return (
+      !!this.run &&
+      (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused')
+    );
   }
 
   start(request: RunRequest, bytes: Uint8Array, options: RunOptions): Run {
     if (this.busy) throw new Error('a run is already in progress');
     this.subs.forEach((d) => d.dispose());
     this.run?.dispose();
-    const run = new Run(request, vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath, bytes, options, this.log);
+    const run = new Run(
+      request,
+      vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath,
+      bytes,
+      options,
+      this.log,
+    );
     this.run = run;
-    this.subs = [run.onProgress((progress) => this.progressed.fire({ run, progress })), run.onDidChange(() => this.changed.fire(run))];
+    this.subs = [
+      run.onProgress((progress) => this.progressed.fire({ run, progress })),
+      run.onDidChange(() => this.changed.fire(run)),
+    ];
     this.changed.fire(run);
     return run;
   }

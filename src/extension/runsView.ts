@@ -6,7 +6,14 @@ import type { RunRecord } from '../training/store';
 export { compareHtml } from '../panel/compare';
 
 const ICONS: Record<string, string> = {
-  running: 'sync~spin', completed: 'pass', converged: 'pass-filled', plateau: 'pass', cancelled: 'circle-slash', diverged: 'warning', failed: 'error', interrupted: 'debug-disconnect',
+  running: 'sync~spin',
+  completed: 'pass',
+  converged: 'pass-filled',
+  plateau: 'pass',
+  cancelled: 'circle-slash',
+  diverged: 'warning',
+  failed: 'error',
+  interrupted: 'debug-disconnect',
 };
 
 export class RunItem extends vscode.TreeItem {
@@ -20,10 +27,20 @@ export class RunItem extends vscode.TreeItem {
     this.contextValue = `backpropLens.run.${record.status}`;
     const md = new vscode.MarkdownString();
     md.appendText(`${record.dataset.name}: ${record.status}${record.reason ? ` (${record.reason})` : ''}\n`);
-    md.appendText(`started ${new Date(record.startedAt).toLocaleString()}, step ${record.progress.step}, epoch ${record.progress.epoch}\n`);
-    if (record.train) md.appendText(`train: loss ${record.train.loss.toPrecision(4)}, accuracy ${(100 * record.train.accuracy).toFixed(2)}%\n`);
-    if (record.test) md.appendText(`test: loss ${record.test.loss.toPrecision(4)}, accuracy ${(100 * record.test.accuracy).toFixed(2)}%\n`);
-    md.appendText(`seed ${record.seed}, dataset SHA-256 ${record.dataset.hash.slice(0, 16)}…, run ${record.id}`);
+    md.appendText(
+      `started ${new Date(record.startedAt).toLocaleString()}, step ${record.progress.step}, epoch ${record.progress.epoch}\n`,
+    );
+    if (record.train)
+      md.appendText(
+        `train: loss ${record.train.loss.toPrecision(4)}, accuracy ${(100 * record.train.accuracy).toFixed(2)}%\n`,
+      );
+    if (record.test)
+      md.appendText(
+        `test: loss ${record.test.loss.toPrecision(4)}, accuracy ${(100 * record.test.accuracy).toFixed(2)}%\n`,
+      );
+    md.appendText(
+      `seed ${record.seed}, dataset SHA-256 ${record.dataset.hash.slice(0, 16)}…, run ${record.id}`,
+    );
     this.tooltip = md;
     this.command = { command: 'backpropLens.openRun', title: 'Open Run', arguments: [this] };
   }

@@ -16,7 +16,8 @@ export function describeProgress(run: Run): string {
   const p = run.progress;
   const e = run.lastEpoch;
   const parts = [`epoch ${p?.epoch ?? 0}/${run.config.epochs}`, `step ${p?.step ?? 0}`];
-  if (e) parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
+  if (e)
+    parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
   const left = run.phase === 'running' ? timeLeft(run) : null;
   if (left) parts.push(left);
   return parts.join(' · ');
@@ -30,7 +31,11 @@ export function timeLeft(run: Run): string | null {
 }
 
 export class StatusView implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('backpropLens.status', vscode.StatusBarAlignment.Left, 10);
+  private readonly item = vscode.window.createStatusBarItem(
+    'backpropLens.status',
+    vscode.StatusBarAlignment.Left,
+    10,
+  );
   private state: RunState | null = null;
   private readonly sub: vscode.Disposable;
 
@@ -44,10 +49,13 @@ export class StatusView implements vscode.Disposable {
     // status bar, the progress notification and the inspector all follow the same changes, so they agree.
     this.sub = runs.onDidChange((run) => this.update(run));
     this.update(undefined);
-    void datasets?.find().then((found) => {
-      this.hasData = found.length > 0;
-      if (!runs.current) this.update(undefined);
-    }, () => undefined);
+    void datasets?.find().then(
+      (found) => {
+        this.hasData = found.length > 0;
+        if (!runs.current) this.update(undefined);
+      },
+      () => undefined,
+    );
   }
 
   private update(run: Run | undefined): void {
@@ -67,7 +75,8 @@ export class StatusView implements vscode.Disposable {
     this.item.command = 'backpropLens.showInspector';
     const name = run.fileName;
     if (state === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
-    else if (state === 'paused') this.item.text = `$(debug-pause) ${name}: paused at step ${run.progress?.step ?? 0}`;
+    else if (state === 'paused')
+      this.item.text = `$(debug-pause) ${name}: paused at step ${run.progress?.step ?? 0}`;
     else if (run.result) {
       const acc = run.result.test?.accuracy ?? run.result.train.accuracy;
       this.item.text = `$(${run.result.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;

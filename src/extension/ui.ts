@@ -4,7 +4,13 @@ import type { RunSettings } from '../core/settings';
 import { SettingsError, readSettings } from './config';
 
 /** An error message with "Go to Line" that opens the file at that line (and logs it). */
-export async function offerLine(log: vscode.LogOutputChannel, uri: vscode.Uri, line: number, message: string, column = 1): Promise<void> {
+export async function offerLine(
+  log: vscode.LogOutputChannel,
+  uri: vscode.Uri,
+  line: number,
+  message: string,
+  column = 1,
+): Promise<void> {
   log.error(message);
   const choice = await vscode.window.showErrorMessage(`Backprop Lens: ${message}`, 'Go to Line');
   if (choice) {
@@ -17,7 +23,11 @@ export async function offerLine(log: vscode.LogOutputChannel, uri: vscode.Uri, l
  * The validated settings for `scope` with `overrides` on top, or undefined after
  * telling the user which setting is wrong (with a button to the Settings editor).
  */
-export function settingsOrSay(log: vscode.LogOutputChannel, scope: vscode.Uri | undefined, overrides?: Partial<RunSettings>): RunSettings | undefined {
+export function settingsOrSay(
+  log: vscode.LogOutputChannel,
+  scope: vscode.Uri | undefined,
+  overrides?: Partial<RunSettings>,
+): RunSettings | undefined {
   try {
     return readSettings(scope, overrides);
   } catch (e) {

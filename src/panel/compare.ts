@@ -7,7 +7,8 @@ import type { RunRecord } from '../training/store';
 
 /** The y range of some values, padded when they are all equal (a flat line sits mid-axis, never on a 1.00–1.00 axis). */
 export function yRange(ys: number[]): [number, number] {
-  let lo = Math.min(...ys), hi = Math.max(...ys);
+  let lo = Math.min(...ys),
+    hi = Math.max(...ys);
   if (!(hi - lo > 1e-12 * Math.max(1, Math.abs(hi)))) {
     const d = Math.max(0.05 * Math.abs(hi), 0.01);
     lo -= d;
@@ -21,13 +22,24 @@ export function ticks(lo: number, hi: number): number[] {
   return Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const esc = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 /** Two runs' curves side by side: a static page (no script), so nothing in it can run. */
 /** One run on the page: its record and its epoch history. */
 export interface ComparedRun {
   record: RunRecord;
-  history: Array<{ epoch: number; step?: number; train: { loss: number; accuracy: number }; test: { loss: number; accuracy: number } | null }>;
+  history: Array<{
+    epoch: number;
+    step?: number;
+    train: { loss: number; accuracy: number };
+    test: { loss: number; accuracy: number } | null;
+  }>;
 }
 
 /**
@@ -36,34 +48,77 @@ export interface ComparedRun {
  */
 export function raceTable(runs: ComparedRun[], threshold: number | null): string {
   if (threshold === null) return '';
-  const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-  const rows = runs.map(({ record: r, history: h }, k) => {
-    const hit = h.find((e) => e.train.loss <= threshold);
-    const last = h[h.length - 1];
-    const seconds = r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : NaN;
-    return `<tr><th><span class="swatch run${k % 7}"></span>${esc(r.settings.optimizer)}</th><td>${hit ? `${hit.step ?? '—'} (epoch ${hit.epoch})` : 'not reached'}</td>` +
-      `<td>${pct(last?.train.accuracy)}</td><td>${pct(last?.test?.accuracy)}</td><td>${Number.isFinite(seconds) ? seconds.toFixed(2) + ' s' : '—'}</td></tr>`;
-  }).join('');
+  const pct = (x: number | undefined) =>
+    x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`;
+  const rows = runs
+    .map(({ record: r, history: h }, k) => {
+      const hit = h.find((e) => e.train.loss <= threshold);
+      const last = h[h.length - 1];
+      const seconds = r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : NaN;
+      return (
+        `<tr><th><span class="swatch run${k % 7}"></span>${esc(r.settings.optimizer)}</th><td>${hit ? `${hit.step ?? '—'} (epoch ${hit.epoch})` : 'not reached'}</td>` +
+        `<td>${pct(last?.train.accuracy)}</td><td>${pct(last?.test?.accuracy)}</td><td>${Number.isFinite(seconds) ? seconds.toFixed(2) + ' s' : '—'}</td></tr>`
+      );
+    })
+    .join('');
   return `<table class="race"><thead><tr><th>optimizer</th><th>steps to training loss ≤ ${threshold}</th><th>final train accuracy</th><th>final test accuracy</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-export function compareHtml(cspSource: string, css: string, runs: ComparedRun[], title = 'Compare runs', threshold: number | null = null): string {
-  const chart = (title: string, pick: (e: (typeof runs)[number]['history'][number]) => number | undefined, log: boolean) => {
-    const W = 520, H = 220, pad = 40;
-    const series = runs.map((r) => r.history.map((e) => [e.epoch, pick(e)] as [number, number | undefined]).filter(([, v]) => v !== undefined && Number.isFinite(v) && (!log || v! > 0)) as Array<[number, number]>);
-    const xs = series.flat().map(([x]) => x), ys = series.flat().map(([, y]) => (log ? Math.log10(y) : y));
+export function compareHtml(
+  cspSource: string,
+  css: string,
+  runs: ComparedRun[],
+  title = 'Compare runs',
+  threshold: number | null = null,
+): string {
+  const chart = (
+    title: string,
+    pick: (e: (typeof runs)[number]['history'][number]) => number | undefined,
+    log: boolean,
+  ) => {
+    const W = 520,
+      H = 220,
+      pad = 40;
+    const series = runs.map(
+      (r) =>
+        r.history
+          .map((e) => [e.epoch, pick(e)] as [number, number | undefined])
+          .filter(([, v]) => v !== undefined && Number.isFinite(v) && (!log || v! > 0)) as Array<
+          [number, number]
+        >,
+    );
+    const xs = series.flat().map(([x]) => x),
+      ys = series.flat().map(([, y]) => (log ? Math.log10(y) : y));
     if (!xs.length) return `<p>${esc(title)}: no data</p>`;
     const [x0, x1] = [Math.min(...xs), Math.max(...xs, Math.min(...xs) + 1)];
     const [y0, y1] = yRange(ys);
-    const X = (x: number) => pad + ((x - x0) / (x1 - x0)) * (W - 2 * pad), Y = (y: number) => H - pad + ((log ? -(Math.log10(y) - y0) : -(y - y0)) / (y1 - y0)) * (H - 2 * pad);
-    const lines = series.map((s, k) => `<polyline class="run${k % 7}" fill="none" stroke-width="2" points="${s.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`).join('');
+    const X = (x: number) => pad + ((x - x0) / (x1 - x0)) * (W - 2 * pad),
+      Y = (y: number) => H - pad + ((log ? -(Math.log10(y) - y0) : -(y - y0)) / (y1 - y0)) * (H - 2 * pad);
+    const lines = series
+      .map(
+        (s, k) =>
+          `<polyline class="run${k % 7}" fill="none" stroke-width="2" points="${s.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`,
+      )
+      .join('');
     const fmt = (v: number) => (log ? (10 ** v).toPrecision(2) : v.toPrecision(3));
-    return `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">` +
+    return (
+      `<figure><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">` +
       `<line class="axis" x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}"/><line class="axis" x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}"/>` +
-      ticks(y0, y1).map((t) => `<text class="tick" x="${pad - 4}" y="${(H - pad - ((t - y0) / (y1 - y0)) * (H - 2 * pad) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`).join('') +
-      `<text class="tick" x="${W - pad}" y="${H - pad + 16}" text-anchor="end">epoch ${x1}</text>${lines}</svg></figure>`;
+      ticks(y0, y1)
+        .map(
+          (t) =>
+            `<text class="tick" x="${pad - 4}" y="${(H - pad - ((t - y0) / (y1 - y0)) * (H - 2 * pad) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`,
+        )
+        .join('') +
+      `<text class="tick" x="${W - pad}" y="${H - pad + 16}" text-anchor="end">epoch ${x1}</text>${lines}</svg></figure>`
+    );
   };
-  const legend = runs.map((r, k) => `<li class="run${k % 7}"><span class="swatch run${k % 7}"></span>${esc(r.record.dataset.name)} — ${esc(r.record.settings.optimizer)}, h ${r.record.settings.hidden} ${esc(r.record.settings.activation)}, α ${r.record.settings.lr}, seed ${r.record.seed} (${esc(r.record.status)}, ${new Date(r.record.startedAt).toLocaleString()})</li>`).join('');
+  const legend = runs
+    .map(
+      (r, k) =>
+        `<li class="run${k % 7}"><span class="swatch run${k % 7}"></span>${esc(r.record.dataset.name)} — ${esc(r.record.settings.optimizer)}, h ${r.record.settings.hidden} ${esc(r.record.settings.activation)}, α ${r.record.settings.lr}, seed ${r.record.seed} (${esc(r.record.status)}, ${new Date(r.record.startedAt).toLocaleString()})</li>`,
+    )
+    .join('');
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${esc(cspSource)};">
 <link rel="stylesheet" href="${esc(css)}"><title>Compare runs</title></head>

@@ -90,18 +90,30 @@ export function l2(a: ArrayLike<number>): number {
  * A rows×cols matrix shrunk to at most maxRows×maxCols blocks; each block shows
  * the entry of largest magnitude (NaN/∞ win, so they are never hidden).
  */
-export function aggregate(a: ArrayLike<number>, rows: number, cols: number, maxRows: number, maxCols: number): { data: Float64Array; rows: number; cols: number; blockRows: number; blockCols: number } {
-  const br = Math.max(1, Math.ceil(rows / maxRows)), bc = Math.max(1, Math.ceil(cols / maxCols));
-  const R = Math.ceil(rows / br), C = Math.ceil(cols / bc);
+export function aggregate(
+  a: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  maxRows: number,
+  maxCols: number,
+): { data: Float64Array; rows: number; cols: number; blockRows: number; blockCols: number } {
+  const br = Math.max(1, Math.ceil(rows / maxRows)),
+    bc = Math.max(1, Math.ceil(cols / maxCols));
+  const R = Math.ceil(rows / br),
+    C = Math.ceil(cols / bc);
   const out = new Float64Array(R * C);
   for (let I = 0; I < R; I++) {
     for (let J = 0; J < C; J++) {
-      let best = 0, bestAbs = -1;
+      let best = 0,
+        bestAbs = -1;
       for (let i = I * br; i < Math.min(rows, (I + 1) * br); i++) {
         for (let j = J * bc; j < Math.min(cols, (J + 1) * bc); j++) {
           const v = a[i * cols + j];
           const m = Number.isFinite(v) ? Math.abs(v) : Infinity;
-          if (m > bestAbs) { bestAbs = m; best = v; }
+          if (m > bestAbs) {
+            bestAbs = m;
+            best = v;
+          }
         }
       }
       out[I * C + J] = best;
@@ -119,7 +131,8 @@ export function percentiles(values: ArrayLike<number>, ps: readonly number[] = P
   if (!v.length) return out.fill(NaN);
   ps.forEach((p, k) => {
     const x = (p / 100) * (v.length - 1);
-    const lo = Math.floor(x), hi = Math.ceil(x);
+    const lo = Math.floor(x),
+      hi = Math.ceil(x);
     out[k] = v[lo] + (v[hi] - v[lo]) * (x - lo);
   });
   return out;
@@ -129,7 +142,8 @@ export function percentiles(values: ArrayLike<number>, ps: readonly number[] = P
 export function smooth(values: number[], weight: number): number[] {
   if (!(weight > 0)) return values;
   const out: number[] = [];
-  let last = 0, n = 0;
+  let last = 0,
+    n = 0;
   for (const v of values) {
     if (!Number.isFinite(v)) {
       out.push(v);

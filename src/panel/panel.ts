@@ -9,9 +9,31 @@ import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
 import type { LrFindResult } from '../core/lrfind';
-import { type BoundaryPlane, type ControlAction, type FromWebview, type LandscapeResult, type StartWhat, encodeF64, type PanelCheck, type Progress, type ToWebview, parseFromWebview } from '../protocol';
+import {
+  type BoundaryPlane,
+  type ControlAction,
+  type FromWebview,
+  type LandscapeResult,
+  type StartWhat,
+  encodeF64,
+  type PanelCheck,
+  type Progress,
+  type ToWebview,
+  parseFromWebview,
+} from '../protocol';
 import { inspectorHtml, makeNonce } from './html';
-import { EMPTY_SNAPSHOT, type InspectedRun, PlotHistory, type Snapshot, checkTable, liveSnapshot, panelHistory, panelLandscape, panelNorms, panelRun } from './view';
+import {
+  EMPTY_SNAPSHOT,
+  type InspectedRun,
+  PlotHistory,
+  type Snapshot,
+  checkTable,
+  liveSnapshot,
+  panelHistory,
+  panelLandscape,
+  panelNorms,
+  panelRun,
+} from './view';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
 const MAX_MESSAGES_PER_SECOND = 200;
@@ -100,7 +122,12 @@ export class InspectorPanel implements vscode.Disposable {
         this.panel = undefined; // closed, and the dispose event has not arrived yet
       }
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Gradient Inspector', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.options());
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      'Gradient Inspector',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      this.options(),
+    );
     this.attach(panel);
   }
 
@@ -135,12 +162,20 @@ export class InspectorPanel implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     const w = panel.webview;
-    const res = (...p: string[]) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview', ...p)).toString();
-    w.html = inspectorHtml({ cspSource: w.cspSource, nonce: makeNonce(), script: res('main.js'), styles: [res('katex', 'katex.min.css'), res('uPlot.min.css'), res('inspector.css')] });
+    const res = (...p: string[]) =>
+      w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'out', 'webview', ...p)).toString();
+    w.html = inspectorHtml({
+      cspSource: w.cspSource,
+      nonce: makeNonce(),
+      script: res('main.js'),
+      styles: [res('katex', 'katex.min.css'), res('uPlot.min.css'), res('inspector.css')],
+    });
     // Each panel owns its subscriptions: a late dispose event of an old panel must not touch a new one.
     vscode.Disposable.from(...this.panelSubs).dispose();
     const subs: vscode.Disposable[] = [
-      w.onDidReceiveMessage((m: unknown) => { if (this.panel === panel) this.receive(m); }),
+      w.onDidReceiveMessage((m: unknown) => {
+        if (this.panel === panel) this.receive(m);
+      }),
       panel.onDidChangeViewState((e) => {
         if (this.panel === panel && e.webviewPanel.visible && this.ready) this.sendSnapshot(); // messages to a hidden panel were lost
       }),
@@ -165,7 +200,9 @@ export class InspectorPanel implements vscode.Disposable {
       const r = this.rejected.get(parsed.reason) ?? { count: 0, loggedAt: 0 };
       r.count++;
       if (now - r.loggedAt > 10_000) {
-        this.log.warn(`inspector: rejected ${r.count} message${r.count === 1 ? '' : 's'} from the webview: ${parsed.reason}`);
+        this.log.warn(
+          `inspector: rejected ${r.count} message${r.count === 1 ? '' : 's'} from the webview: ${parsed.reason}`,
+        );
         r.loggedAt = now;
         r.count = 0;
       }
@@ -182,7 +219,9 @@ export class InspectorPanel implements vscode.Disposable {
     if (++this.budget.count <= MAX_MESSAGES_PER_SECOND) return true;
     this.budget.dropped++;
     if (now - this.budget.loggedAt > 10_000) {
-      this.log.warn(`inspector: the webview sends more than ${MAX_MESSAGES_PER_SECOND} messages per second; ${this.budget.dropped} dropped so far`);
+      this.log.warn(
+        `inspector: the webview sends more than ${MAX_MESSAGES_PER_SECOND} messages per second; ${this.budget.dropped} dropped so far`,
+      );
       this.budget.loggedAt = now;
     }
     return false;
@@ -218,7 +257,18 @@ export class InspectorPanel implements vscode.Disposable {
         return a.startTraining(m.what);
       case 'lrFind':
         return a.lrFind().then(
-          (r) => this.post({ type: 'lrFind', result: { lr: encodeF64(r.lr), loss: encodeF64(r.loss), smoothed: encodeF64(r.smoothed), suggested: r.suggested, minimumOverTen: r.minimumOverTen, stop: r.stop } }),
+          (r) =>
+            this.post({
+              type: 'lrFind',
+              result: {
+                lr: encodeF64(r.lr),
+                loss: encodeF64(r.loss),
+                smoothed: encodeF64(r.smoothed),
+                suggested: r.suggested,
+                minimumOverTen: r.minimumOverTen,
+                stop: r.stop,
+              },
+            }),
           (e) => this.post({ type: 'lrFind', result: null, error: (e as Error).message }),
         );
       case 'landscape':
@@ -231,7 +281,8 @@ export class InspectorPanel implements vscode.Disposable {
         if (m.type === 'setParameter') a.setParameter(m.index, m.value);
         else a.restoreParameter(m.index);
         // A gradient check on screen follows the edit (the worker handles the two messages in order).
-        if (this.check) this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
+        if (this.check)
+          this.showCheck(await a.check().catch(() => undefined), this.runs.current?.progress?.step ?? 0);
         return;
       default: {
         const never: never = m;
@@ -244,7 +295,13 @@ export class InspectorPanel implements vscode.Disposable {
     if (run && run.id !== this.sent.run) this.check = null;
     if (!this.panel || !this.ready || !this.panel.visible) return;
     const plot = this.plot;
-    if (!run || run.id !== this.sent.run || run.id !== this.plotRun || plot.generation !== this.sent.generation) return this.sendSnapshot();
+    if (
+      !run ||
+      run.id !== this.sent.run ||
+      run.id !== this.plotRun ||
+      plot.generation !== this.sent.generation
+    )
+      return this.sendSnapshot();
     const flow = this.flow;
     // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway.
     if (flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
@@ -255,7 +312,14 @@ export class InspectorPanel implements vscode.Disposable {
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
     flow.pending = false;
-    this.post({ type: 'update', seq: flow.inFlight, run: panelRun(run, plot.stride), historyFrom: this.sent.history, history: panelHistory(fresh), norms: panelNorms(fresh) });
+    this.post({
+      type: 'update',
+      seq: flow.inFlight,
+      run: panelRun(run, plot.stride),
+      historyFrom: this.sent.history,
+      history: panelHistory(fresh),
+      norms: panelNorms(fresh),
+    });
     this.sent.history = plot.points.length;
   }
 

@@ -87,14 +87,45 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
   const d = run.dataset;
   const b = run.boundary;
   return {
-    id: run.id, file: run.fileName, phase: run.phase,
-    status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'), reason: run.failure ?? r?.reason ?? '',
-    paused: run.phase === 'paused', live: true, step: p?.step ?? 0, epoch: p?.epoch ?? 0, epochs: c.epochs, lr: p?.lr ?? c.lr,
-    optimizer: c.optimizer, activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: d?.features.length ?? 0, features: d?.features ?? [],
-    label: d?.label ?? '', trainRows: d?.trainRows ?? 0, testRows: d?.testRows ?? 0, stepsPerSecond: p?.stepsPerSecond ?? 0, speed: p?.speed ?? 0, edited: p?.edited ?? [],
-    classes: d?.classes ?? ['0', '1'], K: d?.K ?? 1, confusion: p?.confusion ?? null,
-    theta: encodeF64(run.theta), last: run.last && encodeStep(run.last), boundary: b && { ...b, p: encodeF64(b.p), pk: b.pk ? encodeF64(b.pk) : null, units: b.units && encodeF64(b.units), correct: encodeF64(b.correct), px: b.px && encodeF64(b.px) },
-    derivation: run.derivationFile, notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null, historyStride: stride,
+    id: run.id,
+    file: run.fileName,
+    phase: run.phase,
+    status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'),
+    reason: run.failure ?? r?.reason ?? '',
+    paused: run.phase === 'paused',
+    live: true,
+    step: p?.step ?? 0,
+    epoch: p?.epoch ?? 0,
+    epochs: c.epochs,
+    lr: p?.lr ?? c.lr,
+    optimizer: c.optimizer,
+    activation: c.activation,
+    hidden: c.hidden,
+    batchSize: c.batchSize,
+    n: d?.features.length ?? 0,
+    features: d?.features ?? [],
+    label: d?.label ?? '',
+    trainRows: d?.trainRows ?? 0,
+    testRows: d?.testRows ?? 0,
+    stepsPerSecond: p?.stepsPerSecond ?? 0,
+    speed: p?.speed ?? 0,
+    edited: p?.edited ?? [],
+    classes: d?.classes ?? ['0', '1'],
+    K: d?.K ?? 1,
+    confusion: p?.confusion ?? null,
+    theta: encodeF64(run.theta),
+    last: run.last && encodeStep(run.last),
+    boundary: b && {
+      ...b,
+      p: encodeF64(b.p),
+      pk: b.pk ? encodeF64(b.pk) : null,
+      units: b.units && encodeF64(b.units),
+      correct: encodeF64(b.correct),
+      px: b.px && encodeF64(b.px),
+    },
+    derivation: run.derivationFile,
+    notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null,
+    historyStride: stride,
   };
 }
 
@@ -102,9 +133,13 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
 export function panelHistory(h: readonly EpochSummary[]): PanelHistory {
   const col = (f: (e: EpochSummary) => number) => encodeF64(h.map(f));
   return {
-    epoch: col((e) => e.epoch), trainLoss: col((e) => e.train.loss), testLoss: col((e) => e.test?.loss ?? NaN),
-    trainAcc: col((e) => e.train.accuracy), testAcc: col((e) => e.test?.accuracy ?? NaN),
-    misclassified: col((e) => e.train.misclassified), gradNorm: col((e) => e.gradNorm),
+    epoch: col((e) => e.epoch),
+    trainLoss: col((e) => e.train.loss),
+    testLoss: col((e) => e.test?.loss ?? NaN),
+    trainAcc: col((e) => e.train.accuracy),
+    testAcc: col((e) => e.test?.accuracy ?? NaN),
+    misclassified: col((e) => e.train.misclassified),
+    gradNorm: col((e) => e.gradNorm),
   };
 }
 
@@ -121,12 +156,25 @@ export function panelPoints(d: DatasetInfo | null): PanelPoints | null {
 
 export type Snapshot = Extract<ToWebview, { type: 'snapshot' }>;
 
-export const EMPTY_SNAPSHOT: Snapshot = { type: 'snapshot', run: null, history: null, norms: null, points: null, check: null, restored: false };
+export const EMPTY_SNAPSHOT: Snapshot = {
+  type: 'snapshot',
+  run: null,
+  history: null,
+  norms: null,
+  points: null,
+  check: null,
+  restored: false,
+};
 
 export function liveSnapshot(run: InspectedRun, plot: PlotHistory, check: PanelCheck | null): Snapshot {
   return {
-    type: 'snapshot', run: panelRun(run, plot.stride), history: panelHistory(plot.points), norms: panelNorms(plot.points),
-    points: panelPoints(run.dataset), check, restored: false,
+    type: 'snapshot',
+    run: panelRun(run, plot.stride),
+    history: panelHistory(plot.points),
+    norms: panelNorms(plot.points),
+    points: panelPoints(run.dataset),
+    check,
+    restored: false,
   };
 }
 
@@ -135,27 +183,65 @@ export function liveSnapshot(run: InspectedRun, plot: PlotHistory, check: PanelC
  * the trainer state of its newest checkpoint and its epoch history: parameters,
  * curves and settings; no step record, no boundary (the data is not loaded).
  */
-export function storedSnapshot(record: RunRecord, state: TrainerState, epochs: readonly EpochSummary[]): Snapshot {
+export function storedSnapshot(
+  record: RunRecord,
+  state: TrainerState,
+  epochs: readonly EpochSummary[],
+): Snapshot {
   const plot = new PlotHistory();
   plot.add(epochs);
   const c = state.config;
   const cols = record.columns;
   const last = epochs[epochs.length - 1];
   const run: PanelRun = {
-    id: record.id, file: record.dataset.name, phase: 'finished', status: state.status, reason: state.reason || record.reason,
-    paused: false, live: false, step: state.step, epoch: state.epoch, epochs: c.epochs, lr: c.lr, optimizer: c.optimizer,
-    activation: c.activation, hidden: c.hidden, batchSize: c.batchSize, n: state.n, features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
-    label: cols?.label ?? '', trainRows: cols?.trainRows ?? last?.train.m ?? 0, testRows: cols?.testRows ?? last?.test?.m ?? 0,
-    stepsPerSecond: 0, speed: 0, edited: [], classes: record.columns?.classes ?? ['0', '1'], K: (state.config as { K?: number }).K ?? kOf(state),
-    confusion: null, theta: encodeF64(state.theta), last: null, boundary: null, derivation: record.derivation?.file ?? null,
-    notice: null, historyStride: plot.stride,
+    id: record.id,
+    file: record.dataset.name,
+    phase: 'finished',
+    status: state.status,
+    reason: state.reason || record.reason,
+    paused: false,
+    live: false,
+    step: state.step,
+    epoch: state.epoch,
+    epochs: c.epochs,
+    lr: c.lr,
+    optimizer: c.optimizer,
+    activation: c.activation,
+    hidden: c.hidden,
+    batchSize: c.batchSize,
+    n: state.n,
+    features: cols?.features ?? Array.from({ length: state.n }, (_, i) => `x${i}`),
+    label: cols?.label ?? '',
+    trainRows: cols?.trainRows ?? last?.train.m ?? 0,
+    testRows: cols?.testRows ?? last?.test?.m ?? 0,
+    stepsPerSecond: 0,
+    speed: 0,
+    edited: [],
+    classes: record.columns?.classes ?? ['0', '1'],
+    K: (state.config as { K?: number }).K ?? kOf(state),
+    confusion: null,
+    theta: encodeF64(state.theta),
+    last: null,
+    boundary: null,
+    derivation: record.derivation?.file ?? null,
+    notice: null,
+    historyStride: plot.stride,
   };
-  return { type: 'snapshot', run, history: panelHistory(plot.points), norms: panelNorms(plot.points), points: null, check: null, restored: true };
+  return {
+    type: 'snapshot',
+    run,
+    history: panelHistory(plot.points),
+    norms: panelNorms(plot.points),
+    points: null,
+    check: null,
+    restored: true,
+  };
 }
 
 /** The outputs K of a stored state, from the size of θ: h·n + h + K·h + K entries. */
 function kOf(state: TrainerState): number {
-  const h = state.config.hidden, n = state.n;
+  const h = state.config.hidden,
+    n = state.n;
   const K = (state.theta.length - h * n - h) / (h + 1);
   return Number.isInteger(K) && K >= 1 ? K : 1;
 }
@@ -163,10 +249,21 @@ function kOf(state: TrainerState): number {
 export function checkTable(r: GradcheckReport, step: number): PanelCheck {
   const one = (x: number) => encodeF64([x]);
   return {
-    step, verdict: r.verdict, globalDiff: one(r.globalDiff), h: r.options.h, thresholds: r.options.thresholds,
+    step,
+    verdict: r.verdict,
+    globalDiff: one(r.globalDiff),
+    h: r.options.h,
+    thresholds: r.options.thresholds,
     rows: r.blocks.map((b) => ({
-      name: b.name, shape: [b.rows, b.cols] as [number, number], row: b.worst.row, col: b.worst.col,
-      analytic: one(b.worst.analytic), numeric: one(b.worst.numeric), relError: one(b.worst.relError), verdict: b.verdict, allclose: b.allclose,
+      name: b.name,
+      shape: [b.rows, b.cols] as [number, number],
+      row: b.worst.row,
+      col: b.worst.col,
+      analytic: one(b.worst.analytic),
+      numeric: one(b.worst.numeric),
+      relError: one(b.worst.relError),
+      verdict: b.verdict,
+      allclose: b.allclose,
       withinNoise: b.worst.withinNoise,
     })),
   };
@@ -174,10 +271,27 @@ export function checkTable(r: GradcheckReport, step: number): PanelCheck {
 
 /** The loss landscape for the webview (typed arrays encoded). */
 export function panelLandscape(r: LandscapeResult): PanelLandscape {
-  const s = r.slice, g = r.grid;
+  const s = r.slice,
+    g = r.grid;
   return {
-    centreLoss: r.centreLoss, rows: r.rows, step: r.step,
-    slice: s && { alpha: encodeF64(s.alpha), loss: encodeF64(s.loss), centre: s.centre, lr: s.lr, lossAtLr: s.lossAtLr },
-    grid: g && { a: encodeF64(g.a), b: encodeF64(g.b), loss: encodeF64(g.loss), size: g.size, directions: g.directions, explained: g.explained, trajectory: encodeF64(g.trajectory) },
+    centreLoss: r.centreLoss,
+    rows: r.rows,
+    step: r.step,
+    slice: s && {
+      alpha: encodeF64(s.alpha),
+      loss: encodeF64(s.loss),
+      centre: s.centre,
+      lr: s.lr,
+      lossAtLr: s.lossAtLr,
+    },
+    grid: g && {
+      a: encodeF64(g.a),
+      b: encodeF64(g.b),
+      loss: encodeF64(g.loss),
+      size: g.size,
+      directions: g.directions,
+      explained: g.explained,
+      trajectory: encodeF64(g.trajectory),
+    },
   };
 }

@@ -98,7 +98,8 @@ export function project(points: PlotPoints, pp: PrincipalPlane): Float64Array {
   const { k, n, x } = points;
   const out = new Float64Array(2 * k);
   for (let q = 0; q < k; q++) {
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     for (let c = 0; c < n; c++) {
       const v = x[q * n + c] - pp.mean[c];
       a += v * pp.u1[c];
@@ -118,7 +119,9 @@ export function pickPoints(train: TrainData, test: TrainData): PlotPoints {
   const n = train.n;
   const total = train.m + test.m;
   const k = Math.min(MAX_PLOT_POINTS, total);
-  const x = new Float64Array(k * n), y = new Float64Array(k), isTest = new Float64Array(k);
+  const x = new Float64Array(k * n),
+    y = new Float64Array(k),
+    isTest = new Float64Array(k);
   for (let q = 0; q < k; q++) {
     const r = Math.floor((q * total) / k);
     const [d, row, tst] = r < train.m ? [train, r, 0] : [test, r - train.m, 1];
@@ -141,28 +144,58 @@ export function featureMeans(d: TrainData): Float64Array {
  * plotted point is classified correctly; and, for two-feature data, every hidden unit over the plane (the neuron
  * tiles). Null below 2 features.
  */
-export function boundaryOf(net: Network, points: PlotPoints, means: Float64Array, plane: Plane, pca: PrincipalPlane | null = null, projected: Float64Array | null = null): Boundary | null {
-  const n = points.n, h = net.h;
+export function boundaryOf(
+  net: Network,
+  points: PlotPoints,
+  means: Float64Array,
+  plane: Plane,
+  pca: PrincipalPlane | null = null,
+  projected: Float64Array | null = null,
+): Boundary | null {
+  const n = points.n,
+    h = net.h;
   if (n < 2) return null;
   const G = Math.max(12, Math.min(48, Math.floor(Math.sqrt(2e6 / (n * h + h)))));
   // The points' coordinates in the plane: two features, or the projection onto the principal plane.
   const usePca = plane.mode === 'pca' && pca !== null && projected !== null;
-  const i = plane.mode === 'features' ? plane.i : 0, j = plane.mode === 'features' ? plane.j : 1;
+  const i = plane.mode === 'features' ? plane.i : 0,
+    j = plane.mode === 'features' ? plane.j : 1;
   const px = (q: number) => (usePca ? projected![2 * q] : points.x[q * n + i]);
   const py = (q: number) => (usePca ? projected![2 * q + 1] : points.x[q * n + j]);
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (let q = 0; q < points.k; q++) {
-    const a = px(q), b = py(q);
-    if (Number.isFinite(a)) { x0 = Math.min(x0, a); x1 = Math.max(x1, a); }
-    if (Number.isFinite(b)) { y0 = Math.min(y0, b); y1 = Math.max(y1, b); }
+    const a = px(q),
+      b = py(q);
+    if (Number.isFinite(a)) {
+      x0 = Math.min(x0, a);
+      x1 = Math.max(x1, a);
+    }
+    if (Number.isFinite(b)) {
+      y0 = Math.min(y0, b);
+      y1 = Math.max(y1, b);
+    }
   }
-  if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
-  if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
-  const mx = 0.08 * (x1 - x0), my = 0.08 * (y1 - y0);
-  x0 -= mx; x1 += mx; y0 -= my; y1 += my;
+  if (!(x1 > x0)) {
+    x0 -= 1;
+    x1 += 1;
+  }
+  if (!(y1 > y0)) {
+    y0 -= 1;
+    y1 += 1;
+  }
+  const mx = 0.08 * (x1 - x0),
+    my = 0.08 * (y1 - y0);
+  x0 -= mx;
+  x1 += mx;
+  y0 -= my;
+  y1 += my;
   const x = Float64Array.from(usePca ? pca!.mean : means);
   const p = new Float64Array(G * G);
-  const K = net.K, GG = G * G;
+  const K = net.K,
+    GG = G * G;
   const pk = K > 1 ? new Float64Array(K * GG) : null; // every class's probability (K ≥ 3)
   // With exactly two features the plane is the whole input space: each hidden unit's activation over it too.
   const units = n === 2 && !usePca && h <= MAX_TILES ? new Float64Array(h * G * G) : null;
@@ -188,7 +221,19 @@ export function boundaryOf(net: Network, points: PlotPoints, means: Float64Array
     correct[q] = net.predicted() === points.y[q] ? 1 : 0; // K ≥ 3: the largest output is the class
   }
   return {
-    mode: usePca ? 'pca' : 'features', i, j, G, x0, x1, y0, y1, p, pk, units, correct,
-    px: usePca ? projected : null, explained: usePca ? pca!.explained : null,
+    mode: usePca ? 'pca' : 'features',
+    i,
+    j,
+    G,
+    x0,
+    x1,
+    y0,
+    y1,
+    p,
+    pk,
+    units,
+    correct,
+    px: usePca ? projected : null,
+    explained: usePca ? pca!.explained : null,
   };
 }

@@ -13,8 +13,25 @@
  * (optionally) a thinned parameter trajectory for the loss landscape (recording
  * it steps one step at a time, so a race with trajectories takes a little longer).
  */
-import { type LossGrid, evaluator, evenRows, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
-import { type EpochSummary, type Metrics, type OptimizerName, OPTIMIZERS, Trainer, type TrainConfig, type TrainData, type TrainResult, type TrainerState } from '../core/trainer';
+import {
+  type LossGrid,
+  evaluator,
+  evenRows,
+  lossGrid,
+  principalDirections,
+  projectTrajectory,
+} from '../core/landscape';
+import {
+  type EpochSummary,
+  type Metrics,
+  type OptimizerName,
+  OPTIMIZERS,
+  Trainer,
+  type TrainConfig,
+  type TrainData,
+  type TrainResult,
+  type TrainerState,
+} from '../core/trainer';
 
 export interface RaceOptions {
   /** Training loss to reach (steps to threshold). */
@@ -32,7 +49,14 @@ export interface RaceOptions {
 export interface Racer {
   optimizer: OptimizerName;
   /** One entry per epoch summary. */
-  curve: { epoch: number[]; step: number[]; loss: number[]; accuracy: number[]; testLoss: number[] | null; testAccuracy: number[] | null };
+  curve: {
+    epoch: number[];
+    step: number[];
+    loss: number[];
+    accuracy: number[];
+    testLoss: number[] | null;
+    testAccuracy: number[] | null;
+  };
   stepsToThreshold: number | null;
   train: Metrics;
   test: Metrics | null;
@@ -58,13 +82,20 @@ export function validateRace(optimizers: readonly string[]): asserts optimizers 
   if (optimizers.length < 1) throw new RangeError('a race needs at least one optimizer');
   const seen = new Set<string>();
   for (const o of optimizers) {
-    if (!(OPTIMIZERS as readonly string[]).includes(o)) throw new RangeError(`unknown optimizer '${o}' (one of ${OPTIMIZERS.join(', ')})`);
+    if (!(OPTIMIZERS as readonly string[]).includes(o))
+      throw new RangeError(`unknown optimizer '${o}' (one of ${OPTIMIZERS.join(', ')})`);
     if (seen.has(o)) throw new RangeError(`optimizer '${o}' appears twice in the race`);
     seen.add(o);
   }
 }
 
-export function race(config: TrainConfig, optimizers: readonly OptimizerName[], train: TrainData, test: TrainData | null, options: Partial<RaceOptions> = {}): RaceResult {
+export function race(
+  config: TrainConfig,
+  optimizers: readonly OptimizerName[],
+  train: TrainData,
+  test: TrainData | null,
+  options: Partial<RaceOptions> = {},
+): RaceResult {
   validateRace(optimizers);
   const threshold = options.threshold ?? 0.1;
   const keep = options.trajectory ? Math.max(2, Math.floor(options.trajectory)) : 0; // first and last at least
@@ -79,13 +110,17 @@ export function race(config: TrainConfig, optimizers: readonly OptimizerName[], 
     const snaps: Float64Array[] = keep > 0 ? [start] : [];
     const t0 = now();
     // With a trajectory, step by step so that θ is read at each epoch's end (run() without onStep advances in slices).
-    const result = trainer.run(keep > 0 ? {
-      onStep: () => undefined,
-      onEpoch: () => {
-        snaps.push(trainer.net.theta.slice());
-        if (snaps.length > 2 * keep) thin(snaps);
-      },
-    } : {});
+    const result = trainer.run(
+      keep > 0
+        ? {
+            onStep: () => undefined,
+            onEpoch: () => {
+              snaps.push(trainer.net.theta.slice());
+              if (snaps.length > 2 * keep) thin(snaps);
+            },
+          }
+        : {},
+    );
     const ms = now() - t0;
     if (keep > 0) {
       const last = snaps[snaps.length - 1];
@@ -148,15 +183,30 @@ export interface RaceLandscape {
  * the loss on an odd size×size grid (≤ MAX_GRID) over a square that holds every path with a 10% margin, evaluated on
  * at most maxRows training rows (evenly spaced).
  */
-export function raceLandscape(config: TrainConfig, r: RaceResult, train: TrainData, options: { size?: number; maxRows?: number } = {}): RaceLandscape {
+export function raceLandscape(
+  config: TrainConfig,
+  r: RaceResult,
+  train: TrainData,
+  options: { size?: number; maxRows?: number } = {},
+): RaceLandscape {
   const points = r.racers.flatMap((x) => x.trajectory);
-  if (points.length < 3) throw new RangeError('the racers recorded fewer than three parameter snapshots: run the race with { trajectory: k }');
+  if (points.length < 3)
+    throw new RangeError(
+      'the racers recorded fewer than three parameter snapshots: run the race with { trajectory: k }',
+    );
   const centre = r.theta0;
   const { d1, d2, explained } = principalDirections(points, centre);
   const paths = r.racers.map((x) => projectTrajectory(x.trajectory, centre, d1, d2));
   let reach = 0;
   for (const p of paths) for (const v of p) reach = Math.max(reach, Math.abs(v));
-  const J = evaluator(train.n, config.hidden, config.activation, evenRows(train, options.maxRows ?? train.m), 'auto', config.threads);
+  const J = evaluator(
+    train.n,
+    config.hidden,
+    config.activation,
+    evenRows(train, options.maxRows ?? train.m),
+    'auto',
+    config.threads,
+  );
   try {
     const grid = lossGrid(J, centre, d1, d2, { size: options.size ?? 21, span: reach > 0 ? 1.1 * reach : 1 });
     return { grid, d1, d2, explained, paths };

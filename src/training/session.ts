@@ -16,11 +16,36 @@ import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
-import { type Evaluator, evaluator, evenRows, filterNormalizedDirection, gradientSlice, lossGrid, principalDirections, projectTrajectory } from '../core/landscape';
+import {
+  type Evaluator,
+  evaluator,
+  evenRows,
+  filterNormalizedDirection,
+  gradientSlice,
+  lossGrid,
+  principalDirections,
+  projectTrajectory,
+} from '../core/landscape';
 import { lrFind } from '../core/lrfind';
 import { Rng } from '../core/rng';
-import type { Confusion, FromWorker, LandscapeRequest, LandscapeResult, StartMessage, ToWorker } from '../protocol';
-import { type Plane, type PlotPoints, type PrincipalPlane, boundaryOf, featureMeans, pickPoints, principalPlane, project } from './boundary';
+import type {
+  Confusion,
+  FromWorker,
+  LandscapeRequest,
+  LandscapeResult,
+  StartMessage,
+  ToWorker,
+} from '../protocol';
+import {
+  type Plane,
+  type PlotPoints,
+  type PrincipalPlane,
+  boundaryOf,
+  featureMeans,
+  pickPoints,
+  principalPlane,
+  project,
+} from './boundary';
 
 /** What a session needs from where it runs (a worker thread, or a test). */
 export interface SessionHost {
@@ -136,28 +161,71 @@ export class TrainingSession {
         return own === undefined ? undefined : this.edit(m.index, own, true);
       }
       case 'check': {
-        if (!t || !this.data) return this.host.post({ type: 'checkResult', requestId: m.requestId, report: null, error: 'no training data is loaded' });
+        if (!t || !this.data)
+          return this.host.post({
+            type: 'checkResult',
+            requestId: m.requestId,
+            report: null,
+            error: 'no training data is loaded',
+          });
         const report = checkNetwork(t.net, this.data.train, Math.min(m.count, this.data.train.m), m.options);
         return this.host.post({ type: 'checkResult', requestId: m.requestId, report });
       }
       case 'lrFind': {
         const st = this.start;
-        if (!t || !this.data || !st) return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result: null, error: 'no training data is loaded' });
+        if (!t || !this.data || !st)
+          return this.host.post({
+            type: 'lrFindResult',
+            requestId: m.requestId,
+            result: null,
+            error: 'no training data is loaded',
+          });
         // From the run's initial θ (the seeded one, or the imported model's), or from where the run is now.
-        const theta = m.from === 'current' ? t.net.theta.slice() : st.theta ? Float64Array.from(st.theta) : st.resume ? Float64Array.from(st.resume.theta) : undefined;
+        const theta =
+          m.from === 'current'
+            ? t.net.theta.slice()
+            : st.theta
+              ? Float64Array.from(st.theta)
+              : st.resume
+                ? Float64Array.from(st.resume.theta)
+                : undefined;
         try {
           const result = lrFind({ ...st.config }, this.data.train, m.options, theta);
-          return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result }, [result.lr.buffer as ArrayBuffer, result.loss.buffer as ArrayBuffer, result.smoothed.buffer as ArrayBuffer]);
+          return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result }, [
+            result.lr.buffer as ArrayBuffer,
+            result.loss.buffer as ArrayBuffer,
+            result.smoothed.buffer as ArrayBuffer,
+          ]);
         } catch (e) {
-          return this.host.post({ type: 'lrFindResult', requestId: m.requestId, result: null, error: (e as Error).message });
+          return this.host.post({
+            type: 'lrFindResult',
+            requestId: m.requestId,
+            result: null,
+            error: (e as Error).message,
+          });
         }
       }
       case 'landscape': {
-        if (!t || !this.data) return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: null, error: 'no training data is loaded' });
+        if (!t || !this.data)
+          return this.host.post({
+            type: 'landscapeResult',
+            requestId: m.requestId,
+            result: null,
+            error: 'no training data is loaded',
+          });
         try {
-          return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: this.landscape(t, this.data.train, m.request) });
+          return this.host.post({
+            type: 'landscapeResult',
+            requestId: m.requestId,
+            result: this.landscape(t, this.data.train, m.request),
+          });
         } catch (e) {
-          return this.host.post({ type: 'landscapeResult', requestId: m.requestId, result: null, error: (e as Error).message });
+          return this.host.post({
+            type: 'landscapeResult',
+            requestId: m.requestId,
+            result: null,
+            error: (e as Error).message,
+          });
         }
       }
       default: {
@@ -169,9 +237,17 @@ export class TrainingSession {
 
   /** The landscape around the trainer's current θ (its network is never touched: copies are evaluated). */
   private landscape(t: Trainer, train: TrainData, q: LandscapeRequest): LandscapeResult {
-    const n = train.n, h = t.config.hidden;
+    const n = train.n,
+      h = t.config.hidden;
     const rows = evenRows(train, q.maxRows);
-    const J = evaluator(n, h, t.config.activation, rows, t.engine === 'reference' ? 'reference' : 'auto', t.config.threads);
+    const J = evaluator(
+      n,
+      h,
+      t.config.activation,
+      rows,
+      t.engine === 'reference' ? 'reference' : 'auto',
+      t.config.threads,
+    );
     try {
       return this.landscapeWith(J, t, rows.count, q);
     } finally {
@@ -180,7 +256,8 @@ export class TrainingSession {
   }
 
   private landscapeWith(J: Evaluator, t: Trainer, rows: number, q: LandscapeRequest): LandscapeResult {
-    const n = t.train.n, h = t.config.hidden;
+    const n = t.train.n,
+      h = t.config.hidden;
     const theta = t.net.theta.slice();
     const centreLoss = J.loss(theta);
     const slice = q.slice ? gradientSlice(J, theta, t.opt.hyper.lr, q.slice) : null;
@@ -190,9 +267,14 @@ export class TrainingSession {
       const path = [...this.trajectory];
       const last = path[path.length - 1];
       if (!last || last.some((v, i) => v !== centre[i])) path.push(centre.slice());
-      let d1: Float64Array, d2: Float64Array, explained: [number, number] | null = null;
+      let d1: Float64Array,
+        d2: Float64Array,
+        explained: [number, number] | null = null;
       if (q.grid.directions === 'trajectory') {
-        if (path.length < 3) throw new Error('the trajectory has fewer than three points yet: train for a few epochs, or use random directions');
+        if (path.length < 3)
+          throw new Error(
+            'the trajectory has fewer than three points yet: train for a few epochs, or use random directions',
+          );
         ({ d1, d2, explained } = principalDirections(path, centre));
       } else {
         const rng = new Rng(q.grid.seed);
@@ -201,7 +283,14 @@ export class TrainingSession {
         d2 = filterNormalizedDirection(centre, n, h, rng, K);
       }
       const g = lossGrid(J, theta, d1, d2, { size: q.grid.size, span: q.grid.span });
-      grid = { ...g, directions: q.grid.directions, d1, d2, explained, trajectory: projectTrajectory(path, centre, d1, d2) };
+      grid = {
+        ...g,
+        directions: q.grid.directions,
+        d1,
+        d2,
+        explained,
+        trajectory: projectTrajectory(path, centre, d1, d2),
+      };
     }
     return { centreLoss, rows, step: t.stepCount, slice, grid };
   }
@@ -228,30 +317,53 @@ export class TrainingSession {
   private begin(m: StartMessage): void {
     this.start = m;
     const { post } = this.host;
-    const r = readDataset(m.bytes, m.fileName, { label: m.label === '' ? undefined : m.label, maxBytes: m.maxBytes, ...(m.read ?? {}) });
-    if (!r.ok) return post({ type: 'dataError', runId: m.runId, line: r.error.line, message: r.error.message });
+    const r = readDataset(m.bytes, m.fileName, {
+      label: m.label === '' ? undefined : m.label,
+      maxBytes: m.maxBytes,
+      ...(m.read ?? {}),
+    });
+    if (!r.ok)
+      return post({ type: 'dataError', runId: m.runId, line: r.error.line, message: r.error.message });
     let p;
     try {
       p = prepare(r.table, { split: m.split, seed: m.config.seed, standardize: m.standardize });
     } catch (e) {
-      if (e instanceof DatasetError) return post({ type: 'dataError', runId: m.runId, line: e.line, message: e.message });
+      if (e instanceof DatasetError)
+        return post({ type: 'dataError', runId: m.runId, line: e.line, message: e.message });
       throw e;
     }
     const data = { train: p.train, test: p.test.m ? p.test : null };
     this.data = data;
     this.gradient = undefined;
     if (m.derivation) {
-      if (r.table.K > 1) return post({ type: 'failed', runId: m.runId, message: `cannot train with ${m.derivation.file}: its formulas are for the binary network, and this data has ${r.table.K} classes` });
+      if (r.table.K > 1)
+        return post({
+          type: 'failed',
+          runId: m.runId,
+          message: `cannot train with ${m.derivation.file}: its formulas are for the binary network, and this data has ${r.table.K} classes`,
+        });
       const g = derivationGradient(m.derivation.text, m.config.activation);
-      if (!g.ok) return post({ type: 'failed', runId: m.runId, message: `cannot train with ${m.derivation.file}: ${g.error}` });
+      if (!g.ok)
+        return post({
+          type: 'failed',
+          runId: m.runId,
+          message: `cannot train with ${m.derivation.file}: ${g.error}`,
+        });
       this.gradient = g.fn;
     }
     const gradient = this.gradient;
     this.trainer?.dispose();
     // A resumed run continues: a cancelled or interrupted state is running again.
     const t = m.resume
-      ? Trainer.restore({ ...m.resume, status: 'running', reason: '', divergence: null }, data.train, data.test, { gradient })
-      : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, { gradient });
+      ? Trainer.restore(
+          { ...m.resume, status: 'running', reason: '', divergence: null },
+          data.train,
+          data.test,
+          { gradient },
+        )
+      : new Trainer(m.config, data.train, data.test, m.theta ? Float64Array.from(m.theta) : undefined, {
+          gradient,
+        });
     this.trainer = t;
     this.resetTrajectory(t);
     const k = Math.min(8, p.train.m);
@@ -262,12 +374,24 @@ export class TrainingSession {
     this.projected = this.pca ? project(this.points, this.pca) : null;
     this.plane = this.pca ? { mode: 'pca' } : { mode: 'features', i: 0, j: Math.min(1, p.train.n - 1) };
     post({
-      type: 'ready', runId: m.runId, config: t.config, theta: t.net.theta.slice(),
+      type: 'ready',
+      runId: m.runId,
+      config: t.config,
+      theta: t.net.theta.slice(),
       dataset: {
-        classes: r.table.classes, K: r.table.K,
-        classCounts: { train: classCounts(p.train.Y, null, r.table.classes.length), test: classCounts(p.test.Y, null, r.table.classes.length) },
-        encoding: r.table.encoding, dropped: { count: r.table.dropped.length, lines: r.table.dropped.slice(0, 20) },
-        rows: r.table.m, features: r.table.featureNames, label: r.table.labelName, trainRows: p.train.m, testRows: p.test.m,
+        classes: r.table.classes,
+        K: r.table.K,
+        classCounts: {
+          train: classCounts(p.train.Y, null, r.table.classes.length),
+          test: classCounts(p.test.Y, null, r.table.classes.length),
+        },
+        encoding: r.table.encoding,
+        dropped: { count: r.table.dropped.length, lines: r.table.dropped.slice(0, 20) },
+        rows: r.table.m,
+        features: r.table.featureNames,
+        label: r.table.labelName,
+        trainRows: p.train.m,
+        testRows: p.test.m,
         standardization: p.standardization,
         sample: { x: p.train.X.slice(0, k * p.train.n), y: p.train.Y.slice(0, k), m: k },
         points: this.points,
@@ -292,14 +416,22 @@ export class TrainingSession {
    * follow at once; no update is applied (the record's update is zero). The edit is reported for the run's record.
    */
   private edit(index: number, value: number, restore: boolean): void {
-    const t = this.trainer, start = this.start;
+    const t = this.trainer,
+      start = this.start;
     if (!t || !start || !this.data || (t.status === 'running' && !this.paused)) return;
     if (!(index >= 0 && index < t.net.theta.length) || !Number.isFinite(value)) return;
     const from = t.net.theta[index];
     if (!restore && !this.edits.has(index)) this.edits.set(index, from);
     if (restore) this.edits.delete(index);
     t.net.theta[index] = value;
-    const edit = { step: t.stepCount, index, name: entryName(index, t.train.n, t.config.hidden), from, to: value, restore };
+    const edit = {
+      step: t.stepCount,
+      index,
+      name: entryName(index, t.train.n, t.config.hidden),
+      from,
+      to: value,
+      restore,
+    };
     this.host.post({ type: 'edited', runId: start.runId, edit });
     this.reinspect(t);
     this.progress(true);
@@ -307,9 +439,11 @@ export class TrainingSession {
 
   /** The last step's record at the current θ (after an edit): loss, gradients and forward values for the same samples. */
   private reinspect(t: Trainer): void {
-    const r = t.record, d = this.data!.train;
+    const r = t.record,
+      d = this.data!.train;
     if (r.step === 0 || r.samples.length === 0) return;
-    const net = t.net, count = r.samples.length;
+    const net = t.net,
+      count = r.samples.length;
     if (this.gradient) {
       net.lossAndGrad(d.X, d.Y, r.samples, count, r.trueGrad!);
       r.loss = this.gradient(net, d.X, d.Y, r.samples, count, r.grad);
@@ -330,7 +464,9 @@ export class TrainingSession {
     if (!start || !data) return;
     const lr = this.trainer?.opt.hyper.lr ?? start.config.lr;
     this.trainer?.dispose();
-    const t = new Trainer({ ...start.config, lr }, data.train, data.test, undefined, { gradient: this.gradient });
+    const t = new Trainer({ ...start.config, lr }, data.train, data.test, undefined, {
+      gradient: this.gradient,
+    });
     this.trainer = t;
     this.resetTrajectory(t);
     this.paused = true;
@@ -420,14 +556,22 @@ export class TrainingSession {
     this.schedule();
   }
 
-  private confusion: { epoch: number; at: number; value: Confusion | null } = { epoch: -1, at: 0, value: null };
+  private confusion: { epoch: number; at: number; value: Confusion | null } = {
+    epoch: -1,
+    at: 0,
+    value: null,
+  };
 
   /** The confusion matrices as of the last epoch's end: recomputed when an epoch ended, at most every half second. */
   private confusionOf(t: Trainer, now: number): Confusion | null {
     const c = this.confusion;
     if (!this.data || t.epoch === 0) return null;
     if (c.epoch !== t.epoch && (now - c.at >= 500 || t.status !== 'running' || this.paused)) {
-      const value = { epoch: t.epoch, train: confusionMatrix(t.net, this.data.train), test: this.data.test ? confusionMatrix(t.net, this.data.test) : null };
+      const value = {
+        epoch: t.epoch,
+        train: confusionMatrix(t.net, this.data.train),
+        test: this.data.test ? confusionMatrix(t.net, this.data.test) : null,
+      };
       this.confusion = { epoch: t.epoch, at: now, value };
     }
     return this.confusion.value;
@@ -444,12 +588,24 @@ export class TrainingSession {
     const epochs = t.history.slice(last.epochs);
     // The step just taken; after a divergence, the step that overflowed (its update holds the ±∞/NaN that stopped the run).
     const r = t.record;
-    const shown = (t.stepCount > 0 && r.step === t.stepCount) || (t.status === 'diverged' && r.step === t.stepCount + 1);
+    const shown =
+      (t.stepCount > 0 && r.step === t.stepCount) || (t.status === 'diverged' && r.step === t.stepCount + 1);
     this.host.post({
-      type: 'progress', runId: start.runId, status: t.status, paused: this.paused, step: t.stepCount, epoch: t.epoch, lr: t.opt.hyper.lr,
-      theta: t.net.theta.slice(), last: shown ? copyStep(r, 4096) : null, epochs,
-      stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0, speed: this.speed,
-      boundary: this.points ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected) : null,
+      type: 'progress',
+      runId: start.runId,
+      status: t.status,
+      paused: this.paused,
+      step: t.stepCount,
+      epoch: t.epoch,
+      lr: t.opt.hyper.lr,
+      theta: t.net.theta.slice(),
+      last: shown ? copyStep(r, 4096) : null,
+      epochs,
+      stepsPerSecond: last.at > 0 && dt > 0 ? (t.stepCount - last.steps) / dt : 0,
+      speed: this.speed,
+      boundary: this.points
+        ? boundaryOf(t.net, this.points, this.means, this.plane, this.pca, this.projected)
+        : null,
       edited: [...this.edits.keys()],
       confusion: this.confusionOf(t, now),
     });
@@ -463,10 +619,23 @@ export class TrainingSession {
     this.progress(true);
     const notes: string[] = [];
     if (t.config.activation === 'relu' && this.data) {
-      const dead = deadReluUnits(t.net.theta, this.data.train.n, t.config.hidden, this.data.train.X, this.data.train.m);
+      const dead = deadReluUnits(
+        t.net.theta,
+        this.data.train.n,
+        t.config.hidden,
+        this.data.train.X,
+        this.data.train.m,
+      );
       if (dead.dead.length) notes.push(describeDeadUnits(dead));
     }
-    this.host.post({ type: 'finished', runId: start.runId, result: t.result(), state: t.getState(this.historySaved), historyFrom: this.historySaved, notes });
+    this.host.post({
+      type: 'finished',
+      runId: start.runId,
+      result: t.result(),
+      state: t.getState(this.historySaved),
+      historyFrom: this.historySaved,
+      notes,
+    });
     this.historySaved = t.history.length;
     t.dispose(); // the kernels' worker threads end with the run (a later step would start them again)
   }
@@ -485,7 +654,12 @@ export class TrainingSession {
 
   private checkpoint(t: Trainer): void {
     if (!this.start) return;
-    this.host.post({ type: 'checkpoint', runId: this.start.runId, state: t.getState(this.historySaved), historyFrom: this.historySaved });
+    this.host.post({
+      type: 'checkpoint',
+      runId: this.start.runId,
+      state: t.getState(this.historySaved),
+      historyFrom: this.historySaved,
+    });
     this.historySaved = t.history.length;
   }
 }

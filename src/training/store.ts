@@ -22,7 +22,15 @@ export interface StoreFs {
   mkdir(path: string): Promise<void>;
 }
 
-export type RecordStatus = 'running' | 'completed' | 'converged' | 'plateau' | 'cancelled' | 'diverged' | 'failed' | 'interrupted';
+export type RecordStatus =
+  | 'running'
+  | 'completed'
+  | 'converged'
+  | 'plateau'
+  | 'cancelled'
+  | 'diverged'
+  | 'failed'
+  | 'interrupted';
 
 export interface RunRecord {
   version: 1;
@@ -104,7 +112,9 @@ export class RunStore {
     } catch (e) {
       if (!this.warned.has(id)) {
         this.warned.add(id);
-        this.warn(`cannot write the ${what} of run ${id} (${(e as Error).message}); training goes on, but this run may not be resumable`);
+        this.warn(
+          `cannot write the ${what} of run ${id} (${(e as Error).message}); training goes on, but this run may not be resumable`,
+        );
       }
       return false;
     }
@@ -118,7 +128,9 @@ export class RunStore {
   }
 
   async update(r: RunRecord): Promise<boolean> {
-    return this.safely(r.id, 'record', () => this.atomic(`${this.dir(r.id)}/record.json`, { ...r, updatedAt: new Date().toISOString() }));
+    return this.safely(r.id, 'record', () =>
+      this.atomic(`${this.dir(r.id)}/record.json`, { ...r, updatedAt: new Date().toISOString() }),
+    );
   }
 
   async checkpoint(c: Checkpoint): Promise<boolean> {
@@ -142,8 +154,14 @@ export class RunStore {
   async appendHistory(id: string, epochs: EpochSummary[], restart: boolean): Promise<boolean> {
     if (!epochs.length && !restart) return true;
     // Starts on a fresh line: after a crash mid-write the file may end in a torn line without its newline.
-    const lines = '\n' + (restart ? '{"restart":true}\n' : '') + epochs.map((e) => JSON.stringify(e)).join('\n') + (epochs.length ? '\n' : '');
-    return this.safely(id, 'history', () => this.fs.appendFile(`${this.dir(id)}/history.jsonl`, enc.encode(lines)));
+    const lines =
+      '\n' +
+      (restart ? '{"restart":true}\n' : '') +
+      epochs.map((e) => JSON.stringify(e)).join('\n') +
+      (epochs.length ? '\n' : '');
+    return this.safely(id, 'history', () =>
+      this.fs.appendFile(`${this.dir(id)}/history.jsonl`, enc.encode(lines)),
+    );
   }
 
   /** The run's epoch summaries since its last restart, up to `epoch`; a torn last line (a crash mid-write) is ignored. */
@@ -208,7 +226,9 @@ export class RunStore {
         if (c && c.version === 1 && c.runId === id && c.trainer && Array.isArray(c.trainer.theta)) return c;
         throw new Error('not a checkpoint of this run');
       } catch (e) {
-        this.warn(`checkpoint ${names[k]} of run ${id} is unreadable (${(e as Error).message}); using the one before it`);
+        this.warn(
+          `checkpoint ${names[k]} of run ${id} is unreadable (${(e as Error).message}); using the one before it`,
+        );
       }
     }
     return null;
@@ -216,7 +236,8 @@ export class RunStore {
 
   async delete(id: string): Promise<void> {
     const dir = this.dir(id);
-    for (const n of await this.fs.list(dir).catch(() => [] as string[])) await this.fs.delete(`${dir}/${n}`).catch(() => undefined);
+    for (const n of await this.fs.list(dir).catch(() => [] as string[]))
+      await this.fs.delete(`${dir}/${n}`).catch(() => undefined);
     await this.fs.delete(dir).catch(() => undefined);
   }
 
@@ -225,7 +246,12 @@ export class RunStore {
     const out: RunRecord[] = [];
     for (const r of await this.list()) {
       if (r.status !== 'running' || isAlive(r.owner)) continue;
-      const updated: RunRecord = { ...r, status: 'interrupted', reason: 'the window was reloaded or VS Code stopped during the run', endedAt: r.updatedAt };
+      const updated: RunRecord = {
+        ...r,
+        status: 'interrupted',
+        reason: 'the window was reloaded or VS Code stopped during the run',
+        endedAt: r.updatedAt,
+      };
       if (await this.update(updated)) out.push(updated);
     }
     return out;

@@ -26,7 +26,10 @@ export async function openFile(page, name) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
   await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: name })
+    .first()
+    .waitFor({ timeout: 15_000 });
   await input.press('Enter');
   // The file's tab is the active one before anything acts on "the active editor".
   await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 15_000 });
@@ -58,7 +61,9 @@ export async function inspectorFrame(page, timeoutMs = 30_000) {
           const f = await inner.contentFrame();
           if (f && (await f.$('#app'))) return f;
         }
-      } catch { /* detached while looking */ }
+      } catch {
+        /* detached while looking */
+      }
     }
     if (Date.now() - t0 > timeoutMs) throw new Error('the inspector webview did not appear');
     await page.waitForTimeout(250);
@@ -92,7 +97,10 @@ export async function controlContrast(frame) {
   return frame.evaluate(() => {
     const rgba = (s) => (s.match(/[\d.]+/g) ?? []).map(Number);
     const lum = ([r, g, b]) => {
-      const c = [r, g, b].map((v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+      const c = [r, g, b].map((v) => {
+        const x = v / 255;
+        return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
       return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
     };
     const background = (el) => {
@@ -105,10 +113,15 @@ export async function controlContrast(frame) {
     let worst = { ratio: Infinity, what: '' };
     for (const el of document.querySelectorAll('button, select, input')) {
       if (el.disabled || el.offsetParent === null || el.type === 'checkbox' || el.type === 'range') continue;
-      const fg = rgba(getComputedStyle(el).color), bg = background(el);
+      const fg = rgba(getComputedStyle(el).color),
+        bg = background(el);
       const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
       const ratio = (a + 0.05) / (b + 0.05);
-      if (ratio < worst.ratio) worst = { ratio, what: `${el.tagName.toLowerCase()}#${el.id || el.className} "${(el.textContent || el.value || '').trim().slice(0, 20)}" ${getComputedStyle(el).color} on rgb(${bg.slice(0, 3).join(',')})` };
+      if (ratio < worst.ratio)
+        worst = {
+          ratio,
+          what: `${el.tagName.toLowerCase()}#${el.id || el.className} "${(el.textContent || el.value || '').trim().slice(0, 20)}" ${getComputedStyle(el).color} on rgb(${bg.slice(0, 3).join(',')})`,
+        };
     }
     return worst;
   });

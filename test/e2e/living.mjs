@@ -1,13 +1,23 @@
 // Browser tests of living with the inspector: the first minute (welcome, status bar, Train an Example, speed)
 // and what the user sees when pausing, stepping and stopping at full speed (measured and printed, not timed asserts).
 import { join } from 'node:path';
-import { assert, inspectorFrame, openFile, openWorkbench, runCommand, waitFor, writeWorkspaceSettings } from './lib.mjs';
+import {
+  assert,
+  inspectorFrame,
+  openFile,
+  openWorkbench,
+  runCommand,
+  waitFor,
+  writeWorkspaceSettings,
+} from './lib.mjs';
 
 const stepOf = async (f) => Number(/step (\d+)/.exec((await f.textContent('#stats')) ?? '')?.[1] ?? -1);
 
 export const tests = {};
 
-tests['first minute: the Runs view welcome and a status-bar entry before any run; the empty inspector trains the example at a watchable pace; the speed control goes to full speed'] = async ({ page, url, log, results }) => {
+tests[
+  'first minute: the Runs view welcome and a status-bar entry before any run; the empty inspector trains the example at a watchable pace; the speed control goes to full speed'
+] = async ({ page, url, log, results }) => {
   await openWorkbench(page, url);
   // The status bar offers Backprop Lens in a workspace with datasets, before anything was run.
   const item = page.locator('.statusbar-item', { hasText: 'Backprop Lens' }).first();
@@ -16,10 +26,15 @@ tests['first minute: the Runs view welcome and a status-bar entry before any run
   const header = page.locator('.pane-header', { hasText: 'Backprop Lens Runs' }).first();
   await header.waitFor({ timeout: 15_000 });
   if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-  const welcome = page.locator('.welcome-view-content', { hasText: 'No training runs in this workspace yet' }).first();
+  const welcome = page
+    .locator('.welcome-view-content', { hasText: 'No training runs in this workspace yet' })
+    .first();
   await welcome.waitFor({ timeout: 15_000 });
   const links = await welcome.locator('a, .monaco-button').allTextContents();
-  assert(links.some((t) => /Train an Example/.test(t)) && links.some((t) => /Open Example Workspace/.test(t)), `welcome buttons: ${JSON.stringify(links)}`);
+  assert(
+    links.some((t) => /Train an Example/.test(t)) && links.some((t) => /Open Example Workspace/.test(t)),
+    `welcome buttons: ${JSON.stringify(links)}`,
+  );
   await page.screenshot({ path: join(results, 'screenshots', 'welcome-runs-view.png') });
   // The empty inspector says what to do and does it.
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
@@ -28,9 +43,14 @@ tests['first minute: the Runs view welcome and a status-bar entry before any run
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-empty.png') });
   await f.click('#start-example');
   f = await inspectorFrame(page);
-  await waitFor('the example run', async () => /flower\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''), 60_000);
+  await waitFor(
+    'the example run',
+    async () => /flower\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''),
+    60_000,
+  );
   await waitFor('the first steps', async () => (await stepOf(f)) > 3, 30_000);
-  const s0 = await stepOf(f), t0 = Date.now();
+  const s0 = await stepOf(f),
+    t0 = Date.now();
   await page.waitForTimeout(3000);
   const paced = ((await stepOf(f)) - s0) / ((Date.now() - t0) / 1000);
   log(`Train an Example: ${paced.toFixed(1)} steps/s shown (asked: 30)`);
@@ -39,17 +59,27 @@ tests['first minute: the Runs view welcome and a status-bar entry before any run
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-example-paced.png') });
   // Full speed: many more steps per second.
   await f.selectOption('#speed', '0');
-  const s1 = await stepOf(f), t1 = Date.now();
+  const s1 = await stepOf(f),
+    t1 = Date.now();
   await page.waitForTimeout(2000);
   const full = ((await stepOf(f)) - s1) / ((Date.now() - t1) / 1000);
   log(`full speed: ${full.toFixed(0)} steps/s shown`);
   assert(full > 10 * paced, `full speed ${full} vs paced ${paced}`);
 };
 
-tests['Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'] = async ({ page, workspace, url, log, results }) => {
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 16, 'backpropLens.panel.updatesPerSecond': 30, 'backpropLens.training.whenBusy': 'stopAndStart' });
+tests[
+  'Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'
+] = async ({ page, workspace, url, log, results }) => {
+  writeWorkspaceSettings(workspace, {
+    'backpropLens.training.epochs': 100000,
+    'backpropLens.network.hidden': 16,
+    'backpropLens.panel.updatesPerSecond': 30,
+    'backpropLens.training.whenBusy': 'stopAndStart',
+  });
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   await openWorkbench(page, url);
   await openFile(page, 'breast_cancer.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
@@ -60,40 +90,64 @@ tests['Pause, Step and Stop show at once with every Numbers table open; the insp
   await waitFor('the tables', async () => (await f.$$('#tbl-W1 td')).length > 0, 10_000);
   await page.waitForTimeout(1500);
   /** In the page: click, then record every change of the shown step for `ms`; the delay to the last change. */
-  const clickAndWatch = (selector, ms) => f.evaluate(([sel, ms]) => new Promise((resolve) => {
-    const stats = document.getElementById('stats');
-    const read = () => Number(/step (\d+)/.exec(stats.textContent ?? '')?.[1] ?? -1);
-    const changes = [];
-    let last = read();
-    const obs = new MutationObserver(() => {
-      const s = read();
-      if (s !== last) { changes.push(performance.now()); last = s; }
-    });
-    obs.observe(stats, { childList: true, characterData: true, subtree: true });
-    const t0 = performance.now();
-    document.querySelector(sel).click();
-    setTimeout(() => {
-      obs.disconnect();
-      resolve({ lastChangeMs: changes.length ? changes[changes.length - 1] - t0 : 0, changes: changes.length, step: last, badge: document.getElementById('badge').textContent });
-    }, ms);
-  }), [selector, ms]);
+  const clickAndWatch = (selector, ms) =>
+    f.evaluate(
+      ([sel, ms]) =>
+        new Promise((resolve) => {
+          const stats = document.getElementById('stats');
+          const read = () => Number(/step (\d+)/.exec(stats.textContent ?? '')?.[1] ?? -1);
+          const changes = [];
+          let last = read();
+          const obs = new MutationObserver(() => {
+            const s = read();
+            if (s !== last) {
+              changes.push(performance.now());
+              last = s;
+            }
+          });
+          obs.observe(stats, { childList: true, characterData: true, subtree: true });
+          const t0 = performance.now();
+          document.querySelector(sel).click();
+          setTimeout(() => {
+            obs.disconnect();
+            resolve({
+              lastChangeMs: changes.length ? changes[changes.length - 1] - t0 : 0,
+              changes: changes.length,
+              step: last,
+              badge: document.getElementById('badge').textContent,
+            });
+          }, ms);
+        }),
+      [selector, ms],
+    );
   const pause = await clickAndWatch('#play', 3000);
-  log(`Pause at full speed with every table open: the shown step last changed ${pause.lastChangeMs.toFixed(0)} ms after the click (${pause.changes} changes); badge "${pause.badge}"`);
+  log(
+    `Pause at full speed with every table open: the shown step last changed ${pause.lastChangeMs.toFixed(0)} ms after the click (${pause.changes} changes); badge "${pause.badge}"`,
+  );
   assert(pause.badge === 'paused', `badge ${pause.badge}`);
   const now = await stepOf(f);
-  if (now !== pause.step) log(`  (the shown step changed again after the ${3000} ms window: ${pause.step} → ${now})`);
+  if (now !== pause.step)
+    log(`  (the shown step changed again after the ${3000} ms window: ${pause.step} → ${now})`);
   await page.waitForTimeout(1000);
   assert((await stepOf(f)) === now, 'the step no longer moves once paused');
   pause.step = now;
   // One state and one step everywhere: the inspector's header, the status bar and the notification.
   const status = await page.locator('.statusbar').textContent();
   assert(status.includes(`paused at step ${pause.step}`), `status bar: ${status}; header step ${pause.step}`);
-  const note = await page.locator('.notifications-toasts, .notification-toast').allTextContents().catch(() => []);
+  const note = await page
+    .locator('.notifications-toasts, .notification-toast')
+    .allTextContents()
+    .catch(() => []);
   const noteText = note.join(' ');
-  assert(!noteText.includes('training breast_cancer.csv') || noteText.includes(`step ${pause.step}`), `notification: ${noteText}; header step ${pause.step}`);
+  assert(
+    !noteText.includes('training breast_cancer.csv') || noteText.includes(`step ${pause.step}`),
+    `notification: ${noteText}; header step ${pause.step}`,
+  );
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-paused-tables.png') });
   const step = await clickAndWatch('#step', 1500);
-  log(`Step: the shown step changed ${step.changes} time(s), the last ${step.lastChangeMs.toFixed(0)} ms after the click`);
+  log(
+    `Step: the shown step changed ${step.changes} time(s), the last ${step.lastChangeMs.toFixed(0)} ms after the click`,
+  );
   assert(step.step === pause.step + 1, `one step: ${pause.step} → ${step.step}`);
   // Play again, then Stop from the palette: the badge shows the outcome.
   await f.click('#play');
@@ -101,18 +155,29 @@ tests['Pause, Step and Stop show at once with every Numbers table open; the insp
   const t0 = Date.now();
   await runCommand(page, 'Backprop Lens: Stop Training');
   await waitFor('cancelled', async () => /cancelled/.test((await f.textContent('#badge')) ?? ''), 20_000, 20);
-  log(`Stop from the command palette: the inspector said cancelled ${Date.now() - t0} ms after the command (palette typing included)`);
+  log(
+    `Stop from the command palette: the inspector said cancelled ${Date.now() - t0} ms after the command (palette typing included)`,
+  );
   const after = await page.locator('.statusbar').textContent();
   assert(/cancelled/.test(after), `status bar after stop: ${after}`);
   // A new run with other shapes while every Numbers table is open: no drawing error (it used to throw in the table).
   await openFile(page, 'xor.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
-  await waitFor('the new run', async () => (await f.textContent('#file').catch(() => '')) === 'xor.csv', 30_000);
+  await waitFor(
+    'the new run',
+    async () => (await f.textContent('#file').catch(() => '')) === 'xor.csv',
+    30_000,
+  );
   await page.waitForTimeout(1500);
-  assert(!errors.some((e) => /inspector: drawing/.test(e)), `drawing failed: ${errors.filter((e) => /inspector/.test(e)).join('\n')}`);
+  assert(
+    !errors.some((e) => /inspector: drawing/.test(e)),
+    `drawing failed: ${errors.filter((e) => /inspector/.test(e)).join('\n')}`,
+  );
 };
 
-tests['a run that fails on bad data says why in the inspector; a narrow inspector wraps the graph so that a2 and L stay in view'] = async ({ page, workspace, url, log, results }) => {
+tests[
+  'a run that fails on bad data says why in the inspector; a narrow inspector wraps the graph so that a2 and L stay in view'
+] = async ({ page, workspace, url, log, results }) => {
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(workspace, 'bad.csv'), 'x1,x2,y\n1,2,0\n3,oops,1\n');
   await page.setViewportSize({ width: 1100, height: 900 });
@@ -121,24 +186,44 @@ tests['a run that fails on bad data says why in the inspector; a narrow inspecto
   await runCommand(page, 'Backprop Lens: Train This File');
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   const f = await inspectorFrame(page);
-  await waitFor('the failed badge', async () => (await f.textContent('#badge').catch(() => '')) === 'failed', 30_000);
+  await waitFor(
+    'the failed badge',
+    async () => (await f.textContent('#badge').catch(() => '')) === 'failed',
+    30_000,
+  );
   const notice = await f.textContent('#notice');
   assert(/The run failed: line 3: .*oops/.test(notice ?? ''), `notice: ${notice}`);
-  assert(!/loading the data/.test((await f.textContent('#cards')) ?? ''), 'no "loading the data…" for a failed run');
+  assert(
+    !/loading the data/.test((await f.textContent('#cards')) ?? ''),
+    'no "loading the data…" for a failed run',
+  );
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-failed-run.png') });
   // Narrow: the graph wraps into two rows and its last node is inside the panel.
   const g = await f.evaluate(() => {
     const s = document.querySelector('svg.graph');
-    const nodes = [...document.querySelectorAll('svg.graph .node rect')].map((r) => r.getBoundingClientRect());
-    return { cls: s?.getAttribute('class'), width: document.documentElement.clientWidth, right: Math.max(...nodes.map((r) => r.right)), count: nodes.length };
+    const nodes = [...document.querySelectorAll('svg.graph .node rect')].map((r) =>
+      r.getBoundingClientRect(),
+    );
+    return {
+      cls: s?.getAttribute('class'),
+      width: document.documentElement.clientWidth,
+      right: Math.max(...nodes.map((r) => r.right)),
+      count: nodes.length,
+    };
   });
   log(`narrow inspector (${g.width} px): graph ${g.cls}, rightmost node edge at ${g.right.toFixed(0)} px`);
   assert(g.count === 8 && g.right <= g.width, `graph cut off: ${JSON.stringify(g)}`);
   assert(/rows-2/.test(g.cls ?? ''), `two rows when narrow: ${g.cls}`);
 };
 
-tests['edit a weight while paused (keyboard): the value, its gradient and the loss change at once; restore puts the run\'s value back'] = async ({ page, workspace, url, log, results }) => {
-  writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 100000, 'backpropLens.network.hidden': 4, 'backpropLens.network.activation': 'tanh' });
+tests[
+  "edit a weight while paused (keyboard): the value, its gradient and the loss change at once; restore puts the run's value back"
+] = async ({ page, workspace, url, log, results }) => {
+  writeWorkspaceSettings(workspace, {
+    'backpropLens.training.epochs': 100000,
+    'backpropLens.network.hidden': 4,
+    'backpropLens.network.activation': 'tanh',
+  });
   await openWorkbench(page, url);
   await openFile(page, 'flower.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
@@ -159,7 +244,11 @@ tests['edit a weight while paused (keyboard): the value, its gradient and the lo
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-edit-weight.png') });
   await f.fill('#editor-value', '2.5');
   await page.keyboard.press('Enter');
-  await waitFor('the edit', async () => /1 edited by hand/.test((await f.textContent('#title-W1')) ?? ''), 10_000);
+  await waitFor(
+    'the edit',
+    async () => /1 edited by hand/.test((await f.textContent('#title-W1')) ?? ''),
+    10_000,
+  );
   await waitFor('the new value', async () => (await cell()) === '2.500', 10_000);
   const [g1, l1] = [await grad(), await loss()];
   log(`edited W1[0,0]: ${v0} → 2.500; dW1[0,0] ${g0} → ${g1}; L ${l0} → ${l1}`);
@@ -169,31 +258,67 @@ tests['edit a weight while paused (keyboard): the value, its gradient and the lo
   await page.keyboard.press('Enter');
   await f.waitForSelector('#editor-restore:not([hidden])', { timeout: 5000 });
   await f.click('#editor-restore');
-  await waitFor('the restored value', async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-W1')) ?? ''), 10_000);
+  await waitFor(
+    'the restored value',
+    async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-W1')) ?? ''),
+    10_000,
+  );
   assert((await grad()) === g0, `the gradient is the run's again: ${await grad()} vs ${g0}`);
 };
 
-tests['K classes (iris): class names on the legend, W2 and the confusion matrix; what if: the learning-rate range test and the loss landscape'] = async ({ page, workspace, url, log, results }) => {
+tests[
+  'K classes (iris): class names on the legend, W2 and the confusion matrix; what if: the learning-rate range test and the loss landscape'
+] = async ({ page, workspace, url, log, results }) => {
   writeWorkspaceSettings(workspace, { 'backpropLens.training.epochs': 60 });
   await openWorkbench(page, url);
   await openFile(page, 'iris.csv');
   await runCommand(page, 'Backprop Lens: Train This File');
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   const f = await inspectorFrame(page);
-  await waitFor('the run', async () => /iris\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''), 60_000);
-  await waitFor('the class legend', async () => ((await f.textContent('#class-legend').catch(() => '')) ?? '').includes('virginica'), 30_000);
+  await waitFor(
+    'the run',
+    async () => /iris\.csv/.test((await f.textContent('#file').catch(() => '')) ?? ''),
+    60_000,
+  );
+  await waitFor(
+    'the class legend',
+    async () => ((await f.textContent('#class-legend').catch(() => '')) ?? '').includes('virginica'),
+    30_000,
+  );
   const legend = await f.$$eval('#class-legend bdi', (e) => e.map((x) => x.textContent));
-  assert(JSON.stringify(legend) === JSON.stringify(['setosa', 'versicolor', 'virginica']), `legend ${JSON.stringify(legend)}`);
-  assert(/W2\s+\(3×8\)/.test((await f.textContent('#title-W2')) ?? ''), `W2 is K×h: ${await f.textContent('#title-W2')}`);
-  await waitFor('the confusion matrix', async () => (await f.$$('#confusion table.confusion tbody tr')).length >= 3, 30_000);
-  await waitFor('the softmax chain rule', async () => /softmax/.test((await f.textContent('#chain')) ?? ''), 30_000);
+  assert(
+    JSON.stringify(legend) === JSON.stringify(['setosa', 'versicolor', 'virginica']),
+    `legend ${JSON.stringify(legend)}`,
+  );
+  assert(
+    /W2\s+\(3×8\)/.test((await f.textContent('#title-W2')) ?? ''),
+    `W2 is K×h: ${await f.textContent('#title-W2')}`,
+  );
+  await waitFor(
+    'the confusion matrix',
+    async () => (await f.$$('#confusion table.confusion tbody tr')).length >= 3,
+    30_000,
+  );
+  await waitFor(
+    'the softmax chain rule',
+    async () => /softmax/.test((await f.textContent('#chain')) ?? ''),
+    30_000,
+  );
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-iris-classes.png') });
   // What if: the range test and the landscape, computed in the worker.
   await f.click('#lr-find');
-  await waitFor('the range test', async () => /Suggested/.test((await f.textContent('#lr-text')) ?? ''), 60_000);
+  await waitFor(
+    'the range test',
+    async () => /Suggested/.test((await f.textContent('#lr-text')) ?? ''),
+    60_000,
+  );
   const lr = await f.textContent('#lr-text');
   await f.click('#landscape-go');
-  await waitFor('the landscape', async () => /J\(θ\) =/.test((await f.textContent('#landscape-text')) ?? ''), 60_000);
+  await waitFor(
+    'the landscape',
+    async () => /J\(θ\) =/.test((await f.textContent('#landscape-text')) ?? ''),
+    60_000,
+  );
   const land = await f.textContent('#landscape-text');
   log(`iris: ${lr.slice(0, 140)} | ${land.slice(0, 140)}`);
   await f.evaluate(() => document.querySelector('.play')?.scrollIntoView());

@@ -25,14 +25,22 @@ const err = (text: string, line: number, re: RegExp, o: ReadOptions = {}, name =
 };
 
 function cli(argv: string[], files: Record<string, string>) {
-  let out = '', errText = '';
+  let out = '',
+    errText = '';
   const written: Record<string, string> = {};
   const io: Io = {
-    out: (s) => { out += s; },
-    err: (s) => { errText += s; },
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      errText += s;
+    },
     tty: false,
-    readFile: (p) => (p in files ? enc.encode(files[p]) : p in written ? enc.encode(written[p]) : readFileSync(p)),
-    writeFile: (p, t) => { written[p] = t; },
+    readFile: (p) =>
+      p in files ? enc.encode(files[p]) : p in written ? enc.encode(written[p]) : readFileSync(p),
+    writeFile: (p, t) => {
+      written[p] = t;
+    },
   };
   const code = main(argv, io);
   return { code, out, err: errText, written };
@@ -62,14 +70,25 @@ describe('labels as classes', () => {
     const p = ok('x,y\n1,yes\n2,no\n3,no\n', { positiveClass: 'no' });
     assert.deepEqual(p.classes, ['yes', 'no']);
     assert.deepEqual(Array.from(p.Y), [0, 1, 1]);
-    err('x,y\n1,yes\n2,no\n', 1, /positiveClass "maybe" is not a class of column "y" \(classes: "no", "yes"\)/, { positiveClass: 'maybe' });
+    err(
+      'x,y\n1,yes\n2,no\n',
+      1,
+      /positiveClass "maybe" is not a class of column "y" \(classes: "no", "yes"\)/,
+      { positiveClass: 'maybe' },
+    );
   });
 
   it('hostile class names are kept verbatim, as array entries in class order (never object keys)', () => {
-    const names = ['<script>alert(1)</script>', '__proto__', '=cmd|\' /C calc\'!A0', 'constructor', '"quoted"'];
+    const names = ['<script>alert(1)</script>', '__proto__', "=cmd|' /C calc'!A0", 'constructor', '"quoted"'];
     const csv = 'x,y\n' + names.map((c, i) => `${i},"${c.replace(/"/g, '""')}"`).join('\n') + '\n';
     const t = ok(csv);
-    assert.deepEqual(t.classes, ['"quoted"', '<script>alert(1)</script>', '=cmd|\' /C calc\'!A0', '__proto__', 'constructor']);
+    assert.deepEqual(t.classes, [
+      '"quoted"',
+      '<script>alert(1)</script>',
+      "=cmd|' /C calc'!A0",
+      '__proto__',
+      'constructor',
+    ]);
     assert.ok(Array.isArray(t.classes));
     assert.deepEqual(Array.from(t.Y), [1, 3, 2, 4, 0]);
     // through the CLI's --json: the same names, in an array
@@ -80,7 +99,10 @@ describe('labels as classes', () => {
     assert.deepEqual(j.classCounts.train, [1, 1, 1, 1, 1]);
     assert.equal(j.confusion.train.length, 5);
     assert.ok(j.confusion.train.every((row: number[]) => row.length === 5));
-    assert.equal(j.confusion.train.flat().reduce((a: number, b: number) => a + b, 0), 5);
+    assert.equal(
+      j.confusion.train.flat().reduce((a: number, b: number) => a + b, 0),
+      5,
+    );
   });
 
   it('10,000 distinct labels: the maxClasses error naming the count, at once (before any training)', () => {
@@ -93,7 +115,11 @@ describe('labels as classes', () => {
   });
 
   it('fractional numeric labels are an error: Backprop Lens classifies (a regression target?)', () => {
-    err('x,price\n1,3\n2,3.7\n', 3, /label column "price": "3.7" is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target/);
+    err(
+      'x,price\n1,3\n2,3.7\n',
+      3,
+      /label column "price": "3.7" is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target/,
+    );
   });
 });
 
@@ -102,18 +128,33 @@ describe('text feature columns, missing values, ignore', () => {
     const t = ok('size,island,y\n1,Dream,0\n2,Biscoe,1\n3,Dream,1\n');
     assert.deepEqual(t.featureNames, ['size', 'island=Biscoe', 'island=Dream']);
     assert.deepEqual(Array.from(t.X), [1, 0, 1, 2, 1, 0, 3, 0, 1]);
-    assert.deepEqual(t.encoding, [{ name: 'size', type: 'number' }, { name: 'island', type: 'category', categories: ['Biscoe', 'Dream'] }]);
+    assert.deepEqual(t.encoding, [
+      { name: 'size', type: 'number' },
+      { name: 'island', type: 'category', categories: ['Biscoe', 'Dream'] },
+    ]);
     assert.deepEqual(t.classes, ['0', '1']);
   });
 
   it('a column of numbers and text is an error on the first cell of the minority kind', () => {
-    err('age,y\n1,0\n2,1\nn/a?,0\n4,1\n', 4, /^column "age" has numbers and text: "n\/a\?" at line 4 \(3 numbers, 1 text cell\)/);
-    err('kind,y\na,0\nb,1\n7,0\nc,1\n', 4, /^column "kind" has numbers and text: "7" at line 4 \(1 number, 3 text cells\)/);
+    err(
+      'age,y\n1,0\n2,1\nn/a?,0\n4,1\n',
+      4,
+      /^column "age" has numbers and text: "n\/a\?" at line 4 \(3 numbers, 1 text cell\)/,
+    );
+    err(
+      'kind,y\na,0\nb,1\n7,0\nc,1\n',
+      4,
+      /^column "kind" has numbers and text: "7" at line 4 \(1 number, 3 text cells\)/,
+    );
   });
 
   it('more categories than maxCategories: an error suggesting to ignore the column', () => {
     const csv = 'name,x,y\n' + Array.from({ length: 60 }, (_, i) => `n${i},${i},${i % 2}`).join('\n') + '\n';
-    err(csv, 1, /column "name" has 60 distinct text values, more than maxCategories \(50\); an ID or free-text column is not an input: ignore it \(--ignore name\)/);
+    err(
+      csv,
+      1,
+      /column "name" has 60 distinct text values, more than maxCategories \(50\); an ID or free-text column is not an input: ignore it \(--ignore name\)/,
+    );
     const t = ok(csv, { ignore: ['name'] });
     assert.deepEqual(t.featureNames, ['x']);
     err(csv, 1, /the ignore setting names the column "nom", which is not in the header/, { ignore: ['nom'] });
@@ -130,15 +171,21 @@ describe('text feature columns, missing values, ignore', () => {
     assert.deepEqual(Array.from(t.X), [1, 2, 5, 6, 9, 10]);
     // a missing value in an ignored column does not matter
     assert.equal(ok('a,b,y\n1,2,0\n3,NA,1\n', { ignore: ['b'] }).m, 2);
-    const r = cli(['train', 'm.csv', '--drop-missing', '--epochs', '1'], { 'm.csv': 'a,b,y\n1,2,0\n3,NA,1\n5,6,1\n7,?,0\n9,10,1\n11,1,0\n' });
+    const r = cli(['train', 'm.csv', '--drop-missing', '--epochs', '1'], {
+      'm.csv': 'a,b,y\n1,2,0\n3,NA,1\n5,6,1\n7,?,0\n9,10,1\n11,1,0\n',
+    });
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /dropped 2 rows with a missing value \(lines 3, 5\)/);
   });
 
   it('a 0/1 file read through the text path (ignore) gives the same table and a bit-identical trajectory', () => {
     const csv = readFileSync(join(__dirname, '..', '..', 'examples', 'moons.csv'), 'utf8');
-    const withId = csv.split('\n').map((l, i) => (l === '' ? l : `${i === 0 ? 'id' : `r${i}`},${l}`)).join('\n');
-    const fast = ok(csv), slow = ok(withId, { ignore: ['id'] });
+    const withId = csv
+      .split('\n')
+      .map((l, i) => (l === '' ? l : `${i === 0 ? 'id' : `r${i}`},${l}`))
+      .join('\n');
+    const fast = ok(csv),
+      slow = ok(withId, { ignore: ['id'] });
     assert.deepEqual(Array.from(slow.X), Array.from(fast.X));
     assert.deepEqual(Array.from(slow.Y), Array.from(fast.Y));
     assert.deepEqual(slow.classes, ['0', '1']);
@@ -153,12 +200,15 @@ describe('text feature columns, missing values, ignore', () => {
 });
 
 describe('CLI: K classes end to end', () => {
-  const csv = 'x1,x2,colour,species\n' + Array.from({ length: 90 }, (_, i) => {
-    const k = i % 3;
-    return `${k * 2 + ((i * 7) % 5) / 10},${(k === 1 ? 3 : 0) + ((i * 3) % 7) / 10},${['red', 'blue'][i % 2]},${['Adélie', 'Gentoo', '<b>Chinstrap</b>'][k]}`;
-  }).join('\n') + '\n';
+  const csv =
+    'x1,x2,colour,species\n' +
+    Array.from({ length: 90 }, (_, i) => {
+      const k = i % 3;
+      return `${k * 2 + ((i * 7) % 5) / 10},${(k === 1 ? 3 : 0) + ((i * 3) % 7) / 10},${['red', 'blue'][i % 2]},${['Adélie', 'Gentoo', '<b>Chinstrap</b>'][k]}`;
+    }).join('\n') +
+    '\n';
 
-  it('--save writes model version 2; predict gives the class name and every class\'s probability in the order of classes', () => {
+  it("--save writes model version 2; predict gives the class name and every class's probability in the order of classes", () => {
     const r = cli(['train', 'p.csv', '--save', 'm.json', '--epochs', '30', '--json'], { 'p.csv': csv });
     assert.equal(r.code, 0, r.err);
     const model = JSON.parse(r.written['m.json']);
@@ -183,6 +233,9 @@ describe('CLI: K classes end to end', () => {
     const line = bad.split('\n').findIndex((l) => l.includes('green')) + 1;
     const q = cli(['predict', 'm.json', 'q.csv'], { 'q.csv': bad, 'm.json': r.written['m.json'] });
     assert.equal(q.code, 2);
-    assert.match(q.err, new RegExp(`^q\\.csv:${line}: column "colour": the category "green" was not in the training data`));
+    assert.match(
+      q.err,
+      new RegExp(`^q\\.csv:${line}: column "colour": the category "green" was not in the training data`),
+    );
   });
 });

@@ -14,12 +14,18 @@ import { xor } from '../../src/data/synthetic';
 const fixtures = join(__dirname, '..', 'fixtures', 'deriv');
 const show = (e: Expr): string => {
   switch (e.kind) {
-    case 'num': return String(e.value);
-    case 'name': return e.name;
-    case 'call': return `${e.fn}(${e.args.map(show).join(', ')})`;
-    case 'unary': return `(-${show(e.arg)})`;
-    case 'transpose': return `${show(e.arg)}.T`;
-    case 'binary': return `(${show(e.left)} ${e.op} ${show(e.right)})`;
+    case 'num':
+      return String(e.value);
+    case 'name':
+      return e.name;
+    case 'call':
+      return `${e.fn}(${e.args.map(show).join(', ')})`;
+    case 'unary':
+      return `(-${show(e.arg)})`;
+    case 'transpose':
+      return `${show(e.arg)}.T`;
+    case 'binary':
+      return `(${show(e.left)} ${e.op} ${show(e.right)})`;
   }
 };
 const expr = (src: string) => {
@@ -54,9 +60,24 @@ describe('.deriv lexer and parser', () => {
 
   it('an unclosed parenthesis ends at the line end and never swallows the next line; errors range the offending token', () => {
     const p = parse('a = (b + c\nd = e\nf = g h\ng = 1 +\n= 3\nk = W1 · x');
-    assert.deepEqual(p.statements.map((s) => s.name), ['d']);
-    assert.deepEqual(p.errors.map((e) => [e.range.start.line, e.range.start.character, e.range.end.character]), [[0, 4, 5], [2, 6, 7], [3, 7, 8], [4, 0, 1], [5, 7, 8]]);
-    assert.match(p.errors[4].message, /unexpected character '·' \(use '@' \(matrix product\) or '\*' \(elementwise\)\)/);
+    assert.deepEqual(
+      p.statements.map((s) => s.name),
+      ['d'],
+    );
+    assert.deepEqual(
+      p.errors.map((e) => [e.range.start.line, e.range.start.character, e.range.end.character]),
+      [
+        [0, 4, 5],
+        [2, 6, 7],
+        [3, 7, 8],
+        [4, 0, 1],
+        [5, 7, 8],
+      ],
+    );
+    assert.match(
+      p.errors[4].message,
+      /unexpected character '·' \(use '@' \(matrix product\) or '\*' \(elementwise\)\)/,
+    );
   });
 
   it('CR, LF and CRLF all end lines; directives are read from "#!" comments', () => {
@@ -68,39 +89,130 @@ describe('.deriv lexer and parser', () => {
   });
 
   it('property: the parser is total (never throws) and every range lies inside the document; bounded time', () => {
-    const pieces = fc.constantFrom('a', 'dz1', 'W1', ' ', '=', '@', '*', '**', '(', ')', '.T', '.', '-', '+', '/', ',', '1', '2.5e3', '#', '#!', '\n', '\r\n', '\r', 'sum(', 'sigmoid', '·', '😀', '\t', 'x');
-    const doc = fc.oneof(fc.array(pieces, { maxLength: 60 }).map((a) => a.join('')), fc.string({ unit: 'binary', maxLength: 200 }));
-    fc.assert(fc.property(doc, (text) => {
-      const t0 = Date.now();
-      const p = parse(text);
-      const lines = text.split(/\r\n|\r|\n/);
-      const inside = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
-        r.start.line >= 0 && r.end.line < lines.length && r.start.character >= 0 && r.end.character <= lines[r.end.line].length + 1 &&
-        (r.start.line < r.end.line || r.start.character <= r.end.character);
-      for (const e of p.errors) assert.ok(inside(e.range), JSON.stringify(e));
-      for (const s of p.statements) assert.ok(inside(s.range) && inside(s.nameRange));
-      assert.ok(Date.now() - t0 < 200, 'parsing is fast');
-    }), { numRuns: 2000 });
+    const pieces = fc.constantFrom(
+      'a',
+      'dz1',
+      'W1',
+      ' ',
+      '=',
+      '@',
+      '*',
+      '**',
+      '(',
+      ')',
+      '.T',
+      '.',
+      '-',
+      '+',
+      '/',
+      ',',
+      '1',
+      '2.5e3',
+      '#',
+      '#!',
+      '\n',
+      '\r\n',
+      '\r',
+      'sum(',
+      'sigmoid',
+      '·',
+      '😀',
+      '\t',
+      'x',
+    );
+    const doc = fc.oneof(
+      fc.array(pieces, { maxLength: 60 }).map((a) => a.join('')),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+    );
+    fc.assert(
+      fc.property(doc, (text) => {
+        const t0 = Date.now();
+        const p = parse(text);
+        const lines = text.split(/\r\n|\r|\n/);
+        const inside = (r: {
+          start: { line: number; character: number };
+          end: { line: number; character: number };
+        }) =>
+          r.start.line >= 0 &&
+          r.end.line < lines.length &&
+          r.start.character >= 0 &&
+          r.end.character <= lines[r.end.line].length + 1 &&
+          (r.start.line < r.end.line || r.start.character <= r.end.character);
+        for (const e of p.errors) assert.ok(inside(e.range), JSON.stringify(e));
+        for (const s of p.statements) assert.ok(inside(s.range) && inside(s.nameRange));
+        assert.ok(Date.now() - t0 < 200, 'parsing is fast');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('property: the checker never throws on arbitrary text and reports only ranges inside it', () => {
-    const pieces = fc.constantFrom('dz2 = ', 'dW1 = ', 'db1 = ', 'h = ', 'a2 - y', 'dz1 @ x.T', 'W2.T @ dz2', ' * ', ' @ ', 'a1 * (1 - a1)', 'sum(', ', 1)', ')', '(', '\n', 'x', 'z1', '1', '**', '.T', '#! mode: batch\n', '#! activation: relu\n', 'log(a2)', 'exp(', '/ 0');
-    fc.assert(fc.property(fc.array(pieces, { maxLength: 40 }).map((a) => a.join('')), fc.constantFrom<Activation>('sigmoid', 'tanh', 'relu'), (text, act) => {
-      const r = checkDerivation(text, { activation: act, draws: 2 });
-      const n = text.split(/\r\n|\r|\n/).length;
-      for (const f of r.findings) assert.ok(f.range.start.line >= 0 && f.range.end.line < n);
-    }), { numRuns: 300 });
+    const pieces = fc.constantFrom(
+      'dz2 = ',
+      'dW1 = ',
+      'db1 = ',
+      'h = ',
+      'a2 - y',
+      'dz1 @ x.T',
+      'W2.T @ dz2',
+      ' * ',
+      ' @ ',
+      'a1 * (1 - a1)',
+      'sum(',
+      ', 1)',
+      ')',
+      '(',
+      '\n',
+      'x',
+      'z1',
+      '1',
+      '**',
+      '.T',
+      '#! mode: batch\n',
+      '#! activation: relu\n',
+      'log(a2)',
+      'exp(',
+      '/ 0',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(pieces, { maxLength: 40 }).map((a) => a.join('')),
+        fc.constantFrom<Activation>('sigmoid', 'tanh', 'relu'),
+        (text, act) => {
+          const r = checkDerivation(text, { activation: act, draws: 2 });
+          const n = text.split(/\r\n|\r|\n/).length;
+          for (const f of r.findings) assert.ok(f.range.start.line >= 0 && f.range.end.line < n);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('.deriv evaluator', () => {
-  const env = new Map([['c', mat(3, 1, [1, 2, 3])], ['M', mat(3, 2, [1, 2, 3, 4, 5, 6])], ['s', mat(1, 1, [10])], ['r', mat(1, 2, [1, 1])]]);
-  const ev = (src: string) => evaluate(parse(`v = ${src}`).statements[0].expr, env, new Map([[3, 'h'], [2, 'm']]));
+  const env = new Map([
+    ['c', mat(3, 1, [1, 2, 3])],
+    ['M', mat(3, 2, [1, 2, 3, 4, 5, 6])],
+    ['s', mat(1, 1, [10])],
+    ['r', mat(1, 2, [1, 1])],
+  ]);
+  const ev = (src: string) =>
+    evaluate(
+      parse(`v = ${src}`).statements[0].expr,
+      env,
+      new Map([
+        [3, 'h'],
+        [2, 'm'],
+      ]),
+    );
   it('broadcasts a scalar with anything and a k×1 column with a k×m matrix, nothing else', () => {
     assert.deepEqual(Array.from(ev('M + c').data), [2, 3, 5, 6, 8, 9]);
     assert.deepEqual(Array.from(ev('c * M').data), [1, 2, 6, 8, 15, 18]);
     assert.deepEqual(Array.from(ev('s - c').data), [9, 8, 7]);
-    assert.throws(() => ev('M + r'), (e: EvalError) => e.code === 'shape' && /\(h×m\) \+ \(1×m\): shapes do not broadcast/.test(e.message));
+    assert.throws(
+      () => ev('M + r'),
+      (e: EvalError) => e.code === 'shape' && /\(h×m\) \+ \(1×m\): shapes do not broadcast/.test(e.message),
+    );
   });
   it('matrix product, transpose, powers and sums keep the stated shapes', () => {
     const p = ev('M.T @ c');
@@ -109,7 +221,8 @@ describe('.deriv evaluator', () => {
     assert.deepEqual(Array.from(ev('c ** 2').data), [1, 4, 9]);
     assert.throws(() => ev('c ** c'), /exponent must be a scalar/);
     assert.deepEqual([...ev('sum(M)').data], [21]);
-    const s0 = ev('sum(M, 0)'), s1 = ev('sum(M, 1)');
+    const s0 = ev('sum(M, 0)'),
+      s1 = ev('sum(M, 1)');
     assert.deepEqual([s0.rows, s0.cols, ...s0.data], [1, 2, 9, 12]);
     assert.deepEqual([s1.rows, s1.cols, ...s1.data], [3, 1, 3, 7, 11]);
     assert.throws(() => ev('sum(M, 2)'), /axis of sum/);
@@ -126,19 +239,29 @@ function expectations(text: string) {
 }
 
 describe('.deriv checker on fixture files', () => {
-  for (const file of readdirSync(fixtures).filter((f) => f.endsWith('.deriv')).sort()) {
+  for (const file of readdirSync(fixtures)
+    .filter((f) => f.endsWith('.deriv'))
+    .sort()) {
     it(`${file}: exactly the annotated findings, each on its root line with the right kind of message`, () => {
       const text = readFileSync(join(fixtures, file), 'utf8');
       const r = checkDerivation(text, { activation: 'sigmoid' });
       const want = expectations(text);
-      const got = r.findings.map((f) => ({ line: f.range.start.line, severity: f.severity, code: f.code, message: f.message }));
+      const got = r.findings.map((f) => ({
+        line: f.range.start.line,
+        severity: f.severity,
+        code: f.code,
+        message: f.message,
+      }));
       for (const w of want) {
         const hit = got.find((g) => g.line === w.line && g.severity === w.severity && g.code === w.code);
         assert.ok(hit, `${file}:${w.line + 1}: expected ${w.severity} ${w.code}; got ${JSON.stringify(got)}`);
         if (w.re) assert.match(hit.message, w.re);
       }
       for (const g of got) {
-        assert.ok(want.some((w) => w.line === g.line && w.severity === g.severity && w.code === g.code), `${file}:${g.line + 1}: unexpected ${g.severity} ${g.code}: ${g.message}`);
+        assert.ok(
+          want.some((w) => w.line === g.line && w.severity === g.severity && w.code === g.code),
+          `${file}:${g.line + 1}: unexpected ${g.severity} ${g.code}: ${g.message}`,
+        );
       }
       // Consequence lines are never errors.
       for (const g of r.gradients.filter((x) => x.state === 'consequence')) {
@@ -148,15 +271,20 @@ describe('.deriv checker on fixture files', () => {
   }
 
   it('the message leads with the numbers: rel. error, threshold, worst entry, formula and numeric values', () => {
-    const r = checkDerivation(readFileSync(join(fixtures, 'missing-sigma.deriv'), 'utf8'), { activation: 'sigmoid' });
+    const r = checkDerivation(readFileSync(join(fixtures, 'missing-sigma.deriv'), 'utf8'), {
+      activation: 'sigmoid',
+    });
     const f = r.findings.find((x) => x.severity === 'error')!;
-    assert.match(f.message.split('\n')[0], /^dz1 disagrees with the numeric gradient: rel\. error \d\.\de[+-]\d+ > 1e-7 \(worst z1\[\d,0\]: formula -?\d+\.\d{4}, numeric -?\d+\.\d{4}\)$/);
+    assert.match(
+      f.message.split('\n')[0],
+      /^dz1 disagrees with the numeric gradient: rel\. error \d\.\de[+-]\d+ > 1e-7 \(worst z1\[\d,0\]: formula -?\d+\.\d{4}, numeric -?\d+\.\d{4}\)$/,
+    );
     // The numbers are the real ones: dz1 without σ' divided by the truth is 1/σ'(z1) > 4 everywhere.
     const m = /formula (-?[\d.]+), numeric (-?[\d.]+)/.exec(f.message)!;
     assert.ok(Math.abs(Number(m[1]) / Number(m[2])) >= 4, f.message);
   });
 
-  it('the reference derivation raises nothing for each activation when the file\'s formula matches it, and is flagged under tanh', () => {
+  it("the reference derivation raises nothing for each activation when the file's formula matches it, and is flagged under tanh", () => {
     for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
       for (const mode of ['example', 'batch'] as const) {
         const r = checkDerivation(referenceDerivation(act, mode), { activation: act });
@@ -166,34 +294,66 @@ describe('.deriv checker on fixture files', () => {
       }
     }
     const underTanh = checkDerivation(referenceDerivation('sigmoid'), { activation: 'tanh' });
-    assert.deepEqual(underTanh.findings.filter((f) => f.severity === 'error').map((f) => f.range.start.line), [referenceDerivation('sigmoid').split('\n').findIndex((l) => l.startsWith('dz1 ='))]);
+    assert.deepEqual(
+      underTanh.findings.filter((f) => f.severity === 'error').map((f) => f.range.start.line),
+      [
+        referenceDerivation('sigmoid')
+          .split('\n')
+          .findIndex((l) => l.startsWith('dz1 =')),
+      ],
+    );
   });
 
-  it('checks at a run\'s current parameters too, and says so when that is where it fails', () => {
-    const theta = [0.5, -0.3, 0.8, 0.1, -0.6, 0.4, /* b1 */ 0.2, 0.1, 0.3, /* W2 */ -0.2, 0.05, 0.7, /* b2 */ 0.1]; // n = 2, h = 3
+  it("checks at a run's current parameters too, and says so when that is where it fails", () => {
+    const theta = [
+      0.5, -0.3, 0.8, 0.1, -0.6, 0.4, /* b1 */ 0.2, 0.1, 0.3, /* W2 */ -0.2, 0.05, 0.7, /* b2 */ 0.1,
+    ]; // n = 2, h = 3
     const current = { n: 2, h: 3, theta, x: [0.7, -1.2], y: [1], m: 1 };
-    const r = checkDerivation('dz2 = a2 - y\ndz1 = W2.T @ dz2 * a1 * (1 - a1)\ndW1 = dz1 @ x.T', { activation: 'sigmoid', draws: 1, current });
-    assert.ok(r.gradients.every((g) => g.state === 'pass'), JSON.stringify(r.gradients));
+    const r = checkDerivation('dz2 = a2 - y\ndz1 = W2.T @ dz2 * a1 * (1 - a1)\ndW1 = dz1 @ x.T', {
+      activation: 'sigmoid',
+      draws: 1,
+      current,
+    });
+    assert.ok(
+      r.gradients.every((g) => g.state === 'pass'),
+      JSON.stringify(r.gradients),
+    );
     // A formula wrong only where x has a negative entry: |x| instead of x. A random draw may miss it; the run's x = (0.7, −1.2) does not.
-    const w = checkDerivation('dz2 = a2 - y\ndz1 = W2.T @ dz2 * a1 * (1 - a1)\ndW1 = dz1 @ ((x * x) ** 0.5).T', { activation: 'sigmoid', draws: 0, current });
+    const w = checkDerivation(
+      'dz2 = a2 - y\ndz1 = W2.T @ dz2 * a1 * (1 - a1)\ndW1 = dz1 @ ((x * x) ** 0.5).T',
+      { activation: 'sigmoid', draws: 0, current },
+    );
     const err = w.findings.find((f) => f.severity === 'error')!;
     assert.match(err.message, /checked at the run's current parameters/);
-    assert.equal(r.display.get('W1')!.shape, '3×2', 'hover shows the run\'s shapes');
+    assert.equal(r.display.get('W1')!.shape, '3×2', "hover shows the run's shapes");
     assert.deepEqual(Array.from(r.display.get('x')!.value.data), [0.7, -1.2]);
   });
 
   it('the Quick Fix formulas are the textbook ones, and each passes the check', () => {
     for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
-      const text = ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1'].map((n) => `${n} = ${textbookFormula(n, act, 'example')}`).join('\n');
+      const text = ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1']
+        .map((n) => `${n} = ${textbookFormula(n, act, 'example')}`)
+        .join('\n');
       assert.deepEqual(checkDerivation(text, { activation: act }).findings, [], act);
     }
   });
 });
 
-describe('training with a derivation\'s gradients', () => {
+describe("training with a derivation's gradients", () => {
   // Lazy imports keep this block self-contained.
-  const data = () => { const P = xor(5, 80); return { X: P.X, Y: P.Y, m: 80, n: 2 }; };
-  const cfg = { ...DEFAULT_CONFIG, optimizer: 'minibatch' as const, batchSize: 8, hidden: 4, activation: 'tanh' as const, lr: 0.5, epochs: 40 };
+  const data = () => {
+    const P = xor(5, 80);
+    return { X: P.X, Y: P.Y, m: 80, n: 2 };
+  };
+  const cfg = {
+    ...DEFAULT_CONFIG,
+    optimizer: 'minibatch' as const,
+    batchSize: 8,
+    hidden: 4,
+    activation: 'tanh' as const,
+    lr: 0.5,
+    epochs: 40,
+  };
 
   for (const mode of ['example', 'batch'] as const) {
     it(`${mode} mode: the reference derivation's gradient equals the network's backward pass at every step`, () => {
@@ -202,26 +362,42 @@ describe('training with a derivation\'s gradients', () => {
       const t = new Trainer({ ...cfg, epochs: 3 }, data(), null, undefined, { gradient: g.fn });
       for (let s = 0; s < 25; s++) {
         const r = t.step()!;
-        for (let i = 0; i < r.grad.length; i++) assert.ok(Math.abs(r.grad[i] - r.trueGrad![i]) <= 1e-12 * Math.max(1, Math.abs(r.trueGrad![i])), `step ${s} θ[${i}]`);
+        for (let i = 0; i < r.grad.length; i++)
+          assert.ok(
+            Math.abs(r.grad[i] - r.trueGrad![i]) <= 1e-12 * Math.max(1, Math.abs(r.trueGrad![i])),
+            `step ${s} θ[${i}]`,
+          );
       }
     });
   }
 
   it('a derivation with a flipped sign visibly fails to learn where the true one learns', () => {
     const good = derivationGradient(referenceDerivation('tanh'), 'tanh');
-    const bad = derivationGradient(referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'), 'tanh');
+    const bad = derivationGradient(
+      referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'),
+      'tanh',
+    );
     assert.ok(good.ok && bad.ok);
-    assert.notEqual(referenceDerivation('tanh'), referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'));
+    assert.notEqual(
+      referenceDerivation('tanh'),
+      referenceDerivation('tanh').replace(/^dz2 = a2 - y$/m, 'dz2 = y - a2'),
+    );
     const rGood = new Trainer(cfg, data(), null, undefined, { gradient: good.fn }).run();
     const rBad = new Trainer(cfg, data(), null, undefined, { gradient: bad.fn }).run();
     assert.ok(rGood.train.accuracy > 0.9, `true gradients: ${rGood.train.accuracy}`);
-    assert.ok(rBad.train.loss > 1 && rBad.train.loss > 5 * rGood.train.loss, `flipped sign: loss ${rBad.train.loss} vs ${rGood.train.loss}`);
+    assert.ok(
+      rBad.train.loss > 1 && rBad.train.loss > 5 * rGood.train.loss,
+      `flipped sign: loss ${rBad.train.loss} vs ${rGood.train.loss}`,
+    );
   });
 
   it('refuses a derivation that cannot train, saying why', () => {
     const r = derivationGradient('dz2 = a2 - y\ndW2 = dz2 @ a1.T', 'sigmoid');
     assert.ok(!r.ok && /does not define dW1, db1, db2/.test(r.error));
-    const a = derivationGradient(referenceDerivation('tanh').replace('#! mode: example', '#! activation: tanh\n#! mode: example'), 'relu');
+    const a = derivationGradient(
+      referenceDerivation('tanh').replace('#! mode: example', '#! activation: tanh\n#! mode: example'),
+      'relu',
+    );
     assert.ok(!a.ok && /for a tanh hidden layer but the run uses relu/.test(a.error));
   });
 });

@@ -17,7 +17,12 @@ const load = (name: string) => {
 
 describe('examples/', () => {
   it('the synthetic CSVs are exactly what their seeded generators give (npm run examples)', () => {
-    for (const [name, P] of [['flower', flower()], ['xor', xor()], ['circles', circles()], ['moons', moons()]] as const) {
+    for (const [name, P] of [
+      ['flower', flower()],
+      ['xor', xor()],
+      ['circles', circles()],
+      ['moons', moons()],
+    ] as const) {
       const t = load(`${name}.csv`);
       assert.deepEqual(t.columns, ['x1', 'x2', 'label']);
       assert.deepEqual(Array.from(t.X), Array.from(P.X), name);
@@ -30,12 +35,19 @@ describe('examples/', () => {
     assert.equal(t.m, 569);
     assert.equal(t.n, 30);
     assert.equal(t.labelName, 'benign');
-    assert.equal(t.Y.reduce((s, y) => s + y, 0), 357);
+    assert.equal(
+      t.Y.reduce((s, y) => s + y, 0),
+      357,
+    );
     assert.equal(t.X[0], 17.99); // first row's mean radius, as in the UCI file
   });
 
   it('breast cancer reaches ≥ 95% test accuracy with the default settings', () => {
-    const p = prepare(load('breast_cancer.csv'), { split: 0.2, seed: DEFAULT_CONFIG.seed, standardize: true });
+    const p = prepare(load('breast_cancer.csv'), {
+      split: 0.2,
+      seed: DEFAULT_CONFIG.seed,
+      standardize: true,
+    });
     assert.equal(p.test.m, 114);
     const r = new Trainer(DEFAULT_CONFIG, p.train, p.test).run();
     assert.equal(r.status, 'completed');
@@ -46,7 +58,9 @@ describe('examples/', () => {
   const trainExample = (name: string) => {
     const exp = (() => {
       try {
-        const r = parseExperiment(readFileSync(join(examples, name.replace('.csv', '.backprop.json')), 'utf8'));
+        const r = parseExperiment(
+          readFileSync(join(examples, name.replace('.csv', '.backprop.json')), 'utf8'),
+        );
         if (!r.ok) assert.fail(JSON.stringify(r.errors));
         return r.experiment.values;
       } catch (e) {
@@ -66,7 +80,10 @@ describe('examples/', () => {
     assert.deepEqual(settings, {});
     assert.deepEqual(t.classes, ['setosa', 'versicolor', 'virginica']);
     assert.equal(t.K, 3);
-    assert.deepEqual([0, 1, 2].map((k) => t.Y.filter((y) => y === k).length), [50, 50, 50]);
+    assert.deepEqual(
+      [0, 1, 2].map((k) => t.Y.filter((y) => y === k).length),
+      [50, 50, 50],
+    );
     assert.ok(result.test!.accuracy >= 0.93, `test accuracy ${result.test!.accuracy}`);
   });
 
@@ -74,7 +91,10 @@ describe('examples/', () => {
     const { t, result, settings } = trainExample('wine.csv');
     assert.deepEqual(settings, {});
     assert.deepEqual(t.classes, ['1', '2', '3']);
-    assert.deepEqual([0, 1, 2].map((k) => t.Y.filter((y) => y === k).length), [59, 71, 48]);
+    assert.deepEqual(
+      [0, 1, 2].map((k) => t.Y.filter((y) => y === k).length),
+      [59, 71, 48],
+    );
     assert.ok(result.test!.accuracy >= 0.93, `test accuracy ${result.test!.accuracy}`);
   });
 
@@ -91,7 +111,18 @@ describe('examples/', () => {
     assert.deepEqual(settings, { dropMissing: true });
     assert.equal(t.dropped.length, 10);
     assert.equal(t.m, 334);
-    assert.deepEqual(t.featureNames, ['Island=Biscoe', 'Island=Dream', 'Island=Torgersen', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)', 'Sex=.', 'Sex=FEMALE', 'Sex=MALE']);
+    assert.deepEqual(t.featureNames, [
+      'Island=Biscoe',
+      'Island=Dream',
+      'Island=Torgersen',
+      'Beak Length (mm)',
+      'Beak Depth (mm)',
+      'Flipper Length (mm)',
+      'Body Mass (g)',
+      'Sex=.',
+      'Sex=FEMALE',
+      'Sex=MALE',
+    ]);
     assert.deepEqual(t.classes, ['Adelie', 'Chinstrap', 'Gentoo']);
     assert.ok(result.test!.accuracy >= 0.93, `test accuracy ${result.test!.accuracy}`);
   });

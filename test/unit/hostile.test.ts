@@ -15,7 +15,8 @@ describe('pathological dataset inputs', () => {
   it('a 2,000-column line reads correctly', () => {
     const cols = 2000;
     const header = Array.from({ length: cols }, (_, j) => `f${j}`).join(',') + ',y';
-    const row = (k: number) => Array.from({ length: cols }, (_, j) => String((j * k) % 7)).join(',') + `,${k % 2}`;
+    const row = (k: number) =>
+      Array.from({ length: cols }, (_, j) => String((j * k) % 7)).join(',') + `,${k % 2}`;
     const r = readDataset(enc.encode([header, row(1), row(2), row(3)].join('\n')), 'wide.csv');
     assert.ok(r.ok);
     assert.equal(r.table.n, 2000);
@@ -47,7 +48,8 @@ describe('pathological dataset inputs', () => {
   });
 
   it('a 100 MB file reads whole (bytes in, a rectangular finite matrix out); one byte over the limit is refused up front', () => {
-    const line = '0.123456789,-1.23456789,12.3456789,-0.000123456,1\n0.987654321,1.98765432,-9.87654321,0.000987654,0\n';
+    const line =
+      '0.123456789,-1.23456789,12.3456789,-0.000123456,1\n0.987654321,1.98765432,-9.87654321,0.000987654,0\n';
     const reps = Math.ceil((100 * 1024 * 1024) / line.length);
     const bytes = enc.encode('a,b,c,d,label\n' + line.repeat(reps));
     const r = readDataset(bytes, 'big.csv');
@@ -61,12 +63,33 @@ describe('pathological dataset inputs', () => {
   });
 
   it('hostile text in names stays verbatim and cannot pollute prototypes (CSV and JSON)', () => {
-    const names = ['__proto__', 'constructor', 'prototype', 'toString', 'javascript:alert(1)', 'command:workbench.action.terminal.new', '=cmd|" /C calc"!A0', '\u202Egnp.exe', '<script>alert(1)</script>'];
-    const csv = names.map((n) => `"${n.replace(/"/g, '""')}"`).join(',') + ',y\n' + names.map(() => '1').join(',') + ',0\n' + names.map(() => '2').join(',') + ',1\n';
+    const names = [
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'javascript:alert(1)',
+      'command:workbench.action.terminal.new',
+      '=cmd|" /C calc"!A0',
+      '\u202Egnp.exe',
+      '<script>alert(1)</script>',
+    ];
+    const csv =
+      names.map((n) => `"${n.replace(/"/g, '""')}"`).join(',') +
+      ',y\n' +
+      names.map(() => '1').join(',') +
+      ',0\n' +
+      names.map(() => '2').join(',') +
+      ',1\n';
     const r = readDataset(enc.encode(csv), 'h.csv');
     assert.ok(r.ok);
     assert.deepEqual(r.table.featureNames, names);
-    const json = '[' + [0, 1].map((y) => '{' + names.map((n) => `${JSON.stringify(n)}: ${y + 1}`).join(', ') + `, "y": ${y}}`).join(',') + ']';
+    const json =
+      '[' +
+      [0, 1]
+        .map((y) => '{' + names.map((n) => `${JSON.stringify(n)}: ${y + 1}`).join(', ') + `, "y": ${y}}`)
+        .join(',') +
+      ']';
     const j = readDataset(enc.encode(json), 'h.json');
     assert.ok(j.ok);
     assert.deepEqual(j.table.featureNames, names);
@@ -85,17 +108,31 @@ describe('pathological .deriv inputs', () => {
     assert.equal(parse(many).statements.length, 10_000);
     const deep = 'dz2 = ' + '('.repeat(3000) + 'a2 - y' + ')'.repeat(3000);
     const r = checkDerivation(deep, { activation: 'sigmoid', draws: 1 });
-    assert.deepEqual(r.findings.map((f) => f.code), ['syntax']);
+    assert.deepEqual(
+      r.findings.map((f) => f.code),
+      ['syntax'],
+    );
     assert.match(r.findings[0].message, /nested more than 200 deep/);
-    assert.equal(checkDerivation('x1 = ' + '-'.repeat(5000) + 'a2', { activation: 'sigmoid', draws: 1 }).findings[0].code, 'syntax');
+    assert.equal(
+      checkDerivation('x1 = ' + '-'.repeat(5000) + 'a2', { activation: 'sigmoid', draws: 1 }).findings[0]
+        .code,
+      'syntax',
+    );
     const fine = 'dz2 = ' + '('.repeat(150) + 'a2 - y' + ')'.repeat(150);
-    assert.ok(checkDerivation(fine, { activation: 'sigmoid', draws: 1 }).findings.every((f) => f.code !== 'gradient-mismatch' && f.code !== 'syntax'));
+    assert.ok(
+      checkDerivation(fine, { activation: 'sigmoid', draws: 1 }).findings.every(
+        (f) => f.code !== 'gradient-mismatch' && f.code !== 'syntax',
+      ),
+    );
   });
 
   it('property: arbitrary bytes decoded as text never throw in the checker', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-      const text = new TextDecoder().decode(b);
-      checkDerivation(text, { activation: 'tanh', draws: 1 });
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        const text = new TextDecoder().decode(b);
+        checkDerivation(text, { activation: 'tanh', draws: 1 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -11,7 +11,10 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 describe('extension manifest', () => {
   it('contributes.configuration and the experiment schema are generated from the settings list (npm run manifest)', () => {
     assert.deepEqual(pkg.contributes.configuration, configuration());
-    assert.deepEqual(JSON.parse(readFileSync(join(root, 'schemas', 'experiment.schema.json'), 'utf8')), experimentSchema());
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(root, 'schemas', 'experiment.schema.json'), 'utf8')),
+      experimentSchema(),
+    );
   });
 
   it('every hyper-parameter is a setting with a description, a default and bounds', () => {
@@ -21,9 +24,18 @@ describe('extension manifest', () => {
       assert.ok(p, s.id);
       assert.ok(p.markdownDescription.length > 10, s.id);
       assert.equal(p.default, DEFAULT_SETTINGS[s.key]);
-      if (s.kind === 'number' || s.kind === 'integer') assert.ok(['minimum', 'exclusiveMinimum'].some((k) => k in p), `${s.id} has a lower bound`);
+      if (s.kind === 'number' || s.kind === 'integer')
+        assert.ok(
+          ['minimum', 'exclusiveMinimum'].some((k) => k in p),
+          `${s.id} has a lower bound`,
+        );
     }
-    for (const id of ['backpropLens.panel.updatesPerSecond', 'backpropLens.data.maxFileSizeMB', 'backpropLens.training.whenBusy']) assert.ok(props[id], id);
+    for (const id of [
+      'backpropLens.panel.updatesPerSecond',
+      'backpropLens.data.maxFileSizeMB',
+      'backpropLens.training.whenBusy',
+    ])
+      assert.ok(props[id], id);
     assert.equal(props['backpropLens.panel.updatesPerSecond'].maximum, 30);
   });
 
@@ -32,7 +44,9 @@ describe('extension manifest', () => {
       assert.match(c.command, /^backpropLens\.[a-z][A-Za-z]*$/);
       assert.equal(c.category, 'Backprop Lens');
     }
-    const when = Object.fromEntries(pkg.contributes.menus.commandPalette.map((m: { command: string; when: string }) => [m.command, m.when]));
+    const when = Object.fromEntries(
+      pkg.contributes.menus.commandPalette.map((m: { command: string; when: string }) => [m.command, m.when]),
+    );
     assert.equal(when['backpropLens.pause'], 'backpropLens.runState == running');
     assert.equal(when['backpropLens.resume'], 'backpropLens.runState == paused');
     assert.equal(when['backpropLens.stepOnce'], 'backpropLens.runState == paused');
@@ -49,9 +63,18 @@ describe('experiment files', () => {
     assert.ok(ok.ok);
     assert.deepEqual(ok.experiment.values, { hidden: 5, optimizer: 'adam' });
     assert.equal(ok.experiment.dataset, 'd.csv');
-    const bad = parseExperiment('{\n  "dataset": "d.csv",\n  "lr": -2,\n  "hiden": 3,\n  "activation": "swish"\n}');
+    const bad = parseExperiment(
+      '{\n  "dataset": "d.csv",\n  "lr": -2,\n  "hiden": 3,\n  "activation": "swish"\n}',
+    );
     assert.ok(!bad.ok);
-    assert.deepEqual(bad.errors.map((e) => [e.line, e.column, e.key]), [[3, 9, 'lr'], [4, 3, 'hiden'], [5, 17, 'activation']]);
+    assert.deepEqual(
+      bad.errors.map((e) => [e.line, e.column, e.key]),
+      [
+        [3, 9, 'lr'],
+        [4, 3, 'hiden'],
+        [5, 17, 'activation'],
+      ],
+    );
     assert.equal(bad.errors[0].message, 'lr must be > 0, got -2');
     assert.equal(bad.errors[1].message, 'unknown key "hiden" (did you mean "hidden"?)');
     assert.match(bad.errors[2].message, /activation must be one of sigmoid, tanh, relu/);
@@ -67,7 +90,9 @@ describe('experiment files', () => {
     assert.ok(!d.ok && d.errors[0].message === 'hidden must be a whole number, got 2.5');
   });
   it('the schema and the run-time check agree: every schema default validates, every enum value is accepted', () => {
-    const schema = experimentSchema() as { properties: Record<string, { enum?: string[]; default?: unknown }> };
+    const schema = experimentSchema() as {
+      properties: Record<string, { enum?: string[]; default?: unknown }>;
+    };
     for (const s of SETTINGS) {
       const p = schema.properties[s.key];
       assert.ok(p, s.key);

@@ -6,7 +6,10 @@ import { sigmoid, type Activation } from '../../src/core/activations';
 import { Rng } from '../../src/core/rng';
 
 const close = (actual: number, expected: number, tol = 1e-12, what = '') =>
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: ${actual} ≠ ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} ≠ ${expected}`,
+  );
 const allClose = (actual: ArrayLike<number>, expected: number[], tol = 1e-12, what = '') => {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) close(actual[i], expected[i], tol, `${what}[${i}]`);
@@ -24,7 +27,9 @@ describe('network: the textbook 2-2-1 example computed by hand', () => {
   //   dW1 = dz1·xᵀ, db1 = dz1; SGD with α = 0.5: W := W − α·dW.
   const x = Float64Array.from([1, 2]);
   const y = Float64Array.from([1]);
-  const theta = Float64Array.from([0.1, -0.2, 0.3, 0.4, /* b1 */ 0.01, -0.02, /* W2 */ 0.5, -0.6, /* b2 */ 0.05]);
+  const theta = Float64Array.from([
+    0.1, -0.2, 0.3, 0.4, /* b1 */ 0.01, -0.02, /* W2 */ 0.5, -0.6, /* b2 */ 0.05,
+  ]);
 
   it('forward values and loss', () => {
     const net = new Network(2, 2, 'sigmoid', theta.slice());
@@ -43,12 +48,22 @@ describe('network: the textbook 2-2-1 example computed by hand', () => {
     close(J, 0.789315612322442, 1e-14, 'J');
     close(net.dz2, -0.5458444926205916, 1e-15, 'dz2');
     allClose(net.dz1, [-0.06681588462751843, 0.061977601623311514], 1e-14, 'dz1');
-    allClose(g, [
-      -0.06681588462751843, -0.13363176925503686, 0.061977601623311514, 0.12395520324662303, // dW1
-      -0.06681588462751843, 0.061977601623311514, // db1
-      -0.23362355365964638, -0.4074696295792706, // dW2
-      -0.5458444926205916, // db2
-    ], 1e-14, 'grad');
+    allClose(
+      g,
+      [
+        -0.06681588462751843,
+        -0.13363176925503686,
+        0.061977601623311514,
+        0.12395520324662303, // dW1
+        -0.06681588462751843,
+        0.061977601623311514, // db1
+        -0.23362355365964638,
+        -0.4074696295792706, // dW2
+        -0.5458444926205916, // db2
+      ],
+      1e-14,
+      'grad',
+    );
   });
 
   it('one SGD update W := W − α·dW with α = 0.5', () => {
@@ -58,28 +73,44 @@ describe('network: the textbook 2-2-1 example computed by hand', () => {
     const opt = new Optimizer('plain', 9, { lr: 0.5, ...DEFAULT_HYPER });
     const delta = new Float64Array(9);
     opt.step(net.theta, g, delta);
-    allClose(net.theta, [
-      0.13340794231375921, -0.1331841153724816, 0.2690111991883442, 0.3380223983766885,
-      0.04340794231375922, -0.05098880081165576,
-      0.6168117768298231, -0.3962651852103647,
-      0.3229222463102958,
-    ], 1e-14, 'θ after');
+    allClose(
+      net.theta,
+      [
+        0.13340794231375921, -0.1331841153724816, 0.2690111991883442, 0.3380223983766885, 0.04340794231375922,
+        -0.05098880081165576, 0.6168117768298231, -0.3962651852103647, 0.3229222463102958,
+      ],
+      1e-14,
+      'θ after',
+    );
     for (let i = 0; i < 9; i++) close(delta[i], -0.5 * g[i], 1e-15, `Δ[${i}]`);
   });
 });
 
 /** An independent implementation with nested arrays and explicit matrix algebra, written from the math, not from network.ts. */
 function reference(act: Activation, n: number, h: number, theta: Float64Array, X: number[][], Y: number[]) {
-  const mat = (off: number, r: number, c: number) => Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => theta[off + i * c + j]));
+  const mat = (off: number, r: number, c: number) =>
+    Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => theta[off + i * c + j]));
   const [l1, l2, l3, l4] = layout(n, h);
-  const W1 = mat(l1.offset, h, n), b1 = mat(l2.offset, h, 1), W2 = mat(l3.offset, 1, h), b2 = mat(l4.offset, 1, 1);
-  const matmul = (A: number[][], B: number[][]) => A.map((row) => B[0].map((_, j) => row.reduce((s, a, k) => s + a * B[k][j], 0)));
+  const W1 = mat(l1.offset, h, n),
+    b1 = mat(l2.offset, h, 1),
+    W2 = mat(l3.offset, 1, h),
+    b2 = mat(l4.offset, 1, 1);
+  const matmul = (A: number[][], B: number[][]) =>
+    A.map((row) => B[0].map((_, j) => row.reduce((s, a, k) => s + a * B[k][j], 0)));
   const T = (A: number[][]) => A[0].map((_, j) => A.map((row) => row[j]));
   const add = (A: number[][], B: number[][]) => A.map((row, i) => row.map((a, j) => a + B[i][j]));
   const had = (A: number[][], B: number[][]) => A.map((row, i) => row.map((a, j) => a * B[i][j]));
   const map = (A: number[][], f: (v: number) => number) => A.map((row) => row.map(f));
-  const g = { sigmoid: (z: number) => 1 / (1 + Math.exp(-z)), tanh: Math.tanh, relu: (z: number) => Math.max(0, z) }[act];
-  const gp = { sigmoid: (z: number) => g(z) * (1 - g(z)), tanh: (z: number) => 1 - Math.tanh(z) ** 2, relu: (z: number) => (z > 0 ? 1 : 0) }[act];
+  const g = {
+    sigmoid: (z: number) => 1 / (1 + Math.exp(-z)),
+    tanh: Math.tanh,
+    relu: (z: number) => Math.max(0, z),
+  }[act];
+  const gp = {
+    sigmoid: (z: number) => g(z) * (1 - g(z)),
+    tanh: (z: number) => 1 - Math.tanh(z) ** 2,
+    relu: (z: number) => (z > 0 ? 1 : 0),
+  }[act];
   const m = X.length;
   const acc = { W1: map(W1, () => 0), b1: map(b1, () => 0), W2: map(W2, () => 0), b2: [[0]] };
   let loss = 0;
@@ -95,10 +126,22 @@ function reference(act: Activation, n: number, h: number, theta: Float64Array, X
     const dW2 = matmul(dz2, T(a1));
     const dz1 = had(matmul(T(W2), dz2), map(z1, gp));
     const dW1 = matmul(dz1, T(x));
-    acc.W1 = add(acc.W1, map(dW1, (v) => v / m));
-    acc.b1 = add(acc.b1, map(dz1, (v) => v / m));
-    acc.W2 = add(acc.W2, map(dW2, (v) => v / m));
-    acc.b2 = add(acc.b2, map(dz2, (v) => v / m));
+    acc.W1 = add(
+      acc.W1,
+      map(dW1, (v) => v / m),
+    );
+    acc.b1 = add(
+      acc.b1,
+      map(dz1, (v) => v / m),
+    );
+    acc.W2 = add(
+      acc.W2,
+      map(dW2, (v) => v / m),
+    );
+    acc.b2 = add(
+      acc.b2,
+      map(dz2, (v) => v / m),
+    );
   }
   return { loss, grad: [...acc.W1.flat(), ...acc.b1.flat(), ...acc.W2.flat(), ...acc.b2.flat()] };
 }
@@ -106,7 +149,13 @@ function reference(act: Activation, n: number, h: number, theta: Float64Array, X
 describe('network: gradients on random configurations', () => {
   const configs: Array<[Activation, number, number, number]> = [];
   for (const act of ['sigmoid', 'tanh', 'relu'] as Activation[]) {
-    for (const [n, h, m] of [[2, 2, 1], [3, 4, 5], [5, 3, 8], [1, 6, 3]]) configs.push([act, n, h, m]);
+    for (const [n, h, m] of [
+      [2, 2, 1],
+      [3, 4, 5],
+      [5, 3, 8],
+      [1, 6, 3],
+    ])
+      configs.push([act, n, h, m]);
   }
   for (const [act, n, h, m] of configs) {
     it(`${act} n=${n} h=${h} m=${m}: matches an independent matrix implementation and central differences`, () => {
@@ -125,11 +174,16 @@ describe('network: gradients on random configurations', () => {
         // Central differences of the same mean loss, written out here.
         const eps = 1e-6;
         for (let i = 0; i < P; i++) {
-          const tp = theta.slice(); tp[i] += eps;
-          const tm = theta.slice(); tm[i] -= eps;
+          const tp = theta.slice();
+          tp[i] += eps;
+          const tm = theta.slice();
+          tm[i] -= eps;
           const fd = (reference(act, n, h, tp, X, Y).loss - reference(act, n, h, tm, X, Y).loss) / (2 * eps);
           // Seeded draws: no ReLU pre-activation lies within 1e-6 of its kink here, so ReLU is checked too.
-          assert.ok(Math.abs(fd - g[i]) <= 1e-6 * Math.max(1, Math.abs(fd)), `${act} θ[${i}]: fd ${fd} vs ${g[i]}`);
+          assert.ok(
+            Math.abs(fd - g[i]) <= 1e-6 * Math.max(1, Math.abs(fd)),
+            `${act} θ[${i}]: fd ${fd} vs ${g[i]}`,
+          );
         }
       }
     });
@@ -152,7 +206,8 @@ describe('numerics at the edges', () => {
         assert.ok(Number.isFinite(L) && L >= 0, `L(${z2}, ${y}) = ${L}`);
         // The exact asymptote: L = |z2| when the prediction is confidently wrong, ≈ 0 when right.
         const wrong = (z2 > 0 && y === 0) || (z2 < 0 && y === 1);
-        if (wrong) close(L, Math.abs(z2), 1e-12, 'wrong-side loss'); else assert.ok(L < 1e-20);
+        if (wrong) close(L, Math.abs(z2), 1e-12, 'wrong-side loss');
+        else assert.ok(L < 1e-20);
       }
     }
     // A network driven to z2 = ±1e4 still gives finite gradients.

@@ -1,10 +1,24 @@
 import { strict as assert } from 'node:assert';
 import * as fc from 'fast-check';
-import { aggregate, divergingColor, fmt, fmtExact, fmtTick, maxAbs, parseColor, type Palette } from '../../src/panel/format';
+import {
+  aggregate,
+  divergingColor,
+  fmt,
+  fmtExact,
+  fmtTick,
+  maxAbs,
+  parseColor,
+  type Palette,
+} from '../../src/panel/format';
 import { csp, inspectorHtml, makeNonce } from '../../src/panel/html';
 import { decodeF64, encodeF64, parseFromWebview } from '../../src/protocol';
 
-const P: Palette = { negative: [0, 0, 255], zero: [255, 255, 255], positive: [255, 0, 0], invalid: [255, 255, 0] };
+const P: Palette = {
+  negative: [0, 0, 255],
+  zero: [255, 255, 255],
+  positive: [255, 0, 0],
+  invalid: [255, 255, 0],
+};
 
 describe('inspector helpers', () => {
   it('numbers: 4 significant digits, scientific below 1e-3 and from 1e5 on; NaN and infinities as text, never blank, 0 or null', () => {
@@ -52,7 +66,8 @@ describe('inspector helpers', () => {
   });
 
   it('large matrices aggregate into blocks that keep the largest magnitude, and NaN/∞ are never hidden', () => {
-    const rows = 300, cols = 200;
+    const rows = 300,
+      cols = 200;
     const a = new Float64Array(rows * cols);
     a[150 * cols + 100] = -7;
     a[5] = NaN;
@@ -69,10 +84,13 @@ describe('inspector helpers', () => {
     const b = decodeF64(JSON.parse(JSON.stringify(encodeF64(a))));
     assert.equal(b.length, a.length);
     for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `entry ${i}`);
-    fc.assert(fc.property(fc.array(fc.double()), (xs) => {
-      const d = decodeF64(encodeF64(xs));
-      return d.length === xs.length && xs.every((x, i) => Object.is(x, d[i]));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(fc.double()), (xs) => {
+        const d = decodeF64(encodeF64(xs));
+        return d.length === xs.length && xs.every((x, i) => Object.is(x, d[i]));
+      }),
+      { numRuns: 500 },
+    );
     assert.throws(() => decodeF64({ $f64: 'abc' }));
   });
 
@@ -83,8 +101,17 @@ describe('inspector helpers', () => {
     assert.ok(policy.startsWith("default-src 'none'"));
     assert.ok(policy.includes(`script-src 'nonce-${nonce}'`));
     assert.ok(!/unsafe-(inline|eval)/.test(policy));
-    const html = inspectorHtml({ cspSource: 'https://x.vscode-cdn.net', nonce, script: 'https://x/main.js"><script>alert(1)</script>', styles: ['a.css'] });
-    assert.equal((html.match(/<script/g) ?? []).length, 1, 'one script element: attribute values are escaped');
+    const html = inspectorHtml({
+      cspSource: 'https://x.vscode-cdn.net',
+      nonce,
+      script: 'https://x/main.js"><script>alert(1)</script>',
+      styles: ['a.css'],
+    });
+    assert.equal(
+      (html.match(/<script/g) ?? []).length,
+      1,
+      'one script element: attribute values are escaped',
+    );
     assert.ok(html.includes(`<script nonce="${nonce}"`));
   });
 });
@@ -92,28 +119,85 @@ describe('inspector helpers', () => {
 describe('messages from the webview are validated before anything acts', () => {
   it('accepts exactly the protocol', () => {
     assert.deepEqual(parseFromWebview({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
-    assert.deepEqual(parseFromWebview({ type: 'control', action: 'stepEpoch' }), { ok: true, message: { type: 'control', action: 'stepEpoch' } });
-    assert.deepEqual(parseFromWebview({ type: 'setLearningRate', lr: 0.05 }), { ok: true, message: { type: 'setLearningRate', lr: 0.05 } });
-    assert.deepEqual(parseFromWebview({ type: 'restart', settings: { optimizer: 'adam' } }), { ok: true, message: { type: 'restart', settings: { optimizer: 'adam' } } });
-    assert.deepEqual(parseFromWebview({ type: 'restart', settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 } }), { ok: true, message: { type: 'restart', settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 } } });
-    assert.deepEqual(parseFromWebview({ type: 'setSpeed', stepsPerSecond: 30 }), { ok: true, message: { type: 'setSpeed', stepsPerSecond: 30 } });
-    assert.deepEqual(parseFromWebview({ type: 'drawn', seq: 12 }), { ok: true, message: { type: 'drawn', seq: 12 } });
-    assert.deepEqual(parseFromWebview({ type: 'startTraining', what: 'example' }), { ok: true, message: { type: 'startTraining', what: 'example' } });
-    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } }), { ok: true, message: { type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } } });
-    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'pca' } }), { ok: true, message: { type: 'setBoundary', plane: { mode: 'pca' } } });
+    assert.deepEqual(parseFromWebview({ type: 'control', action: 'stepEpoch' }), {
+      ok: true,
+      message: { type: 'control', action: 'stepEpoch' },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'setLearningRate', lr: 0.05 }), {
+      ok: true,
+      message: { type: 'setLearningRate', lr: 0.05 },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'restart', settings: { optimizer: 'adam' } }), {
+      ok: true,
+      message: { type: 'restart', settings: { optimizer: 'adam' } },
+    });
+    assert.deepEqual(
+      parseFromWebview({
+        type: 'restart',
+        settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 },
+      }),
+      {
+        ok: true,
+        message: { type: 'restart', settings: { hidden: 16, activation: 'relu', batchSize: 64, epochs: 5 } },
+      },
+    );
+    assert.deepEqual(parseFromWebview({ type: 'setSpeed', stepsPerSecond: 30 }), {
+      ok: true,
+      message: { type: 'setSpeed', stepsPerSecond: 30 },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'drawn', seq: 12 }), {
+      ok: true,
+      message: { type: 'drawn', seq: 12 },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'startTraining', what: 'example' }), {
+      ok: true,
+      message: { type: 'startTraining', what: 'example' },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } }), {
+      ok: true,
+      message: { type: 'setBoundary', plane: { mode: 'features', i: 0, j: 3 } },
+    });
+    assert.deepEqual(parseFromWebview({ type: 'setBoundary', plane: { mode: 'pca' } }), {
+      ok: true,
+      message: { type: 'setBoundary', plane: { mode: 'pca' } },
+    });
   });
   it('rejects unknown types, wrong field types, extra fields, huge strings and anything naming a command', () => {
     const bad: unknown[] = [
-      null, 'ready', [], 42, { type: 'executeCommand', command: 'workbench.action.terminal.new' }, { type: 'ready', command: 'x' },
-      { type: 'control', action: 'rm -rf' }, { type: 'control' }, { type: 'setLearningRate', lr: '0.1' }, { type: 'setLearningRate', lr: NaN },
-      { type: 'setLearningRate', lr: -1 }, { type: 'setLearningRate', lr: Infinity }, { type: 'restart', settings: { optimizer: 'lbfgs' } },
-      { type: 'restart', settings: { hidden: 0 } }, { type: 'restart', settings: { hidden: 2.5 } }, { type: 'restart', settings: { seed: 3 } },
-      { type: 'restart', settings: {} }, { type: 'restart', settings: { label: 'y' } }, { type: 'restart', settings: [] }, { type: 'setSpeed', stepsPerSecond: -1 },
-      { type: 'setSpeed', stepsPerSecond: 1e9 }, { type: 'drawn', seq: -1 }, { type: 'drawn', seq: 0.5 }, { type: 'startTraining', what: 'rm -rf /' },
-      { type: 'setBoundary', plane: { mode: 'features', i: 1, j: 1 } }, { type: 'setBoundary', plane: { mode: 'features', i: -1, j: 2 } },
-      { type: 'setBoundary', plane: { mode: 'features', i: 0.5, j: 2 } }, { type: 'setBoundary', plane: { mode: 'pca', i: 0 } }, { type: 'setBoundary', i: 0, j: 1 },
-      { type: 'x'.repeat(10 * 1024 * 1024) }, { type: 'ready', a: 1, b: 2, c: 3 }, { type: { toString: () => 'ready' } },
-      { __proto__: { type: 'ready' } }, JSON.parse('{"type":"runCheck","__proto__":{"polluted":1}}'),
+      null,
+      'ready',
+      [],
+      42,
+      { type: 'executeCommand', command: 'workbench.action.terminal.new' },
+      { type: 'ready', command: 'x' },
+      { type: 'control', action: 'rm -rf' },
+      { type: 'control' },
+      { type: 'setLearningRate', lr: '0.1' },
+      { type: 'setLearningRate', lr: NaN },
+      { type: 'setLearningRate', lr: -1 },
+      { type: 'setLearningRate', lr: Infinity },
+      { type: 'restart', settings: { optimizer: 'lbfgs' } },
+      { type: 'restart', settings: { hidden: 0 } },
+      { type: 'restart', settings: { hidden: 2.5 } },
+      { type: 'restart', settings: { seed: 3 } },
+      { type: 'restart', settings: {} },
+      { type: 'restart', settings: { label: 'y' } },
+      { type: 'restart', settings: [] },
+      { type: 'setSpeed', stepsPerSecond: -1 },
+      { type: 'setSpeed', stepsPerSecond: 1e9 },
+      { type: 'drawn', seq: -1 },
+      { type: 'drawn', seq: 0.5 },
+      { type: 'startTraining', what: 'rm -rf /' },
+      { type: 'setBoundary', plane: { mode: 'features', i: 1, j: 1 } },
+      { type: 'setBoundary', plane: { mode: 'features', i: -1, j: 2 } },
+      { type: 'setBoundary', plane: { mode: 'features', i: 0.5, j: 2 } },
+      { type: 'setBoundary', plane: { mode: 'pca', i: 0 } },
+      { type: 'setBoundary', i: 0, j: 1 },
+      { type: 'x'.repeat(10 * 1024 * 1024) },
+      { type: 'ready', a: 1, b: 2, c: 3 },
+      { type: { toString: () => 'ready' } },
+      { __proto__: { type: 'ready' } },
+      JSON.parse('{"type":"runCheck","__proto__":{"polluted":1}}'),
     ];
     for (const m of bad) {
       const r = parseFromWebview(m);
@@ -122,9 +206,25 @@ describe('messages from the webview are validated before anything acts', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
   it('property: arbitrary JSON values never throw and only protocol shapes pass', () => {
-    fc.assert(fc.property(fc.jsonValue(), (v) => {
-      const r = parseFromWebview(v);
-      if (r.ok) assert.ok(['ready', 'drawn', 'control', 'setLearningRate', 'setSpeed', 'restart', 'runCheck', 'setBoundary', 'startTraining'].includes(r.message.type));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const r = parseFromWebview(v);
+        if (r.ok)
+          assert.ok(
+            [
+              'ready',
+              'drawn',
+              'control',
+              'setLearningRate',
+              'setSpeed',
+              'restart',
+              'runCheck',
+              'setBoundary',
+              'startTraining',
+            ].includes(r.message.type),
+          );
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

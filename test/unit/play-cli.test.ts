@@ -11,14 +11,21 @@ const root = join(__dirname, '..', '..');
 const ex = (f: string) => join(root, 'examples', f);
 
 function run(argv: string[], files: Record<string, string> = {}) {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const written: Record<string, string> = {};
   const io: Io = {
-    out: (s) => { out += s; },
-    err: (s) => { err += s; },
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
     tty: false,
     readFile: (p) => (p in files ? new TextEncoder().encode(files[p]) : readFileSync(p)),
-    writeFile: (p, t) => { written[p] = t; },
+    writeFile: (p, t) => {
+      written[p] = t;
+    },
   };
   const code = main(argv, io);
   return { code, out, err, written };
@@ -26,7 +33,19 @@ function run(argv: string[], files: Record<string, string> = {}) {
 
 describe('CLI: lr-find and race', () => {
   it('lr-find --json has suggested and the curve as lr and loss arrays on the exponential schedule', () => {
-    const r = run(['lr-find', ex('moons.csv'), '--optimizer', 'adam', '--start', '1e-5', '--end', '100', '--steps', '60', '--json']);
+    const r = run([
+      'lr-find',
+      ex('moons.csv'),
+      '--optimizer',
+      'adam',
+      '--start',
+      '1e-5',
+      '--end',
+      '100',
+      '--steps',
+      '60',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.err);
     const o = JSON.parse(r.out);
     assert.equal(typeof o.suggested, 'number');
@@ -41,10 +60,17 @@ describe('CLI: lr-find and race', () => {
     const file = join(root, 'examples', 'tmp-lr.backprop.json');
     const files = { [file]: JSON.stringify({ dataset: 'moons.csv', optimizer: 'adam', hidden: 3 }) };
     const a = JSON.parse(run(['lr-find', file, '--steps', '20', '--json'], files).out);
-    const b = JSON.parse(run(['lr-find', ex('moons.csv'), '--optimizer', 'adam', '--hidden', '3', '--steps', '20', '--json']).out);
+    const b = JSON.parse(
+      run(['lr-find', ex('moons.csv'), '--optimizer', 'adam', '--hidden', '3', '--steps', '20', '--json'])
+        .out,
+    );
     assert.equal(a.optimizer, 'adam');
     assert.deepEqual(a.loss, b.loss);
-    assert.equal(JSON.parse(run(['lr-find', file, '--optimizer', 'sgd', '--steps', '20', '--json'], files).out).optimizer, 'sgd');
+    assert.equal(
+      JSON.parse(run(['lr-find', file, '--optimizer', 'sgd', '--steps', '20', '--json'], files).out)
+        .optimizer,
+      'sgd',
+    );
   });
 
   it('lr-find: bad ranges are usage errors naming the flag', () => {
@@ -58,12 +84,19 @@ describe('CLI: lr-find and race', () => {
     const r = run(['race', ex('moons.csv'), '--optimizers', 'sgd,adam', '--epochs', '5', '--json']);
     assert.equal(r.code, 0, r.err);
     const o = JSON.parse(r.out);
-    assert.deepEqual(o.racers.map((x: { optimizer: string }) => x.optimizer), ['sgd', 'adam']);
+    assert.deepEqual(
+      o.racers.map((x: { optimizer: string }) => x.optimizer),
+      ['sgd', 'adam'],
+    );
     const t = readDataset(readFileSync(ex('moons.csv')), 'moons.csv');
     assert.ok(t.ok);
     const p = prepare(t.table, { split: 0.2, seed: 1, standardize: true });
     for (const x of o.racers) {
-      const res = new Trainer({ ...DEFAULT_CONFIG, optimizer: x.optimizer, epochs: 5 }, p.train, p.test).run();
+      const res = new Trainer(
+        { ...DEFAULT_CONFIG, optimizer: x.optimizer, epochs: 5 },
+        p.train,
+        p.test,
+      ).run();
       assert.equal(x.train.loss, res.train.loss);
       assert.equal(x.test.accuracy, res.test!.accuracy);
       assert.equal(x.steps, res.steps);
@@ -73,14 +106,22 @@ describe('CLI: lr-find and race', () => {
 
   it('race reads "race" and the settings from an experiment file; --optimizers overrides it', () => {
     const file = join(root, 'examples', 'tmp-race.backprop.json');
-    const files = { [file]: JSON.stringify({ dataset: 'moons.csv', race: ['batch', 'momentum'], epochs: 3 }) };
+    const files = {
+      [file]: JSON.stringify({ dataset: 'moons.csv', race: ['batch', 'momentum'], epochs: 3 }),
+    };
     const r = run(['race', file, '--json'], files);
     assert.equal(r.code, 0, r.err);
     const o = JSON.parse(r.out);
-    assert.deepEqual(o.racers.map((x: { optimizer: string }) => x.optimizer), ['batch', 'momentum']);
+    assert.deepEqual(
+      o.racers.map((x: { optimizer: string }) => x.optimizer),
+      ['batch', 'momentum'],
+    );
     assert.equal(o.racers[0].epochs, 3);
     const r2 = run(['race', file, '--optimizers', 'adam', '--json'], files);
-    assert.deepEqual(JSON.parse(r2.out).racers.map((x: { optimizer: string }) => x.optimizer), ['adam']);
+    assert.deepEqual(
+      JSON.parse(r2.out).racers.map((x: { optimizer: string }) => x.optimizer),
+      ['adam'],
+    );
   });
 
   it('race: missing or bad optimizers are usage errors', () => {
@@ -93,14 +134,31 @@ describe('CLI: lr-find and race', () => {
   it('export-torch: a folder that does not exist is a usage error naming the path, not a crash', () => {
     const model = run(['train', ex('moons.csv'), '--epochs', '1', '--save', 'm.json']).written['m.json'];
     const io: Io = {
-      out: () => undefined, err: (e) => { err += e; }, tty: false,
+      out: () => undefined,
+      err: (e) => {
+        err += e;
+      },
+      tty: false,
       readFile: (p) => (p === 'm.json' ? new TextEncoder().encode(model) : readFileSync(p)),
-      writeFile: () => { throw Object.assign(new Error('no such directory'), { code: 'ENOENT' }); },
+      writeFile: () => {
+        throw Object.assign(new Error('no such directory'), { code: 'ENOENT' });
+      },
     };
     let err = '';
-    assert.equal(main(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', '/nowhere/model.py'], io), 1);
+    assert.equal(
+      main(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', '/nowhere/model.py'], io),
+      1,
+    );
     assert.match(err, /cannot write .*ENOENT/);
-    assert.equal(run(['export-torch', 'm.json', '--out', 'x.py'], { 'm.json': model }).code, 1, '--data is required');
-    assert.equal(run(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', 'x.txt'], { 'm.json': model }).code, 1, '--out must be .py');
+    assert.equal(
+      run(['export-torch', 'm.json', '--out', 'x.py'], { 'm.json': model }).code,
+      1,
+      '--data is required',
+    );
+    assert.equal(
+      run(['export-torch', 'm.json', '--data', ex('moons.csv'), '--out', 'x.txt'], { 'm.json': model }).code,
+      1,
+      '--out must be .py',
+    );
   });
 });

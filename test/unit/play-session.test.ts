@@ -9,22 +9,54 @@ import type { FromWorker, StartMessage } from '../../src/protocol';
 import { TrainingSession } from '../../src/training/session';
 
 const P = moons(4, 120);
-const CSV = new TextEncoder().encode('x1,x2,y\n' + Array.from({ length: 120 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') + '\n');
-const CONFIG: TrainConfig = { ...DEFAULT_CONFIG, hidden: 4, activation: 'tanh', optimizer: 'batch', epochs: 30, lr: 0.5, seed: 3 };
+const CSV = new TextEncoder().encode(
+  'x1,x2,y\n' +
+    Array.from({ length: 120 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') +
+    '\n',
+);
+const CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  hidden: 4,
+  activation: 'tanh',
+  optimizer: 'batch',
+  epochs: 30,
+  lr: 0.5,
+  seed: 3,
+};
 
 function session() {
   const sent: FromWorker[] = [];
   const queue: Array<() => void> = [];
   let time = 0;
-  const s = new TrainingSession({ post: (m) => void sent.push(m), defer: (fn) => void queue.push(fn), later: (fn) => void queue.push(fn), now: () => (time += 1) });
-  const drain = () => { while (queue.length) queue.shift()!(); };
-  const last = <T extends FromWorker['type']>(type: T) => sent.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type).pop()!;
+  const s = new TrainingSession({
+    post: (m) => void sent.push(m),
+    defer: (fn) => void queue.push(fn),
+    later: (fn) => void queue.push(fn),
+    now: () => (time += 1),
+  });
+  const drain = () => {
+    while (queue.length) queue.shift()!();
+  };
+  const last = <T extends FromWorker['type']>(type: T) =>
+    sent.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type).pop()!;
   return { s, sent, drain, last };
 }
 
 const start = (over: Partial<StartMessage> = {}): StartMessage => ({
-  type: 'start', runId: 'r', bytes: CSV.slice(), fileName: 'm.csv', label: '', maxBytes: 1e9, split: 0.25, standardize: true,
-  config: CONFIG, reportEveryMs: 100, paused: false, checkpoint: { everySeconds: 0, everyEpochs: 0 }, stepsPerSecond: 0, ...over,
+  type: 'start',
+  runId: 'r',
+  bytes: CSV.slice(),
+  fileName: 'm.csv',
+  label: '',
+  maxBytes: 1e9,
+  split: 0.25,
+  standardize: true,
+  config: CONFIG,
+  reportEveryMs: 100,
+  paused: false,
+  checkpoint: { everySeconds: 0, everyEpochs: 0 },
+  stepsPerSecond: 0,
+  ...over,
 });
 
 function trainSplit() {
@@ -34,7 +66,7 @@ function trainSplit() {
 }
 
 describe('training session: learning-rate finder and landscape requests', () => {
-  it('lrFind from the initial θ equals core lrFind on the run\'s training split', () => {
+  it("lrFind from the initial θ equals core lrFind on the run's training split", () => {
     const { s, drain, last } = session();
     s.handle(start({ paused: true }));
     s.handle({ type: 'step', steps: 3 });
@@ -50,12 +82,20 @@ describe('training session: learning-rate finder and landscape requests', () => 
     assert.match(last('lrFindResult').error!, /steps/);
   });
 
-  it('the landscape: centre value is the current loss, the slice is core\'s, the trajectory starts at θ₀ and ends at the centre', () => {
+  it("the landscape: centre value is the current loss, the slice is core's, the trajectory starts at θ₀ and ends at the centre", () => {
     const { s, drain, last } = session();
     s.handle(start());
     drain();
     const theta = last('finished').state.theta;
-    s.handle({ type: 'landscape', requestId: 1, request: { slice: { points: 9, spanFactor: 2 }, grid: { size: 7, span: 0.5, directions: 'trajectory', seed: 1 }, maxRows: 1e6 } });
+    s.handle({
+      type: 'landscape',
+      requestId: 1,
+      request: {
+        slice: { points: 9, spanFactor: 2 },
+        grid: { size: 7, span: 0.5, directions: 'trajectory', seed: 1 },
+        maxRows: 1e6,
+      },
+    });
     const r = last('landscapeResult').result!;
     const train = trainSplit();
     // The current loss as the run reported it at its last epoch.
@@ -63,35 +103,56 @@ describe('training session: learning-rate finder and landscape requests', () => 
     assert.equal(r.centreLoss, J);
     assert.equal(r.grid!.loss[3 * 7 + 3], J);
     assert.equal(r.slice!.loss[r.slice!.centre], J);
-    const ref = gradientSlice(evaluator(2, 4, 'tanh', allRows(train), 'reference'), Float64Array.from(theta), 0.5, { points: 9, spanFactor: 2 });
+    const ref = gradientSlice(
+      evaluator(2, 4, 'tanh', allRows(train), 'reference'),
+      Float64Array.from(theta),
+      0.5,
+      { points: 9, spanFactor: 2 },
+    );
     assert.deepEqual(Array.from(r.slice!.loss), Array.from(ref.loss));
     const path = r.grid!.trajectory;
     assert.equal(path.length % 2, 0);
     assert.ok(path.length / 2 >= 3);
-    assert.ok(Math.abs(path[path.length - 2]) < 1e-12 && Math.abs(path[path.length - 1]) < 1e-12, 'the last point is the centre');
+    assert.ok(
+      Math.abs(path[path.length - 2]) < 1e-12 && Math.abs(path[path.length - 1]) < 1e-12,
+      'the last point is the centre',
+    );
     assert.ok(r.grid!.explained![0] >= r.grid!.explained![1]);
     // θ₀ projects to where it is: centre + a·d1 + b·d2 is its closest point on the plane.
     const theta0 = new Trainer(CONFIG, train).net.theta;
     const { d1, d2 } = r.grid!;
-    const a = path[0], b = path[1];
-    let resid = 0, dot1 = 0;
+    const a = path[0],
+      b = path[1];
+    let resid = 0,
+      dot1 = 0;
     for (let i = 0; i < theta0.length; i++) {
       const e = theta0[i] - theta[i] - a * d1[i] - b * d2[i];
       resid += e * e;
       dot1 += e * d1[i];
     }
-    assert.ok(Math.abs(dot1) <= 1e-9 * Math.max(1, Math.sqrt(resid)), 'the residual is orthogonal to the plane');
+    assert.ok(
+      Math.abs(dot1) <= 1e-9 * Math.max(1, Math.sqrt(resid)),
+      'the residual is orthogonal to the plane',
+    );
   });
 
   it('random directions, a row limit, and an error for trajectory directions before the run has moved', () => {
     const { s, last } = session();
     s.handle(start({ paused: true }));
-    s.handle({ type: 'landscape', requestId: 2, request: { slice: null, grid: { size: 5, span: 1, directions: 'random', seed: 4 }, maxRows: 30 } });
+    s.handle({
+      type: 'landscape',
+      requestId: 2,
+      request: { slice: null, grid: { size: 5, span: 1, directions: 'random', seed: 4 }, maxRows: 30 },
+    });
     const r = last('landscapeResult').result!;
     assert.equal(r.rows, 30);
     assert.equal(r.grid!.explained, null);
     assert.equal(r.slice, null);
-    s.handle({ type: 'landscape', requestId: 3, request: { slice: null, grid: { size: 5, span: 1, directions: 'trajectory', seed: 4 }, maxRows: 30 } });
+    s.handle({
+      type: 'landscape',
+      requestId: 3,
+      request: { slice: null, grid: { size: 5, span: 1, directions: 'trajectory', seed: 4 }, maxRows: 30 },
+    });
     assert.match(last('landscapeResult').error!, /trajectory/);
   });
 });

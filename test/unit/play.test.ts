@@ -1,6 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_LR_FIND, lrFind, lrSchedule } from '../../src/core/lrfind';
-import { axis, evaluator, evenRows, filterNormalizedDirection, filters, gradientSlice, lossGrid, allRows, principalDirections, projectTrajectory } from '../../src/core/landscape';
+import {
+  axis,
+  evaluator,
+  evenRows,
+  filterNormalizedDirection,
+  filters,
+  gradientSlice,
+  lossGrid,
+  allRows,
+  principalDirections,
+  projectTrajectory,
+} from '../../src/core/landscape';
 import { Network, layout, paramCount } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
 import { ACTIVATIONS } from '../../src/core/activations';
@@ -53,12 +64,16 @@ describe('learning-rate finder (range test)', () => {
       const cfg = { ...DEFAULT_CONFIG, optimizer, hidden: 8 };
       const r = lrFind(cfg, data, { start: 1e-4, end: 100, steps: 100 });
       assert.ok(r.suggested !== null);
-      const final = (lr: number) => new Trainer({ ...cfg, lr, epochs: 1e9, maxSteps: 100 }, data).run().train.loss;
+      const final = (lr: number) =>
+        new Trainer({ ...cfg, lr, epochs: 1e9, maxSteps: 100 }, data).run().train.loss;
       const grid = [1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
       const losses = grid.map(final);
       const best = Math.min(...losses);
       const good = grid.filter((_, i) => losses[i] <= 2 * best);
-      assert.ok(r.suggested! >= Math.min(...good) / 3 && r.suggested! <= Math.max(...good) * 3, `suggested ${r.suggested} outside the good range ${good.join(', ')}`);
+      assert.ok(
+        r.suggested! >= Math.min(...good) / 3 && r.suggested! <= Math.max(...good) * 3,
+        `suggested ${r.suggested} outside the good range ${good.join(', ')}`,
+      );
       assert.ok(final(r.suggested!) < final(r.suggested! / 100), 'better than a hundredth of it');
     });
   }
@@ -74,14 +89,24 @@ describe('learning-rate finder (range test)', () => {
 describe('loss landscape', () => {
   const data = moonData();
   const setup = (activation: (typeof ACTIVATIONS)[number], seed = 3) => {
-    const t = new Trainer({ ...DEFAULT_CONFIG, hidden: 6, activation, seed, optimizer: 'batch', lr: 0.5, epochs: 20 }, data);
+    const t = new Trainer(
+      { ...DEFAULT_CONFIG, hidden: 6, activation, seed, optimizer: 'batch', lr: 0.5, epochs: 20 },
+      data,
+    );
     t.run();
     return new Network(2, 6, activation, t.net.theta.slice());
   };
 
   /** The current loss as the Trainer reports it (Trainer.evaluate: Σ L / m through the network's forward pass). */
-  const currentLoss = (theta: Float64Array, activation: (typeof ACTIVATIONS)[number], h = 6, d: TrainData = data) =>
-    new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation }, d, null, theta, { engine: 'reference' }).evaluate(d).loss;
+  const currentLoss = (
+    theta: Float64Array,
+    activation: (typeof ACTIVATIONS)[number],
+    h = 6,
+    d: TrainData = data,
+  ) =>
+    new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation }, d, null, theta, {
+      engine: 'reference',
+    }).evaluate(d).loss;
 
   for (const activation of ACTIVATIONS) {
     it(`${activation}: the slice's centre is the current loss exactly, its slope at 0 is −‖g‖² (finite differences)`, () => {
@@ -101,7 +126,13 @@ describe('loss landscape', () => {
       assert.ok(Math.abs(slope + g2) <= 1e-5 * g2, `slope ${slope} vs −‖g‖² ${-g2}`);
       assert.ok(Math.abs(s.gradNorm2 - g2) <= 1e-12 * g2);
       // The marked learning rate's point is J(θ − lr·g), computed independently.
-      assert.equal(s.lossAtLr, currentLoss(Float64Array.from(before, (v, i) => v - 1e-4 * g[i]), activation));
+      assert.equal(
+        s.lossAtLr,
+        currentLoss(
+          Float64Array.from(before, (v, i) => v - 1e-4 * g[i]),
+          activation,
+        ),
+      );
     });
   }
 
@@ -109,14 +140,23 @@ describe('loss landscape', () => {
     it(`${activation}: the fast evaluator (batched kernels) agrees with the reference Network to 1e-12 on random configurations, and its centre is the Trainer's reported loss exactly`, () => {
       const rng = new Rng(activation.length);
       for (let trial = 0; trial < 3; trial++) {
-        const n = 2 + rng.int(6), h = 16 + rng.int(40), m = 150 + rng.int(100);
-        const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, () => rng.int(2)), m, n };
+        const n = 2 + rng.int(6),
+          h = 16 + rng.int(40),
+          m = 150 + rng.int(100);
+        const d: TrainData = {
+          X: Float64Array.from({ length: m * n }, () => rng.normal()),
+          Y: Float64Array.from({ length: m }, () => rng.int(2)),
+          m,
+          n,
+        };
         const theta = Float64Array.from({ length: paramCount(n, h) }, () => 0.5 * rng.normal());
         const fast = evaluator(n, h, activation, allRows(d), 'auto');
         const ref = evaluator(n, h, activation, allRows(d), 'reference');
-        const lf = fast.loss(theta), lr = ref.loss(theta);
+        const lf = fast.loss(theta),
+          lr = ref.loss(theta);
         assert.ok(Math.abs(lf - lr) <= 1e-12 * Math.abs(lr), `loss ${lf} vs ${lr}`);
-        const gf = new Float64Array(theta.length), gr = new Float64Array(theta.length);
+        const gf = new Float64Array(theta.length),
+          gr = new Float64Array(theta.length);
         fast.grad(theta, gf);
         ref.grad(theta, gr);
         const scale = Math.max(...Array.from(gr, Math.abs));
@@ -133,14 +173,25 @@ describe('loss landscape', () => {
     });
   }
 
-  it('K = 3 classes: the evaluator\'s loss is the Trainer\'s reported softmax loss (kernels and reference), and a race equals separate runs', () => {
+  it("K = 3 classes: the evaluator's loss is the Trainer's reported softmax loss (kernels and reference), and a race equals separate runs", () => {
     const rng = new Rng(33);
-    const n = 4, h = 24, m = 240, K = 3;
-    const d: TrainData = { X: Float64Array.from({ length: m * n }, () => rng.normal()), Y: Float64Array.from({ length: m }, () => rng.int(K)), m, n, K };
+    const n = 4,
+      h = 24,
+      m = 240,
+      K = 3;
+    const d: TrainData = {
+      X: Float64Array.from({ length: m * n }, () => rng.normal()),
+      Y: Float64Array.from({ length: m }, () => rng.int(K)),
+      m,
+      n,
+      K,
+    };
     const theta = Float64Array.from({ length: paramCount(n, h, K) }, () => 0.4 * rng.normal());
     for (const engine of ['auto', 'reference'] as const) {
       const J = evaluator(n, h, 'relu', allRows(d), engine);
-      const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation: 'relu' }, d, null, theta, { engine: engine === 'auto' ? 'auto' : 'reference' });
+      const t = new Trainer({ ...DEFAULT_CONFIG, hidden: h, activation: 'relu' }, d, null, theta, {
+        engine: engine === 'auto' ? 'auto' : 'reference',
+      });
       assert.equal(J.loss(theta), t.evaluate(d).loss, engine);
       const g = new Float64Array(theta.length);
       J.grad(theta, g);
@@ -160,7 +211,10 @@ describe('loss landscape', () => {
       assert.deepEqual(Array.from(x.theta), Array.from(t.net.theta));
     });
     const L = raceLandscape(cfg, r, d, { size: 3 });
-    assert.equal(L.grid.loss[4], new Trainer(cfg, d, null, r.theta0, { engine: 'reference' }).evaluate(d).loss);
+    assert.equal(
+      L.grid.loss[4],
+      new Trainer(cfg, d, null, r.theta0, { engine: 'reference' }).evaluate(d).loss,
+    );
   });
 
   it('the grid axis is symmetric with an exact 0 in the middle', () => {
@@ -178,9 +232,18 @@ describe('loss landscape', () => {
     assert.equal(rows.length, 6 + 1, 'six hidden units and one output');
     for (const b of layout(2, 6)) {
       for (let r = 0; r < b.rows; r++) {
-        const s = b.offset + r * b.cols, e = s + b.cols;
-        if (b.name.startsWith('b')) assert.ok(Array.from(d.subarray(s, e)).every((v) => v === 0), `${b.name} is 0`);
-        else assert.ok(Math.abs(norm(d, s, e) - norm(net.theta, s, e)) <= 1e-12 * norm(net.theta, s, e), `${b.name} row ${r}`);
+        const s = b.offset + r * b.cols,
+          e = s + b.cols;
+        if (b.name.startsWith('b'))
+          assert.ok(
+            Array.from(d.subarray(s, e)).every((v) => v === 0),
+            `${b.name} is 0`,
+          );
+        else
+          assert.ok(
+            Math.abs(norm(d, s, e) - norm(net.theta, s, e)) <= 1e-12 * norm(net.theta, s, e),
+            `${b.name} row ${r}`,
+          );
       }
     }
     assert.equal(d.length, paramCount(2, 6));
@@ -191,19 +254,29 @@ describe('loss landscape', () => {
     assert.equal(filters(2, 6, 3).length, 6 + 3);
     for (let r = 0; r < 3; r++) {
       const s = W2.offset + r * 6;
-      assert.ok(Math.abs(norm(d3, s, s + 6) - norm(theta3, s, s + 6)) <= 1e-12 * norm(theta3, s, s + 6), `W2 row ${r} of 3`);
+      assert.ok(
+        Math.abs(norm(d3, s, s + 6) - norm(theta3, s, s + 6)) <= 1e-12 * norm(theta3, s, s + 6),
+        `W2 row ${r} of 3`,
+      );
     }
   });
 
   it('the grid centre equals the current loss exactly, and a grid point equals an independent evaluation', () => {
     const net = setup('relu');
     const rng = new Rng(5);
-    const d1 = filterNormalizedDirection(net.theta, 2, 6, rng), d2 = filterNormalizedDirection(net.theta, 2, 6, rng);
+    const d1 = filterNormalizedDirection(net.theta, 2, 6, rng),
+      d2 = filterNormalizedDirection(net.theta, 2, 6, rng);
     const J = evaluator(2, 6, 'relu', allRows(data));
     const grid = lossGrid(J, net.theta, d1, d2, { size: 5, span: 0.5 });
     assert.equal(grid.loss[2 * 5 + 2], currentLoss(net.theta, 'relu'));
     const [i, j] = [4, 1];
-    assert.equal(grid.loss[j * 5 + i], currentLoss(Float64Array.from(net.theta, (v, k) => v + grid.a[i] * d1[k] + grid.b[j] * d2[k]), 'relu'));
+    assert.equal(
+      grid.loss[j * 5 + i],
+      currentLoss(
+        Float64Array.from(net.theta, (v, k) => v + grid.a[i] * d1[k] + grid.b[j] * d2[k]),
+        'relu',
+      ),
+    );
     assert.throws(() => lossGrid(J, net.theta, d1, d2, { size: 4 }), RangeError);
     assert.throws(() => lossGrid(J, net.theta, d1, d2, { size: 1001 }), RangeError);
   });
@@ -211,9 +284,18 @@ describe('loss landscape', () => {
   it('principal directions of a trajectory that lies in a known plane recover that plane, and the projection its coordinates', () => {
     const P = 9;
     const centre = Float64Array.from({ length: P }, (_, i) => i / 3);
-    const u = new Float64Array(P), v = new Float64Array(P);
-    u[0] = 1; v[4] = 1; // orthonormal
-    const coords = [[3, 0.5], [2, -0.5], [1, 0], [-1, 0], [-2, -0.5], [-3, 0.5]]; // Σ a·b = 0: u and v are the principal axes
+    const u = new Float64Array(P),
+      v = new Float64Array(P);
+    u[0] = 1;
+    v[4] = 1; // orthonormal
+    const coords = [
+      [3, 0.5],
+      [2, -0.5],
+      [1, 0],
+      [-1, 0],
+      [-2, -0.5],
+      [-3, 0.5],
+    ]; // Σ a·b = 0: u and v are the principal axes
     const traj = coords.map(([a, b]) => Float64Array.from(centre, (c, i) => c + a * u[i] + b * v[i]));
     const pd = principalDirections(traj, centre);
     assert.ok(Math.abs(Math.abs(pd.d1[0]) - 1) < 1e-9, 'first direction is u (the larger spread)');
@@ -231,7 +313,15 @@ describe('optimizer race', () => {
   const train: TrainData = { X: data.X.subarray(0, 160 * 2), Y: data.Y.subarray(0, 160), m: 160, n: 2 };
   const test: TrainData = { X: data.X.subarray(160 * 2), Y: data.Y.subarray(160), m: 40, n: 2 };
   const cfg = { ...DEFAULT_CONFIG, hidden: 5, epochs: 15, batchSize: 16, lr: 0.05 };
-  const names: OptimizerName[] = ['sgd', 'minibatch', 'adam', 'misclassified-sgd', 'momentum', 'rmsprop', 'batch'];
+  const names: OptimizerName[] = [
+    'sgd',
+    'minibatch',
+    'adam',
+    'misclassified-sgd',
+    'momentum',
+    'rmsprop',
+    'batch',
+  ];
 
   it('each racer is bit-identical to a separate Trainer run with that optimizer (θ, curves, metrics)', () => {
     const r = race(cfg, names, train, test, { threshold: 0.3, trajectory: 5 });
@@ -242,9 +332,18 @@ describe('optimizer race', () => {
       const res = t.run();
       assert.equal(racer.optimizer, names[k]);
       assert.deepEqual(Array.from(racer.theta), Array.from(t.net.theta));
-      assert.deepEqual(racer.curve.loss, t.history.map((e) => e.train.loss));
-      assert.deepEqual(racer.curve.accuracy, t.history.map((e) => e.train.accuracy));
-      assert.deepEqual(racer.curve.testAccuracy, t.history.map((e) => e.test!.accuracy));
+      assert.deepEqual(
+        racer.curve.loss,
+        t.history.map((e) => e.train.loss),
+      );
+      assert.deepEqual(
+        racer.curve.accuracy,
+        t.history.map((e) => e.train.accuracy),
+      );
+      assert.deepEqual(
+        racer.curve.testAccuracy,
+        t.history.map((e) => e.test!.accuracy),
+      );
       assert.deepEqual(racer.train, res.train);
       assert.deepEqual(racer.test, res.test);
       assert.equal(racer.result.status, res.status);
@@ -258,11 +357,15 @@ describe('optimizer race', () => {
     });
   });
 
-  it('keepState: a racer\'s state resumes exactly (Trainer.restore) and matches a longer separate run', () => {
+  it("keepState: a racer's state resumes exactly (Trainer.restore) and matches a longer separate run", () => {
     const r = race(cfg, ['adam'], train, test, { keepState: true });
     const st = r.racers[0].state!;
     assert.equal(st.config.optimizer, 'adam');
-    const resumed = Trainer.restore({ ...st, config: { ...st.config, epochs: 20 }, status: 'running', reason: '' }, train, test);
+    const resumed = Trainer.restore(
+      { ...st, config: { ...st.config, epochs: 20 }, status: 'running', reason: '' },
+      train,
+      test,
+    );
     resumed.run();
     const straight = new Trainer({ ...cfg, optimizer: 'adam', epochs: 20 }, train, test);
     straight.run();
@@ -277,7 +380,10 @@ describe('optimizer race', () => {
 
   it('rejects an empty race, unknown and repeated optimizers', () => {
     assert.throws(() => race(cfg, [], train, null), RangeError);
-    assert.throws(() => race(cfg, ['sgd', 'nesterov' as OptimizerName], train, null), /unknown optimizer 'nesterov'/);
+    assert.throws(
+      () => race(cfg, ['sgd', 'nesterov' as OptimizerName], train, null),
+      /unknown optimizer 'nesterov'/,
+    );
     assert.throws(() => race(cfg, ['adam', 'adam'], train, null), /twice/);
   });
 
@@ -286,7 +392,12 @@ describe('optimizer race', () => {
     assert.ok(ok.ok && JSON.stringify(ok.experiment.race) === '["sgd","adam"]');
     const none = parseExperiment('{ "dataset": "d.csv" }');
     assert.ok(none.ok && none.experiment.race === undefined);
-    for (const [v, msg] of [['[]', /non-empty/], ['["sgd", "lion"]', /"lion" is not an optimizer/], ['["adam", "adam"]', /twice/], ['"adam"', /array/]] as const) {
+    for (const [v, msg] of [
+      ['[]', /non-empty/],
+      ['["sgd", "lion"]', /"lion" is not an optimizer/],
+      ['["adam", "adam"]', /twice/],
+      ['"adam"', /array/],
+    ] as const) {
       const bad = parseExperiment(`{\n "dataset": "d.csv",\n "race": ${v}\n}`);
       assert.ok(!bad.ok);
       assert.equal(bad.errors[0].line, 3);
@@ -302,12 +413,20 @@ describe('optimizer race: one shared landscape', () => {
     const cfg = { ...DEFAULT_CONFIG, hidden: 4, epochs: 10, lr: 0.05 };
     const r = race(cfg, ['sgd', 'adam', 'batch'], data, null, { trajectory: 8 });
     const L = raceLandscape(cfg, r, data, { size: 9 });
-    const J0 = new Trainer({ ...cfg, optimizer: 'batch' }, data, null, r.theta0, { engine: 'reference' }).evaluate(data).loss;
+    const J0 = new Trainer({ ...cfg, optimizer: 'batch' }, data, null, r.theta0, {
+      engine: 'reference',
+    }).evaluate(data).loss;
     assert.equal(L.grid.loss[4 * 9 + 4], J0);
     assert.equal(L.paths.length, 3);
     for (const p of L.paths) assert.ok(Math.abs(p[0]) < 1e-12 && Math.abs(p[1]) < 1e-12);
-    let d11 = 0, d12 = 0, d22 = 0;
-    for (let i = 0; i < L.d1.length; i++) { d11 += L.d1[i] ** 2; d12 += L.d1[i] * L.d2[i]; d22 += L.d2[i] ** 2; }
+    let d11 = 0,
+      d12 = 0,
+      d22 = 0;
+    for (let i = 0; i < L.d1.length; i++) {
+      d11 += L.d1[i] ** 2;
+      d12 += L.d1[i] * L.d2[i];
+      d22 += L.d2[i] ** 2;
+    }
     assert.ok(Math.abs(d11 - 1) < 1e-12 && Math.abs(d22 - 1) < 1e-12 && Math.abs(d12) < 1e-9);
     const reach = Math.max(...L.paths.flatMap((p) => Array.from(p, Math.abs)));
     assert.ok(L.grid.a[8] >= reach && L.grid.b[8] >= reach, 'the grid holds every path');

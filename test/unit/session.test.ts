@@ -53,13 +53,37 @@ class FakeHost {
 }
 
 const P = flower(1, 80);
-const CSV = new TextEncoder().encode('x1,x2,y\n' + Array.from({ length: 80 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') + '\n');
-const CONFIG: TrainConfig = { ...DEFAULT_CONFIG, hidden: 3, activation: 'tanh', optimizer: 'sgd', epochs: 4, lr: 0.05, seed: 3 };
+const CSV = new TextEncoder().encode(
+  'x1,x2,y\n' +
+    Array.from({ length: 80 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') +
+    '\n',
+);
+const CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  hidden: 3,
+  activation: 'tanh',
+  optimizer: 'sgd',
+  epochs: 4,
+  lr: 0.05,
+  seed: 3,
+};
 
 function startMessage(over: Partial<StartMessage> = {}): StartMessage {
   return {
-    type: 'start', runId: 'r1', bytes: CSV.slice(), fileName: '/w/flower.csv', label: '', maxBytes: 1e9, split: 0.25, standardize: true,
-    config: CONFIG, reportEveryMs: 100, paused: false, checkpoint: { everySeconds: 0, everyEpochs: 0 }, stepsPerSecond: 0, ...over,
+    type: 'start',
+    runId: 'r1',
+    bytes: CSV.slice(),
+    fileName: '/w/flower.csv',
+    label: '',
+    maxBytes: 1e9,
+    split: 0.25,
+    standardize: true,
+    config: CONFIG,
+    reportEveryMs: 100,
+    paused: false,
+    checkpoint: { everySeconds: 0, everyEpochs: 0 },
+    stepsPerSecond: 0,
+    ...over,
   };
 }
 
@@ -77,7 +101,10 @@ describe('training session (the worker loop, without a worker)', () => {
     f.tick = 1;
     const s = new TrainingSession(f.host);
     s.handle(startMessage());
-    assert.deepEqual(f.sent.slice(0, 2).map((m) => m.type), ['ready', 'checkpoint']);
+    assert.deepEqual(
+      f.sent.slice(0, 2).map((m) => m.type),
+      ['ready', 'checkpoint'],
+    );
     assert.equal(f.of('checkpoint')[0].state.step, 0);
     f.drain();
     const done = f.last('finished');
@@ -165,19 +192,27 @@ describe('training session (the worker loop, without a worker)', () => {
     const f = new FakeHost();
     f.tick = 1;
     const s = new TrainingSession(f.host);
-    s.handle(startMessage({ config: { ...CONFIG, epochs: 6 }, checkpoint: { everySeconds: 0, everyEpochs: 2 } }));
+    s.handle(
+      startMessage({ config: { ...CONFIG, epochs: 6 }, checkpoint: { everySeconds: 0, everyEpochs: 2 } }),
+    );
     f.drain();
     const all = [...f.of('checkpoint'), f.last('finished')];
     const epochs = all.flatMap((c) => c.state.history.map((e) => e.epoch));
     assert.deepEqual(epochs, [1, 2, 3, 4, 5, 6], 'every epoch summary saved exactly once');
-    for (const c of f.of('checkpoint').slice(1)) assert.ok(c.state.epoch % 2 === 0 || c.state.epoch === 6, `checkpoint at epoch ${c.state.epoch}`);
+    for (const c of f.of('checkpoint').slice(1))
+      assert.ok(c.state.epoch % 2 === 0 || c.state.epoch === 6, `checkpoint at epoch ${c.state.epoch}`);
   });
 
   it('checkpoints by time: one after everySeconds of training, none before', () => {
     const f = new FakeHost();
     f.tick = 1;
     const s = new TrainingSession(f.host);
-    s.handle(startMessage({ config: { ...CONFIG, epochs: 100_000 }, checkpoint: { everySeconds: 1, everyEpochs: 0 } }));
+    s.handle(
+      startMessage({
+        config: { ...CONFIG, epochs: 100_000 },
+        checkpoint: { everySeconds: 1, everyEpochs: 0 },
+      }),
+    );
     const t0 = f.time;
     while (f.of('checkpoint').length < 2) f.drain(1);
     const second = f.of('checkpoint')[1];
@@ -209,11 +244,20 @@ describe('training session (the worker loop, without a worker)', () => {
     const s = new TrainingSession(f.host);
     s.handle(startMessage({ stepsPerSecond: 5 }));
     const t0 = f.time;
-    while (f.time - t0 < 2000 && f.drain(1)) { /* run until 2 s of clock */ }
-    const shown = f.of('progress').map((m) => m.step).filter((x) => x > 0);
+    while (f.time - t0 < 2000 && f.drain(1)) {
+      /* run until 2 s of clock */
+    }
+    const shown = f
+      .of('progress')
+      .map((m) => m.step)
+      .filter((x) => x > 0);
     const steps = shown[shown.length - 1];
     assert.ok(steps >= 9 && steps <= 11, `${steps} steps in 2 s at 5 steps/s`);
-    assert.deepEqual(shown, Array.from({ length: steps }, (_, i) => i + 1), 'every step reported once, in order');
+    assert.deepEqual(
+      shown,
+      Array.from({ length: steps }, (_, i) => i + 1),
+      'every step reported once, in order',
+    );
     s.handle({ type: 'setSpeed', stepsPerSecond: 0 });
     f.drain();
     const ref = reference();
@@ -230,17 +274,29 @@ describe('training session (the worker loop, without a worker)', () => {
     assert.equal(e.line, 3);
     assert.match(e.message, /oops/);
     const g = new FakeHost();
-    new TrainingSession(g.host).handle(startMessage({ derivation: { text: 'dW1 = ???', file: 'bad.deriv' } }));
+    new TrainingSession(g.host).handle(
+      startMessage({ derivation: { text: 'dW1 = ???', file: 'bad.deriv' } }),
+    );
     assert.match(g.last('failed').message, /cannot train with bad\.deriv/);
   });
 
   it('the gradient check answers its request; without data it says why', () => {
     const f = new FakeHost();
     const s = new TrainingSession(f.host);
-    s.handle({ type: 'check', requestId: 7, count: 4, options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 } });
+    s.handle({
+      type: 'check',
+      requestId: 7,
+      count: 4,
+      options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 },
+    });
     assert.equal(f.last('checkResult').report, null);
     s.handle(startMessage({ paused: true }));
-    s.handle({ type: 'check', requestId: 8, count: 4, options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 } });
+    s.handle({
+      type: 'check',
+      requestId: 8,
+      count: 4,
+      options: { h: 1e-5, thresholds: { pass: 1e-7, warn: 1e-5, fail: 1e-3 }, atol: 1e-5, rtol: 1e-3 },
+    });
     const r = f.last('checkResult');
     assert.equal(r.requestId, 8);
     assert.equal(r.report?.verdict, 'pass');
@@ -250,14 +306,26 @@ describe('training session (the worker loop, without a worker)', () => {
 describe('decision boundary and neuron tiles (worker side)', () => {
   it('ŷ and every hidden unit over the plane equal the reference network at the cell centres', () => {
     const rng = new Rng(4);
-    const net = new Network(2, 3, 'tanh', Float64Array.from({ length: 13 }, () => rng.normal()));
+    const net = new Network(
+      2,
+      3,
+      'tanh',
+      Float64Array.from({ length: 13 }, () => rng.normal()),
+    );
     const d = { X: P.X.slice(0, 40), Y: P.Y.slice(0, 20), m: 20, n: 2 };
     const points = pickPoints(d, { X: new Float64Array(0), Y: new Float64Array(0), m: 0, n: 2 });
     const b = boundaryOf(net, points, featureMeans(d), { mode: 'features', i: 0, j: 1 })!;
     const G = b.G;
-    for (const [r, c] of [[0, 0], [G - 1, 3], [5, G - 1]]) {
+    for (const [r, c] of [
+      [0, 0],
+      [G - 1, 3],
+      [5, G - 1],
+    ]) {
       // Independent: the cell centre from the grid's stated extent, through a fresh copy of the network.
-      const x = Float64Array.of(b.x0 + ((c + 0.5) / G) * (b.x1 - b.x0), b.y1 - ((r + 0.5) / G) * (b.y1 - b.y0));
+      const x = Float64Array.of(
+        b.x0 + ((c + 0.5) / G) * (b.x1 - b.x0),
+        b.y1 - ((r + 0.5) / G) * (b.y1 - b.y0),
+      );
       const ref = new Network(2, 3, 'tanh', net.theta.slice());
       ref.forward(x, 0);
       assert.ok(Math.abs(b.p[r * G + c] - ref.a2) < 1e-15);
@@ -266,34 +334,54 @@ describe('decision boundary and neuron tiles (worker side)', () => {
     // More than two features: no tiles (the plane is a slice, not the input space).
     const n5 = new Network(5, 3, 'tanh');
     const d5 = { X: new Float64Array(50).map((_, k) => Math.sin(k)), Y: new Float64Array(10), m: 10, n: 5 };
-    assert.equal(boundaryOf(n5, pickPoints(d5, { ...d5, m: 0 }), featureMeans(d5), { mode: 'features', i: 0, j: 1 })!.units, null);
+    assert.equal(
+      boundaryOf(n5, pickPoints(d5, { ...d5, m: 0 }), featureMeans(d5), { mode: 'features', i: 0, j: 1 })!
+        .units,
+      null,
+    );
   });
 });
 
 describe('the principal plane (boundary beyond two features)', () => {
   it('recovers known principal axes, in order, orthonormal, with the share of variance each explains', () => {
     // Points spread 5 along a, 2 along b, 0.1 along c (orthonormal in ℝ⁴): the components are ±a then ±b.
-    const a = [0.5, 0.5, 0.5, 0.5], b = [0.5, -0.5, 0.5, -0.5], c = [0.5, 0.5, -0.5, -0.5];
+    const a = [0.5, 0.5, 0.5, 0.5],
+      b = [0.5, -0.5, 0.5, -0.5],
+      c = [0.5, 0.5, -0.5, -0.5];
     const rng = new Rng(9);
-    const m = 4000, n = 4;
+    const m = 4000,
+      n = 4;
     const X = new Float64Array(m * n);
     for (let r = 0; r < m; r++) {
       const [s, t, u] = [5 * rng.normal(), 2 * rng.normal(), 0.1 * rng.normal()];
       for (let k = 0; k < n; k++) X[r * n + k] = 3 + s * a[k] + t * b[k] + u * c[k];
     }
     const pp = principalPlane({ X, Y: new Float64Array(m), m, n });
-    const dot = (u: ArrayLike<number>, v: ArrayLike<number>) => Array.from(u).reduce((acc, x, k) => acc + x * v[k], 0);
+    const dot = (u: ArrayLike<number>, v: ArrayLike<number>) =>
+      Array.from(u).reduce((acc, x, k) => acc + x * v[k], 0);
     assert.ok(Math.abs(Math.abs(dot(pp.u1, a)) - 1) < 1e-3, `u1·a = ${dot(pp.u1, a)}`);
     assert.ok(Math.abs(Math.abs(dot(pp.u2, b)) - 1) < 1e-3, `u2·b = ${dot(pp.u2, b)}`);
-    assert.ok(Math.abs(dot(pp.u1, pp.u2)) < 1e-12 && Math.abs(dot(pp.u1, pp.u1) - 1) < 1e-12 && Math.abs(dot(pp.u2, pp.u2) - 1) < 1e-12);
+    assert.ok(
+      Math.abs(dot(pp.u1, pp.u2)) < 1e-12 &&
+        Math.abs(dot(pp.u1, pp.u1) - 1) < 1e-12 &&
+        Math.abs(dot(pp.u2, pp.u2) - 1) < 1e-12,
+    );
     // Variance shares: 25 : 4 : 0.01 of the total (sample estimates, within a few percent).
     const total = 25 + 4 + 0.01;
-    assert.ok(Math.abs(pp.explained[0] - 25 / total) < 0.03 && Math.abs(pp.explained[1] - 4 / total) < 0.03, `explained ${pp.explained}`);
+    assert.ok(
+      Math.abs(pp.explained[0] - 25 / total) < 0.03 && Math.abs(pp.explained[1] - 4 / total) < 0.03,
+      `explained ${pp.explained}`,
+    );
     assert.ok(pp.mean.every((x) => Math.abs(x - 3) < 0.3));
   });
 
   it("a session beyond two features shows the principal plane, with each plotted point's correctness equal to the reference network's; features on request", () => {
-    const rows = Array.from({ length: 60 }, (_, r) => [Math.sin(r), Math.cos(3 * r), Math.sin(5 * r + 1), r % 2]);
+    const rows = Array.from({ length: 60 }, (_, r) => [
+      Math.sin(r),
+      Math.cos(3 * r),
+      Math.sin(5 * r + 1),
+      r % 2,
+    ]);
     const csv = new TextEncoder().encode('a,b,c,y\n' + rows.map((x) => x.join(',')).join('\n') + '\n');
     const f = new FakeHost();
     const s = new TrainingSession(f.host);
@@ -324,7 +412,9 @@ describe('what the session says about the outcome', () => {
     const f = new FakeHost();
     f.tick = 1;
     const s = new TrainingSession(f.host);
-    s.handle(startMessage({ config: { ...CONFIG, activation: 'relu', hidden: 8, lr: 50, epochs: 3, seed: 2 } }));
+    s.handle(
+      startMessage({ config: { ...CONFIG, activation: 'relu', hidden: 8, lr: 50, epochs: 3, seed: 2 } }),
+    );
     f.drain();
     const done = f.last('finished');
     // Independent: count the units whose pre-activation is ≤ 0 on every training row, with the reference network.
@@ -335,7 +425,9 @@ describe('what the session says about the outcome', () => {
     const alive = new Set<number>();
     for (let i = 0; i < p.train.m; i++) {
       net.forward(p.train.X, 2 * i);
-      net.z1.forEach((z, j) => { if (z > 0) alive.add(j); });
+      net.z1.forEach((z, j) => {
+        if (z > 0) alive.add(j);
+      });
     }
     const dead = 8 - alive.size;
     if (dead === 0) assert.deepEqual(done.notes, []);
@@ -365,17 +457,26 @@ describe('editing a parameter by hand', () => {
     assert.ok(r.ok);
     const p = prepare(r.table, { split: 0.25, seed: 3, standardize: true });
     const samples = Int32Array.from(after.last!.samples);
-    const J = (theta: Float64Array) => new Network(2, 3, 'tanh', theta).lossAndGrad(p.train.X, p.train.Y, samples, samples.length);
+    const J = (theta: Float64Array) =>
+      new Network(2, 3, 'tanh', theta).lossAndGrad(p.train.X, p.train.Y, samples, samples.length);
     const theta = Float64Array.from(after.theta);
     assert.ok(Math.abs(after.last!.loss - J(theta)) < 1e-15);
     for (let i = 0; i < theta.length; i++) {
-      const h = 1e-6, tp = theta.slice(), tm = theta.slice();
+      const h = 1e-6,
+        tp = theta.slice(),
+        tm = theta.slice();
       tp[i] += h;
       tm[i] -= h;
       const numeric = (J(tp) - J(tm)) / (2 * h);
-      assert.ok(Math.abs(after.last!.grad[i] - numeric) < 1e-7, `entry ${i}: ${after.last!.grad[i]} vs ${numeric}`);
+      assert.ok(
+        Math.abs(after.last!.grad[i] - numeric) < 1e-7,
+        `entry ${i}: ${after.last!.grad[i]} vs ${numeric}`,
+      );
     }
-    assert.ok(after.last!.delta.every((x) => x === 0), 'no update applied');
+    assert.ok(
+      after.last!.delta.every((x) => x === 0),
+      'no update applied',
+    );
     s.handle({ type: 'restoreParameter', index: 4 });
     const back = f.last('progress');
     assert.equal(back.theta[4], own);
@@ -401,7 +502,7 @@ describe('editing a parameter by hand', () => {
     assert.equal(f.of('edited').length, 1, 'nothing to restore after a step');
   });
 
-  it('K classes: ready carries the class names verbatim (in order), K, per-class counts and the column encoding; the boundary has every class\'s probability', () => {
+  it("K classes: ready carries the class names verbatim (in order), K, per-class counts and the column encoding; the boundary has every class's probability", () => {
     const names = ['<img src=x onerror=alert(1)>', '__proto__', '=HYPERLINK("x")'];
     const rng = new Rng(4);
     const rows = Array.from({ length: 60 }, (_, i) => {
@@ -412,20 +513,41 @@ describe('editing a parameter by hand', () => {
     const f = new FakeHost();
     f.tick = 1;
     const s = new TrainingSession(f.host);
-    s.handle(startMessage({ bytes, fileName: '/w/k.csv', read: { ignore: [], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' } }));
+    s.handle(
+      startMessage({
+        bytes,
+        fileName: '/w/k.csv',
+        read: { ignore: [], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' },
+      }),
+    );
     f.drain();
     const ready = f.last('ready');
-    assert.deepEqual(ready.dataset.classes, [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))); // code-point order (all ASCII here)
+    assert.deepEqual(
+      ready.dataset.classes,
+      [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    ); // code-point order (all ASCII here)
     assert.equal(ready.dataset.K, 3);
     assert.deepEqual(ready.dataset.features, ['x1', 'x2', 'kind=a', 'kind=b']);
-    assert.equal(ready.dataset.classCounts.train.reduce((a, b) => a + b, 0), ready.dataset.trainRows);
+    assert.equal(
+      ready.dataset.classCounts.train.reduce((a, b) => a + b, 0),
+      ready.dataset.trainRows,
+    );
     assert.equal(Object.getPrototypeOf(ready.dataset.classes), Array.prototype);
     const final = f.last('progress');
     // the confusion matrices as of the last epoch: rows the true class, counts adding up to the rows
     assert.equal(final.confusion!.train.length, 3);
-    assert.equal(final.confusion!.train.flat().reduce((x, y) => x + y, 0), ready.dataset.trainRows);
-    assert.deepEqual(final.confusion!.train.map((row) => row.reduce((x, y) => x + y, 0)), ready.dataset.classCounts.train);
-    assert.equal(final.confusion!.test!.flat().reduce((x, y) => x + y, 0), ready.dataset.testRows);
+    assert.equal(
+      final.confusion!.train.flat().reduce((x, y) => x + y, 0),
+      ready.dataset.trainRows,
+    );
+    assert.deepEqual(
+      final.confusion!.train.map((row) => row.reduce((x, y) => x + y, 0)),
+      ready.dataset.classCounts.train,
+    );
+    assert.equal(
+      final.confusion!.test!.flat().reduce((x, y) => x + y, 0),
+      ready.dataset.testRows,
+    );
     const b = f.last('progress').boundary!;
     assert.ok(b.pk instanceof Float64Array && b.pk.length === 3 * b.G * b.G);
     for (let q = 0; q < b.G * b.G; q++) {
@@ -435,7 +557,13 @@ describe('editing a parameter by hand', () => {
     }
     // ignore reaches the reader: without the text column
     const g = new FakeHost();
-    new TrainingSession(g.host).handle(startMessage({ bytes, fileName: '/w/k.csv', read: { ignore: ['kind'], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' } }));
+    new TrainingSession(g.host).handle(
+      startMessage({
+        bytes,
+        fileName: '/w/k.csv',
+        read: { ignore: ['kind'], dropMissing: false, maxClasses: 100, maxCategories: 50, positiveClass: '' },
+      }),
+    );
     g.drain(3);
     assert.deepEqual(g.last('ready').dataset.features, ['x1', 'x2']);
   });

@@ -4,23 +4,51 @@ import { DEFAULT_CONFIG, Trainer, type TrainConfig, type TrainData } from '../..
 import { flower } from '../../src/data/synthetic';
 import { Rng } from '../../src/core/rng';
 
-const close = (a: number, b: number, tol = 1e-14, what = '') => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} ≠ ${b}`);
+const close = (a: number, b: number, tol = 1e-14, what = '') =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} ≠ ${b}`);
 
 describe('optimizers: the first two steps against hand-computed values', () => {
   // θ₀ = (1, −1), α = 0.1, g₁ = (0.5, −0.2), g₂ = (0.1, 0.3). References computed with
   // Python floats straight from the textbook formulas (see optimizers.ts).
   const cases: Array<[UpdateRule, number[][]]> = [
-    ['momentum', [[0.95, -0.98], [0.8949999999999999, -0.992]]],
-    ['rmsprop', [[0.6837722539831608, -0.6837722839831541], [0.6185394509331354, -0.9510335020860569]]],
-    ['adam', [[0.9000000019999999, -0.9000000049999997], [0.8196959063846516, -0.9247701856419428]]],
-    ['plain', [[0.95, -0.98], [0.94, -1.01]]],
+    [
+      'momentum',
+      [
+        [0.95, -0.98],
+        [0.8949999999999999, -0.992],
+      ],
+    ],
+    [
+      'rmsprop',
+      [
+        [0.6837722539831608, -0.6837722839831541],
+        [0.6185394509331354, -0.9510335020860569],
+      ],
+    ],
+    [
+      'adam',
+      [
+        [0.9000000019999999, -0.9000000049999997],
+        [0.8196959063846516, -0.9247701856419428],
+      ],
+    ],
+    [
+      'plain',
+      [
+        [0.95, -0.98],
+        [0.94, -1.01],
+      ],
+    ],
   ];
   for (const [rule, expected] of cases) {
     it(rule, () => {
       const opt = new Optimizer(rule, 2, { lr: 0.1, ...DEFAULT_HYPER });
       const theta = Float64Array.from([1, -1]);
       const delta = new Float64Array(2);
-      const grads = [[0.5, -0.2], [0.1, 0.3]];
+      const grads = [
+        [0.5, -0.2],
+        [0.1, 0.3],
+      ];
       for (let t = 0; t < 2; t++) {
         const before = theta.slice();
         opt.step(theta, Float64Array.from(grads[t]), delta);
@@ -31,7 +59,8 @@ describe('optimizers: the first two steps against hand-computed values', () => {
     });
   }
   it('Adam divides by the bias correction: the first step is ≈ α·sign(g) whatever |g|', () => {
-    for (const g of [1e-3, 1, 1e6]) { // (|g| ≫ ε = 1e-8)
+    for (const g of [1e-3, 1, 1e6]) {
+      // (|g| ≫ ε = 1e-8)
       const opt = new Optimizer('adam', 1, { lr: 0.01, ...DEFAULT_HYPER });
       const theta = Float64Array.from([0]);
       opt.step(theta, Float64Array.from([g]), new Float64Array(1));
@@ -47,11 +76,18 @@ function data(P: { X: Float64Array; Y: Float64Array }): TrainData {
 /** A linearly separable set: label 1 iff 2·x0 − x1 + 0.3 > 0, points at least 0.1 from the line. */
 function separable(seed: number, m: number): TrainData {
   const rng = new Rng(seed);
-  const X = new Float64Array(2 * m), Y = new Float64Array(m);
+  const X = new Float64Array(2 * m),
+    Y = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     let u, v, s;
-    do { u = 2 * rng.float() - 1; v = 2 * rng.float() - 1; s = 2 * u - v + 0.3; } while (Math.abs(s) < 0.1 * Math.sqrt(5));
-    X[2 * i] = u; X[2 * i + 1] = v; Y[i] = s > 0 ? 1 : 0;
+    do {
+      u = 2 * rng.float() - 1;
+      v = 2 * rng.float() - 1;
+      s = 2 * u - v + 0.3;
+    } while (Math.abs(s) < 0.1 * Math.sqrt(5));
+    X[2 * i] = u;
+    X[2 * i + 1] = v;
+    Y[i] = s > 0 ? 1 : 0;
   }
   return { X, Y, m, n: 2 };
 }
@@ -61,7 +97,10 @@ const cfg = (over: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, .
 describe('trainer', () => {
   it('misclassified-sgd converges on a linearly separable set and says so', () => {
     const d = separable(7, 100);
-    const t = new Trainer(cfg({ optimizer: 'misclassified-sgd', hidden: 2, lr: 0.5, epochs: 100000, maxSteps: 200000 }), d);
+    const t = new Trainer(
+      cfg({ optimizer: 'misclassified-sgd', hidden: 2, lr: 0.5, epochs: 100000, maxSteps: 200000 }),
+      d,
+    );
     const r = t.run();
     assert.equal(r.status, 'converged', r.reason);
     assert.match(r.reason, /no training point is misclassified/);
@@ -87,19 +126,40 @@ describe('trainer', () => {
   });
 
   it('the flower data reaches ≥ 85% training accuracy (4 tanh units, α = 1.2, 10,000 full-batch steps)', () => {
-    const t = new Trainer(cfg({ optimizer: 'batch', hidden: 4, activation: 'tanh', init: 'small', lr: 1.2, epochs: 10000, seed: 2 }), data(flower()));
+    const t = new Trainer(
+      cfg({
+        optimizer: 'batch',
+        hidden: 4,
+        activation: 'tanh',
+        init: 'small',
+        lr: 1.2,
+        epochs: 10000,
+        seed: 2,
+      }),
+      data(flower()),
+    );
     const r = t.run();
     assert.equal(r.status, 'completed');
     assert.equal(r.steps, 10000);
     assert.ok(r.train.accuracy >= 0.85, `accuracy ${r.train.accuracy}`);
   });
 
-  for (const optimizer of ['sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam', 'misclassified-sgd'] as const) {
+  for (const optimizer of [
+    'sgd',
+    'batch',
+    'minibatch',
+    'momentum',
+    'rmsprop',
+    'adam',
+    'misclassified-sgd',
+  ] as const) {
     it(`${optimizer}: the same data, settings and seed give a bit-identical trajectory; resume from a mid-run state continues it exactly`, () => {
       const d = data(flower(3, 80));
       const c = cfg({ optimizer, hidden: 3, lr: 0.05, epochs: 6, batchSize: 16, seed: 11 });
-      const a = new Trainer(c, d), b = new Trainer(c, d);
-      const ra = a.run(), rb = b.run();
+      const a = new Trainer(c, d),
+        b = new Trainer(c, d);
+      const ra = a.run(),
+        rb = b.run();
       assert.deepEqual(Array.from(a.net.theta), Array.from(b.net.theta));
       assert.deepEqual(ra, rb);
       // Stop a third run half-way, serialise it through JSON, resume, and compare.
@@ -109,14 +169,19 @@ describe('trainer', () => {
       const r3 = resumed.run();
       assert.deepEqual(Array.from(resumed.net.theta), Array.from(a.net.theta));
       assert.equal(r3.steps, ra.steps);
-      assert.deepEqual(resumed.history.map((e) => e.train.loss), a.history.map((e) => e.train.loss));
+      assert.deepEqual(
+        resumed.history.map((e) => e.train.loss),
+        a.history.map((e) => e.train.loss),
+      );
     });
   }
 
   it('a different seed gives a different trajectory', () => {
     const d = data(flower(3, 80));
-    const a = new Trainer(cfg({ seed: 1, epochs: 2 }), d), b = new Trainer(cfg({ seed: 2, epochs: 2 }), d);
-    a.run(); b.run();
+    const a = new Trainer(cfg({ seed: 1, epochs: 2 }), d),
+      b = new Trainer(cfg({ seed: 2, epochs: 2 }), d);
+    a.run();
+    b.run();
     assert.notDeepEqual(Array.from(a.net.theta), Array.from(b.net.theta));
   });
 
@@ -128,7 +193,8 @@ describe('trainer', () => {
     assert.equal(r.step, 1);
     assert.equal(r.samples.length, 8);
     for (let i = 0; i < before.length; i++) close(t.net.theta[i] - before[i], r.delta[i], 1e-15, `Δ[${i}]`);
-    for (let i = 0; i < before.length; i++) close(r.delta[i], -t.opt.hyper.lr * r.grad[i], 1e-15, `Δ = −α·g [${i}]`);
+    for (let i = 0; i < before.length; i++)
+      close(r.delta[i], -t.opt.hyper.lr * r.grad[i], 1e-15, `Δ = −α·g [${i}]`);
     // Forward values are those of the first sample at θ before the update.
     const i0 = r.samples[0];
     assert.deepEqual(Array.from(r.x), [d.X[2 * i0], d.X[2 * i0 + 1]]);
@@ -160,8 +226,16 @@ describe('trainer', () => {
 
   it('divergence: a huge learning rate stops with status diverged, names the parameter and keeps the last finite θ', () => {
     // ReLU with features of 1e200: a1 ≈ 1e200, dW2 = dz2·a1ᵀ ≈ 1e200, and α·dW2 overflows to ∞.
-    const d: TrainData = { X: Float64Array.from([1e200, 1e200, -1e200, -1e200]), Y: Float64Array.from([0, 1]), m: 2, n: 2 };
-    const t = new Trainer(cfg({ optimizer: 'batch', activation: 'relu', lr: 1e200, epochs: 1000, hidden: 2 }), d);
+    const d: TrainData = {
+      X: Float64Array.from([1e200, 1e200, -1e200, -1e200]),
+      Y: Float64Array.from([0, 1]),
+      m: 2,
+      n: 2,
+    };
+    const t = new Trainer(
+      cfg({ optimizer: 'batch', activation: 'relu', lr: 1e200, epochs: 1000, hidden: 2 }),
+      d,
+    );
     const r = t.run();
     assert.equal(r.status, 'diverged');
     assert.ok(r.divergence);
@@ -181,7 +255,10 @@ describe('trainer', () => {
     const e = new Trainer(cfg({ optimizer: 'batch', epochs: 4 }), d).run();
     assert.equal(e.steps, 4);
     assert.match(e.reason, /epoch limit/);
-    const p = new Trainer(cfg({ optimizer: 'batch', lr: 1e-9, epochs: 1000, plateauEpochs: 3, plateauTol: 1e-6 }), d).run();
+    const p = new Trainer(
+      cfg({ optimizer: 'batch', lr: 1e-9, epochs: 1000, plateauEpochs: 3, plateauTol: 1e-6 }),
+      d,
+    ).run();
     assert.equal(p.status, 'plateau');
     assert.equal(p.epochs, 4);
     let calls = 0;
@@ -199,8 +276,14 @@ describe('trainer', () => {
     assert.throws(() => new Trainer(cfg({ hidden: 2.5 }), d), /hidden must be a whole number, got 2.5/);
     assert.throws(() => new Trainer(cfg({ lr: -1 }), d), /lr must be > 0, got -1/);
     assert.throws(() => new Trainer(cfg({ beta2: 1 }), d), /beta2 must be < 1, got 1/);
-    assert.throws(() => new Trainer(cfg({ optimizer: 'lbfgs' as never }), d), /optimizer must be one of misclassified-sgd, sgd, batch/);
-    assert.throws(() => new Trainer(cfg({ activation: 'gelu' as never }), d), /activation must be one of sigmoid, tanh, relu/);
+    assert.throws(
+      () => new Trainer(cfg({ optimizer: 'lbfgs' as never }), d),
+      /optimizer must be one of misclassified-sgd, sgd, batch/,
+    );
+    assert.throws(
+      () => new Trainer(cfg({ activation: 'gelu' as never }), d),
+      /activation must be one of sigmoid, tanh, relu/,
+    );
     assert.throws(() => new Trainer(cfg({ hidden: 5000 }), d), /hidden must be ≤ 4096/);
   });
 });

@@ -11,7 +11,11 @@ import { percentiles, smooth } from '../../src/panel/format';
 import { describeSecondsLeft, secondsLeft, stepsPerEpoch } from '../../src/core/progress';
 
 const epoch = (e: number): EpochSummary => ({
-  epoch: e, step: 10 * e, train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 }, test: null, gradNorm: e,
+  epoch: e,
+  step: 10 * e,
+  train: { loss: 1 / e, accuracy: 0.5, misclassified: 3, m: 10 },
+  test: null,
+  gradNorm: e,
   params: { W: [1, 2, 3, 4], dW: [0, 0, 0, 0], ratio: [0, 0, 0, 0] },
 });
 
@@ -26,7 +30,11 @@ describe('inspector view model', () => {
       while (Math.floor(total / s) > max) s *= 2;
       const want = Array.from({ length: Math.floor(total / s) }, (_, i) => (i + 1) * s);
       assert.equal(plot.stride, s, `stride after ${total} epochs`);
-      assert.deepEqual(plot.points.map((p) => p.epoch), want, `points after ${total} epochs`);
+      assert.deepEqual(
+        plot.points.map((p) => p.epoch),
+        want,
+        `points after ${total} epochs`,
+      );
     }
   });
 
@@ -37,8 +45,34 @@ describe('inspector view model', () => {
     r.grad[0] = NaN;
     r.delta[1] = -Infinity;
     const run: InspectedRun = {
-      id: 'a', fileName: 'f.csv', phase: 'paused', config: t.config, progress: null, result: null, dataset: null, theta: t.net.theta, last: r,
-      boundary: { mode: 'features', i: 0, j: 1, G: 2, x0: 0, x1: 1, y0: 0, y1: 1, p: Float64Array.of(0.1, Infinity, 0.3, NaN), units: null, correct: Float64Array.of(1, 0), px: null, explained: null }, notice: null, derivationFile: 'my.deriv', failure: null, warnings: [],
+      id: 'a',
+      fileName: 'f.csv',
+      phase: 'paused',
+      config: t.config,
+      progress: null,
+      result: null,
+      dataset: null,
+      theta: t.net.theta,
+      last: r,
+      boundary: {
+        mode: 'features',
+        i: 0,
+        j: 1,
+        G: 2,
+        x0: 0,
+        x1: 1,
+        y0: 0,
+        y1: 1,
+        p: Float64Array.of(0.1, Infinity, 0.3, NaN),
+        units: null,
+        correct: Float64Array.of(1, 0),
+        px: null,
+        explained: null,
+      },
+      notice: null,
+      derivationFile: 'my.deriv',
+      failure: null,
+      warnings: [],
     };
     const p = panelRun(run, 4);
     assert.deepEqual(Array.from(decodeF64(p.theta)), Array.from(t.net.theta));
@@ -59,8 +93,20 @@ describe('inspector view model', () => {
 
   it('a failed run says so: status failed and the reason, not "starting" with no text', () => {
     const run: InspectedRun = {
-      id: 'f', fileName: 'bad.csv', phase: 'failed', config: DEFAULT_CONFIG, progress: null, result: null, dataset: null, theta: new Float64Array(0), last: null,
-      boundary: null, notice: null, derivationFile: null, warnings: [], failure: "line 3: column 'x1' has an invalid number: 'oops'",
+      id: 'f',
+      fileName: 'bad.csv',
+      phase: 'failed',
+      config: DEFAULT_CONFIG,
+      progress: null,
+      result: null,
+      dataset: null,
+      theta: new Float64Array(0),
+      last: null,
+      boundary: null,
+      notice: null,
+      derivationFile: null,
+      warnings: [],
+      failure: "line 3: column 'x1' has an invalid number: 'oops'",
     };
     const p = panelRun(run, 1);
     assert.equal(p.status, 'failed');
@@ -73,10 +119,26 @@ describe('inspector view model', () => {
     t.run();
     const state = t.getState();
     const record = {
-      version: 1, id: 'r', dataset: { uri: 'file:///f.csv', name: 'f.csv', hash: 'h' }, derivation: null, source: { kind: 'settings' }, settings: DEFAULT_SETTINGS,
-      seed: 1, initialTheta: null, startedAt: '', updatedAt: '', endedAt: '', status: 'completed', reason: 'done', divergence: null,
-      progress: { step: state.step, epoch: state.epoch }, train: null, test: null, columns: { features: ['<b>a</b>', 'b'], label: 'y', trainRows: 40, testRows: 0 },
-      owner: { pid: 1, session: 's' }, resumes: 0,
+      version: 1,
+      id: 'r',
+      dataset: { uri: 'file:///f.csv', name: 'f.csv', hash: 'h' },
+      derivation: null,
+      source: { kind: 'settings' },
+      settings: DEFAULT_SETTINGS,
+      seed: 1,
+      initialTheta: null,
+      startedAt: '',
+      updatedAt: '',
+      endedAt: '',
+      status: 'completed',
+      reason: 'done',
+      divergence: null,
+      progress: { step: state.step, epoch: state.epoch },
+      train: null,
+      test: null,
+      columns: { features: ['<b>a</b>', 'b'], label: 'y', trainRows: 40, testRows: 0 },
+      owner: { pid: 1, session: 's' },
+      resumes: 0,
     } satisfies RunRecord;
     const s = storedSnapshot(record, { ...state, history: [] }, state.history);
     assert.equal(s.restored, true);
@@ -86,7 +148,10 @@ describe('inspector view model', () => {
     assert.equal(s.run!.step, t.stepCount);
     assert.deepEqual(Array.from(decodeF64(s.run!.theta)), Array.from(t.net.theta));
     assert.deepEqual(Array.from(decodeF64(s.history!.epoch)), [1, 2, 3]);
-    assert.equal(decodeF64(s.run!.theta).length, layout(2, 3).reduce((a, b) => a + b.rows * b.cols, 0));
+    assert.equal(
+      decodeF64(s.run!.theta).length,
+      layout(2, 3).reduce((a, b) => a + b.rows * b.cols, 0),
+    );
   });
 });
 
@@ -96,12 +161,31 @@ describe('Compare Runs page', () => {
     assert.deepEqual(yRange([0, 0]), [-0.01, 0.01]);
     assert.deepEqual(yRange([0.2, 0.8]), [0.2, 0.8]);
     assert.deepEqual(ticks(0, 1), [0, 0.25, 0.5, 0.75, 1]);
-    const record = (name: string) => ({ record: { dataset: { name }, settings: DEFAULT_SETTINGS, seed: 1, status: 'completed', startedAt: '2026-01-01T00:00:00Z' } as unknown as RunRecord, history: [1, 2, 3].map((e) => ({ epoch: e, train: { loss: 1 / e, accuracy: 1 }, test: { loss: 1 / e, accuracy: 1 } })) });
-    const html = compareHtml('vscode-resource:', 'x.css', [record('<img src=x onerror=alert(1)>.csv'), record('b.csv')]);
+    const record = (name: string) => ({
+      record: {
+        dataset: { name },
+        settings: DEFAULT_SETTINGS,
+        seed: 1,
+        status: 'completed',
+        startedAt: '2026-01-01T00:00:00Z',
+      } as unknown as RunRecord,
+      history: [1, 2, 3].map((e) => ({
+        epoch: e,
+        train: { loss: 1 / e, accuracy: 1 },
+        test: { loss: 1 / e, accuracy: 1 },
+      })),
+    });
+    const html = compareHtml('vscode-resource:', 'x.css', [
+      record('<img src=x onerror=alert(1)>.csv'),
+      record('b.csv'),
+    ]);
     assert.ok(!html.includes('<img'), 'escaped');
     assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;.csv'));
     const accuracyTicks = [...html.matchAll(/<text class="tick"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-    assert.ok(accuracyTicks.includes('0.950') && accuracyTicks.includes('1.05'), `ticks: ${accuracyTicks.join(' ')}`);
+    assert.ok(
+      accuracyTicks.includes('0.950') && accuracyTicks.includes('1.05'),
+      `ticks: ${accuracyTicks.join(' ')}`,
+    );
     assert.ok(!/>1\.00<\/text><text[^>]*>1\.00</.test(html));
   });
 });
@@ -110,7 +194,10 @@ describe('webview helpers (pure parts)', () => {
   it('percentiles interpolate between order statistics and leave out NaN and ±∞', () => {
     // 0..100: the p-th percentile is p itself.
     const v = Array.from({ length: 101 }, (_, i) => 100 - i);
-    assert.deepEqual(Array.from(percentiles(v, [0, 6.68, 50, 93.32, 100])).map((x) => Number(x.toFixed(10))), [0, 6.68, 50, 93.32, 100]);
+    assert.deepEqual(
+      Array.from(percentiles(v, [0, 6.68, 50, 93.32, 100])).map((x) => Number(x.toFixed(10))),
+      [0, 6.68, 50, 93.32, 100],
+    );
     assert.deepEqual(Array.from(percentiles([3, NaN, 1, Infinity, 2], [0, 50, 100])), [1, 2, 3]);
     assert.deepEqual(Array.from(percentiles([1, 2], [25])), [1.25]);
     assert.ok(percentiles([NaN], [50]).every(Number.isNaN));
@@ -120,7 +207,14 @@ describe('webview helpers (pure parts)', () => {
     assert.deepEqual(smooth([1, 2, 3], 0), [1, 2, 3]);
     // Hand values for weight 0.5: debiased EMA = (Σ 0.5^(t−i)·(1−0.5)·x_i) / (1 − 0.5^t).
     const s = smooth([2, 4, 8], 0.5);
-    assert.deepEqual(s.map((x) => Number(x.toFixed(12))), [2, Number(((0.25 * 2 + 0.5 * 4) / 0.75).toFixed(12)), Number(((0.125 * 2 + 0.25 * 4 + 0.5 * 8) / 0.875).toFixed(12))]);
+    assert.deepEqual(
+      s.map((x) => Number(x.toFixed(12))),
+      [
+        2,
+        Number(((0.25 * 2 + 0.5 * 4) / 0.75).toFixed(12)),
+        Number(((0.125 * 2 + 0.25 * 4 + 0.5 * 8) / 0.875).toFixed(12)),
+      ],
+    );
     assert.ok(Number.isNaN(smooth([1, NaN, 3], 0.9)[1]));
   });
 });
@@ -129,7 +223,10 @@ describe('progress and time left', () => {
   it('steps per epoch are what a Trainer takes in one epoch, for every optimizer', () => {
     const P = flower(1, 50);
     for (const optimizer of ['sgd', 'batch', 'minibatch', 'momentum', 'rmsprop', 'adam'] as const) {
-      const t = new Trainer({ ...DEFAULT_CONFIG, optimizer, batchSize: 8, hidden: 2, epochs: 3 }, { X: P.X, Y: P.Y, m: 50, n: 2 });
+      const t = new Trainer(
+        { ...DEFAULT_CONFIG, optimizer, batchSize: 8, hidden: 2, epochs: 3 },
+        { X: P.X, Y: P.Y, m: 50, n: 2 },
+      );
       let steps = 0;
       while (t.epoch < 1 && t.step()) steps++;
       assert.equal(stepsPerEpoch(t.config, 50), steps, optimizer);

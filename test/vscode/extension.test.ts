@@ -11,18 +11,28 @@ import type { RunRecord } from '../../src/training/store';
 import { api, repoRoot, report, sleep, waitFor, workspaceFile, write } from './helpers';
 
 const cli = (args: string[]) => {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'out', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-const train = (uri: vscode.Uri, options: object) => vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
+const train = (uri: vscode.Uri, options: object) =>
+  vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
 
 /** Run f with window.show*Message replaced, to see what the user is told; returns f's result and the messages. */
-async function withMessages<T>(f: () => Thenable<T> | Promise<T>): Promise<{ result: T; messages: string[] }> {
+async function withMessages<T>(
+  f: () => Thenable<T> | Promise<T>,
+): Promise<{ result: T; messages: string[] }> {
   const w = vscode.window as unknown as Record<string, unknown>;
   const names = ['showErrorMessage', 'showWarningMessage', 'showInformationMessage'];
   const saved = names.map((n) => w[n]);
   const messages: string[] = [];
-  for (const n of names) w[n] = (m: string) => { messages.push(m); return Promise.resolve(undefined); };
+  for (const n of names)
+    w[n] = (m: string) => {
+      messages.push(m);
+      return Promise.resolve(undefined);
+    };
   try {
     return { result: await f(), messages };
   } finally {
@@ -49,9 +59,24 @@ describe('extension in a real VS Code', function () {
 
   it('training an example by command gives the status and metrics the CLI gives for the same seed and settings', async () => {
     const uri = workspaceFile('xor.csv');
-    const s = await train(uri, { settings: { epochs: 20, seed: 3, hidden: 5, activation: 'tanh' }, ifBusy: 'stopAndStart' });
+    const s = await train(uri, {
+      settings: { epochs: 20, seed: 3, hidden: 5, activation: 'tanh' },
+      ifBusy: 'stopAndStart',
+    });
     assert.ok(s, 'the command returned a summary');
-    const c = cli(['train', uri.fsPath, '--json', '--epochs', '20', '--seed', '3', '--hidden', '5', '--activation', 'tanh']);
+    const c = cli([
+      'train',
+      uri.fsPath,
+      '--json',
+      '--epochs',
+      '20',
+      '--seed',
+      '3',
+      '--hidden',
+      '5',
+      '--activation',
+      'tanh',
+    ]);
     assert.equal(c.code, 0, c.err);
     const o = JSON.parse(c.out);
     assert.equal(s.status, o.status);
@@ -69,11 +94,19 @@ describe('extension in a real VS Code', function () {
     const a = await api();
     const before = a.currentRun()?.id;
     const running = train(uri, { settings: { epochs: 100000, hidden: 32 }, ifBusy: 'stopAndStart' });
-    await waitFor('the run to be training', () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running' && (a.currentRun()?.step ?? 0) > 1000);
+    await waitFor(
+      'the run to be training',
+      () =>
+        a.currentRun()?.id !== before &&
+        a.currentRun()?.phase === 'running' &&
+        (a.currentRun()?.step ?? 0) > 1000,
+    );
     await sleep(1500); // full-speed training while the host keeps its event loop
     h.disable();
     const p99 = h.percentile(99) / 1e6;
-    report(`extension host event-loop delay during full-speed training: p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
+    report(
+      `extension host event-loop delay during full-speed training: p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`,
+    );
     assert.ok(p99 < 50, `event-loop delay p99 ${p99} ms`);
     const t0 = Date.now();
     await vscode.commands.executeCommand('backpropLens.stop');
@@ -91,13 +124,24 @@ describe('extension in a real VS Code', function () {
   it('a second train request follows the stated rule: "keep" refuses, "stopAndStart" cancels the first; run ids are unique', async () => {
     const a = await api();
     const before = a.currentRun()?.id;
-    const first = train(workspaceFile('breast_cancer.csv'), { settings: { epochs: 100000 }, ifBusy: 'stopAndStart' });
-    await waitFor('the first run to train', () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running');
+    const first = train(workspaceFile('breast_cancer.csv'), {
+      settings: { epochs: 100000 },
+      ifBusy: 'stopAndStart',
+    });
+    await waitFor(
+      'the first run to train',
+      () => a.currentRun()?.id !== before && a.currentRun()?.phase === 'running',
+    );
     const firstId = a.currentRun()!.id;
-    const { result: refused, messages } = await withMessages(() => train(workspaceFile('xor.csv'), { ifBusy: 'keep' }));
+    const { result: refused, messages } = await withMessages(() =>
+      train(workspaceFile('xor.csv'), { ifBusy: 'keep' }),
+    );
     const cap = { messages };
     assert.equal(refused, undefined);
-    assert.ok(cap.messages.some((m) => /still training; stop it first/.test(m)), cap.messages.join('\n'));
+    assert.ok(
+      cap.messages.some((m) => /still training; stop it first/.test(m)),
+      cap.messages.join('\n'),
+    );
     assert.equal(a.currentRun()!.id, firstId, 'the first run continues');
     const second = await train(workspaceFile('xor.csv'), { settings: { epochs: 3 }, ifBusy: 'stopAndStart' });
     const s1 = await first;
@@ -115,7 +159,8 @@ describe('extension in a real VS Code', function () {
     });
     const cap = { messages };
     assert.equal(s!.status, 'data-error');
-    const message = 'column "x2" has numbers and text: "oops" at line 3 (1 number, 1 text cell); a column is either numbers or categories';
+    const message =
+      'column "x2" has numbers and text: "oops" at line 3 (1 number, 1 text cell); a column is either numbers or categories';
     assert.deepEqual(s!.error, { line: 3, message });
     assert.ok(cap.messages.includes(`Backprop Lens: bad.csv:3: ${message}`), cap.messages.join('\n'));
   });
@@ -129,23 +174,64 @@ describe('extension in a real VS Code', function () {
       const s = await train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' });
       assert.equal(s!.config.hidden, 3);
       assert.equal(s!.config.seed, 9);
-      assert.equal((await api()).currentRun()!.theta.length, 3 * 2 + 2 * 3 + 1, 'θ has the shape of a 2-3-1 network');
-      const c = JSON.parse(cli(['train', workspaceFile('moons.csv').fsPath, '--json', '--hidden', '3', '--seed', '9', '--epochs', '2']).out);
+      assert.equal(
+        (await api()).currentRun()!.theta.length,
+        3 * 2 + 2 * 3 + 1,
+        'θ has the shape of a 2-3-1 network',
+      );
+      const c = JSON.parse(
+        cli([
+          'train',
+          workspaceFile('moons.csv').fsPath,
+          '--json',
+          '--hidden',
+          '3',
+          '--seed',
+          '9',
+          '--epochs',
+          '2',
+        ]).out,
+      );
       assert.deepEqual(s!.train, c.train);
       // An invalid setting is a clear message, not a crash.
       await cfg.update('training.learningRate', -1, vscode.ConfigurationTarget.Workspace);
-      const { result: bad, messages } = await withMessages(() => train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' }));
+      const { result: bad, messages } = await withMessages(() =>
+        train(workspaceFile('moons.csv'), { ifBusy: 'stopAndStart' }),
+      );
       const cap = { messages };
       assert.equal(bad, undefined);
-      assert.ok(cap.messages.some((m) => m.includes('Setting backpropLens.training.learningRate: must be > 0, got -1')), cap.messages.join('\n'));
+      assert.ok(
+        cap.messages.some((m) =>
+          m.includes('Setting backpropLens.training.learningRate: must be > 0, got -1'),
+        ),
+        cap.messages.join('\n'),
+      );
     } finally {
-      for (const k of ['network.hidden', 'training.seed', 'training.epochs', 'training.learningRate']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+      for (const k of ['network.hidden', 'training.seed', 'training.epochs', 'training.learningRate'])
+        await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
 
   it('an experiment file beats the settings, and its errors point at the offending key', async () => {
-    const exp = await write('small.backprop.json', JSON.stringify({ name: 'small', dataset: 'circles.csv', hidden: 5, seed: 11, epochs: 3, optimizer: 'adam', lr: 0.01 }, null, 2));
-    const s = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, { ifBusy: 'stopAndStart' });
+    const exp = await write(
+      'small.backprop.json',
+      JSON.stringify(
+        {
+          name: 'small',
+          dataset: 'circles.csv',
+          hidden: 5,
+          seed: 11,
+          epochs: 3,
+          optimizer: 'adam',
+          lr: 0.01,
+        },
+        null,
+        2,
+      ),
+    );
+    const s = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, {
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(s!.status, 'completed');
     assert.equal(s!.config.hidden, 5);
     assert.equal(s!.config.optimizer, 'adam');
@@ -153,23 +239,57 @@ describe('extension in a real VS Code', function () {
     assert.equal(s!.source.file, exp.toString());
     assert.ok(s!.file.endsWith('/circles.csv'));
     const bad = await write('bad.backprop.json', '{\n  "dataset": "circles.csv",\n  "hiden": 5\n}\n');
-    const { result: none, messages } = await withMessages(() => vscode.commands.executeCommand('backpropLens.runExperiment', bad, { ifBusy: 'stopAndStart' }));
+    const { result: none, messages } = await withMessages(() =>
+      vscode.commands.executeCommand('backpropLens.runExperiment', bad, { ifBusy: 'stopAndStart' }),
+    );
     const cap = { messages };
     assert.equal(none, undefined);
-    assert.ok(cap.messages.some((m) => m.includes('bad.backprop.json:3: unknown key "hiden" (did you mean "hidden"?)')), cap.messages.join('\n'));
+    assert.ok(
+      cap.messages.some((m) =>
+        m.includes('bad.backprop.json:3: unknown key "hiden" (did you mean "hidden"?)'),
+      ),
+      cap.messages.join('\n'),
+    );
   });
 
   it('changing the optimizer in the inspector restarts the same request: the experiment file and its derivation are kept', async () => {
     const a = await api();
     await write('restart.deriv', referenceDerivation('sigmoid', 'example'));
-    const exp = await write('restart.backprop.json', JSON.stringify({ dataset: 'circles.csv', derivation: 'restart.deriv', hidden: 5, seed: 13, epochs: 2000, optimizer: 'sgd' }, null, 2));
-    const first = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, { ifBusy: 'stopAndStart', paused: true });
+    const exp = await write(
+      'restart.backprop.json',
+      JSON.stringify(
+        {
+          dataset: 'circles.csv',
+          derivation: 'restart.deriv',
+          hidden: 5,
+          seed: 13,
+          epochs: 2000,
+          optimizer: 'sgd',
+        },
+        null,
+        2,
+      ),
+    );
+    const first = await vscode.commands.executeCommand<RunSummary>('backpropLens.runExperiment', exp, {
+      ifBusy: 'stopAndStart',
+      paused: true,
+    });
     assert.equal(first!.status, 'running');
     a.testing!.inspectorReceive({ type: 'restart', settings: { optimizer: 'adam' } });
-    const next = await waitFor('the restarted run', () => { const r = a.currentRun(); return r && r.id !== first!.runId && r.optimizer === 'adam' ? r : null; }, 60_000);
-    const record = await waitFor('its record', async () => (await a.listRuns()).find((r) => r.id === next.id) as unknown as RunRecord | undefined);
+    const next = await waitFor(
+      'the restarted run',
+      () => {
+        const r = a.currentRun();
+        return r && r.id !== first!.runId && r.optimizer === 'adam' ? r : null;
+      },
+      60_000,
+    );
+    const record = await waitFor(
+      'its record',
+      async () => (await a.listRuns()).find((r) => r.id === next.id) as unknown as RunRecord | undefined,
+    );
     assert.equal(record.settings.optimizer, 'adam');
-    assert.equal(record.settings.hidden, 5, 'the experiment file\'s values are kept');
+    assert.equal(record.settings.hidden, 5, "the experiment file's values are kept");
     assert.equal(record.settings.seed, 13);
     assert.equal(record.source.kind, 'experiment');
     assert.equal(record.source.file, exp.toString());
@@ -180,27 +300,49 @@ describe('extension in a real VS Code', function () {
 
   it('Race Optimizers: each racer is a stored run equal to a separate run with that optimizer; one comparison page', async () => {
     const settings = { epochs: 4, hidden: 3, seed: 21, lr: 0.05 };
-    const racers = await vscode.commands.executeCommand<RunSummary[]>('backpropLens.raceOptimizers', workspaceFile('moons.csv'), { optimizers: ['sgd', 'adam'], settings });
-    assert.deepEqual(racers!.map((r) => r.config.optimizer), ['sgd', 'adam']);
+    const racers = await vscode.commands.executeCommand<RunSummary[]>(
+      'backpropLens.raceOptimizers',
+      workspaceFile('moons.csv'),
+      { optimizers: ['sgd', 'adam'], settings },
+    );
+    assert.deepEqual(
+      racers!.map((r) => r.config.optimizer),
+      ['sgd', 'adam'],
+    );
     const stored = await (await api()).listRuns();
     for (const r of racers!) {
-      assert.ok(stored.some((x) => x.id === r.runId), 'each racer is a stored run');
-      const alone = await train(workspaceFile('moons.csv'), { settings: { ...settings, optimizer: r.config.optimizer }, ifBusy: 'stopAndStart' });
+      assert.ok(
+        stored.some((x) => x.id === r.runId),
+        'each racer is a stored run',
+      );
+      const alone = await train(workspaceFile('moons.csv'), {
+        settings: { ...settings, optimizer: r.config.optimizer },
+        ifBusy: 'stopAndStart',
+      });
       assert.deepEqual(alone!.train, r.train, `${r.config.optimizer}: the racer equals a separate run`);
       assert.deepEqual(alone!.test, r.test);
     }
   });
 
   it('data as it comes in VS Code: text labels and features, missing values refused or dropped by the setting', async () => {
-    const refused = await train(workspaceFile('penguins.csv'), { settings: { epochs: 2, dropMissing: false }, ifBusy: 'stopAndStart' });
+    const refused = await train(workspaceFile('penguins.csv'), {
+      settings: { epochs: 2, dropMissing: false },
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(refused!.status, 'data-error');
     assert.match(refused!.error!.message, /missing value/);
-    const s = await train(workspaceFile('penguins.csv'), { settings: { epochs: 3, dropMissing: true }, ifBusy: 'stopAndStart' });
+    const s = await train(workspaceFile('penguins.csv'), {
+      settings: { epochs: 3, dropMissing: true },
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(s!.status, 'completed');
     assert.deepEqual(s!.dataset!.classes, ['Adelie', 'Chinstrap', 'Gentoo']);
     assert.equal(s!.dataset!.K, 3);
     assert.ok(s!.dataset!.dropped.count > 0, 'rows with a missing value were dropped');
-    assert.ok(s!.dataset!.features.some((f) => f.startsWith('Island=')), 'a text column became one input per category');
+    assert.ok(
+      s!.dataset!.features.some((f) => f.startsWith('Island=')),
+      'a text column became one input per category',
+    );
   });
 
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
@@ -219,15 +361,25 @@ describe('extension in a real VS Code', function () {
   });
 
   it('Export as PyTorch Script writes the script and its check file from the current run (Python compiles it when present)', async () => {
-    const s = await train(workspaceFile('moons.csv'), { settings: { epochs: 3, hidden: 3, seed: 4 }, ifBusy: 'stopAndStart' });
+    const s = await train(workspaceFile('moons.csv'), {
+      settings: { epochs: 3, hidden: 3, seed: 4 },
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(s!.status, 'completed');
     const out = workspaceFile('moons_model.py');
     const written = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.exportTorch', out);
     assert.equal(written?.toString(), out.toString());
     const script = readFileSync(out.fsPath, 'utf8');
     assert.match(script, /class \w+\(nn\.Module\)/);
-    assert.ok(readFileSync(path.join(path.dirname(out.fsPath), 'moons_model.check.json'), 'utf8').length > 0, 'the check file is beside it');
-    const py = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', out.fsPath], { encoding: 'utf8' });
+    assert.ok(
+      readFileSync(path.join(path.dirname(out.fsPath), 'moons_model.check.json'), 'utf8').length > 0,
+      'the check file is beside it',
+    );
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read())', out.fsPath],
+      { encoding: 'utf8' },
+    );
     if (py.error) report('Export as PyTorch Script: no python3 here to parse the script (skipped that part)');
     else assert.equal(py.status, 0, `python3 cannot parse the script: ${py.stderr}`);
   });
@@ -235,7 +387,10 @@ describe('extension in a real VS Code', function () {
   it('Check Gradients Now reports per parameter; Export Model writes a file the CLI predicts with', async () => {
     await train(workspaceFile('moons.csv'), { settings: { epochs: 5, hidden: 4 }, ifBusy: 'stopAndStart' });
     const rep = await vscode.commands.executeCommand<GradcheckReport>('backpropLens.checkGradients');
-    assert.deepEqual(rep.blocks.map((b) => b.name), ['W1', 'b1', 'W2', 'b2']);
+    assert.deepEqual(
+      rep.blocks.map((b) => b.name),
+      ['W1', 'b1', 'W2', 'b2'],
+    );
     assert.equal(rep.verdict, 'pass');
     const out = workspaceFile('moons.model.json');
     await vscode.commands.executeCommand('backpropLens.exportModel', out);
@@ -243,7 +398,11 @@ describe('extension in a real VS Code', function () {
     assert.equal(p.code, 0, p.err);
     assert.equal(JSON.parse(p.out).predictions.length, 200);
     // Import it back: a paused run at the model's parameters.
-    const imported = await vscode.commands.executeCommand<RunSummary>('backpropLens.importModel', out, workspaceFile('moons.csv'));
+    const imported = await vscode.commands.executeCommand<RunSummary>(
+      'backpropLens.importModel',
+      out,
+      workspaceFile('moons.csv'),
+    );
     assert.ok(imported);
     const model = JSON.parse(readFileSync(out.fsPath, 'utf8'));
     assert.deepEqual((await api()).currentRun()!.theta.slice(0, 8), model.params.W1.data);
@@ -254,9 +413,15 @@ describe('extension in a real VS Code', function () {
     const target = workspaceFile('copy-here');
     await vscode.workspace.fs.createDirectory(target);
     await write('copy-here/backprop-lens-examples/xor.csv', 'mine\n');
-    const dest = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.openExamples', target, { open: false });
+    const dest = await vscode.commands.executeCommand<vscode.Uri>('backpropLens.openExamples', target, {
+      open: false,
+    });
     const names = (await vscode.workspace.fs.readDirectory(dest)).map(([n]) => n);
-    for (const n of ['breast_cancer.csv', 'flower.csv', 'moons.csv', 'circles.csv']) assert.ok(names.includes(n), n);
-    assert.equal(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dest, 'xor.csv'))), 'mine\n');
+    for (const n of ['breast_cancer.csv', 'flower.csv', 'moons.csv', 'circles.csv'])
+      assert.ok(names.includes(n), n);
+    assert.equal(
+      new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dest, 'xor.csv'))),
+      'mine\n',
+    );
   });
 });

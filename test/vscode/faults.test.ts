@@ -4,13 +4,24 @@ import * as vscode from 'vscode';
 import type { RunSummary } from '../../src/extension/runs';
 import { api, report, sleep, waitFor, workspaceFile, write } from './helpers';
 
-const train = (uri: vscode.Uri, options: object) => vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
+const train = (uri: vscode.Uri, options: object) =>
+  vscode.commands.executeCommand<RunSummary | undefined>('backpropLens.trainFile', uri, options);
 const LONG = { epochs: 100000, hidden: 16 };
 
 /** The run started after `before` (train() resolves later; the new run becomes current only once its record is written). */
-async function newRun(before: string | undefined, pred: (r: NonNullable<ReturnType<Awaited<ReturnType<typeof api>>['currentRun']>>) => boolean) {
+async function newRun(
+  before: string | undefined,
+  pred: (r: NonNullable<ReturnType<Awaited<ReturnType<typeof api>>['currentRun']>>) => boolean,
+) {
   const a = await api();
-  return waitFor('the new run', () => { const r = a.currentRun(); return r && r.id !== before && pred(r) ? r : null; }, 60_000);
+  return waitFor(
+    'the new run',
+    () => {
+      const r = a.currentRun();
+      return r && r.id !== before && pred(r) ? r : null;
+    },
+    60_000,
+  );
 }
 
 async function record(id: string) {
@@ -54,15 +65,26 @@ describe('faults: runs are never lost', function () {
     const straight = await train(workspaceFile('moons.csv'), { settings, ifBusy: 'stopAndStart' });
     const finalTheta = a.currentRun()!.theta;
     // The same run, stopped part-way.
-    const cut = train(workspaceFile('moons.csv'), { settings: { ...settings, epochs: 60 }, ifBusy: 'stopAndStart', paused: true });
+    const cut = train(workspaceFile('moons.csv'), {
+      settings: { ...settings, epochs: 60 },
+      ifBusy: 'stopAndStart',
+      paused: true,
+    });
     await cut;
     for (let i = 0; i < 120; i++) await vscode.commands.executeCommand('backpropLens.stepOnce'); // of 300 (60 epochs × 5 batches)
     const id = a.currentRun()!.id;
     assert.equal(a.currentRun()!.step, 120);
     await vscode.commands.executeCommand('backpropLens.stop');
     let last = '';
-    await waitFor('the cancelled record', async () => (last = (await record(id)).status) === 'cancelled').catch((e) => { throw new Error(`${e.message}: the record says ${last}`); });
-    const resumed = await vscode.commands.executeCommand<RunSummary>('backpropLens.resumeRun', id, { ifBusy: 'stopAndStart' });
+    await waitFor(
+      'the cancelled record',
+      async () => (last = (await record(id)).status) === 'cancelled',
+    ).catch((e) => {
+      throw new Error(`${e.message}: the record says ${last}`);
+    });
+    const resumed = await vscode.commands.executeCommand<RunSummary>('backpropLens.resumeRun', id, {
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(resumed.runId, id, 'the same run continues');
     assert.equal(resumed.status, 'completed');
     assert.equal(resumed.steps, straight!.steps);
@@ -83,16 +105,35 @@ describe('faults: runs are never lost', function () {
     // Pretend the extension host that ran it died mid-run: its record says "running", owned by a dead process.
     const recUri = vscode.Uri.joinPath(a.storageUri, 'runs', id, 'record.json');
     const rec = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(recUri)));
-    await vscode.workspace.fs.writeFile(recUri, new TextEncoder().encode(JSON.stringify({ ...rec, status: 'running', owner: { pid: 999999999, session: 'gone' } })));
+    await vscode.workspace.fs.writeFile(
+      recUri,
+      new TextEncoder().encode(
+        JSON.stringify({ ...rec, status: 'running', owner: { pid: 999999999, session: 'gone' } }),
+      ),
+    );
     const found = await a.scanInterrupted();
-    assert.deepEqual(found.map((r) => r.id), [id]);
+    assert.deepEqual(
+      found.map((r) => r.id),
+      [id],
+    );
     assert.equal((await record(id)).status, 'interrupted');
     // The dataset changed since: resuming asks first ("cancel" answers no).
     const original = await vscode.workspace.fs.readFile(workspaceFile('circles.csv'));
-    await vscode.workspace.fs.writeFile(workspaceFile('circles.csv'), new Uint8Array([...original, ...new TextEncoder().encode('0.1,0.2,1\n')]));
-    assert.equal(await vscode.commands.executeCommand('backpropLens.resumeRun', id, { ifDatasetChanged: 'cancel', ifBusy: 'stopAndStart' }), undefined);
+    await vscode.workspace.fs.writeFile(
+      workspaceFile('circles.csv'),
+      new Uint8Array([...original, ...new TextEncoder().encode('0.1,0.2,1\n')]),
+    );
+    assert.equal(
+      await vscode.commands.executeCommand('backpropLens.resumeRun', id, {
+        ifDatasetChanged: 'cancel',
+        ifBusy: 'stopAndStart',
+      }),
+      undefined,
+    );
     await vscode.workspace.fs.writeFile(workspaceFile('circles.csv'), original);
-    const resumed = await vscode.commands.executeCommand<RunSummary>('backpropLens.resumeRun', id, { ifBusy: 'stopAndStart' });
+    const resumed = await vscode.commands.executeCommand<RunSummary>('backpropLens.resumeRun', id, {
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(resumed.status, 'completed');
     assert.deepEqual(a.currentRun()!.theta, finalTheta);
     assert.equal(resumed.steps, straight!.steps);
@@ -108,20 +149,32 @@ describe('faults: runs are never lost', function () {
     const id = (await newRun(before, (r) => r.step > 500)).id;
     const hash = (await record(id)).dataset.hash;
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('garbage\n'));
-    await waitFor('the notice', () => /volatile\.csv changed on disk after the run read it/.test(a.currentRun()!.notice ?? ''), 20_000)
-      .catch(async (e) => {
-        const other = (await a.listRuns()).find((r) => r.id === a.currentRun()?.id);
-        throw new Error(`${e.message}; notice: ${a.currentRun()?.notice}; current run ${a.currentRun()?.id} (test's ${id}): ${JSON.stringify(other && { dataset: other.dataset.name, status: other.status, reason: other.reason, source: (other as unknown as { source: unknown }).source })}`);
-      });
+    await waitFor(
+      'the notice',
+      () => /volatile\.csv changed on disk after the run read it/.test(a.currentRun()!.notice ?? ''),
+      20_000,
+    ).catch(async (e) => {
+      const other = (await a.listRuns()).find((r) => r.id === a.currentRun()?.id);
+      throw new Error(
+        `${e.message}; notice: ${a.currentRun()?.notice}; current run ${a.currentRun()?.id} (test's ${id}): ${JSON.stringify(other && { dataset: other.dataset.name, status: other.status, reason: other.reason, source: (other as unknown as { source: unknown }).source })}`,
+      );
+    });
     const renamed = workspaceFile('volatile-renamed.csv');
     const edit = new vscode.WorkspaceEdit();
     edit.renameFile(uri, renamed);
     assert.ok(await vscode.workspace.applyEdit(edit));
-    await waitFor('the rename notice', () => /was renamed to volatile-renamed\.csv/.test(a.currentRun()!.notice ?? ''), 20_000);
+    await waitFor(
+      'the rename notice',
+      () => /was renamed to volatile-renamed\.csv/.test(a.currentRun()!.notice ?? ''),
+      20_000,
+    );
     await vscode.workspace.fs.delete(renamed);
     const step = a.currentRun()!.step;
     await sleep(800);
-    assert.ok(a.currentRun()!.step > step && a.currentRun()!.phase === 'running', 'still training on the data it read');
+    assert.ok(
+      a.currentRun()!.step > step && a.currentRun()!.phase === 'running',
+      'still training on the data it read',
+    );
     assert.equal((await record(id)).dataset.hash, hash);
     await vscode.commands.executeCommand('backpropLens.stop');
     assert.equal((await running)!.status, 'cancelled');
@@ -130,9 +183,15 @@ describe('faults: runs are never lost', function () {
   it('5. divergence: status diverged in the record with the step and the first non-finite parameter; the last finite parameters kept', async () => {
     const a = await api();
     const uri = await write('huge.csv', 'a,b,y\n1e200,1e200,0\n-1e200,-1e200,1\n');
-    const s = await train(uri, { settings: { activation: 'relu', lr: 1e200, standardize: false, split: 0, optimizer: 'batch' }, ifBusy: 'stopAndStart' });
+    const s = await train(uri, {
+      settings: { activation: 'relu', lr: 1e200, standardize: false, split: 0, optimizer: 'batch' },
+      ifBusy: 'stopAndStart',
+    });
     assert.equal(s!.status, 'diverged');
-    const r = await waitFor('the record', async () => { const x = await record(s!.runId); return x.status === 'diverged' ? x : null; });
+    const r = await waitFor('the record', async () => {
+      const x = await record(s!.runId);
+      return x.status === 'diverged' ? x : null;
+    });
     assert.deepEqual(r.divergence, { step: 1, param: 'W1[0,0]' });
     assert.ok(a.currentRun()!.theta.every(Number.isFinite));
   });
@@ -142,7 +201,10 @@ describe('faults: runs are never lost', function () {
     await train(workspaceFile('xor.csv'), { settings: { epochs: 2 }, ifBusy: 'stopAndStart' });
     const calls: string[] = [];
     const original = vscode.commands.executeCommand;
-    (vscode.commands as { executeCommand: unknown }).executeCommand = (id: string, ...rest: unknown[]) => { calls.push(id); return original(id, ...rest); };
+    (vscode.commands as { executeCommand: unknown }).executeCommand = (id: string, ...rest: unknown[]) => {
+      calls.push(id);
+      return original(id, ...rest);
+    };
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
     const big = 'x'.repeat(10 * 1024 * 1024);
@@ -150,7 +212,19 @@ describe('faults: runs are never lost', function () {
     try {
       for (let i = 0; i < 5000; i++) {
         const k = i % 6;
-        a.testing!.inspectorReceive(k === 0 ? { type: big } : k === 1 ? { type: 'executeCommand', command: 'workbench.action.terminal.new', args: ['rm -rf /'] } : k === 2 ? { type: 'setLearningRate', lr: big } : k === 3 ? { type: 'control', action: { $eval: 'process.exit()' } } : k === 4 ? [1, 2, 3] : { type: 'runCheck', extra: big });
+        a.testing!.inspectorReceive(
+          k === 0
+            ? { type: big }
+            : k === 1
+              ? { type: 'executeCommand', command: 'workbench.action.terminal.new', args: ['rm -rf /'] }
+              : k === 2
+                ? { type: 'setLearningRate', lr: big }
+                : k === 3
+                  ? { type: 'control', action: { $eval: 'process.exit()' } }
+                  : k === 4
+                    ? [1, 2, 3]
+                    : { type: 'runCheck', extra: big },
+        );
         if (i % 500 === 0) await sleep(0);
       }
     } finally {
@@ -158,7 +232,9 @@ describe('faults: runs are never lost', function () {
       h.disable();
     }
     const ms = Date.now() - t0;
-    report(`5,000 hostile webview messages (10 MB strings among them) handled in ${ms} ms; event-loop delay max ${(h.max / 1e6).toFixed(1)} ms`);
+    report(
+      `5,000 hostile webview messages (10 MB strings among them) handled in ${ms} ms; event-loop delay max ${(h.max / 1e6).toFixed(1)} ms`,
+    );
     assert.ok(ms < 5000, `took ${ms} ms`);
     assert.deepEqual(calls, [], 'nothing reached executeCommand');
     // The host still answers at once.
@@ -169,21 +245,30 @@ describe('faults: runs are never lost', function () {
 
   it('10. a 100 MB dataset is read in the worker with the host responsive; a file over the limit gets a clear error at once', async () => {
     const rows: string[] = ['a,b,c,d,label'];
-    const line = '0.123456789,-1.23456789,12.3456789,-0.000123456,1\n0.987654321,1.98765432,-9.87654321,0.000987654,0\n';
+    const line =
+      '0.123456789,-1.23456789,12.3456789,-0.000123456,1\n0.987654321,1.98765432,-9.87654321,0.000987654,0\n';
     const body = line.repeat(Math.ceil((100 * 1024 * 1024) / line.length));
     const uri = workspaceFile('big.csv');
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(rows[0] + '\n' + body));
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
     const t0 = Date.now();
-    const s = await train(uri, { settings: { epochs: 1, optimizer: 'batch', hidden: 2 }, ifBusy: 'stopAndStart' });
+    const s = await train(uri, {
+      settings: { epochs: 1, optimizer: 'batch', hidden: 2 },
+      ifBusy: 'stopAndStart',
+    });
     h.disable();
-    report(`100 MB CSV: read, split, standardised and one full-batch epoch in ${Date.now() - t0} ms; host event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
+    report(
+      `100 MB CSV: read, split, standardised and one full-batch epoch in ${Date.now() - t0} ms; host event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`,
+    );
     assert.equal(s!.status, 'completed');
     assert.ok(s!.dataset!.rows > 2_000_000);
     // The target (p99 < 50 ms, README) is measured and reported above; the assertion is a floor that catches a host
     // blocked by reading or parsing (seconds), not a timing test that a loaded 2-core machine would make flaky.
-    assert.ok(h.percentile(99) / 1e6 < 250, `p99 ${h.percentile(99) / 1e6} ms: the extension host was blocked`);
+    assert.ok(
+      h.percentile(99) / 1e6 < 250,
+      `p99 ${h.percentile(99) / 1e6} ms: the extension host was blocked`,
+    );
     await cfg().update('data.maxFileSizeMB', 50, vscode.ConfigurationTarget.Workspace);
     try {
       const t1 = Date.now();
@@ -197,11 +282,21 @@ describe('faults: runs are never lost', function () {
     }
   });
 
-  it('the Runs view\'s commands: open a run, compare two runs\' curves, export one, delete one', async () => {
+  it("the Runs view's commands: open a run, compare two runs' curves, export one, delete one", async () => {
     const a = await api();
-    const r1 = await train(workspaceFile('moons.csv'), { settings: { epochs: 8, seed: 1 }, ifBusy: 'stopAndStart' });
-    const r2 = await train(workspaceFile('moons.csv'), { settings: { epochs: 8, seed: 2, optimizer: 'adam', lr: 0.01 }, ifBusy: 'stopAndStart' });
-    await waitFor('both records', async () => (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed');
+    const r1 = await train(workspaceFile('moons.csv'), {
+      settings: { epochs: 8, seed: 1 },
+      ifBusy: 'stopAndStart',
+    });
+    const r2 = await train(workspaceFile('moons.csv'), {
+      settings: { epochs: 8, seed: 2, optimizer: 'adam', lr: 0.01 },
+      ifBusy: 'stopAndStart',
+    });
+    await waitFor(
+      'both records',
+      async () =>
+        (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed',
+    );
     await vscode.commands.executeCommand('backpropLens.openRun', r1!.runId);
     const doc = vscode.window.activeTextEditor!.document;
     assert.equal(doc.languageId, 'json');
@@ -212,19 +307,37 @@ describe('faults: runs are never lost', function () {
     await vscode.commands.executeCommand('backpropLens.exportRun', r2!.runId, out);
     const exported = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(out)));
     assert.equal(exported.record.id, r2!.runId);
-    assert.equal(exported.checkpoint.trainer.history.length, 8, 'the last checkpoint has the whole loss history');
+    assert.equal(
+      exported.checkpoint.trainer.history.length,
+      8,
+      'the last checkpoint has the whole loss history',
+    );
     assert.equal(exported.record.settings.optimizer, 'adam');
     assert.ok(await vscode.commands.executeCommand('backpropLens.deleteRun', r1!.runId, { confirm: false }));
     assert.ok(!(await a.listRuns()).some((r) => r.id === r1!.runId));
   });
 
-  it('compare two runs: a static page (no script) with both runs\' loss and accuracy curves', async () => {
+  it("compare two runs: a static page (no script) with both runs' loss and accuracy curves", async () => {
     const a = await api();
-    const r1 = await train(workspaceFile('xor.csv'), { settings: { epochs: 6, seed: 3 }, ifBusy: 'stopAndStart' });
-    const r2 = await train(workspaceFile('xor.csv'), { settings: { epochs: 6, seed: 4, hidden: 2 }, ifBusy: 'stopAndStart' });
-    await waitFor('both records', async () => (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed');
+    const r1 = await train(workspaceFile('xor.csv'), {
+      settings: { epochs: 6, seed: 3 },
+      ifBusy: 'stopAndStart',
+    });
+    const r2 = await train(workspaceFile('xor.csv'), {
+      settings: { epochs: 6, seed: 4, hidden: 2 },
+      ifBusy: 'stopAndStart',
+    });
+    await waitFor(
+      'both records',
+      async () =>
+        (await record(r1!.runId)).status === 'completed' && (await record(r2!.runId)).status === 'completed',
+    );
     assert.equal((await a.listRuns()).filter((r) => r.id === r1!.runId || r.id === r2!.runId).length, 2);
-    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>('backpropLens.compareRuns', r1!.runId, [r1!.runId, r2!.runId]);
+    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>(
+      'backpropLens.compareRuns',
+      r1!.runId,
+      [r1!.runId, r2!.runId],
+    );
     assert.ok(panel, 'a panel opened');
     const html = panel.webview.html;
     assert.match(html, /default-src 'none'/);

@@ -22,7 +22,8 @@ export function run(): Promise<void> {
   };
   const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: class {} as never });
   if (process.env.BPL_VSCODE_GREP) mocha.grep(process.env.BPL_VSCODE_GREP);
-  for (const f of readdirSync(__dirname).sort()) if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
+  for (const f of readdirSync(__dirname).sort())
+    if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
   return new Promise((resolve, reject) => {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     const runner = mocha.run((failures) => {
@@ -32,10 +33,29 @@ export function run(): Promise<void> {
       else resolve();
     });
     let depth = 0;
-    runner.on('suite', (s) => { if (s.title) say(`${'  '.repeat(depth)}${s.title}`); if (s.title) depth++; });
-    runner.on('suite end', (s) => { if (s.title) depth--; });
-    runner.on('pass', (t) => { counts.passed++; say(`${'  '.repeat(depth)}✔ ${t.title} (${t.duration} ms)`); });
-    runner.on('pending', (t) => { counts.skipped++; say(`${'  '.repeat(depth)}- ${t.title} (skipped)`); });
-    runner.on('fail', (t, err) => { counts.failed++; say(`${'  '.repeat(depth)}✘ ${t.title}\n${String((err as Error)?.stack ?? err).split('\n').map((l) => '      ' + l).join('\n')}`); });
+    runner.on('suite', (s) => {
+      if (s.title) say(`${'  '.repeat(depth)}${s.title}`);
+      if (s.title) depth++;
+    });
+    runner.on('suite end', (s) => {
+      if (s.title) depth--;
+    });
+    runner.on('pass', (t) => {
+      counts.passed++;
+      say(`${'  '.repeat(depth)}✔ ${t.title} (${t.duration} ms)`);
+    });
+    runner.on('pending', (t) => {
+      counts.skipped++;
+      say(`${'  '.repeat(depth)}- ${t.title} (skipped)`);
+    });
+    runner.on('fail', (t, err) => {
+      counts.failed++;
+      say(
+        `${'  '.repeat(depth)}✘ ${t.title}\n${String((err as Error)?.stack ?? err)
+          .split('\n')
+          .map((l) => '      ' + l)
+          .join('\n')}`,
+      );
+    });
   });
 }

@@ -73,9 +73,23 @@ export interface BatchKernel {
    * Mean loss J over the rows idx[from .. from+count) of data set `data` (idx null: rows
    * 0..count) at θ (layout(n, h, K)), and ∂J/∂θ written into grad.
    */
-  lossAndGrad(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, grad: Float64Array): number;
+  lossAndGrad(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    grad: Float64Array,
+  ): number;
   /** The logits z2 of those rows (forward only) into out, K per row. */
-  forward(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, out: Float64Array): void;
+  forward(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    out: Float64Array,
+  ): void;
   /** Ends the worker threads, if any (the kernel stays usable: it starts them again when needed). */
   dispose(): void;
 }
@@ -94,7 +108,8 @@ export class Packing {
 
   /** θ → W1T (n×hp: row k is column k of W1), b1 (hp), W2 (K×hp), b2 (K), zero-padded. */
   pack(theta: Float64Array, W1T: Float64Array, b1: Float64Array, W2: Float64Array, b2: Float64Array): void {
-    const { n, h, K } = this.s, hp = this.hp;
+    const { n, h, K } = this.s,
+      hp = this.hp;
     const [lW1, lb1, lW2, lb2] = layout(n, h, K);
     for (let j = 0; j < h; j++) {
       const row = lW1.offset + j * n;
@@ -109,9 +124,12 @@ export class Packing {
 
   /** A summed chunk gradient (padded) → grad in θ's layout. */
   unpack(G: Float64Array, grad: Float64Array): void {
-    const { n, h, K } = this.s, { hp, np } = this;
+    const { n, h, K } = this.s,
+      { hp, np } = this;
     const [lW1, lb1, lW2, lb2] = layout(n, h, K);
-    const gb1 = hp * np, gW2 = gb1 + hp, gb2 = gW2 + K * hp;
+    const gb1 = hp * np,
+      gW2 = gb1 + hp,
+      gb2 = gW2 + K * hp;
     for (let j = 0; j < h; j++) {
       for (let k = 0; k < n; k++) grad[lW1.offset + j * n + k] = G[j * np + k];
       grad[lb1.offset + j] = G[gb1 + j];
@@ -124,7 +142,14 @@ export class Packing {
 }
 
 /** J = (1/count)·Σ L over the rows' logits (K per row), summed in row order like Network.lossAndGrad. */
-export function meanLoss(Z2: Float64Array, Y: Float64Array, idx: Int32Array | null, from: number, count: number, K: number): number {
+export function meanLoss(
+  Z2: Float64Array,
+  Y: Float64Array,
+  idx: Int32Array | null,
+  from: number,
+  count: number,
+  K: number,
+): number {
   let total = 0;
   for (let r = 0; r < count; r++) {
     const y = Y[idx ? idx[from + r] : r];
@@ -153,9 +178,14 @@ export class JsBatchKernel implements BatchKernel {
   private readonly dZ2: Float64Array; // SUB_BLOCK×K
   private Z2: Float64Array;
 
-  constructor(readonly shape: BatchShape, readonly data: readonly KernelData[]) {
+  constructor(
+    readonly shape: BatchShape,
+    readonly data: readonly KernelData[],
+  ) {
     const p = (this.p = new Packing(shape));
-    const { hp, np } = p, K = shape.K, n = shape.n;
+    const { hp, np } = p,
+      K = shape.K,
+      n = shape.n;
     this.W1T = new Float64Array(n * hp);
     this.b1 = new Float64Array(hp);
     this.W2 = new Float64Array(K * hp);
@@ -169,15 +199,25 @@ export class JsBatchKernel implements BatchKernel {
     this.Z2 = new Float64Array(Math.max(1, ...data.map((d) => d.m)) * K);
   }
 
-  lossAndGrad(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, grad: Float64Array): number {
+  lossAndGrad(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    grad: Float64Array,
+  ): number {
     const d = this.data[data];
     this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
-    const chunks = chunkCount(count, this.shape), L = this.p.gLen, G = this.G;
+    const chunks = chunkCount(count, this.shape),
+      L = this.p.gLen,
+      G = this.G;
     for (let c = 0; c < chunks; c++) {
       const g = G.subarray(c * L, (c + 1) * L);
       g.fill(0);
       const r1 = chunkStart(count, chunks, c + 1);
-      for (let r = chunkStart(count, chunks, c); r < r1; r += SUB_BLOCK) this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, r1 - r), count, g);
+      for (let r = chunkStart(count, chunks, c); r < r1; r += SUB_BLOCK)
+        this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, r1 - r), count, g);
     }
     const sum = G.subarray(this.chunksMax * L, (this.chunksMax + 1) * L);
     sum.set(G.subarray(0, L));
@@ -186,22 +226,40 @@ export class JsBatchKernel implements BatchKernel {
     return meanLoss(this.Z2, d.Y, idx, from, count, this.shape.K);
   }
 
-  forward(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, out: Float64Array): void {
+  forward(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    out: Float64Array,
+  ): void {
     const d = this.data[data];
     this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
     const saved = this.Z2;
     this.Z2 = out;
-    for (let r = 0; r < count; r += SUB_BLOCK) this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, count - r), count, null);
+    for (let r = 0; r < count; r += SUB_BLOCK)
+      this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, count - r), count, null);
     this.Z2 = saved;
   }
 
   dispose(): void {}
 
   /** Rows r0 .. r0+rows of the batch: forward, and when g is given backward into g. */
-  private subBlock(d: KernelData, idx: Int32Array | null, from: number, r0: number, rows: number, count: number, g: Float64Array | null): void {
-    const { n, K, activation } = this.shape, { hp, np } = this.p;
+  private subBlock(
+    d: KernelData,
+    idx: Int32Array | null,
+    from: number,
+    r0: number,
+    rows: number,
+    count: number,
+    g: Float64Array | null,
+  ): void {
+    const { n, K, activation } = this.shape,
+      { hp, np } = this.p;
     const { Xc, A1, G1, dZ2, W1T, b1, W2, b2, Z2 } = this;
-    const X = d.X, rowsP = roundUp4(rows);
+    const X = d.X,
+      rowsP = roundUp4(rows);
     const scale = 1 / count;
     Xc.fill(0, 0, rowsP * np);
     for (let r = 0; r < rows; r++) {
@@ -210,28 +268,79 @@ export class JsBatchKernel implements BatchKernel {
     }
     // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 units at a time
     for (let r = 0; r < rowsP; r += 4) {
-      const x0 = r * np, x1 = x0 + np, x2 = x1 + np, x3 = x2 + np;
+      const x0 = r * np,
+        x1 = x0 + np,
+        x2 = x1 + np,
+        x3 = x2 + np;
       for (let j = 0; j < hp; j += 4) {
-        let a00 = b1[j], a01 = b1[j + 1], a02 = b1[j + 2], a03 = b1[j + 3];
-        let a10 = a00, a11 = a01, a12 = a02, a13 = a03, a20 = a00, a21 = a01, a22 = a02, a23 = a03, a30 = a00, a31 = a01, a32 = a02, a33 = a03;
+        let a00 = b1[j],
+          a01 = b1[j + 1],
+          a02 = b1[j + 2],
+          a03 = b1[j + 3];
+        let a10 = a00,
+          a11 = a01,
+          a12 = a02,
+          a13 = a03,
+          a20 = a00,
+          a21 = a01,
+          a22 = a02,
+          a23 = a03,
+          a30 = a00,
+          a31 = a01,
+          a32 = a02,
+          a33 = a03;
         for (let k = 0, w = j; k < n; k++, w += hp) {
-          const w0 = W1T[w], w1 = W1T[w + 1], w2 = W1T[w + 2], w3 = W1T[w + 3];
-          const v0 = Xc[x0 + k], v1 = Xc[x1 + k], v2 = Xc[x2 + k], v3 = Xc[x3 + k];
-          a00 += v0 * w0; a01 += v0 * w1; a02 += v0 * w2; a03 += v0 * w3;
-          a10 += v1 * w0; a11 += v1 * w1; a12 += v1 * w2; a13 += v1 * w3;
-          a20 += v2 * w0; a21 += v2 * w1; a22 += v2 * w2; a23 += v2 * w3;
-          a30 += v3 * w0; a31 += v3 * w1; a32 += v3 * w2; a33 += v3 * w3;
+          const w0 = W1T[w],
+            w1 = W1T[w + 1],
+            w2 = W1T[w + 2],
+            w3 = W1T[w + 3];
+          const v0 = Xc[x0 + k],
+            v1 = Xc[x1 + k],
+            v2 = Xc[x2 + k],
+            v3 = Xc[x3 + k];
+          a00 += v0 * w0;
+          a01 += v0 * w1;
+          a02 += v0 * w2;
+          a03 += v0 * w3;
+          a10 += v1 * w0;
+          a11 += v1 * w1;
+          a12 += v1 * w2;
+          a13 += v1 * w3;
+          a20 += v2 * w0;
+          a21 += v2 * w1;
+          a22 += v2 * w2;
+          a23 += v2 * w3;
+          a30 += v3 * w0;
+          a31 += v3 * w1;
+          a32 += v3 * w2;
+          a33 += v3 * w3;
         }
         let o = r * hp + j;
-        A1[o] = a00; A1[o + 1] = a01; A1[o + 2] = a02; A1[o + 3] = a03; o += hp;
-        A1[o] = a10; A1[o + 1] = a11; A1[o + 2] = a12; A1[o + 3] = a13; o += hp;
-        A1[o] = a20; A1[o + 1] = a21; A1[o + 2] = a22; A1[o + 3] = a23; o += hp;
-        A1[o] = a30; A1[o + 1] = a31; A1[o + 2] = a32; A1[o + 3] = a33;
+        A1[o] = a00;
+        A1[o + 1] = a01;
+        A1[o + 2] = a02;
+        A1[o + 3] = a03;
+        o += hp;
+        A1[o] = a10;
+        A1[o + 1] = a11;
+        A1[o + 2] = a12;
+        A1[o + 3] = a13;
+        o += hp;
+        A1[o] = a20;
+        A1[o + 1] = a21;
+        A1[o + 2] = a22;
+        A1[o + 3] = a23;
+        o += hp;
+        A1[o] = a30;
+        A1[o + 1] = a31;
+        A1[o + 2] = a32;
+        A1[o + 3] = a33;
       }
     }
     // A1 = g(Z1), G1 = g'(Z1)
     for (let o = 0; o < rowsP * hp; o++) {
-      const z = A1[o], a = activate(activation, z);
+      const z = A1[o],
+        a = activate(activation, z);
       A1[o] = a;
       G1[o] = derivative(activation, z, a);
     }
@@ -258,7 +367,9 @@ export class JsBatchKernel implements BatchKernel {
         for (let k = 0; k < K; k++) dZ2[r * K + k] = scale * (dZ2[r * K + k] / sum - (k === y ? 1 : 0));
       }
     }
-    const gb1 = hp * np, gW2 = gb1 + hp, gb2 = gW2 + K * hp;
+    const gb1 = hp * np,
+      gW2 = gb1 + hp,
+      gb2 = gW2 + K * hp;
     // dW2 += dZ2ᵀ·A1, db2 += Σ dZ2; dZ1 = dZ2·W2 ∗ g'(Z1) (into G1), db1 += Σ dZ1
     for (let r = 0; r < rowsP; r++) {
       for (let k = 0; k < K; k++) {
@@ -277,24 +388,70 @@ export class JsBatchKernel implements BatchKernel {
     // dW1 += dZ1ᵀ·X_B, 4 units × 4 features at a time
     for (let j = 0; j < hp; j += 4) {
       for (let k = 0; k < np; k += 4) {
-        const g0 = j * np + k, g1 = g0 + np, g2 = g1 + np, g3 = g2 + np;
-        let a00 = g[g0], a01 = g[g0 + 1], a02 = g[g0 + 2], a03 = g[g0 + 3];
-        let a10 = g[g1], a11 = g[g1 + 1], a12 = g[g1 + 2], a13 = g[g1 + 3];
-        let a20 = g[g2], a21 = g[g2 + 1], a22 = g[g2 + 2], a23 = g[g2 + 3];
-        let a30 = g[g3], a31 = g[g3 + 1], a32 = g[g3 + 2], a33 = g[g3 + 3];
+        const g0 = j * np + k,
+          g1 = g0 + np,
+          g2 = g1 + np,
+          g3 = g2 + np;
+        let a00 = g[g0],
+          a01 = g[g0 + 1],
+          a02 = g[g0 + 2],
+          a03 = g[g0 + 3];
+        let a10 = g[g1],
+          a11 = g[g1 + 1],
+          a12 = g[g1 + 2],
+          a13 = g[g1 + 3];
+        let a20 = g[g2],
+          a21 = g[g2 + 1],
+          a22 = g[g2 + 2],
+          a23 = g[g2 + 3];
+        let a30 = g[g3],
+          a31 = g[g3 + 1],
+          a32 = g[g3 + 2],
+          a33 = g[g3 + 3];
         for (let r = 0; r < rowsP; r++) {
-          const x = r * np + k, e = r * hp + j;
-          const x0 = Xc[x], x1 = Xc[x + 1], x2 = Xc[x + 2], x3 = Xc[x + 3];
-          const d0 = G1[e], d1 = G1[e + 1], d2 = G1[e + 2], d3 = G1[e + 3];
-          a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
-          a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
-          a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
-          a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
+          const x = r * np + k,
+            e = r * hp + j;
+          const x0 = Xc[x],
+            x1 = Xc[x + 1],
+            x2 = Xc[x + 2],
+            x3 = Xc[x + 3];
+          const d0 = G1[e],
+            d1 = G1[e + 1],
+            d2 = G1[e + 2],
+            d3 = G1[e + 3];
+          a00 += d0 * x0;
+          a01 += d0 * x1;
+          a02 += d0 * x2;
+          a03 += d0 * x3;
+          a10 += d1 * x0;
+          a11 += d1 * x1;
+          a12 += d1 * x2;
+          a13 += d1 * x3;
+          a20 += d2 * x0;
+          a21 += d2 * x1;
+          a22 += d2 * x2;
+          a23 += d2 * x3;
+          a30 += d3 * x0;
+          a31 += d3 * x1;
+          a32 += d3 * x2;
+          a33 += d3 * x3;
         }
-        g[g0] = a00; g[g0 + 1] = a01; g[g0 + 2] = a02; g[g0 + 3] = a03;
-        g[g1] = a10; g[g1 + 1] = a11; g[g1 + 2] = a12; g[g1 + 3] = a13;
-        g[g2] = a20; g[g2 + 1] = a21; g[g2 + 2] = a22; g[g2 + 3] = a23;
-        g[g3] = a30; g[g3 + 1] = a31; g[g3 + 2] = a32; g[g3 + 3] = a33;
+        g[g0] = a00;
+        g[g0 + 1] = a01;
+        g[g0 + 2] = a02;
+        g[g0 + 3] = a03;
+        g[g1] = a10;
+        g[g1 + 1] = a11;
+        g[g1 + 2] = a12;
+        g[g1 + 3] = a13;
+        g[g2] = a20;
+        g[g2 + 1] = a21;
+        g[g2 + 2] = a22;
+        g[g2 + 3] = a23;
+        g[g3] = a30;
+        g[g3 + 1] = a31;
+        g[g3 + 2] = a32;
+        g[g3 + 3] = a33;
       }
     }
   }

@@ -23,14 +23,24 @@ export function wasmAvailable(): boolean {
  * cacheFullBatch: keep the hidden layer of a forward pass over all of data set 0 for the
  * next loss and gradient over all of it at the same θ (full-batch training; same bits).
  */
-export function createBatchKernel(shape: BatchShape, data: readonly KernelData[], opts: { kind?: KernelKind; threads?: number; cacheFullBatch?: boolean } = {}): BatchKernel {
+export function createBatchKernel(
+  shape: BatchShape,
+  data: readonly KernelData[],
+  opts: { kind?: KernelKind; threads?: number; cacheFullBatch?: boolean } = {},
+): BatchKernel {
   const module = opts.kind === 'js' ? null : kernelsModule();
   if (!module) {
     if (opts.kind === 'wasm') throw new Error('WebAssembly SIMD is not available here');
     return new JsBatchKernel(shape, data);
   }
   try {
-    return new WasmBatchKernel(module, shape, data, resolveThreads(opts.threads), opts.cacheFullBatch ?? false);
+    return new WasmBatchKernel(
+      module,
+      shape,
+      data,
+      resolveThreads(opts.threads),
+      opts.cacheFullBatch ?? false,
+    );
   } catch (e) {
     // More data than one WebAssembly memory holds (4 GB), or no memory to be had: the JavaScript kernel reads the rows in place.
     if (opts.kind === 'wasm' || !(e instanceof RangeError)) throw e;

@@ -29,16 +29,28 @@ interface NodeModules {
 let nodeModules: NodeModules | null | undefined;
 function node(): NodeModules | null {
   if (nodeModules === undefined) {
-    const proc = (globalThis as unknown as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const wt = proc?.getBuiltinModule?.('node:worker_threads') as { Worker?: NodeModules['Worker'] } | undefined;
+    const proc = (globalThis as unknown as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process;
+    const wt = proc?.getBuiltinModule?.('node:worker_threads') as
+      | { Worker?: NodeModules['Worker'] }
+      | undefined;
     const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
-    nodeModules = wt?.Worker && os?.availableParallelism ? { Worker: wt.Worker, availableParallelism: os.availableParallelism } : null;
+    nodeModules =
+      wt?.Worker && os?.availableParallelism
+        ? { Worker: wt.Worker, availableParallelism: os.availableParallelism }
+        : null;
   }
   return nodeModules;
 }
 
 /** Words of the control block (Int32 indices). NEXT = (generation mod 2¹⁵)·2¹⁶ + next chunk index. */
-const GEN = 0, NEXT = 1, DONE = 2, CHUNKS = 3, ARGS = 4, QUIT = 5, BY_WORKERS = 6;
+const GEN = 0,
+  NEXT = 1,
+  DONE = 2,
+  CHUNKS = 3,
+  ARGS = 4,
+  QUIT = 5,
+  BY_WORKERS = 6;
 export const CONTROL_BYTES = 32;
 
 /** The default thread count: the machine's cores, at most 4. */
@@ -106,9 +118,14 @@ export class ChunkPool {
     this.ctrl.fill(0);
     const Worker = node()?.Worker;
     for (let t = 1; Worker && t < scratch.length; t++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, scratch: scratch[t] } });
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, control, scratch: scratch[t] },
+      });
       w.unref();
-      w.on('error', () => { /* the caller then takes every chunk itself */ });
+      w.on('error', () => {
+        /* the caller then takes every chunk itself */
+      });
       this.workers.push(w);
     }
   }
@@ -132,7 +149,7 @@ export class ChunkPool {
     Atomics.store(ctrl, NEXT, (gen & 0x7fff) << 16);
     Atomics.store(ctrl, GEN, gen);
     Atomics.notify(ctrl, GEN);
-    for (let c; (c = claim(ctrl, gen)) >= 0;) {
+    for (let c; (c = claim(ctrl, gen)) >= 0; ) {
       this.chunk(args, c, this.scratch[0]);
       Atomics.add(ctrl, DONE, 1);
     }

@@ -11,8 +11,22 @@ import { kernelsModule } from './wasm';
 
 interface SampleExports {
   setConstants(ptr: number): void;
-  sampleStep(theta: number, n: number, h: number, act: number, lr: number, x: number, y: number,
-    prev: number, grad: number, delta: number, scratch: number, status: number, consts: number, mode: number): number;
+  sampleStep(
+    theta: number,
+    n: number,
+    h: number,
+    act: number,
+    lr: number,
+    x: number,
+    y: number,
+    prev: number,
+    grad: number,
+    delta: number,
+    scratch: number,
+    status: number,
+    consts: number,
+    mode: number,
+  ): number;
 }
 
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
@@ -30,10 +44,24 @@ export class WasmSampleStepper {
   private readonly g: Float64Array;
   private readonly d: Float64Array;
   private readonly status: Int32Array;
-  private readonly at: { theta: number; prev: number; x: number; grad: number; delta: number; scratch: number; status: number; consts: number };
+  private readonly at: {
+    theta: number;
+    prev: number;
+    x: number;
+    grad: number;
+    delta: number;
+    scratch: number;
+    status: number;
+    consts: number;
+  };
   private readonly act: number;
 
-  constructor(module: WebAssembly.Module, readonly n: number, readonly h: number, activation: Activation) {
+  constructor(
+    module: WebAssembly.Module,
+    readonly n: number,
+    readonly h: number,
+    activation: Activation,
+  ) {
     const P = paramCount(n, h);
     let top = PAGE;
     const take = (bytes: number) => {
@@ -42,8 +70,14 @@ export class WasmSampleStepper {
       return a;
     };
     this.at = {
-      consts: take(25 * 16), theta: take(P * 8), prev: take(P * 8), grad: take(P * 8), delta: take(P * 8),
-      x: take((n + 2) * 8), scratch: take(3 * (h + 2) * 8), status: take(16),
+      consts: take(25 * 16),
+      theta: take(P * 8),
+      prev: take(P * 8),
+      grad: take(P * 8),
+      delta: take(P * 8),
+      x: take((n + 2) * 8),
+      scratch: take(3 * (h + 2) * 8),
+      status: take(16),
     };
     const pages = Math.ceil(top / PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
@@ -64,12 +98,34 @@ export class WasmSampleStepper {
    * untouched when it is not finite). With grad and delta, also the step's gradient and Δ
    * (the same values gradient() gives at θ before the step).
    */
-  step(X: Float64Array, off: number, y: number, lr: number, grad: Float64Array | null = null, delta: Float64Array | null = null): number {
+  step(
+    X: Float64Array,
+    off: number,
+    y: number,
+    lr: number,
+    grad: Float64Array | null = null,
+    delta: Float64Array | null = null,
+  ): number {
     const { n, x, at } = this;
     for (let k = 0; k < n; k++) x[k] = X[off + k];
     this.status[0] = -1;
     const keep = grad !== null && delta !== null;
-    const z2 = this.ex.sampleStep(at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, keep ? 2 : 0);
+    const z2 = this.ex.sampleStep(
+      at.theta,
+      n,
+      this.h,
+      this.act,
+      lr,
+      at.x,
+      y,
+      at.prev,
+      at.grad,
+      at.delta,
+      at.scratch,
+      at.status,
+      at.consts,
+      keep ? 2 : 0,
+    );
     this.bad = this.status[0];
     if (keep && Number.isFinite(z2) && Number.isFinite(y)) {
       grad.set(this.g);
@@ -82,10 +138,33 @@ export class WasmSampleStepper {
    * The gradient of that example (into grad) and Δ = −lr·g (into delta, when given), at θ
    * or at prev (θ before the last step); returns z2 there.
    */
-  gradient(X: Float64Array, off: number, y: number, lr: number, atPrev: boolean, grad: Float64Array, delta: Float64Array | null): number {
+  gradient(
+    X: Float64Array,
+    off: number,
+    y: number,
+    lr: number,
+    atPrev: boolean,
+    grad: Float64Array,
+    delta: Float64Array | null,
+  ): number {
     const { n, x, at } = this;
     for (let k = 0; k < n; k++) x[k] = X[off + k];
-    const z2 = this.ex.sampleStep(atPrev ? at.prev : at.theta, n, this.h, this.act, lr, at.x, y, at.prev, at.grad, at.delta, at.scratch, at.status, at.consts, 1);
+    const z2 = this.ex.sampleStep(
+      atPrev ? at.prev : at.theta,
+      n,
+      this.h,
+      this.act,
+      lr,
+      at.x,
+      y,
+      at.prev,
+      at.grad,
+      at.delta,
+      at.scratch,
+      at.status,
+      at.consts,
+      1,
+    );
     if (Number.isFinite(z2) && Number.isFinite(y)) {
       grad.set(this.g);
       if (delta) delta.set(this.d);

@@ -26,11 +26,24 @@ export interface SampleStep {
  * before the step (unless z2 is not finite), z1 and a1 are scratch (h).
  */
 export function sgdSampleStep(
-  theta: Float64Array, n: number, h: number, act: Activation, lr: number,
-  X: Float64Array, off: number, y: number, prev: Float64Array, z1: Float64Array, a1: Float64Array, out: SampleStep,
+  theta: Float64Array,
+  n: number,
+  h: number,
+  act: Activation,
+  lr: number,
+  X: Float64Array,
+  off: number,
+  y: number,
+  prev: Float64Array,
+  z1: Float64Array,
+  a1: Float64Array,
+  out: SampleStep,
 ): void {
   const o = offsets(n, h);
-  const W1 = o[0], b1 = o[1], W2 = o[2], b2 = o[3];
+  const W1 = o[0],
+    b1 = o[1],
+    W2 = o[2],
+    b2 = o[3];
   // forward (Network.forward)
   let z2 = theta[b2];
   for (let j = 0; j < h; j++) {
@@ -69,7 +82,9 @@ export function sgdSampleStep(
 }
 
 // The four offsets of layout(n, h), cached for the last shape asked.
-let lastN = -1, lastH = -1, lastOffsets: [number, number, number, number] = [0, 0, 0, 0];
+let lastN = -1,
+  lastH = -1,
+  lastOffsets: [number, number, number, number] = [0, 0, 0, 0];
 function offsets(n: number, h: number): [number, number, number, number] {
   if (n !== lastN || h !== lastH) {
     const [W1, b1, W2, b2] = layout(n, h);

@@ -3,7 +3,15 @@
  * wasm-bytes.generated.ts) on one shared WebAssembly.Memory that holds the data sets,
  * the packed parameters, the chunks' partial gradients and each thread's scratch.
  */
-import { type BatchKernel, type BatchShape, type KernelData, Packing, chunkCount, maxChunks, meanLoss } from './batch';
+import {
+  type BatchKernel,
+  type BatchShape,
+  type KernelData,
+  Packing,
+  chunkCount,
+  maxChunks,
+  meanLoss,
+} from './batch';
 import { paramCount } from '../network';
 import { CONTROL_BYTES, ChunkPool } from './pool';
 import { KERNELS_WASM } from './wasm-bytes.generated';
@@ -36,10 +44,32 @@ export function kernelsModule(): WebAssembly.Module | null {
 }
 
 // The argument block's words (assembly/kernels.ts's A_*).
-const A_X = 0, A_Y = 1, A_IDX = 2, A_COUNT = 3, A_CHUNKS = 4, A_N = 5, A_HP = 6, A_NP = 7, A_K = 8;
-const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRIDE = 15, A_Z2 = 16, A_CONST = 17;
-const A_SCALE = 18, A_MODE = 20, A_CACHEA = 21, A_CACHEG = 22;
-const MODE_GRAD = 0, MODE_FORWARD = 1, MODE_FORWARD_KEEP = 2, MODE_GRAD_CACHED = 3;
+const A_X = 0,
+  A_Y = 1,
+  A_IDX = 2,
+  A_COUNT = 3,
+  A_CHUNKS = 4,
+  A_N = 5,
+  A_HP = 6,
+  A_NP = 7,
+  A_K = 8;
+const A_W1T = 9,
+  A_B1 = 10,
+  A_W2 = 11,
+  A_B2 = 12,
+  A_ACT = 13,
+  A_G = 14,
+  A_GSTRIDE = 15,
+  A_Z2 = 16,
+  A_CONST = 17;
+const A_SCALE = 18,
+  A_MODE = 20,
+  A_CACHEA = 21,
+  A_CACHEG = 22;
+const MODE_GRAD = 0,
+  MODE_FORWARD = 1,
+  MODE_FORWARD_KEEP = 2,
+  MODE_GRAD_CACHED = 3;
 /** The most memory the full-batch cache may take. */
 export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
@@ -62,7 +92,17 @@ export class WasmBatchKernel implements BatchKernel {
   private readonly b1: Float64Array;
   private readonly W2: Float64Array;
   private readonly b2: Float64Array;
-  private readonly ptr: { consts: number; W1T: number; b1: number; W2: number; b2: number; idx: number; Z2: number; G: number; Gsum: number };
+  private readonly ptr: {
+    consts: number;
+    W1T: number;
+    b1: number;
+    W2: number;
+    b2: number;
+    idx: number;
+    Z2: number;
+    G: number;
+    Gsum: number;
+  };
   private readonly sets: Array<{ X: number; Y: number }> = [];
   private readonly idx: Int32Array;
   private readonly Z2: Float64Array;
@@ -82,9 +122,16 @@ export class WasmBatchKernel implements BatchKernel {
    * threads: how many threads large batches are spread over (scratch is reserved for that
    * many); cacheFullBatch: keep the full-batch cache (for trainers whose steps use every row).
    */
-  constructor(private readonly module: WebAssembly.Module, readonly shape: BatchShape, readonly data: readonly KernelData[], readonly threads = 1, cacheFullBatch = false) {
+  constructor(
+    private readonly module: WebAssembly.Module,
+    readonly shape: BatchShape,
+    readonly data: readonly KernelData[],
+    readonly threads = 1,
+    cacheFullBatch = false,
+  ) {
     const p = (this.p = new Packing(shape));
-    const { n, K } = shape, { hp, np, gLen } = p;
+    const { n, K } = shape,
+      { hp, np, gLen } = p;
     const maxM = Math.max(1, ...data.map((d) => d.m));
     let top = PAGE; // page 0: the module's own (it has no data; kept free)
     const take = (bytes: number) => {
@@ -96,20 +143,34 @@ export class WasmBatchKernel implements BatchKernel {
     this.args = take(128);
     this.control = take(CONTROL_BYTES);
     this.ptr = {
-      consts, W1T: take(n * hp * 8), b1: take(hp * 8), W2: take(K * hp * 8), b2: take(K * 8),
-      idx: take(maxM * 4), Z2: take(maxM * K * 8), G: take(maxChunks(shape) * gLen * 8), Gsum: take(gLen * 8),
+      consts,
+      W1T: take(n * hp * 8),
+      b1: take(hp * 8),
+      W2: take(K * hp * 8),
+      b2: take(K * 8),
+      idx: take(maxM * 4),
+      Z2: take(maxM * K * 8),
+      G: take(maxChunks(shape) * gLen * 8),
+      Gsum: take(gLen * 8),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
     const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
-    const cacheAt = cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES ? [take(cacheBytes), take(cacheBytes)] : null;
+    const cacheAt =
+      cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES
+        ? [take(cacheBytes), take(cacheBytes)]
+        : null;
     // Scratch size from the module itself (its sub-block layout).
-    const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) } }).exports as unknown as Exports;
+    const probe = new WebAssembly.Instance(module, {
+      env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
+    }).exports as unknown as Exports;
     const scratchBytes = probe.scratchBytes(hp, np, K);
     for (let t = 0; t < Math.max(1, threads); t++) this.scratch.push(take(scratchBytes));
     const pages = Math.ceil(top / PAGE);
-    if (pages > MAX_PAGES) throw new RangeError(`the data needs ${Math.ceil(top / 2 ** 20)} MB, more than WebAssembly's 4 GB`);
+    if (pages > MAX_PAGES)
+      throw new RangeError(`the data needs ${Math.ceil(top / 2 ** 20)} MB, more than WebAssembly's 4 GB`);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); // never grown: reserve no more
-    this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
+    this.ex = new WebAssembly.Instance(module, { env: { memory: this.memory } })
+      .exports as unknown as Exports;
     const buf = this.memory.buffer;
     const f64 = (at: number, len: number) => new Float64Array(buf, at, len);
     this.ex.setConstants(consts);
@@ -128,9 +189,19 @@ export class WasmBatchKernel implements BatchKernel {
       this.sets.push(dataAt[i]);
     });
     const a = this.argsI;
-    a[A_N] = n; a[A_HP] = hp; a[A_NP] = np; a[A_K] = K;
-    a[A_W1T] = this.ptr.W1T; a[A_B1] = this.ptr.b1; a[A_W2] = this.ptr.W2; a[A_B2] = this.ptr.b2;
-    a[A_ACT] = ACT[shape.activation]; a[A_G] = this.ptr.G; a[A_GSTRIDE] = gLen; a[A_Z2] = this.ptr.Z2; a[A_CONST] = consts;
+    a[A_N] = n;
+    a[A_HP] = hp;
+    a[A_NP] = np;
+    a[A_K] = K;
+    a[A_W1T] = this.ptr.W1T;
+    a[A_B1] = this.ptr.b1;
+    a[A_W2] = this.ptr.W2;
+    a[A_B2] = this.ptr.b2;
+    a[A_ACT] = ACT[shape.activation];
+    a[A_G] = this.ptr.G;
+    a[A_GSTRIDE] = gLen;
+    a[A_Z2] = this.ptr.Z2;
+    a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
     if (cacheAt) {
       this.cache = { A: cacheAt[0], G: cacheAt[1], theta: new Float64Array(layoutSize(shape)), valid: false };
@@ -139,7 +210,14 @@ export class WasmBatchKernel implements BatchKernel {
     }
   }
 
-  lossAndGrad(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, grad: Float64Array): number {
+  lossAndGrad(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    grad: Float64Array,
+  ): number {
     const c = this.cache;
     const cached = c !== null && c.valid && this.wholeSet(data, idx, count) && sameValues(c.theta, theta);
     const chunks = this.prepare(data, theta, idx, from, count, cached ? MODE_GRAD_CACHED : MODE_GRAD);
@@ -148,8 +226,16 @@ export class WasmBatchKernel implements BatchKernel {
     return meanLoss(this.Z2, this.data[data].Y, idx, from, count, this.shape.K);
   }
 
-  forward(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, out: Float64Array): void {
-    const c = this.cache, keep = c !== null && this.wholeSet(data, idx, count);
+  forward(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    out: Float64Array,
+  ): void {
+    const c = this.cache,
+      keep = c !== null && this.wholeSet(data, idx, count);
     if (c) c.valid = false;
     this.prepare(data, theta, idx, from, count, keep ? MODE_FORWARD_KEEP : MODE_FORWARD);
     if (keep) {
@@ -175,7 +261,14 @@ export class WasmBatchKernel implements BatchKernel {
   }
 
   /** Pack θ, write the rows and the argument block, run every chunk; returns the chunk count. */
-  private prepare(data: number, theta: Float64Array, idx: Int32Array | null, from: number, count: number, mode: number): number {
+  private prepare(
+    data: number,
+    theta: Float64Array,
+    idx: Int32Array | null,
+    from: number,
+    count: number,
+    mode: number,
+  ): number {
     this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
     if (idx) {
       this.idx.set(idx.subarray(from, from + count));
@@ -186,11 +279,16 @@ export class WasmBatchKernel implements BatchKernel {
     }
     const chunks = chunkCount(count, this.shape);
     const a = this.argsI;
-    a[A_X] = this.sets[data].X; a[A_Y] = this.sets[data].Y; a[A_COUNT] = count; a[A_CHUNKS] = chunks; a[A_MODE] = mode;
+    a[A_X] = this.sets[data].X;
+    a[A_Y] = this.sets[data].Y;
+    a[A_COUNT] = count;
+    a[A_CHUNKS] = chunks;
+    a[A_MODE] = mode;
     this.argsF[A_SCALE / 2] = 1 / count;
     const work = count * this.p.hp * (this.p.np + this.shape.K);
     if (this.threads > 1 && chunks > 1 && work >= THREAD_MIN_WORK) {
-      if (!this.pool) this.pool = new ChunkPool(this.module, this.memory, this.control, this.scratch, this.ex.chunk);
+      if (!this.pool)
+        this.pool = new ChunkPool(this.module, this.memory, this.control, this.scratch, this.ex.chunk);
       this.pool.run(this.args, chunks);
     } else {
       for (let c = 0; c < chunks; c++) this.ex.chunk(this.args, c, this.scratch[0]);

@@ -27,7 +27,8 @@ export const COMMANDS: Record<string, Handler> = {
   trainFile: ({ training }, ...a) => training.trainFile(a[0] as vscode.Uri, a[1] as TrainOptions),
   trainExample: ({ training }, ...a) => training.trainExample(a[0] as TrainOptions),
   runExperiment: ({ training }, ...a) => training.runExperiment(a[0] as vscode.Uri, a[1] as TrainOptions),
-  trainWithDerivation: ({ training }, ...a) => training.trainWithDerivation(a[0] as vscode.Uri, a[1] as vscode.Uri, a[2] as TrainOptions),
+  trainWithDerivation: ({ training }, ...a) =>
+    training.trainWithDerivation(a[0] as vscode.Uri, a[1] as vscode.Uri, a[2] as TrainOptions),
   pause: ({ training }) => training.pause(),
   resume: ({ training }) => training.resume(),
   stepOnce: ({ training }) => training.stepOnce(),
@@ -39,7 +40,8 @@ export const COMMANDS: Record<string, Handler> = {
   exportTorch: ({ models }, ...a) => models.exportTorch(a[0] as vscode.Uri),
   raceOptimizers: ({ race }, ...a) => race.race(a[0] as vscode.Uri, a[1] as RaceOptions),
   importModel: ({ models }, ...a) => models.importModel(a[0] as vscode.Uri, a[1] as vscode.Uri),
-  openExamples: ({ workspace }, ...a) => workspace.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
+  openExamples: ({ workspace }, ...a) =>
+    workspace.openExamples(a[0] as vscode.Uri, a[1] as { open?: boolean }),
   newDerivation: ({ workspace }, ...a) => workspace.newDerivation(a[0] as vscode.Uri),
   resumeRun: ({ history }, ...a) => history.resumeRun(a[0], a[1] as StartOptions),
   deleteRun: ({ history }, ...a) => history.deleteRun(a[0], a[1] as { confirm?: boolean }),

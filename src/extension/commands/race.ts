@@ -32,32 +32,57 @@ export class RaceCommands {
   ) {}
 
   async race(uri?: vscode.Uri, options: RaceOptions = {}): Promise<RunSummary[] | undefined> {
-    const data = uri instanceof vscode.Uri ? uri : await this.datasets.pick('Race Optimizers: pick a dataset');
+    const data =
+      uri instanceof vscode.Uri ? uri : await this.datasets.pick('Race Optimizers: pick a dataset');
     if (!data) return undefined;
     let optimizers = options.optimizers;
     if (!optimizers) {
-      const picks = await vscode.window.showQuickPick(OPTIMIZERS.map((o) => ({ label: o, picked: o !== 'misclassified-sgd' })), { canPickMany: true, title: 'Race Optimizers: which optimizers?' });
+      const picks = await vscode.window.showQuickPick(
+        OPTIMIZERS.map((o) => ({ label: o, picked: o !== 'misclassified-sgd' })),
+        { canPickMany: true, title: 'Race Optimizers: which optimizers?' },
+      );
       optimizers = picks?.map((p) => p.label as OptimizerName);
     }
     if (!optimizers?.length) return undefined;
     const base = settingsOrSay(this.log, data, options.settings);
     if (!base) return undefined;
     const summaries: RunSummary[] = [];
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Backprop Lens: optimizer race', cancellable: true }, async (progress, token) => {
-      for (const [k, optimizer] of optimizers!.entries()) {
-        if (token.isCancellationRequested) break;
-        progress.report({ message: `${optimizer} (${k + 1} of ${optimizers!.length})`, increment: 100 / optimizers!.length });
-        const stop = token.onCancellationRequested(() => this.controller.current?.stop());
-        const s = await this.controller.start({ uri: data, settings: { ...base, optimizer }, source: options.source ?? { kind: 'settings' } }, { ifBusy: 'stopAndStart' });
-        stop.dispose();
-        if (!s || s.status === 'failed' || s.status === 'data-error') break;
-        summaries.push(s);
-      }
-    });
-    this.log.info(`optimizer race on ${vscode.workspace.asRelativePath(data)}: ${summaries.map((s) => `${s.config.optimizer} ${s.status} after ${s.steps} steps`).join('; ')}`);
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: 'Backprop Lens: optimizer race',
+        cancellable: true,
+      },
+      async (progress, token) => {
+        for (const [k, optimizer] of optimizers!.entries()) {
+          if (token.isCancellationRequested) break;
+          progress.report({
+            message: `${optimizer} (${k + 1} of ${optimizers!.length})`,
+            increment: 100 / optimizers!.length,
+          });
+          const stop = token.onCancellationRequested(() => this.controller.current?.stop());
+          const s = await this.controller.start(
+            { uri: data, settings: { ...base, optimizer }, source: options.source ?? { kind: 'settings' } },
+            { ifBusy: 'stopAndStart' },
+          );
+          stop.dispose();
+          if (!s || s.status === 'failed' || s.status === 'data-error') break;
+          summaries.push(s);
+        }
+      },
+    );
+    this.log.info(
+      `optimizer race on ${vscode.workspace.asRelativePath(data)}: ${summaries.map((s) => `${s.config.optimizer} ${s.status} after ${s.steps} steps`).join('; ')}`,
+    );
     if (summaries.length) {
-      const records = (await Promise.all(summaries.map((s) => this.controller.recorder.store.get(s.runId)))).filter((r) => r !== null);
-      await this.history.showComparison(records, `Optimizer race: ${vscode.workspace.asRelativePath(data)}`, options.threshold ?? 0.1);
+      const records = (
+        await Promise.all(summaries.map((s) => this.controller.recorder.store.get(s.runId)))
+      ).filter((r) => r !== null);
+      await this.history.showComparison(
+        records,
+        `Optimizer race: ${vscode.workspace.asRelativePath(data)}`,
+        options.threshold ?? 0.1,
+      );
     }
     return summaries;
   }

@@ -9,9 +9,17 @@ export class WorkspaceCommands {
 
   /** Open Example Workspace: copy the bundled examples into a folder and open it. */
   async openExamples(target?: vscode.Uri, options: { open?: boolean } = {}): Promise<vscode.Uri | undefined> {
-    const folder = target instanceof vscode.Uri ? target : (await vscode.window.showOpenDialog({
-      canSelectFiles: false, canSelectFolders: true, openLabel: 'Copy Examples Here', title: 'Backprop Lens: where should the example workspace go?',
-    }))?.[0];
+    const folder =
+      target instanceof vscode.Uri
+        ? target
+        : (
+            await vscode.window.showOpenDialog({
+              canSelectFiles: false,
+              canSelectFolders: true,
+              openLabel: 'Copy Examples Here',
+              title: 'Backprop Lens: where should the example workspace go?',
+            })
+          )?.[0];
     if (!folder) return undefined;
     const dest = vscode.Uri.joinPath(folder, 'backprop-lens-examples');
     const src = vscode.Uri.joinPath(this.extensionUri, 'examples');
@@ -25,18 +33,24 @@ export class WorkspaceCommands {
         await vscode.workspace.fs.copy(vscode.Uri.joinPath(src, name), to);
       }
     }
-    if (options.open !== false) await vscode.commands.executeCommand('vscode.openFolder', dest, { forceNewWindow: !!vscode.workspace.workspaceFolders?.length });
+    if (options.open !== false)
+      await vscode.commands.executeCommand('vscode.openFolder', dest, {
+        forceNewWindow: !!vscode.workspace.workspaceFolders?.length,
+      });
     return dest;
   }
 
   /** New Derivation File: the reference derivation, correct and commented, in a new .deriv file. */
   async newDerivation(target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
-      defaultUri: folder ? vscode.Uri.joinPath(folder, 'derivation.deriv') : undefined,
-      filters: { 'Backprop Lens derivation': ['deriv'] },
-      title: 'New Derivation File',
-    });
+    const uri =
+      target instanceof vscode.Uri
+        ? target
+        : await vscode.window.showSaveDialog({
+            defaultUri: folder ? vscode.Uri.joinPath(folder, 'derivation.deriv') : undefined,
+            filters: { 'Backprop Lens derivation': ['deriv'] },
+            title: 'New Derivation File',
+          });
     if (!uri) return undefined;
     let act: RunSettings['activation'] = 'sigmoid';
     try {
