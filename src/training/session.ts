@@ -11,7 +11,7 @@
 import { checkNetwork } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { entryName } from '../core/network';
-import { Trainer, type TrainData, confusionMatrix, copyStep } from '../core/trainer';
+import { type StepRecord, Trainer, type TrainData, confusionMatrix, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
@@ -84,6 +84,8 @@ export class TrainingSession {
   private historySaved = 0;
   /** Steps per call of the trainer's tight loop (adapted to the slice). */
   private chunk = 16;
+  /** The last step's record as the run computed it, kept while parameters are edited by hand. */
+  private ownRecord: StepRecord | null = null;
   /** Entries the user set since the last step, and the run's own value of each (restore puts it back). */
   private readonly edits = new Map<number, number>();
   /** Steps per second asked for (0: full speed), and the time and step count the pace counts from. */
@@ -153,6 +155,7 @@ export class TrainingSession {
       }
       case 'reset':
         this.edits.clear();
+        this.ownRecord = null;
         return this.reset();
       case 'setParameter':
         return this.edit(m.index, m.value, false);
@@ -421,6 +424,8 @@ export class TrainingSession {
     if (!t || !start || !this.data || (t.status === 'running' && !this.paused)) return;
     if (!(index >= 0 && index < t.net.theta.length) || !Number.isFinite(value)) return;
     const from = t.net.theta[index];
+    // The step's own record is kept at the first edit, and comes back when every edit is restored.
+    if (!restore && this.edits.size === 0) this.ownRecord = copyStep(t.record);
     if (!restore && !this.edits.has(index)) this.edits.set(index, from);
     if (restore) this.edits.delete(index);
     t.net.theta[index] = value;
@@ -433,7 +438,10 @@ export class TrainingSession {
       restore,
     };
     this.host.post({ type: 'edited', runId: start.runId, edit });
-    this.reinspect(t);
+    if (this.edits.size === 0 && this.ownRecord) {
+      restoreRecord(t.record, this.ownRecord);
+      this.ownRecord = null;
+    } else this.reinspect(t);
     this.progress(true);
   }
 
@@ -517,6 +525,7 @@ export class TrainingSession {
       return this.schedule(Math.max(1, next - this.host.now()));
     }
     this.edits.clear(); // the edited values are now part of the trajectory
+    this.ownRecord = null;
     const deadline = this.host.now() + SLICE_MS;
     let k = 0;
     if (stepping) {
@@ -662,4 +671,14 @@ export class TrainingSession {
     });
     this.historySaved = t.history.length;
   }
+}
+
+/** Put a kept copy of a step record back into the trainer's (reused) record. */
+function restoreRecord(r: StepRecord, own: StepRecord): void {
+  for (const k of ['x', 'z1', 'a1', 'dz1', 'grad', 'delta', 'z2k', 'a2k', 'dz2k'] as const) r[k].set(own[k]);
+  if (r.trueGrad && own.trueGrad) r.trueGrad.set(own.trueGrad);
+  r.z2 = own.z2;
+  r.a2 = own.a2;
+  r.dz2 = own.dz2;
+  r.loss = own.loss;
 }

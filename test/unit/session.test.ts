@@ -481,6 +481,12 @@ describe('editing a parameter by hand', () => {
     const back = f.last('progress');
     assert.equal(back.theta[4], own);
     assert.deepEqual(back.edited, []);
+    assert.deepEqual(
+      Array.from(back.last!.grad),
+      Array.from(before.last!.grad),
+      "the step's own record is back, bit for bit",
+    );
+    assert.equal(back.last!.loss, before.last!.loss);
     assert.equal(f.last('edited').edit.restore, true);
   });
 
