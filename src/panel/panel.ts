@@ -76,7 +76,7 @@ export class InspectorPanel implements vscode.Disposable {
    * webview says the last one is drawn, from the state at that moment, so a busy
    * webview never works through a backlog (what it shows is never stale).
    */
-  private flow = { seq: 0, inFlight: -1, since: 0, pending: false };
+  private flow = { seq: 0, inFlight: -1, since: 0, pending: false, state: '' };
   /** The current run's plotted epochs, followed even while no panel is open. */
   private plot = new PlotHistory();
   private plotRun = '';
@@ -303,11 +303,15 @@ export class InspectorPanel implements vscode.Disposable {
     )
       return this.sendSnapshot();
     const flow = this.flow;
-    // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway.
-    if (flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
+    // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway, and a
+    // change of state (paused, stopped, finished) never waits: it is what the user just asked to see.
+    const state = `${run.phase}:${run.progress?.paused}:${run.result?.status}`;
+    const stateChanged = state !== flow.state;
+    if (!stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
       flow.pending = true;
       return;
     }
+    flow.state = state;
     const fresh = plot.points.slice(this.sent.history);
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
