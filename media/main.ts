@@ -216,6 +216,7 @@ const DRAW: Record<Section, () => void> = {
 /** KaTeX is the costliest section: while training runs, at most twice a second (nobody reads faster); paused, at once. */
 const CHAIN_EVERY_MS = 500;
 let lastChain = 0;
+let lastState = '';
 const meter = { frames: 0, since: performance.now() };
 
 function frame(): void {
@@ -245,7 +246,13 @@ function draw(): void {
   const chainDue = dirty.has('chain') && (watching || now - lastChain > CHAIN_EVERY_MS);
   if (!dirty.size || (dirty.size === 1 && dirty.has('chain') && !chainDue)) return;
   const t0 = performance.now();
+  // A change of state (paused, stopped, finished) shows first, in a frame of its own: the header (state and step) and
+  // the graph now, the heavier sections at the next frame.
+  const state = `${run.id}:${run.phase}:${run.status}`;
+  const quick = state !== lastState && lastState !== '';
+  lastState = state;
   for (const name of Object.keys(DRAW) as Section[]) {
+    if (quick && name !== 'header' && name !== 'graph') continue;
     if (name === 'chain' && !chainDue) continue;
     if (!dirty.delete(name)) continue;
     if (name === 'chain') lastChain = now;

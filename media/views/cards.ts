@@ -28,6 +28,7 @@ export class Cards {
   private readonly cursor = new Map<string, [number, number]>();
   private readonly norms = new Map<ParamName, NormItem[]>();
   private readonly tables = new Map<ParamName, NumbersTable>();
+  private tablesAt = 0;
 
   constructor(private readonly v: View) {}
 
@@ -272,6 +273,8 @@ export class Cards {
         this.tables.delete(p);
         continue;
       }
+      // While training runs, the numbers change faster than anyone reads them: tables at most four times a second.
+      if (run.phase === 'running' && performance.now() - this.tablesAt < 250 && this.tables.has(p)) continue;
       let t = this.tables.get(p);
       if (!t || t.rows !== rows || t.cols !== cols || !box.contains(t.root)) {
         t = new NumbersTable(p, rows, cols, columnLabels(p, cols, run.features), rowLabels(p, rows, run));
@@ -280,6 +283,8 @@ export class Cards {
       }
       t.update(mats);
     }
+    if (run.phase === 'running' && performance.now() - this.tablesAt >= 250)
+      this.tablesAt = performance.now();
   }
 
   private paint(
