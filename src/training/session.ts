@@ -16,26 +16,11 @@ import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
 import { classCounts, prepare } from '../data/prepare';
 import { type GradientFn, derivationGradient } from '../derivation/gradient';
-import {
-  type Evaluator,
-  evaluator,
-  evenRows,
-  filterNormalizedDirection,
-  gradientSlice,
-  lossGrid,
-  principalDirections,
-  projectTrajectory,
-} from '../core/landscape';
 import { lrFind } from '../core/lrfind';
-import { Rng } from '../core/rng';
-import type {
-  Confusion,
-  FromWorker,
-  LandscapeRequest,
-  LandscapeResult,
-  StartMessage,
-  ToWorker,
-} from '../protocol';
+import type { Confusion, FromWorker, StartMessage, ToWorker } from '../protocol';
+import { MAX_TRAJECTORY, Trajectory, landscapeOf } from './whatif';
+
+export { MAX_TRAJECTORY };
 import {
   type Plane,
   type PlotPoints,
@@ -62,9 +47,6 @@ export interface SessionHost {
 export const SLICE_MS = 8;
 /** Most steps per call of the trainer's tight loop (a few milliseconds of the smallest networks' SGD). */
 export const MAX_CHUNK = 4096;
-
-/** At most this many parameter snapshots of the run's trajectory are kept for the landscape (thinned evenly). */
-export const MAX_TRAJECTORY = 256;
 
 export class TrainingSession {
   private start: StartMessage | null = null;
@@ -97,11 +79,8 @@ export class TrainingSession {
   private projected: Float64Array | null = null;
   private points: PlotPoints | null = null;
   private means: Float64Array = new Float64Array(0);
-  /** θ₀ and θ at epoch ends (thinned to MAX_TRAJECTORY), for the landscape's trajectory directions and path. */
-  private trajectory: Float64Array[] = [];
-  private trajectoryEpoch = -1;
-  /** Snapshots are taken every trajectoryStride epochs; the stride doubles each time the list is thinned. */
-  private trajectoryStride = 1;
+  /** The run's trajectory, for the loss landscape (what-if questions answered in the worker). */
+  private readonly trajectory = new Trajectory();
 
   constructor(private readonly host: SessionHost) {}
 
@@ -220,7 +199,7 @@ export class TrainingSession {
           return this.host.post({
             type: 'landscapeResult',
             requestId: m.requestId,
-            result: this.landscape(t, this.data.train, m.request),
+            result: landscapeOf(t, this.data.train, m.request, this.trajectory.snapshots),
           });
         } catch (e) {
           return this.host.post({
@@ -236,85 +215,6 @@ export class TrainingSession {
         throw new Error(`unknown message ${JSON.stringify((never as { type?: unknown }).type)}`);
       }
     }
-  }
-
-  /** The landscape around the trainer's current θ (its network is never touched: copies are evaluated). */
-  private landscape(t: Trainer, train: TrainData, q: LandscapeRequest): LandscapeResult {
-    const n = train.n,
-      h = t.config.hidden;
-    const rows = evenRows(train, q.maxRows);
-    const J = evaluator(
-      n,
-      h,
-      t.config.activation,
-      rows,
-      t.engine === 'reference' ? 'reference' : 'auto',
-      t.config.threads,
-    );
-    try {
-      return this.landscapeWith(J, t, rows.count, q);
-    } finally {
-      J.dispose();
-    }
-  }
-
-  private landscapeWith(J: Evaluator, t: Trainer, rows: number, q: LandscapeRequest): LandscapeResult {
-    const n = t.train.n,
-      h = t.config.hidden;
-    const theta = t.net.theta.slice();
-    const centreLoss = J.loss(theta);
-    const slice = q.slice ? gradientSlice(J, theta, t.opt.hyper.lr, q.slice) : null;
-    let grid: LandscapeResult['grid'] = null;
-    if (q.grid) {
-      const centre = theta;
-      const path = [...this.trajectory];
-      const last = path[path.length - 1];
-      if (!last || last.some((v, i) => v !== centre[i])) path.push(centre.slice());
-      let d1: Float64Array,
-        d2: Float64Array,
-        explained: [number, number] | null = null;
-      if (q.grid.directions === 'trajectory') {
-        if (path.length < 3)
-          throw new Error(
-            'the trajectory has fewer than three points yet: train for a few epochs, or use random directions',
-          );
-        ({ d1, d2, explained } = principalDirections(path, centre));
-      } else {
-        const rng = new Rng(q.grid.seed);
-        const K = t.net.K;
-        d1 = filterNormalizedDirection(centre, n, h, rng, K);
-        d2 = filterNormalizedDirection(centre, n, h, rng, K);
-      }
-      const g = lossGrid(J, theta, d1, d2, { size: q.grid.size, span: q.grid.span });
-      grid = {
-        ...g,
-        directions: q.grid.directions,
-        d1,
-        d2,
-        explained,
-        trajectory: projectTrajectory(path, centre, d1, d2),
-      };
-    }
-    return { centreLoss, rows, step: t.stepCount, slice, grid };
-  }
-
-  /** Keep θ₀ and θ every trajectoryStride epochs, at most MAX_TRAJECTORY snapshots (evenly spaced in epochs). */
-  private recordTrajectory(t: Trainer): void {
-    if (t.epoch === this.trajectoryEpoch) return;
-    this.trajectoryEpoch = t.epoch;
-    if (t.epoch % this.trajectoryStride !== 0) return;
-    this.trajectory.push(t.net.theta.slice());
-    if (this.trajectory.length > MAX_TRAJECTORY) {
-      this.trajectory = this.trajectory.filter((_, i) => i % 2 === 0);
-      this.trajectoryStride *= 2;
-    }
-  }
-
-  private resetTrajectory(t: Trainer): void {
-    this.trajectory = [];
-    this.trajectoryEpoch = -1;
-    this.trajectoryStride = 1;
-    this.recordTrajectory(t);
   }
 
   private begin(m: StartMessage): void {
@@ -368,7 +268,7 @@ export class TrainingSession {
           gradient,
         });
     this.trainer = t;
-    this.resetTrajectory(t);
+    this.trajectory.reset(t);
     const k = Math.min(8, p.train.m);
     this.points = pickPoints(p.train, p.test);
     this.means = featureMeans(p.train);
@@ -476,7 +376,7 @@ export class TrainingSession {
       gradient: this.gradient,
     });
     this.trainer = t;
-    this.resetTrajectory(t);
+    this.trajectory.reset(t);
     this.paused = true;
     this.stepBudget = 0;
     this.epochTarget = -1;
@@ -533,7 +433,7 @@ export class TrainingSession {
       while (t.status === 'running') {
         t.step();
         k++;
-        if (t.epoch !== this.trajectoryEpoch) this.recordTrajectory(t);
+        this.trajectory.record(t);
         if (this.stepBudget > 0 && --this.stepBudget === 0 && this.epochTarget < 0) break;
         if (this.epochTarget >= 0 && t.epoch >= this.epochTarget) {
           this.epochTarget = -1;
@@ -549,7 +449,7 @@ export class TrainingSession {
         const t0 = this.host.now();
         const n = t.advance(Math.max(1, Math.min(this.chunk, budget - k)));
         k += n;
-        if (t.epoch !== this.trajectoryEpoch) this.recordTrajectory(t); // the landscape's trajectory: once per epoch at most
+        this.trajectory.record(t); // the landscape's trajectory: once per epoch at most
         const now = this.host.now();
         if (now - t0 < SLICE_MS / 4) this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
         else if (now - t0 > SLICE_MS) this.chunk = Math.max(1, this.chunk >> 1);
