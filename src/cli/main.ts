@@ -20,7 +20,7 @@ Usage:
   backprop-lens check (FILE | --random) [settings] [--model model.json] [--fast] [--json]
   backprop-lens predict MODEL.json FILE [--json]
   backprop-lens lr-find (FILE | EXPERIMENT.backprop.json) [settings] [--start 1e-6] [--end 10] [--steps 100] [--json]
-  backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [settings] [--json]
+  backprop-lens race (FILE | EXPERIMENT.backprop.json) [--optimizers sgd,adam,…] [--threshold 0.1] [--landscape] [settings] [--json]
   backprop-lens export-torch MODEL.json --data FILE --out model.py [--split F] [--json]
   backprop-lens check-derivation FILE.deriv [--activation sigmoid|tanh|relu] [--mode example|batch] [--json]
   backprop-lens help | --help | --version
@@ -53,7 +53,7 @@ const VALUED = new Set([
   'data',
   'out',
 ]);
-const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version']);
+const SWITCHES = new Set(['json', 'random', 'fast', 'help', 'version', 'landscape']);
 
 export function main(argv: string[], io: Io = defaultIo): number {
   try {

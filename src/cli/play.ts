@@ -6,7 +6,7 @@ import { trainConfigOf } from '../core/settings';
 import { Trainer, type OptimizerName } from '../core/trainer';
 import { gather, splitRows } from '../data/prepare';
 import { torchCheckJson, torchScript } from '../export/torch';
-import { race, validateRace } from '../training/race';
+import { type RaceLandscape, race, raceLandscape, validateRace } from '../training/race';
 import { UsageError, type Parsed } from './args';
 import {
   DataFailure,
@@ -105,8 +105,10 @@ export function raceCmd(args: Parsed, io: Io): number {
   const t = readTable(file, args, io, s);
   const p = prepared(file, t, s, json);
   for (const w of p.warnings) io.err(`warning: ${w}\n`);
+  const landscape = args.switches.has('landscape');
   const r = race(trainConfigOf(s), optimizers as OptimizerName[], p.train, p.test.m ? p.test : null, {
     threshold,
+    ...(landscape ? { trajectory: 64 } : {}),
     onRacer:
       io.tty && !json
         ? (x, i) => io.err(`${x.optimizer} done (${i + 1}/${optimizers!.length})\n`)
@@ -129,6 +131,9 @@ export function raceCmd(args: Parsed, io: Io): number {
           ms: x.ms,
           curve: x.curve,
         })),
+        ...(landscape
+          ? { landscape: landscapeJson(raceLandscape(trainConfigOf(s), r, p.train, { size: 21 })) }
+          : {}),
       }) + '\n',
     );
   } else {
@@ -240,4 +245,16 @@ export function exportTorchCmd(args: Parsed, io: Io): number {
       `wrote ${out} and ${join(outDir, checkFile)} (the first batch's gradients it checks); run it with: python3 ${out}\n`,
     );
   return EXIT.ok;
+}
+
+/** The racers' shared landscape for --json: the grid (loss[j·size + i] at a[i], b[j]) and each racer's path. */
+function landscapeJson(l: RaceLandscape) {
+  return {
+    size: l.grid.size,
+    a: Array.from(l.grid.a),
+    b: Array.from(l.grid.b),
+    loss: Array.from(l.grid.loss),
+    explained: l.explained,
+    paths: l.paths.map((x) => Array.from(x)),
+  };
 }

@@ -141,7 +141,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const areas: CommandAreas = {
     training: new TrainingCommands(controller, datasets, inspector, log),
     history,
-    race: new RaceCommands(controller, datasets, history, log),
+    race: new RaceCommands(controller, datasets, history, log, context.extensionUri),
     models: new ModelCommands(controller, datasets, log, context.extensionUri),
     workspace: new WorkspaceCommands(context.extensionUri),
   };

@@ -64,12 +64,61 @@ export function raceTable(runs: ComparedRun[], threshold: number | null): string
   return `<table class="race"><thead><tr><th>optimizer</th><th>steps to training loss ≤ ${threshold}</th><th>final train accuracy</th><th>final test accuracy</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** The racers' shared loss landscape (the CLI's `race --landscape`): loss[j·size + i] at (a[i], b[j]); one path per run. */
+export interface SharedLandscape {
+  size: number;
+  a: number[];
+  b: number[];
+  loss: number[];
+  explained: [number, number];
+  paths: number[][];
+}
+
+/** The landscape as an inline SVG (the page runs no script): cells coloured by loss (low blue, high red), the paths on it. */
+export function landscapeSvg(l: SharedLandscape): string {
+  const W = 360,
+    cell = W / l.size;
+  const finite = l.loss.filter(Number.isFinite);
+  const lo = Math.min(...finite),
+    hi = Math.max(...finite);
+  const a0 = l.a[0],
+    a1 = l.a[l.a.length - 1],
+    b0 = l.b[0],
+    b1 = l.b[l.b.length - 1];
+  const X = (a: number) => ((a - a0) / (a1 - a0)) * W;
+  const Y = (b: number) => (1 - (b - b0) / (b1 - b0)) * W;
+  let cells = '';
+  for (let j = 0; j < l.size; j++) {
+    for (let i = 0; i < l.size; i++) {
+      const v = l.loss[j * l.size + i];
+      const t = Number.isFinite(v) && hi > lo ? (v - lo) / (hi - lo) : 1;
+      const r = Math.round(55 + 186 * t),
+        g = Math.round(148 - 72 * t),
+        b = Math.round(255 - 179 * t);
+      cells += `<rect x="${(i * cell).toFixed(1)}" y="${((l.size - 1 - j) * cell).toFixed(1)}" width="${(cell + 0.5).toFixed(1)}" height="${(cell + 0.5).toFixed(1)}" fill="rgb(${r},${g},${b})"/>`;
+    }
+  }
+  const paths = l.paths
+    .map((p, k) => {
+      const pts: string[] = [];
+      for (let q = 0; q + 1 < p.length; q += 2) pts.push(`${X(p[q]).toFixed(1)},${Y(p[q + 1]).toFixed(1)}`);
+      return `<polyline class="run${k % 7}" fill="none" stroke-width="2.5" points="${pts.join(' ')}"/>`;
+    })
+    .join('');
+  const [e1, e2] = l.explained;
+  return (
+    `<figure><figcaption>One loss landscape for every racer: the plane through the common initial parameters along the two principal directions of their trajectories (${(100 * e1).toFixed(0)}% and ${(100 * e2).toFixed(0)}% of the variance); blue low, red high (loss ${lo.toPrecision(3)} to ${hi.toPrecision(3)}); each line a racer's path from the centre.</figcaption>` +
+    `<svg viewBox="0 0 ${W} ${W}" width="${W}" height="${W}" role="img" aria-label="The racers' paths on one loss landscape">${cells}${paths}</svg></figure>`
+  );
+}
+
 export function compareHtml(
   cspSource: string,
   css: string,
   runs: ComparedRun[],
   title = 'Compare runs',
   threshold: number | null = null,
+  landscape: SharedLandscape | null = null,
 ): string {
   const chart = (
     title: string,
@@ -122,7 +171,7 @@ export function compareHtml(
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${esc(cspSource)};">
 <link rel="stylesheet" href="${esc(css)}"><title>Compare runs</title></head>
-<body class="compare"><h2>${esc(title)}</h2><ul class="legend-list">${legend}</ul>${raceTable(runs, threshold)}
+<body class="compare"><h2>${esc(title)}</h2><ul class="legend-list">${legend}</ul>${raceTable(runs, threshold)}${landscape ? landscapeSvg(landscape) : ''}
 <div class="charts">${chart('training loss (log scale)', (e) => e.train.loss, true)}${chart('test loss (log scale)', (e) => e.test?.loss, true)}${chart('training accuracy', (e) => e.train.accuracy, false)}${chart('test accuracy', (e) => e.test?.accuracy, false)}</div>
 </body></html>`;
 }

@@ -104,6 +104,42 @@ describe('CLI: lr-find and race', () => {
     }
   });
 
+  it('race --landscape: one shared grid (centre = J(θ₀), as a separate evaluation gives it) and every path from its centre', () => {
+    const r = run([
+      'race',
+      ex('moons.csv'),
+      '--optimizers',
+      'sgd,adam',
+      '--epochs',
+      '4',
+      '--hidden',
+      '3',
+      '--seed',
+      '5',
+      '--landscape',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const l = JSON.parse(r.out).landscape;
+    assert.equal(l.loss.length, l.size * l.size);
+    assert.equal(l.paths.length, 2);
+    for (const p of l.paths) assert.deepEqual(p.slice(0, 2), [0, 0], 'each racer starts at the common θ₀');
+    const c = (l.size - 1) / 2;
+    assert.equal(l.a[c], 0);
+    assert.equal(l.b[c], 0);
+    // Independent: J(θ₀) over the training rows by a Trainer that has not stepped (same data, settings and seed).
+    const t = readDataset(readFileSync(ex('moons.csv')), 'moons.csv');
+    assert.ok(t.ok);
+    const p = prepare(t.table, { split: 0.2, seed: 5, standardize: true });
+    const trainer = new Trainer({ ...DEFAULT_CONFIG, epochs: 4, hidden: 3, seed: 5 }, p.train, null);
+    const J0 = trainer.evaluate(p.train).loss;
+    trainer.dispose();
+    assert.ok(
+      Math.abs(l.loss[c * l.size + c] - J0) <= 1e-12 * Math.max(1, J0),
+      `${l.loss[c * l.size + c]} vs ${J0}`,
+    );
+  });
+
   it('race reads "race" and the settings from an experiment file; --optimizers overrides it', () => {
     const file = join(root, 'examples', 'tmp-race.backprop.json');
     const files = {

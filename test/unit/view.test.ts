@@ -6,7 +6,7 @@ import { flower } from '../../src/data/synthetic';
 import { decodeF64, decodeStep } from '../../src/protocol';
 import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
 import type { RunRecord } from '../../src/training/store';
-import { compareHtml, ticks, yRange } from '../../src/panel/compare';
+import { compareHtml, landscapeSvg, ticks, yRange } from '../../src/panel/compare';
 import { percentiles, smooth } from '../../src/panel/format';
 import { describeSecondsLeft, secondsLeft, stepsPerEpoch } from '../../src/core/progress';
 
@@ -187,6 +187,28 @@ describe('Compare Runs page', () => {
       `ticks: ${accuracyTicks.join(' ')}`,
     );
     assert.ok(!/>1\.00<\/text><text[^>]*>1\.00</.test(html));
+  });
+});
+
+describe('the race page', () => {
+  it('draws the shared landscape as inline SVG (no script), one path per run in its colour', () => {
+    const l = {
+      size: 3,
+      a: [-1, 0, 1],
+      b: [-1, 0, 1],
+      loss: [3, 2, 3, 2, 1, 2, 3, 2, 3],
+      explained: [0.9, 0.1] as [number, number],
+      paths: [
+        [0, 0, 0.5, 0.5],
+        [0, 0, -0.5, 0.2],
+      ],
+    };
+    const svg = landscapeSvg(l);
+    assert.equal((svg.match(/<rect /g) ?? []).length, 9);
+    assert.ok(svg.includes('class="run0"') && svg.includes('class="run1"'));
+    assert.ok(!/<script/i.test(svg));
+    // The centre cell (the lowest loss) is the bluest.
+    assert.ok(svg.includes('rgb(55,148,255)'));
   });
 });
 

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { RunController, StartOptions } from '../runController';
 import type { RunSummary } from '../runs';
+import type { SharedLandscape } from '../../panel/compare';
 import { RunItem, compareHtml } from '../runsView';
 import type { RunRecord } from '../../training/store';
 
@@ -139,6 +140,7 @@ export class HistoryCommands {
     records: RunRecord[],
     title: string,
     threshold: number | null,
+    landscape: SharedLandscape | null = null,
   ): Promise<vscode.WebviewPanel | undefined> {
     const runs = await Promise.all(
       records.map(async (record) => ({ record, history: await this.store.readHistory(record.id) })),
@@ -160,7 +162,7 @@ export class HistoryCommands {
       localResourceRoots: [root],
     });
     const css = panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'inspector.css')).toString();
-    panel.webview.html = compareHtml(panel.webview.cspSource, css, runs, title, threshold);
+    panel.webview.html = compareHtml(panel.webview.cspSource, css, runs, title, threshold, landscape);
     return panel;
   }
 }
