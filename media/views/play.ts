@@ -4,7 +4,7 @@
  * rate marked) and a 2-D grid over two directions (filter-normalised random ones, Li et al. 2018, or the principal
  * directions of the run's trajectory) with the trajectory drawn on it. Both are computed in the training worker.
  */
-import { fmt, fmtTick } from '../../src/panel/format';
+import { contourSegments, fmt, fmtTick } from '../../src/panel/format';
 import { decodeF64 } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
@@ -248,7 +248,7 @@ function drawLandscape(v: View): void {
     for (let j = 0; j < g.size; j++)
       flipped.set(loss.subarray(j * g.size, (j + 1) * g.size), (g.size - 1 - j) * g.size);
     paintCells(map, flipped, g.size, g.size, scale || 1, v.palette(), 240, 240, r.centreLoss);
-    drawTrajectory(map, decodeF64(g.a), decodeF64(g.b), decodeF64(g.trajectory));
+    drawTrajectory(map, decodeF64(g.a), decodeF64(g.b), decodeF64(g.trajectory), loss, g.size);
     const dirs =
       g.directions === 'trajectory'
         ? `the trajectory's two principal directions${g.explained ? ` (${(100 * g.explained[0]).toFixed(0)}% and ${(100 * g.explained[1]).toFixed(0)}% of its variance)` : ''}`
@@ -261,7 +261,14 @@ function drawLandscape(v: View): void {
 }
 
 /** The trajectory [a0, b0, a1, b1, …] on the grid's canvas (the grid's a and b give the extent). */
-function drawTrajectory(c: HTMLCanvasElement, a: Float64Array, b: Float64Array, path: Float64Array): void {
+function drawTrajectory(
+  c: HTMLCanvasElement,
+  a: Float64Array,
+  b: Float64Array,
+  path: Float64Array,
+  loss: Float64Array,
+  size: number,
+): void {
   // The map canvas holds one pixel per cell; draw the path on an overlay canvas sized like its box.
   let overlay = byId<HTMLCanvasElement>('landscape-path');
   if (!overlay) {
@@ -276,6 +283,7 @@ function drawTrajectory(c: HTMLCanvasElement, a: Float64Array, b: Float64Array, 
   }
   const ctx = overlay.getContext('2d')!;
   ctx.clearRect(0, 0, overlay.width, overlay.height);
+  drawContours(ctx, loss, size, overlay.width);
   const a0 = a[0],
     a1 = a[a.length - 1],
     b0 = b[0],
@@ -298,4 +306,30 @@ function drawTrajectory(c: HTMLCanvasElement, a: Float64Array, b: Float64Array, 
     ctx.arc(X(path[n - 2]), Y(path[n - 1]), 5, 0, 2 * Math.PI);
     ctx.stroke();
   }
+}
+
+function drawContours(ctx: CanvasRenderingContext2D, loss: Float64Array, size: number, W: number): void {
+  const finite = Array.from(loss).filter(Number.isFinite);
+  if (finite.length < 4) return;
+  const lo = Math.min(...finite),
+    hi = Math.max(...finite);
+  if (!(hi > lo)) return;
+  const cell = W / size;
+  // Grid point (i, j) is the centre of cell i of row size−1−j on the canvas.
+  const X = (i: number) => (i + 0.5) * cell,
+    Y = (j: number) => (size - 1 - j + 0.5) * cell;
+  ctx.save();
+  ctx.strokeStyle = cssVar('--vscode-editor-foreground', '#fff');
+  ctx.globalAlpha = 0.45;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let k = 1; k <= 8; k++) {
+    const s = contourSegments(loss, size, lo + ((hi - lo) * k) / 9);
+    for (let q = 0; q < s.length; q += 4) {
+      ctx.moveTo(X(s[q]), Y(s[q + 1]));
+      ctx.lineTo(X(s[q + 2]), Y(s[q + 3]));
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
 }

@@ -155,3 +155,39 @@ export function smooth(values: number[], weight: number): number[] {
   }
   return out;
 }
+
+/**
+ * Contour lines of the loss over the grid (marching squares, eight levels evenly spaced between its lowest and
+ * highest finite values; linear interpolation along cell edges). The grid's row j runs upwards (loss[j·size + i]).
+ */
+export function contourSegments(loss: ArrayLike<number>, size: number, level: number): number[] {
+  const out: number[] = []; // x0, y0, x1, y1 in grid units (x → i, y → j)
+  const v = (i: number, j: number) => loss[j * size + i];
+  const at = (p: number, q: number) => (level - p) / (q - p);
+  for (let j = 0; j + 1 < size; j++) {
+    for (let i = 0; i + 1 < size; i++) {
+      const c = [v(i, j), v(i + 1, j), v(i + 1, j + 1), v(i, j + 1)];
+      if (!c.every(Number.isFinite)) continue;
+      const pts: number[] = [];
+      // Edges: bottom (i,j)→(i+1,j), right (i+1,j)→(i+1,j+1), top (i+1,j+1)→(i,j+1), left (i,j+1)→(i,j).
+      const corners = [
+        [i, j],
+        [i + 1, j],
+        [i + 1, j + 1],
+        [i, j + 1],
+      ];
+      for (let e = 0; e < 4; e++) {
+        const p = c[e],
+          q = c[(e + 1) % 4];
+        if (p < level !== q < level) {
+          const t = at(p, q),
+            [x0, y0] = corners[e],
+            [x1, y1] = corners[(e + 1) % 4];
+          pts.push(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t);
+        }
+      }
+      for (let k = 0; k + 3 < pts.length; k += 4) out.push(pts[k], pts[k + 1], pts[k + 2], pts[k + 3]);
+    }
+  }
+  return out;
+}

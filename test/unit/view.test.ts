@@ -7,7 +7,7 @@ import { decodeF64, decodeStep } from '../../src/protocol';
 import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, landscapeSvg, ticks, yRange } from '../../src/panel/compare';
-import { percentiles, smooth } from '../../src/panel/format';
+import { contourSegments, percentiles, smooth } from '../../src/panel/format';
 import { describeSecondsLeft, secondsLeft, stepsPerEpoch } from '../../src/core/progress';
 
 const epoch = (e: number): EpochSummary => ({
@@ -213,6 +213,22 @@ describe('the race page', () => {
 });
 
 describe('webview helpers (pure parts)', () => {
+  it('contour segments: on a cone the level set is where the level is, between the cells that straddle it', () => {
+    // loss = distance from the centre of a 5×5 grid; the level 1.5 crosses the edges between distances 1 and 2.
+    const size = 5,
+      c = 2;
+    const loss = Array.from({ length: size * size }, (_, k) =>
+      Math.hypot((k % size) - c, Math.floor(k / size) - c),
+    );
+    const s = contourSegments(loss, size, 1.5);
+    assert.ok(s.length > 0 && s.length % 4 === 0);
+    for (let q = 0; q < s.length; q += 2) {
+      const r = Math.hypot(s[q] - c, s[q + 1] - c);
+      assert.ok(r > 1 && r < 2.3, `point at distance ${r}`);
+    }
+    assert.deepEqual(contourSegments(loss, size, 100), [], 'no line above the highest value');
+  });
+
   it('percentiles interpolate between order statistics and leave out NaN and ±∞', () => {
     // 0..100: the p-th percentile is p itself.
     const v = Array.from({ length: 101 }, (_, i) => 100 - i);
