@@ -69,6 +69,8 @@ export interface CurrentRun {
   source: { kind: string; file?: string };
   /** Parameters set by hand during the run. */
   edits: Array<{ step: number; name: string; from: number; to: number; restore: boolean }>;
+  /** The last step's loss and gradient as shown (after an edit: at the edited parameters), θ's layout. */
+  last: { step: number; loss: number; grad: number[] } | null;
 }
 
 export interface TestingApi {
@@ -209,6 +211,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
             to: e.to,
             restore: e.restore,
           })),
+          last: r.last && { step: r.last.step, loss: r.last.loss, grad: Array.from(r.last.grad) },
         }
       );
     },

@@ -345,6 +345,55 @@ describe('extension in a real VS Code', function () {
     );
   });
 
+  it('editing a weight in the inspector shows the gradients the CLI computes for that parameter vector', async () => {
+    const a = await api();
+    // Full batch on every row (no split): the step's examples are the rows the CLI's check takes with --batch m.
+    const settings = {
+      optimizer: 'batch',
+      split: 0,
+      epochs: 50,
+      hidden: 3,
+      seed: 8,
+      activation: 'tanh',
+    } as const;
+    const s = await train(workspaceFile('moons.csv'), { settings, paused: true, ifBusy: 'stopAndStart' });
+    assert.equal(s!.status, 'running');
+    await vscode.commands.executeCommand('backpropLens.stepOnce');
+    await vscode.commands.executeCommand('backpropLens.stepOnce');
+    a.testing!.inspectorReceive({ type: 'setParameter', index: 1, value: 0.75 });
+    const run = await waitFor('the edit', () => {
+      const r = a.currentRun();
+      return r && r.theta[1] === 0.75 && r.edits.length === 1 ? r : null;
+    });
+    const shown = run.last!.grad;
+    // The CLI at the edited parameters: a model file with them, checked on all m rows.
+    const model = workspaceFile('edited.model.json');
+    await vscode.commands.executeCommand('backpropLens.exportModel', model);
+    const m = s!.dataset!.trainRows;
+    const c = JSON.parse(
+      cli([
+        'check',
+        workspaceFile('moons.csv').fsPath,
+        '--model',
+        model.fsPath,
+        '--batch',
+        String(m),
+        '--split',
+        '0',
+        '--json',
+      ]).out,
+    );
+    const cliGrad = ['W1', 'b1', 'W2', 'b2'].flatMap((p) => c.params[p].analytic as number[]);
+    assert.equal(cliGrad.length, shown.length);
+    cliGrad.forEach((g, i) =>
+      assert.ok(
+        Math.abs(g - shown[i]) <= 1e-12 * Math.max(1, Math.abs(g)),
+        `entry ${i}: CLI ${g}, shown ${shown[i]}`,
+      ),
+    );
+    await vscode.commands.executeCommand('backpropLens.stop');
+  });
+
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
     const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
     assert.ok(s);
