@@ -106,7 +106,7 @@ export function race(
     const trainer = new Trainer({ ...config, optimizer }, train, test && test.m ? test : null);
     const start = trainer.net.theta.slice();
     if (!theta0) theta0 = start;
-    else if (start.some((v, i) => v !== theta0![i])) throw new Error('racers did not start from the same θ'); // the seed fixes θ₀
+    else if (start.some((v, i) => v !== theta0![i])) throw new Error('racers did not start from the same θ'); // the RNG seed fixes θ₀
     const snaps: Float64Array[] = keep > 0 ? [start] : [];
     const t0 = now();
     // With a trajectory, step by step so that θ is read at each epoch's end (run() without onStep advances in slices).

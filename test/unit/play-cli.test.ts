@@ -7,29 +7,7 @@ import { DEFAULT_CONFIG, Trainer } from '../../src/core/trainer';
 import { readDataset } from '../../src/data/dataset';
 import { prepare } from '../../src/data/prepare';
 
-const root = join(__dirname, '..', '..');
-const ex = (f: string) => join(root, 'examples', f);
-
-function run(argv: string[], files: Record<string, string> = {}) {
-  let out = '',
-    err = '';
-  const written: Record<string, string> = {};
-  const io: Io = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    tty: false,
-    readFile: (p) => (p in files ? new TextEncoder().encode(files[p]) : readFileSync(p)),
-    writeFile: (p, t) => {
-      written[p] = t;
-    },
-  };
-  const code = main(argv, io);
-  return { code, out, err, written };
-}
+import { ex, root, run } from './cli-support';
 
 describe('CLI: lr-find and race', () => {
   it('lr-find --json has suggested and the curve as lr and loss arrays on the exponential schedule', () => {
