@@ -240,35 +240,35 @@ tests[
   await waitFor('training', async () => (await stepOf(f)) > 100, 60_000);
   await f.click('#play');
   await waitFor('paused', async () => (await f.textContent('#badge')) === 'paused', 10_000);
-  await f.click('#table-W1');
-  const cell = () => f.textContent('#tbl-W1 td[data-row="0"][data-col="0"] .v');
-  const grad = () => f.textContent('#tbl-W1 td[data-row="0"][data-col="0"] .g');
+  await f.click('#table-b2');
+  const cell = () => f.textContent('#tbl-b2 td[data-row="0"][data-col="0"] .v');
+  const grad = () => f.textContent('#tbl-b2 td[data-row="0"][data-col="0"] .g');
   const loss = async () => /L\s*([^\s]+)/.exec((await f.textContent('#graph')) ?? '')?.[1];
   const [v0, g0, l0] = [await cell(), await grad(), await loss()];
-  // Keyboard: focus W1's heatmap (its cursor starts at [0,0]) and press Enter.
-  await f.focus('#map-W1-value');
+  // Keyboard: focus b2's heatmap (the output's bias: an edit always moves z2) and press Enter.
+  await f.focus('#map-b2-value');
   await page.keyboard.press('Enter');
   await f.waitForSelector('#editor-value', { timeout: 5000 });
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-edit-weight.png') });
-  await f.fill('#editor-value', '2.5');
+  await f.fill('#editor-value', '-20');
   await page.keyboard.press('Enter');
   await waitFor(
     'the edit',
-    async () => /1 edited by hand/.test((await f.textContent('#title-W1')) ?? ''),
+    async () => /1 edited by hand/.test((await f.textContent('#title-b2')) ?? ''),
     10_000,
   );
-  await waitFor('the new value', async () => (await cell()) === '2.500', 10_000);
+  await waitFor('the new value', async () => (await cell()) === '-20.00', 10_000);
   const [g1, l1] = [await grad(), await loss()];
-  log(`edited W1[0,0]: ${v0} → 2.500; dW1[0,0] ${g0} → ${g1}; L ${l0} → ${l1}`);
-  assert(l1 !== l0, `the loss follows the edit: ${l0} → ${l1} (dW1[0,0] ${g0} → ${g1})`);
+  log(`edited b2[0,0]: ${v0} → -20.00; db2 ${g0} → ${g1}; L ${l0} → ${l1}`);
+  assert(l1 !== l0, `the loss follows the edit: ${l0} → ${l1} (db2 ${g0} → ${g1})`);
   // Restore: the run's own value again.
-  await f.focus('#map-W1-value');
+  await f.focus('#map-b2-value');
   await page.keyboard.press('Enter');
   await f.waitForSelector('#editor-restore:not([hidden])', { timeout: 5000 });
   await f.click('#editor-restore');
   await waitFor(
     'the restored value',
-    async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-W1')) ?? ''),
+    async () => (await cell()) === v0 && !/edited/.test((await f.textContent('#title-b2')) ?? ''),
     10_000,
   );
   assert((await grad()) === g0, `the gradient is the run's again: ${await grad()} vs ${g0}`);
