@@ -7,6 +7,7 @@ import { prepare } from '../../src/data/prepare';
 import { moons } from '../../src/data/synthetic';
 import type { FromWorker, StartMessage } from '../../src/protocol';
 import { TrainingSession } from '../../src/training/session';
+import { FakeHost } from './session-support';
 
 const P = moons(4, 120);
 const CSV = new TextEncoder().encode(
@@ -24,22 +25,17 @@ const CONFIG: TrainConfig = {
   seed: 3,
 };
 
+/** A session on a fake host whose clock moves one millisecond per reading. */
 function session() {
-  const sent: FromWorker[] = [];
-  const queue: Array<() => void> = [];
-  let time = 0;
-  const s = new TrainingSession({
-    post: (m) => void sent.push(m),
-    defer: (fn) => void queue.push(fn),
-    later: (fn) => void queue.push(fn),
-    now: () => (time += 1),
-  });
-  const drain = () => {
-    while (queue.length) queue.shift()!();
+  const f = new FakeHost();
+  f.tick = 1;
+  const s = new TrainingSession(f.host);
+  return {
+    s,
+    sent: f.sent,
+    drain: () => void f.drain(),
+    last: <T extends FromWorker['type']>(type: T) => f.last(type),
   };
-  const last = <T extends FromWorker['type']>(type: T) =>
-    sent.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type).pop()!;
-  return { s, sent, drain, last };
 }
 
 const start = (over: Partial<StartMessage> = {}): StartMessage => ({
