@@ -56,7 +56,10 @@ export default tseslint.config(
     },
   },
   ...LAYERS.map(([files, patterns]) => ({ files, rules: layer(patterns, pureForbidden.paths) })),
-  { files: ['src/panel/**/*.ts', 'src/protocol.ts'], rules: layer(above('extension', 'cli')) },
+  {
+    files: ['src/panel/**/*.ts', 'src/protocol.ts', 'src/webviewProtocol.ts'],
+    rules: layer(above('extension', 'cli')),
+  },
   { files: ['src/cli/**/*.ts'], rules: layer(above('extension', 'panel')) },
   { files: ['media/**/*.ts'], rules: layer(above('extension', 'cli', 'training', 'data', 'derivation')) },
   {
