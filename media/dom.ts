@@ -35,6 +35,39 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T | null 
   return document.getElementById(id) as T | null;
 }
 
+/**
+ * An element's clientWidth, read when the layout changes (a ResizeObserver) rather than while drawing: a layout read
+ * after a DOM write forces the browser to lay the whole page out again, once per read — a dozen times a frame with
+ * every Numbers table open. The first read of an element measures it; onWidthChange hears of every change after.
+ */
+const widths = new WeakMap<Element, number>();
+let widthObserver: ResizeObserver | null = null;
+let widthListener: (() => void) | null = null;
+
+export function widthOf(e: HTMLElement): number {
+  let w = widths.get(e);
+  if (w === undefined) {
+    w = e.clientWidth;
+    widths.set(e, w);
+    widthObserver ??= new ResizeObserver((entries) => {
+      let changed = false;
+      for (const x of entries) {
+        const now = (x.target as HTMLElement).clientWidth; // laid out already: no extra layout
+        if (widths.get(x.target) !== now) changed = true;
+        widths.set(x.target, now);
+      }
+      if (changed) widthListener?.();
+    });
+    widthObserver.observe(e);
+  }
+  return w;
+}
+
+/** Called when an element measured by widthOf changes width (to redraw what depends on it). */
+export function onWidthChange(listener: () => void): void {
+  widthListener = listener;
+}
+
 export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }

@@ -10,7 +10,7 @@ import { PARAM_NAMES, type ParamName } from '../src/core/network';
 import type { Palette } from '../src/panel/format';
 import type { FromWebview, ToWebview } from '../src/protocol';
 import type { Ui, View } from './context';
-import { byId, el, themeRgb } from './dom';
+import { byId, el, onWidthChange, themeRgb } from './dom';
 import { SECTIONS, type Section, initialState, reduce } from './state';
 import { boundarySection, drawBoundary } from './views/boundary';
 import { Cards } from './views/cards';
@@ -55,6 +55,9 @@ const view: View = {
   palette: () => palette,
   dirty: (s) => dirty.add(s),
   focusParam,
+  hold: () => {
+    if (view.state.run?.phase === 'running') heldAt = performance.now();
+  },
 };
 const cards = new Cards(view);
 const curves = new Curves(view);
@@ -213,10 +216,14 @@ const DRAW: Record<Section, () => void> = {
   confusion: () => drawConfusion(view),
   play: () => drawPlay(view),
 };
+/** How long a held page (View.hold) waits for the host's answer before it draws again anyway. */
+const HOLD_MS = 1000;
+let heldAt = 0;
 /** KaTeX is the costliest section: while training runs, at most twice a second (nobody reads faster); paused, at once. */
 const CHAIN_EVERY_MS = 500;
 let lastChain = 0;
 let lastState = '';
+let lastStep = -1;
 const meter = { frames: 0, since: performance.now() };
 
 function frame(): void {
@@ -242,15 +249,19 @@ function draw(): void {
   }
   if (!view.state.run) return dirty.clear();
   const run = view.state.run;
+  if (heldAt && run.phase === 'running' && now - heldAt < HOLD_MS) return; // what is dirty stays dirty
+  heldAt = 0;
   const watching = run.paused || run.phase !== 'running';
   const chainDue = dirty.has('chain') && (watching || now - lastChain > CHAIN_EVERY_MS);
   if (!dirty.size || (dirty.size === 1 && dirty.has('chain') && !chainDue)) return;
   const t0 = performance.now();
-  // A change of state (paused, stopped, finished) shows first, in a frame of its own: the header (state and step) and
-  // the graph now, the heavier sections at the next frame.
+  // A change of state (paused, stopped, finished), and a new step while paused (the step the worker stopped at, a
+  // Step), shows first, in a frame of its own: the header (state and step) and the graph now, the heavier sections at
+  // the next frame.
   const state = `${run.id}:${run.phase}:${run.status}`;
-  const quick = state !== lastState && lastState !== '';
+  const quick = lastState !== '' && (state !== lastState || (watching && run.step !== lastStep));
   lastState = state;
+  lastStep = run.step;
   for (const name of Object.keys(DRAW) as Section[]) {
     if (quick && name !== 'header' && name !== 'graph') continue;
     if (name === 'chain' && !chainDue) continue;
@@ -290,10 +301,14 @@ function testHooks(drawMs: number): void {
   b.historyGaps = String(c.epoch.filter((e, i) => e !== (i + 1) * stride).length); // epochs stride, 2·stride, …
 }
 
-window.addEventListener('resize', () => {
+/** The panel or a section changed width: the charts are rebuilt to fit, the graph reflows (one row or two), heatmaps resize. */
+function relayout(): void {
   curves.stale = true;
   dirty.add('curves');
-  dirty.add('graph'); // one row or two
-});
+  dirty.add('graph');
+  dirty.add('cards');
+}
+window.addEventListener('resize', relayout);
+onWidthChange(relayout);
 requestAnimationFrame(frame);
 view.post({ type: 'ready' });

@@ -3,7 +3,7 @@ import { PARAM_NAMES, type ParamName } from '../../src/core/network';
 import { aggregate, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
 import type { PanelRun } from '../../src/protocol';
 import { type View, blockOf } from '../context';
-import { byId, cssVar, el, hideTip, isolate, tip } from '../dom';
+import { byId, cssVar, el, hideTip, isolate, tip, widthOf } from '../dom';
 import { paintCells } from '../paint';
 
 type MapKind = 'value' | 'grad' | 'update' | 'true';
@@ -320,7 +320,8 @@ export class Cards {
     // Sized to the card: cells of at least 12 px when the matrix fits (at most 40), smaller for big matrices, which
     // aggregate into blocks of 2 px cells beyond that; zoom scales it.
     const zoom = Math.pow(1.5, v.ui.zoom[p] ?? 0);
-    const width = Math.max(120, (c.closest('.card')?.clientWidth ?? 420) - 32) * zoom;
+    const card = c.closest<HTMLElement>('.card');
+    const width = Math.max(120, (card ? widthOf(card) : 420) - 32) * zoom;
     const height = 360 * zoom;
     const agg = aggregate(
       m,

@@ -8,7 +8,7 @@
 import uPlot from 'uplot';
 import { fmtTick, smooth } from '../../src/panel/format';
 import type { View } from '../context';
-import { byId, cssVar, el } from '../dom';
+import { byId, cssVar, el, widthOf } from '../dom';
 import type { Curves as Series } from '../state';
 
 type Line = [label: string, values: number[], color: string];
@@ -80,7 +80,7 @@ export class Curves {
     }
     this.charts?.forEach((u) => u.destroy());
     host.replaceChildren();
-    const width = Math.max(260, Math.floor(host.clientWidth / 2) - 12);
+    const width = Math.max(260, Math.floor(widthOf(host) / 2) - 12);
     const fg = cssVar('--vscode-foreground', '#ccc');
     const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
     const smoothing = (this.v.ui.smoothing ?? 0) > 0;

@@ -2,7 +2,7 @@
 import type { ParamName } from '../../src/core/network';
 import { fmt, l2 } from '../../src/panel/format';
 import { type View, blockOf } from '../context';
-import { byId, svg } from '../dom';
+import { byId, svg, widthOf } from '../dom';
 
 interface GraphNode {
   label: string;
@@ -56,7 +56,8 @@ export function drawGraph(v: View): void {
     { label: 'L', value: step ? fmt(step.loss) : '—', grad: null },
   ];
   // Narrow panels get two rows of four nodes, so that a2 and L are never cut off.
-  const perRow = host.clientWidth > 0 && host.clientWidth < 700 ? 4 : 8;
+  const width = widthOf(host);
+  const perRow = width > 0 && width < 700 ? 4 : 8;
   const key = `${run.n}:${run.K}:${v.ui.focus}:${perRow}:${nodes.map((nd) => nd.grad !== null).join()}`;
   if (built && built.host === host && built.key === key && host.contains(built.svg)) {
     // Same structure: only the numbers change (no new DOM in the hot path).

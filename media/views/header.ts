@@ -25,11 +25,16 @@ function controls(v: View): HTMLElement {
   const play = el('button', { id: 'play', type: 'button', 'aria-label': 'Play or pause training' });
   play.addEventListener('click', () => {
     const run = v.state.run;
-    v.post({ type: 'control', action: run?.phase === 'running' ? 'pause' : 'play' });
+    const pause = run?.phase === 'running';
+    if (pause) v.hold();
+    v.post({ type: 'control', action: pause ? 'pause' : 'play' });
   });
   const btn = (id: string, text: string, action: 'step' | 'stepEpoch' | 'reset', title: string) => {
     const b = el('button', { id, type: 'button', text, title, 'aria-label': title });
-    b.addEventListener('click', () => v.post({ type: 'control', action }));
+    b.addEventListener('click', () => {
+      v.hold();
+      v.post({ type: 'control', action });
+    });
     return b;
   };
   const lr = el('input', {
