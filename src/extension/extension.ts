@@ -59,6 +59,8 @@ export interface CurrentRun {
   id: string;
   phase: string;
   step: number;
+  /** What the status bar, the notification and the inspector's header show (the same snapshot in the three). */
+  shown: { phase: string; step: number };
   epoch: number;
   theta: number[];
   history: number;
@@ -78,6 +80,8 @@ export interface TestingApi {
   inspectorReceive(message: unknown): void;
   /** Run the .deriv Test Explorer's run handler (the API offers no way to start a run and read its results). */
   runDerivationTests(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void>;
+  /** The status bar item's text (the API offers no way to read another extension's status bar). */
+  statusText(): string;
 }
 
 export function activate(context: vscode.ExtensionContext): BackpropLensApi {
@@ -150,12 +154,13 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
   const derivations = new DerivationService(readme, runs, log);
   const selector: vscode.DocumentSelector = { language: LANGUAGE };
   const tests = new DerivationTests(derivations);
+  const status = new StatusView(runs, datasets);
   context.subscriptions.push(
     log,
     controller,
     dataDiagnostics,
     derivations,
-    new StatusView(runs, datasets),
+    status,
     tests,
     inspector,
     recorder,
@@ -197,6 +202,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
           id: r.id,
           phase: r.phase,
           step: r.progress?.step ?? 0,
+          shown: { phase: r.shown.phase, step: r.shown.progress?.step ?? 0 },
           epoch: r.progress?.epoch ?? 0,
           theta: Array.from(r.theta),
           history: r.epochCount,
@@ -220,6 +226,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
         ? {
             inspectorReceive: (m) => inspector.receive(m),
             runDerivationTests: (request, token) => tests.run(request, token),
+            statusText: () => status.text,
           }
         : undefined,
   };

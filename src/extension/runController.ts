@@ -270,11 +270,12 @@ export class RunController implements vscode.Disposable {
         let lastEpoch = 0;
         // Every change of the run (at the report rate): the same state and step as the status bar and the inspector.
         const sub = run.onDidChange(() => {
-          const epoch = run.progress?.epoch ?? 0;
+          const epoch = run.shown.progress?.epoch ?? 0;
           const increment = epoch > lastEpoch ? ((epoch - lastEpoch) / run.config.epochs) * 100 : 0;
           lastEpoch = epoch;
           progress.report({
-            message: run.phase === 'paused' ? `paused · ${describeProgress(run)}` : describeProgress(run),
+            message:
+              run.shown.phase === 'paused' ? `paused · ${describeProgress(run)}` : describeProgress(run),
             increment,
           });
         });

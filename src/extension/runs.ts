@@ -82,6 +82,15 @@ export interface RunSummary {
 let nextId = 1;
 /** How often progress alone (no change of state) is shown: the status bar, the notification, the inspector's header. */
 export const DISPLAY_EVERY_MS = 250;
+/** How long a control request waits for the worker's confirming report before the asked-for phase shows anyway. */
+export const PROVISIONAL_MS = 150;
+
+/** See Run.shown. */
+export interface Shown {
+  readonly phase: RunPhase;
+  readonly progress: Progress | null;
+  readonly lastEpoch: EpochSummary | null;
+}
 
 /** Unique across windows: time, a per-host counter and random digits. */
 export function newRunId(): string {
@@ -99,6 +108,12 @@ export class Run implements vscode.Disposable {
   lastEpoch: EpochSummary | null = null;
   epochCount = 0;
   progress: Progress | null = null;
+  /**
+   * What the status bar, the progress notification and the inspector's header show: the phase, the report and the
+   * newest epoch summary as of the last change told to the listeners (onDidChange). One snapshot for the three, so they
+   * always agree; the inspector's plots follow every report (onProgress) in between.
+   */
+  shown: Shown = { phase: 'starting', progress: null, lastEpoch: null };
   result: TrainResult | null = null;
   boundary: Boundary | null = null;
   /** What the user should know about the data and the outcome (a one-class training split, dead ReLU units). */
@@ -208,7 +223,10 @@ export class Run implements vscode.Disposable {
   private fireChange(): void {
     clearTimeout(this.pendingChange);
     this.pendingChange = undefined;
+    clearTimeout(this.provisional);
+    this.provisional = undefined;
     this.lastChange = Date.now();
+    this.shown = { phase: this.phase, progress: this.progress, lastEpoch: this.lastEpoch };
     this.changed.fire(this);
   }
 
@@ -224,13 +242,24 @@ export class Run implements vscode.Disposable {
 
   /** The phase a control request leads to, until the worker's report confirms it. */
   private expected: 'paused' | 'running' | null = null;
+  private provisional: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * A control request was sent: the phase is the one asked for from now on (commands and menus follow it), and what the
+   * user sees changes with the worker's confirming report — a few milliseconds later, with the step the worker stopped
+   * at, so that the inspector, the status bar and the notification show that step once rather than an older one first.
+   * A worker busy with one long step (a huge batch) still shows the change after PROVISIONAL_MS.
+   */
   private expect(phase: 'paused' | 'running'): void {
     if (this.phase !== 'running' && this.phase !== 'paused') return;
     this.expected = phase;
     if (this.phase !== phase) {
       this.phase = phase;
-      this.fireChange();
+      clearTimeout(this.provisional);
+      this.provisional = setTimeout(() => {
+        this.provisional = undefined;
+        if (!this.disposed && this.expected === phase) this.fireChange();
+      }, PROVISIONAL_MS);
     }
   }
   step(steps = 1): void {
@@ -345,11 +374,15 @@ export class Run implements vscode.Disposable {
         );
         break;
       case 'progress': {
-        const before = `${this.phase}:${this.progress?.status}:${this.progress?.paused}:${this.progress?.lr}:${this.progress?.speed}`;
+        const before = `${this.shown.phase}:${this.progress?.status}:${this.progress?.paused}:${this.progress?.lr}:${this.progress?.speed}`;
         this.progress = m;
+        let confirmed = false;
         if (m.status === 'running') {
           const reported = m.paused ? 'paused' : 'running';
-          if (this.expected === reported) this.expected = null; // confirmed
+          if (this.expected === reported) {
+            this.expected = null;
+            confirmed = true;
+          }
           this.phase = this.expected ?? reported;
         }
         this.theta = m.theta;
@@ -366,11 +399,18 @@ export class Run implements vscode.Disposable {
           this.epochCount += m.epochs.length;
         }
         this.resolveReady(this.dataset); // the first progress: data loaded and the phase known
-        this.progressed.fire(m);
         // A change of state shows at once; progress alone at most DISPLAY_EVERY_MS (the status bar, the notification and
         // the inspector's header follow the same changes, so they show the same step; the inspector's plots follow onProgress).
-        if (before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}` || m.step === 0)
-          return this.fireChange();
+        // A paused worker reports only what the user asked for (a step, an edit): shown at once too. Reports sent before
+        // the worker saw a request are not shown (they would show the old state).
+        const now =
+          m.step === 0 ||
+          (!this.expected &&
+            (confirmed || m.paused || before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}`));
+        if (now) this.shown = { phase: this.phase, progress: m, lastEpoch: this.lastEpoch }; // the plots' update carries it
+        this.progressed.fire(m);
+        if (now) return this.fireChange();
+        if (this.expected) return;
         return this.throttledChange();
       }
       case 'checkpoint':

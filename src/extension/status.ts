@@ -5,27 +5,28 @@ import type { Run, RunManager } from './runs';
 
 export type RunState = 'none' | 'running' | 'paused' | 'finished';
 
-export function runState(run: Run | undefined): RunState {
+/** The state of a phase: `run.phase` (what was asked: commands and menus) or `run.shown.phase` (what the user sees). */
+export function runState(run: Run | undefined, phase = run?.phase): RunState {
   if (!run) return 'none';
-  if (run.phase === 'running' || run.phase === 'starting') return 'running';
-  if (run.phase === 'paused') return 'paused';
+  if (phase === 'running' || phase === 'starting') return 'running';
+  if (phase === 'paused') return 'paused';
   return run.result || run.dataset ? 'finished' : 'none';
 }
 
+/** The run's progress as the status bar, the notification and the inspector show it (run.shown: the same step in all three). */
 export function describeProgress(run: Run): string {
-  const p = run.progress;
-  const e = run.lastEpoch;
+  const { progress: p, lastEpoch: e, phase } = run.shown;
   const parts = [`epoch ${p?.epoch ?? 0}/${run.config.epochs}`, `step ${p?.step ?? 0}`];
   if (e)
     parts.push(`loss ${e.train.loss.toPrecision(4)}`, `accuracy ${(100 * e.train.accuracy).toFixed(1)}%`);
-  const left = run.phase === 'running' ? timeLeft(run) : null;
+  const left = phase === 'running' ? timeLeft(run) : null;
   if (left) parts.push(left);
   return parts.join(' · ');
 }
 
 /** "about 2 min left", from the measured step rate and the steps left to the epoch (or step) limit; null when unknown. */
 export function timeLeft(run: Run): string | null {
-  const p = run.progress;
+  const p = run.shown.progress;
   const s = p ? secondsLeft(run.config, run.dataset?.trainRows ?? 0, p.step, p.stepsPerSecond) : null;
   return s === null ? null : describeSecondsLeft(s);
 }
@@ -74,15 +75,21 @@ export class StatusView implements vscode.Disposable {
     }
     this.item.command = 'backpropLens.showInspector';
     const name = run.fileName;
-    if (state === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
-    else if (state === 'paused')
-      this.item.text = `$(debug-pause) ${name}: paused at step ${run.progress?.step ?? 0}`;
+    const shown = runState(run, run.shown.phase);
+    if (shown === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
+    else if (shown === 'paused')
+      this.item.text = `$(debug-pause) ${name}: paused at step ${run.shown.progress?.step ?? 0}`;
     else if (run.result) {
       const acc = run.result.test?.accuracy ?? run.result.train.accuracy;
       this.item.text = `$(${run.result.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;
-    } else this.item.text = `$(error) ${name}: ${run.phase}`;
+    } else this.item.text = `$(error) ${name}: ${run.shown.phase}`;
     this.item.tooltip = 'Backprop Lens: show the gradient inspector';
     this.item.show();
+  }
+
+  /** What the item says now. */
+  get text(): string {
+    return this.item.text;
   }
 
   dispose(): void {

@@ -96,7 +96,7 @@ export class InspectorPanel implements vscode.Disposable {
         this.follow(run, progress);
         this.onRun(run);
       }),
-      runs.onDidChange((run) => this.onRun(run)),
+      runs.onDidChange((run) => this.onRun(run, true)),
     );
   }
 
@@ -291,7 +291,8 @@ export class InspectorPanel implements vscode.Disposable {
     }
   }
 
-  private onRun(run: InspectedRun | undefined): void {
+  /** shown: the run's shown state changed (the status bar and the notification change now): the header follows at once. */
+  private onRun(run: InspectedRun | undefined, shown = false): void {
     if (run && run.id !== this.sent.run) this.check = null;
     if (!this.panel || !this.ready || !this.panel.visible) return;
     const plot = this.plot;
@@ -304,10 +305,11 @@ export class InspectorPanel implements vscode.Disposable {
       return this.sendSnapshot();
     const flow = this.flow;
     // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway, and a
-    // change of state (paused, stopped, finished) never waits: it is what the user just asked to see.
-    const state = `${run.phase}:${run.progress?.paused}:${run.result?.status}`;
+    // change of what is shown (paused, stopped, finished; the step the status bar shows, a few times a second) never
+    // waits: it is what the user just asked to see, and the header shows what the status bar shows.
+    const state = `${run.shown.phase}:${run.shown.progress?.paused}:${run.result?.status}`;
     const stateChanged = state !== flow.state;
-    if (!stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
+    if (!shown && !stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
       flow.pending = true;
       return;
     }

@@ -32,6 +32,8 @@ export interface InspectedRun {
   readonly phase: RunPhase;
   readonly config: TrainConfig;
   readonly progress: Progress | null;
+  /** The phase and report the header shows: the status bar's and the notification's (see Run.shown). */
+  readonly shown: { readonly phase: RunPhase; readonly progress: Progress | null };
   readonly result: TrainResult | null;
   readonly dataset: DatasetInfo | null;
   readonly theta: Float64Array;
@@ -82,6 +84,8 @@ export class PlotHistory {
 
 export function panelRun(run: InspectedRun, stride: number): PanelRun {
   const p = run.progress;
+  // The header (state, step, epoch, rate) shows what the status bar and the notification show; the rest is the newest.
+  const { phase, progress: s } = run.shown;
   const r = run.result;
   const c = run.config;
   const d = run.dataset;
@@ -89,13 +93,13 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
   return {
     id: run.id,
     file: run.fileName,
-    phase: run.phase,
-    status: run.phase === 'failed' ? 'failed' : (r?.status ?? p?.status ?? 'starting'),
+    phase,
+    status: phase === 'failed' ? 'failed' : (r?.status ?? s?.status ?? 'starting'),
     reason: run.failure ?? r?.reason ?? '',
-    paused: run.phase === 'paused',
+    paused: phase === 'paused',
     live: true,
-    step: p?.step ?? 0,
-    epoch: p?.epoch ?? 0,
+    step: s?.step ?? 0,
+    epoch: s?.epoch ?? 0,
     epochs: c.epochs,
     lr: p?.lr ?? c.lr,
     optimizer: c.optimizer,
@@ -107,7 +111,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
     label: d?.label ?? '',
     trainRows: d?.trainRows ?? 0,
     testRows: d?.testRows ?? 0,
-    stepsPerSecond: p?.stepsPerSecond ?? 0,
+    stepsPerSecond: s?.stepsPerSecond ?? 0,
     speed: p?.speed ?? 0,
     edited: p?.edited ?? [],
     classes: d?.classes ?? ['0', '1'],

@@ -86,6 +86,42 @@ tests[
   await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
   const f = await inspectorFrame(page);
   await waitFor('training', async () => (await stepOf(f)) > 1000, 60_000);
+  // While it trains at full speed, the header shows the steps the status bar shows (one snapshot pushed to both a few
+  // times a second), never steps of its own in between: both watched for 2.5 s (the status bar a little longer, as the
+  // webview shows each snapshot some milliseconds after the workbench).
+  const watchSteps = (ctx, selector, ms) =>
+    ctx.evaluate(
+      ([sel, ms]) =>
+        new Promise((resolve) => {
+          const node = document.querySelector(sel);
+          const seen = [];
+          const read = () => {
+            const s = Number(/step (\d+)/.exec(node.textContent ?? '')?.[1] ?? -1);
+            if (s >= 0 && seen[seen.length - 1] !== s) seen.push(s);
+          };
+          read();
+          const obs = new MutationObserver(read);
+          obs.observe(node, { childList: true, characterData: true, subtree: true });
+          setTimeout(() => {
+            obs.disconnect();
+            resolve(seen);
+          }, ms);
+        }),
+      [selector, ms],
+    );
+  const [headerSteps, barSteps] = await Promise.all([
+    watchSteps(f, '#stats', 2500),
+    watchSteps(page, '.statusbar', 2800),
+  ]);
+  const own = headerSteps.slice(1).filter((x) => !barSteps.includes(x));
+  const fps = await f.evaluate(() => document.body.dataset.fps);
+  log(
+    `while training: the header showed ${headerSteps.length} steps in 2.5 s, the status bar ${barSteps.length}; ${own.length} header steps the status bar never showed (the inspector at ${fps} frames/s)`,
+  );
+  assert(
+    headerSteps.length >= 3 && own.length === 0,
+    `header ${headerSteps.join(' ')}; status bar ${barSteps.join(' ')}`,
+  );
   for (const p of ['W1', 'b1', 'W2', 'b2']) await f.click(`#table-${p}`);
   await waitFor('the tables', async () => (await f.$$('#tbl-W1 td')).length > 0, 10_000);
   await page.waitForTimeout(1500);

@@ -394,6 +394,35 @@ describe('extension in a real VS Code', function () {
     await vscode.commands.executeCommand('backpropLens.stop');
   });
 
+  it('the status bar and the inspector show one snapshot of the run: the same step while it trains, and once paused the step the worker stopped at', async () => {
+    const a = await api();
+    const running = train(workspaceFile('breast_cancer.csv'), {
+      settings: { epochs: 100_000 },
+      ifBusy: 'stopAndStart',
+    });
+    await waitFor('training', () => (a.currentRun()?.shown.step ?? 0) > 1000);
+    const stepIn = (text: string) => Number(/step (\d+)/.exec(text)?.[1] ?? -1);
+    for (let i = 0; i < 10; i++) {
+      // Read together (no await between): what the status bar says is the shown snapshot, not the newest report.
+      const [bar, shown] = [a.testing!.statusText(), a.currentRun()!.shown];
+      assert.equal(stepIn(bar), shown.step, `status bar "${bar}", shown ${JSON.stringify(shown)}`);
+      await sleep(60);
+    }
+    await vscode.commands.executeCommand('backpropLens.pause');
+    await waitFor('the worker to confirm', () => a.currentRun()!.shown.phase === 'paused');
+    const r = a.currentRun()!;
+    assert.equal(r.phase, 'paused');
+    assert.equal(r.shown.step, r.step, 'the step the worker stopped at, not an older one');
+    assert.match(a.testing!.statusText(), new RegExp(`paused at step ${r.step}$`));
+    await sleep(300);
+    assert.equal(a.currentRun()!.step, r.step, 'nothing moves once paused');
+    await vscode.commands.executeCommand('backpropLens.stepOnce');
+    await waitFor('the step', () => a.currentRun()!.shown.step === r.step + 1);
+    assert.match(a.testing!.statusText(), new RegExp(`paused at step ${r.step + 1}$`));
+    await vscode.commands.executeCommand('backpropLens.stop');
+    assert.equal((await running)!.status, 'cancelled');
+  });
+
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
     const s = await train(workspaceFile('flower.csv'), { paused: true, ifBusy: 'stopAndStart' });
     assert.ok(s);
