@@ -25,7 +25,7 @@ export interface View {
   /** Bring a parameter's card into view and focus it. */
   focusParam(p: ParamName): void;
   /**
-   * A control that stops a running run was used (Pause, Step, Step One Epoch, Reset): until the host says the run
+   * A control that stops a running run was used (Pause, Step, Step One Epoch, Reset, Stop): until the host says the run
    * stopped (at most HOLD_MS), draw nothing newer — the next thing on screen is the state asked for, and the page stays
    * free to take the host's answer the moment it arrives.
    */

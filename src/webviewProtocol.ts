@@ -286,8 +286,8 @@ export type PanelSettings = Partial<Pick<RunSettings, (typeof PANEL_SETTINGS)[nu
 /** The fastest pace one can ask for; above it, "full speed" (0) is the honest setting. */
 export const MAX_SPEED = 100_000;
 
-export type ControlAction = 'play' | 'pause' | 'step' | 'stepEpoch' | 'reset';
-const ACTIONS: readonly ControlAction[] = ['play', 'pause', 'step', 'stepEpoch', 'reset'];
+export type ControlAction = 'play' | 'pause' | 'step' | 'stepEpoch' | 'reset' | 'stop';
+const ACTIONS: readonly ControlAction[] = ['play', 'pause', 'step', 'stepEpoch', 'reset', 'stop'];
 
 export type FromWebview =
   | { type: 'ready' }

@@ -29,7 +29,7 @@ function controls(v: View): HTMLElement {
     if (pause) v.hold();
     v.post({ type: 'control', action: pause ? 'pause' : 'play' });
   });
-  const btn = (id: string, text: string, action: 'step' | 'stepEpoch' | 'reset', title: string) => {
+  const btn = (id: string, text: string, action: 'step' | 'stepEpoch' | 'reset' | 'stop', title: string) => {
     const b = el('button', { id, type: 'button', text, title, 'aria-label': title });
     b.addEventListener('click', () => {
       v.hold();
@@ -63,6 +63,7 @@ function controls(v: View): HTMLElement {
     btn('step', 'Step', 'step', 'Step once: exactly one optimizer step'),
     btn('step-epoch', 'Epoch', 'stepEpoch', 'Step one epoch'),
     btn('reset', 'Reset', 'reset', 'Reset parameters to the seeded initial values'),
+    btn('stop', 'Stop', 'stop', 'Stop the run (it ends as cancelled; its parameters and history are kept)'),
     el('label', { class: 'lr' }, 'α ', lr),
     el('label', { class: 'speed' }, 'speed ', speed),
   );
@@ -173,7 +174,7 @@ export function drawHeader(v: View): void {
   play.textContent = running ? 'Pause' : 'Play';
   play.setAttribute('aria-pressed', String(running));
   const live = run.live && (run.phase === 'running' || run.phase === 'paused');
-  for (const id of ['play', 'step', 'step-epoch']) byId<HTMLButtonElement>(id)!.disabled = !live;
+  for (const id of ['play', 'step', 'step-epoch', 'stop']) byId<HTMLButtonElement>(id)!.disabled = !live;
   byId<HTMLButtonElement>('reset')!.disabled = !run.live || run.phase === 'failed';
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);

@@ -105,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): BackpropLensApi {
         else if (action === 'pause') run.pause();
         else if (action === 'step') run.step(1);
         else if (action === 'stepEpoch') run.stepEpoch();
+        else if (action === 'stop') run.stop();
         else run.reset();
       },
       setLearningRate: (lr) => runs.current?.setLearningRate(lr),
