@@ -125,7 +125,12 @@ export function experimentSchema(): Json {
     },
   };
   for (const s of SETTINGS)
-    properties[s.key] = { ...jsonType(s), description: s.description, default: DEFAULT_SETTINGS[s.key] };
+    properties[s.key] = {
+      // 0 is automatic; an experiment file may also say "auto".
+      ...(s.auto ? { anyOf: [jsonType(s), { const: 'auto' }] } : jsonType(s)),
+      description: s.description,
+      default: DEFAULT_SETTINGS[s.key],
+    };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://backprop-lens.dev/schemas/experiment.schema.json',

@@ -7,7 +7,7 @@
 import { ACTIVATIONS } from './activations';
 import { DEFAULT_GRADCHECK } from './gradcheck';
 import { INIT_SCHEMES } from './init';
-import { DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './config';
+import { AUTO_HIDDEN_RULE, DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './config';
 
 export interface RunSettings extends TrainConfig {
   /** Fraction of rows held out for testing. */
@@ -68,6 +68,8 @@ export interface SettingSpec {
   /** Exclusive bounds. */
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  /** 0 means automatic, and the word "auto" (CLI flag, experiment file) is read as 0. */
+  auto?: true;
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -76,9 +78,10 @@ export const SETTINGS: readonly SettingSpec[] = [
     id: 'network.hidden',
     flag: 'hidden',
     kind: 'integer',
-    minimum: 1,
+    minimum: 0,
     maximum: 4096,
-    description: 'Hidden units h (W1 is h×n).',
+    auto: true,
+    description: `Hidden units h (W1 is h×n). 0 (or "auto" in experiment files and on the command line): automatic, ${AUTO_HIDDEN_RULE}, since a hidden layer narrower than the classes is a bottleneck in front of the softmax. The run, its model file and the inspector show the width chosen.`,
   },
   {
     key: 'activation',
@@ -372,8 +375,14 @@ export function checkSetting(spec: SettingSpec, v: unknown): string | null {
   }
 }
 
+/** A value as written, with the word "auto" read as 0 for the settings where 0 is automatic (the hidden width). */
+export function normalizeSetting(spec: SettingSpec, v: unknown): unknown {
+  return spec.auto && typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 0 : v;
+}
+
 /** A command-line string as the spec's type (NaN or the raw string when it does not convert; checkSetting then says why). */
 export function convertFlag(spec: SettingSpec, raw: string): unknown {
+  if (normalizeSetting(spec, raw) === 0) return 0;
   if (spec.kind === 'integer' || spec.kind === 'number') return raw.trim() === '' ? NaN : Number(raw);
   if (spec.kind === 'boolean') {
     if (/^(true|on|yes|1)$/i.test(raw)) return true;
@@ -390,7 +399,7 @@ export function resolveSettings(...layers: Array<Partial<Record<string, unknown>
     if (!layer) continue;
     for (const spec of SETTINGS) {
       if (!Object.prototype.hasOwnProperty.call(layer, spec.key)) continue;
-      const v = layer[spec.key];
+      const v = normalizeSetting(spec, layer[spec.key]);
       if (v === undefined) continue;
       const problem = checkSetting(spec, v);
       if (problem) throw new RangeError(problem);
@@ -455,5 +464,9 @@ export function validateConfig(c: TrainConfig, m: number): void {
     const problem = checkSetting(spec, v);
     if (problem) throw new RangeError(problem);
   }
+  if (c.hidden === 0)
+    throw new RangeError(
+      'hidden is 0 (automatic) where a concrete width is needed: resolve it for the data first (resolveHidden)',
+    );
   if (m < 1) throw new RangeError('there are no training rows');
 }
