@@ -27,8 +27,7 @@ Usage:
   backprop-lens help | --help | --version
 
 Settings (defaults in brackets):
-${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' ' : ''}[${s.auto && DEFAULT_SETTINGS[s.key] === 0 ? 'auto' : String(DEFAULT_SETTINGS[s.key])}]`).join('\n')}
-                    --hidden auto (or 0): ${AUTO_HIDDEN_RULE}
+${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' ' : ''}[${s.auto && DEFAULT_SETTINGS[s.key] === 0 ? 'auto' : String(DEFAULT_SETTINGS[s.key])}]${s.auto ? ` (auto or 0: ${AUTO_HIDDEN_RULE})` : ''}`).join('\n')}
   --no-standardize  same as --standardize false
   --max-mb N        largest dataset accepted, in MB [256]
   --features N      check --random: number of features [3]

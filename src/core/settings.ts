@@ -15,8 +15,11 @@ export interface RunSettings extends TrainConfig {
   standardize: boolean;
   /** Label column; empty: the last column. */
   label: string;
-  /** Columns that are not inputs, comma-separated (IDs, dates, free text). */
-  ignore: string;
+  /**
+   * Columns that are not inputs (IDs, dates, free text): an array of names (exact, so a name may hold a comma), or
+   * one string of comma-separated names (the CLI flag, and settings written before the array form).
+   */
+  ignore: string | string[];
   /** Drop rows with a missing value instead of stopping at the first. */
   dropMissing: boolean;
   /** Most classes the label column may have. */
@@ -39,7 +42,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
   split: 0.2,
   standardize: true,
   label: '',
-  ignore: '',
+  ignore: [],
   dropMissing: false,
   maxClasses: 100,
   maxCategories: 50,
@@ -52,7 +55,8 @@ export const DEFAULT_SETTINGS: RunSettings = {
   checkRtol: DEFAULT_GRADCHECK.rtol,
 };
 
-export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum';
+/** names: column names, an array of strings or one comma-separated string. */
+export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum' | 'names';
 
 export interface SettingSpec {
   key: keyof RunSettings;
@@ -252,8 +256,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'ignore',
     id: 'data.ignore',
     flag: 'ignore',
-    kind: 'string',
-    description: 'Columns that are not inputs (IDs, dates, free text), comma-separated names; empty: none.',
+    kind: 'names',
+    description:
+      'Columns that are not inputs (IDs, dates, free text): a list of column names, matched exactly (a name may hold a comma); empty: none. One string of comma-separated names is read too (the CLI: --ignore a,b).',
   },
   {
     key: 'dropMissing',
@@ -354,6 +359,10 @@ export function checkSetting(spec: SettingSpec, v: unknown): string | null {
       return typeof v === 'boolean' ? null : `${name} must be true or false, got ${JSON.stringify(v)}`;
     case 'string':
       return typeof v === 'string' ? null : `${name} must be a string, got ${JSON.stringify(v)}`;
+    case 'names':
+      return typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+        ? null
+        : `${name} must be a list of column names (or one string of comma-separated names), got ${JSON.stringify(v)}`;
     case 'enum':
       return typeof v === 'string' && spec.enum!.includes(v)
         ? null
@@ -403,7 +412,7 @@ export function resolveSettings(...layers: Array<Partial<Record<string, unknown>
       if (v === undefined) continue;
       const problem = checkSetting(spec, v);
       if (problem) throw new RangeError(problem);
-      (out as unknown as Record<string, unknown>)[spec.key] = v;
+      (out as unknown as Record<string, unknown>)[spec.key] = Array.isArray(v) ? [...(v as unknown[])] : v;
     }
   }
   if (!(out.checkPass <= out.checkWarn && out.checkWarn <= out.checkFail)) {
@@ -429,6 +438,19 @@ export function gradcheckOptionsOf(s: RunSettings) {
   };
 }
 
+/**
+ * The ignore setting's column names: an array as it is (names are matched exactly; empty entries skipped), a string
+ * split at its commas with each name trimmed (the CLI flag, and settings written before the array form).
+ */
+export function ignoredColumns(v: string | readonly string[]): string[] {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c !== '')
+    : v.filter((c) => c !== '');
+}
+
 /** The reader's options from the settings (data as it comes: ignore, missing values, class and category limits). */
 export function readOptionsOf(s: RunSettings): {
   label?: string;
@@ -440,10 +462,7 @@ export function readOptionsOf(s: RunSettings): {
 } {
   return {
     ...(s.label === '' ? {} : { label: s.label }),
-    ignore: s.ignore
-      .split(',')
-      .map((c) => c.trim())
-      .filter((c) => c !== ''),
+    ignore: ignoredColumns(s.ignore),
     dropMissing: s.dropMissing,
     maxClasses: s.maxClasses,
     maxCategories: s.maxCategories,

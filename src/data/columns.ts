@@ -262,7 +262,7 @@ function decideColumn(
     const all = new Set(rows.map((i) => t.cells[i * w + j]));
     throw new DatasetError(
       t.headerLine,
-      `column ${quoteAs(t.quoting, name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (--ignore ${name}) or raise maxCategories`,
+      `column ${quoteAs(t.quoting, name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (${name.includes(',') ? `"ignore": [${JSON.stringify(name)}]: a name with a comma needs the list form` : `--ignore ${name}`}) or raise maxCategories`,
     );
   }
   return { name, type: 'category', categories: [...seen].sort(compareCodePoints) };

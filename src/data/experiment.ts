@@ -67,7 +67,8 @@ export function parseExperiment(text: string): ExperimentResult {
     if (seen.has(key)) at(keyNode.offset, key, `"${key}" appears twice`);
     seen.add(key);
     const spec = SETTINGS.find((s) => s.key === key);
-    const value = spec ? normalizeSetting(spec, valueNode?.value) : valueNode?.value;
+    const raw = valueNode ? getNodeValue(valueNode) : undefined; // arrays too (the ignore list)
+    const value = spec ? normalizeSetting(spec, raw) : raw;
     if (spec) {
       const problem = checkSetting(spec, value);
       if (problem) at(valueNode?.offset ?? keyNode.offset, key, problem);
