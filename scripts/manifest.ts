@@ -11,6 +11,7 @@ type Json = Record<string, unknown>;
 function jsonType(s: SettingSpec): Json {
   const t: Json = {};
   if (s.kind === 'enum') Object.assign(t, { type: 'string', enum: [...s.enum!] });
+  else if (s.kind === 'names') Object.assign(t, { type: 'array', items: { type: 'string' } });
   else t.type = s.kind;
   for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const)
     if (s[k] !== undefined) t[k] = s[k];
@@ -125,7 +126,16 @@ export function experimentSchema(): Json {
     },
   };
   for (const s of SETTINGS)
-    properties[s.key] = { ...jsonType(s), description: s.description, default: DEFAULT_SETTINGS[s.key] };
+    properties[s.key] = {
+      // 0 is automatic; an experiment file may also say "auto". Column names: a list, or one comma-separated string.
+      ...(s.auto
+        ? { anyOf: [jsonType(s), { const: 'auto' }] }
+        : s.kind === 'names'
+          ? { anyOf: [jsonType(s), { type: 'string' }] }
+          : jsonType(s)),
+      description: s.description,
+      default: DEFAULT_SETTINGS[s.key],
+    };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://backprop-lens.dev/schemas/experiment.schema.json',

@@ -168,7 +168,7 @@ export function drawHeader(v: View): void {
       ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s`
       : '';
   byId('stats')!.textContent =
-    `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr)} · ${run.hidden} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
+    `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr)} · ${run.hidden || 'auto'} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
   const play = byId<HTMLButtonElement>('play')!;
   const running = run.phase === 'running';
   play.textContent = running ? 'Pause' : 'Play';
@@ -179,7 +179,7 @@ export function drawHeader(v: View): void {
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);
   const shown: Array<[string, string]> = [
-    ['hidden', String(run.hidden)],
+    ['hidden', run.hidden ? String(run.hidden) : ''], // 0: automatic, until the data is read
     ['activation', run.activation],
     ['optimizer', run.optimizer],
     ['batch', String(run.batchSize)],

@@ -3,6 +3,7 @@
  * and (check-derivation) the derivation checker. Exit codes: 0 ok, 1 usage,
  * 2 data error (FILE:LINE: message on stderr), 3 diverged, 4 gradient check failed.
  */
+import { AUTO_HIDDEN_RULE } from '../core/config';
 import { DEFAULT_SETTINGS, SETTINGS } from '../core/settings';
 import { UsageError, parseArgs } from './args';
 import { check, checkDerivationCmd } from './check';
@@ -26,7 +27,7 @@ Usage:
   backprop-lens help | --help | --version
 
 Settings (defaults in brackets):
-${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' ' : ''}[${String(DEFAULT_SETTINGS[s.key])}]`).join('\n')}
+${SETTINGS.map((s) => `  --${s.flag.padEnd(15)} ${s.enum ? s.enum.join('|') + ' ' : ''}[${s.auto && DEFAULT_SETTINGS[s.key] === 0 ? 'auto' : String(DEFAULT_SETTINGS[s.key])}]${s.auto ? ` (auto or 0: ${AUTO_HIDDEN_RULE})` : ''}`).join('\n')}
   --no-standardize  same as --standardize false
   --max-mb N        largest dataset accepted, in MB [256]
   --features N      check --random: number of features [3]

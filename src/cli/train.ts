@@ -1,4 +1,5 @@
 /** backprop-lens train: train on a dataset file, print (or --json) the outcome, optionally save the model. */
+import { AUTO_HIDDEN_RULE } from '../core/config';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { modelToJson, type Model } from '../core/model';
 import { describeSecondsLeft, secondsLeft } from '../core/progress';
@@ -21,8 +22,8 @@ export function train(args: Parsed, io: Io): number {
   const dropped = describeDropped(t);
   if (dropped && !json) io.err(`${dropped}\n`);
   for (const w of p.warnings) io.err(`warning: ${w}\n`); // before training, which may take a while
-  const config = trainConfigOf(s);
-  const trainer = new Trainer(config, p.train, p.test.m ? p.test : null);
+  const trainer = new Trainer(trainConfigOf(s), p.train, p.test.m ? p.test : null);
+  const config = trainer.config; // the hidden width concrete (automatic: for the data's classes)
   const bar = io.tty && !json ? progressBar(io, trainer, p.train.m) : null;
   // No per-step callback: the trainer runs its tight loop (advance()); the bar follows the epochs.
   const result = trainer.run({ onEpoch: bar ?? undefined });
@@ -85,7 +86,7 @@ export function train(args: Parsed, io: Io): number {
     );
   } else {
     io.out(
-      describeRun(file, t, p.train.m, p.test.m, s, result) +
+      describeRun(file, t, p.train.m, p.test.m, s, config.hidden, result) +
         describeConfusion(t, trainer, p.test.m ? p.test : null) +
         (dead?.dead.length ? `${describeDeadUnits(dead)}\n` : '') +
         (save ? `\nmodel saved to ${save}\n` : ''),
@@ -112,6 +113,7 @@ function describeRun(
   mTrain: number,
   mTest: number,
   s: RunSettings,
+  hidden: number,
   r: TrainResult,
 ): string {
   const metrics = (m: TrainResult['train']) =>
@@ -119,7 +121,7 @@ function describeRun(
   return (
     [
       `${file}: ${t.m} rows × ${t.n} features (label "${t.labelName}"), ${mTrain} train / ${mTest} test${s.standardize ? ', standardised' : ''}`,
-      `${s.optimizer}, lr ${s.lr}, ${s.hidden} hidden ${s.activation} units, ${s.init} init, seed ${s.seed}`,
+      `${s.optimizer}, lr ${s.lr}, ${hidden} hidden ${s.activation} units${s.hidden === 0 ? ` (automatic: ${AUTO_HIDDEN_RULE})` : ''}, ${s.init} init, seed ${s.seed}`,
       `status: ${r.status} (${r.reason}) after ${r.steps} steps, ${r.epochs} epochs`,
       `train: ${metrics(r.train)}`,
       r.test ? `test:  ${metrics(r.test)}` : 'test:  (no test rows)',

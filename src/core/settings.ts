@@ -7,7 +7,7 @@
 import { ACTIVATIONS } from './activations';
 import { DEFAULT_GRADCHECK } from './gradcheck';
 import { INIT_SCHEMES } from './init';
-import { DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './config';
+import { AUTO_HIDDEN_RULE, DEFAULT_CONFIG, OPTIMIZERS, type TrainConfig } from './config';
 
 export interface RunSettings extends TrainConfig {
   /** Fraction of rows held out for testing. */
@@ -15,8 +15,11 @@ export interface RunSettings extends TrainConfig {
   standardize: boolean;
   /** Label column; empty: the last column. */
   label: string;
-  /** Columns that are not inputs, comma-separated (IDs, dates, free text). */
-  ignore: string;
+  /**
+   * Columns that are not inputs (IDs, dates, free text): an array of names (exact, so a name may hold a comma), or
+   * one string of comma-separated names (the CLI flag, and settings written before the array form).
+   */
+  ignore: string | string[];
   /** Drop rows with a missing value instead of stopping at the first. */
   dropMissing: boolean;
   /** Most classes the label column may have. */
@@ -39,7 +42,7 @@ export const DEFAULT_SETTINGS: RunSettings = {
   split: 0.2,
   standardize: true,
   label: '',
-  ignore: '',
+  ignore: [],
   dropMissing: false,
   maxClasses: 100,
   maxCategories: 50,
@@ -52,7 +55,8 @@ export const DEFAULT_SETTINGS: RunSettings = {
   checkRtol: DEFAULT_GRADCHECK.rtol,
 };
 
-export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum';
+/** names: column names, an array of strings or one comma-separated string. */
+export type SettingKind = 'integer' | 'number' | 'boolean' | 'string' | 'enum' | 'names';
 
 export interface SettingSpec {
   key: keyof RunSettings;
@@ -68,6 +72,8 @@ export interface SettingSpec {
   /** Exclusive bounds. */
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  /** 0 means automatic, and the word "auto" (CLI flag, experiment file) is read as 0. */
+  auto?: true;
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -76,9 +82,10 @@ export const SETTINGS: readonly SettingSpec[] = [
     id: 'network.hidden',
     flag: 'hidden',
     kind: 'integer',
-    minimum: 1,
+    minimum: 0,
     maximum: 4096,
-    description: 'Hidden units h (W1 is h×n).',
+    auto: true,
+    description: `Hidden units h (W1 is h×n). 0 (or "auto" in experiment files and on the command line): automatic, ${AUTO_HIDDEN_RULE}, since a hidden layer narrower than the classes is a bottleneck in front of the softmax. The run, its model file and the inspector show the width chosen.`,
   },
   {
     key: 'activation',
@@ -249,8 +256,9 @@ export const SETTINGS: readonly SettingSpec[] = [
     key: 'ignore',
     id: 'data.ignore',
     flag: 'ignore',
-    kind: 'string',
-    description: 'Columns that are not inputs (IDs, dates, free text), comma-separated names; empty: none.',
+    kind: 'names',
+    description:
+      'Columns that are not inputs (IDs, dates, free text): a list of column names, matched exactly (a name may hold a comma); empty: none. One string of comma-separated names is read too (the CLI: --ignore a,b).',
   },
   {
     key: 'dropMissing',
@@ -351,6 +359,10 @@ export function checkSetting(spec: SettingSpec, v: unknown): string | null {
       return typeof v === 'boolean' ? null : `${name} must be true or false, got ${JSON.stringify(v)}`;
     case 'string':
       return typeof v === 'string' ? null : `${name} must be a string, got ${JSON.stringify(v)}`;
+    case 'names':
+      return typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+        ? null
+        : `${name} must be a list of column names (or one string of comma-separated names), got ${JSON.stringify(v)}`;
     case 'enum':
       return typeof v === 'string' && spec.enum!.includes(v)
         ? null
@@ -372,8 +384,14 @@ export function checkSetting(spec: SettingSpec, v: unknown): string | null {
   }
 }
 
+/** A value as written, with the word "auto" read as 0 for the settings where 0 is automatic (the hidden width). */
+export function normalizeSetting(spec: SettingSpec, v: unknown): unknown {
+  return spec.auto && typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 0 : v;
+}
+
 /** A command-line string as the spec's type (NaN or the raw string when it does not convert; checkSetting then says why). */
 export function convertFlag(spec: SettingSpec, raw: string): unknown {
+  if (normalizeSetting(spec, raw) === 0) return 0;
   if (spec.kind === 'integer' || spec.kind === 'number') return raw.trim() === '' ? NaN : Number(raw);
   if (spec.kind === 'boolean') {
     if (/^(true|on|yes|1)$/i.test(raw)) return true;
@@ -390,11 +408,11 @@ export function resolveSettings(...layers: Array<Partial<Record<string, unknown>
     if (!layer) continue;
     for (const spec of SETTINGS) {
       if (!Object.prototype.hasOwnProperty.call(layer, spec.key)) continue;
-      const v = layer[spec.key];
+      const v = normalizeSetting(spec, layer[spec.key]);
       if (v === undefined) continue;
       const problem = checkSetting(spec, v);
       if (problem) throw new RangeError(problem);
-      (out as unknown as Record<string, unknown>)[spec.key] = v;
+      (out as unknown as Record<string, unknown>)[spec.key] = Array.isArray(v) ? [...(v as unknown[])] : v;
     }
   }
   if (!(out.checkPass <= out.checkWarn && out.checkWarn <= out.checkFail)) {
@@ -420,6 +438,19 @@ export function gradcheckOptionsOf(s: RunSettings) {
   };
 }
 
+/**
+ * The ignore setting's column names: an array as it is (names are matched exactly; empty entries skipped), a string
+ * split at its commas with each name trimmed (the CLI flag, and settings written before the array form).
+ */
+export function ignoredColumns(v: string | readonly string[]): string[] {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c !== '')
+    : v.filter((c) => c !== '');
+}
+
 /** The reader's options from the settings (data as it comes: ignore, missing values, class and category limits). */
 export function readOptionsOf(s: RunSettings): {
   label?: string;
@@ -431,10 +462,7 @@ export function readOptionsOf(s: RunSettings): {
 } {
   return {
     ...(s.label === '' ? {} : { label: s.label }),
-    ignore: s.ignore
-      .split(',')
-      .map((c) => c.trim())
-      .filter((c) => c !== ''),
+    ignore: ignoredColumns(s.ignore),
     dropMissing: s.dropMissing,
     maxClasses: s.maxClasses,
     maxCategories: s.maxCategories,
@@ -455,5 +483,9 @@ export function validateConfig(c: TrainConfig, m: number): void {
     const problem = checkSetting(spec, v);
     if (problem) throw new RangeError(problem);
   }
+  if (c.hidden === 0)
+    throw new RangeError(
+      'hidden is 0 (automatic) where a concrete width is needed: resolve it for the data first (resolveHidden)',
+    );
   if (m < 1) throw new RangeError('there are no training rows');
 }

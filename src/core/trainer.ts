@@ -25,7 +25,7 @@ import { type SampleStep, sgdSampleStep } from './kernels/sample';
 import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
 import { Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
 import { Rng } from './rng';
-import type { OptimizerName, TrainConfig } from './config';
+import { type OptimizerName, type TrainConfig, resolveHidden } from './config';
 import { validateConfig } from './settings';
 
 export { DEFAULT_CONFIG, OPTIMIZERS, type OptimizerName, type TrainConfig } from './config';
@@ -196,8 +196,11 @@ export class Trainer {
       ) => number)
     | null;
 
+  /** The run's settings, with a concrete hidden width (hidden 0, automatic, resolved for the data's K: resolveHidden). */
+  readonly config: TrainConfig;
+
   constructor(
-    readonly config: TrainConfig,
+    config: TrainConfig,
     readonly train: TrainData,
     readonly test: TrainData | null = null,
     theta?: Float64Array,
@@ -205,6 +208,7 @@ export class Trainer {
   ) {
     const { n, m } = train;
     const K = train.K ?? 1;
+    config = this.config = resolveHidden(config, K);
     const h = config.hidden;
     validateConfig(config, m);
     this.rng = new Rng(config.seed);

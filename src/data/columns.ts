@@ -18,7 +18,7 @@
  */
 import type { ColumnEncoding } from '../core/model';
 import { assertEncoding, bomLength, decode } from './encoding';
-import { DatasetError, quote } from './errors';
+import { DatasetError, type Quoting, quote, quoteAs } from './errors';
 import { type ReadOptions, type Table, checkHeader } from './table';
 
 /** The file as text: header names, cells row-major (m × columns.length), the line of every row. */
@@ -28,6 +28,8 @@ export interface CellTable {
   cells: string[];
   lines: number[];
   m: number;
+  /** How the file writes text, for messages that quote its names and cells (quoteAs). */
+  quoting: Quoting;
 }
 
 export const DEFAULT_MAX_CLASSES = 100;
@@ -119,7 +121,7 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
         if (pos < len && s[pos] !== delim && s[pos] !== '\n' && s[pos] !== '\r') {
           throw new DatasetError(
             line,
-            `unexpected text after the closing quote of a quoted field: ${quote(s.slice(pos, pos + 20))}`,
+            `unexpected text after the closing quote of a quoted field: ${quoteAs('csv', s.slice(pos, pos + 20))}`,
           );
         }
         fields.push(text);
@@ -158,7 +160,7 @@ export function readCells(b: Uint8Array, delim: ',' | '\t'): CellTable {
     for (let j = 0; j < ncols; j++) cells[i * ncols + j] = r.fields[j];
     lines[i] = r.line;
   });
-  return { columns, headerLine: head.line, cells, lines, m: rows.length };
+  return { columns, headerLine: head.line, cells, lines, m: rows.length, quoting: quoting ? 'csv' : 'tsv' };
 }
 
 /** The columns read as inputs: all but the label and the ignored ones; checks that every ignored name is a column. */
@@ -196,7 +198,7 @@ function keptRows(
     else {
       throw new DatasetError(
         t.lines[i],
-        `column ${quote(t.columns[bad], 40)} has a missing value (${quote(t.cells[i * w + bad], 20)}); fill it in, ignore the column, or turn on dropMissing (--drop-missing) to drop rows with missing values`,
+        `column ${quoteAs(t.quoting, t.columns[bad], 40)} has a missing value (${quoteAs(t.quoting, t.cells[i * w + bad], 20)}); fill it in, ignore the column, or turn on dropMissing (--drop-missing) to drop rows with missing values`,
       );
     }
   }
@@ -239,7 +241,7 @@ function decideColumn(
       if (!Number.isFinite(v))
         throw new DatasetError(
           t.lines[i],
-          `column ${quote(name, 40)}: ${quote(t.cells[i * w + j], 40)} is too large for a double`,
+          `column ${quoteAs(t.quoting, name, 40)}: ${quoteAs(t.quoting, t.cells[i * w + j], 40)} is too large for a double`,
         );
     }
     return { name, type: 'number' };
@@ -248,7 +250,7 @@ function decideColumn(
     const i = texts <= numbers ? firstText : firstNumber;
     throw new DatasetError(
       t.lines[i],
-      `column ${quote(name, 40)} has numbers and text: ${quote(t.cells[i * w + j], 40)} at line ${t.lines[i]} (${numbers} number${numbers === 1 ? '' : 's'}, ${texts} text cell${texts === 1 ? '' : 's'}); a column is either numbers or categories${hint(t.cells[i * w + j])}`,
+      `column ${quoteAs(t.quoting, name, 40)} has numbers and text: ${quoteAs(t.quoting, t.cells[i * w + j], 40)} at line ${t.lines[i]} (${numbers} number${numbers === 1 ? '' : 's'}, ${texts} text cell${texts === 1 ? '' : 's'}); a column is either numbers or categories${hint(t.cells[i * w + j])}`,
     );
   }
   const seen = new Set<string>();
@@ -260,7 +262,7 @@ function decideColumn(
     const all = new Set(rows.map((i) => t.cells[i * w + j]));
     throw new DatasetError(
       t.headerLine,
-      `column ${quote(name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (--ignore ${name}) or raise maxCategories`,
+      `column ${quoteAs(t.quoting, name, 40)} has ${all.size} distinct text values, more than maxCategories (${maxCategories}); an ID or free-text column is not an input: ignore it (${name.includes(',') ? `"ignore": [${JSON.stringify(name)}]: a name with a comma needs the list form` : `--ignore ${name}`}) or raise maxCategories`,
     );
   }
   return { name, type: 'category', categories: [...seen].sort(compareCodePoints) };
@@ -317,7 +319,7 @@ function decideLabels(
     if (k >= 0) {
       throw new DatasetError(
         t.lines[rows[k]],
-        `label column ${quote(name, 40)}: ${quote(text[k], 40)} is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target (is ${quote(name, 40)} the right label column?)`,
+        `label column ${quoteAs(t.quoting, name, 40)}: ${quoteAs(t.quoting, text[k], 40)} is not a whole number; Backprop Lens classifies, and a fractional label looks like a regression target (is ${quoteAs(t.quoting, name, 40)} the right label column?)`,
       );
     }
     keyOf = (k) => String(values[k]);
@@ -330,13 +332,13 @@ function decideLabels(
   if (classes.length > maxClasses) {
     throw new DatasetError(
       t.headerLine,
-      `label column ${quote(name, 40)} has ${classes.length} distinct values, more than maxClasses (${maxClasses}); is it an ID or a measurement rather than a class? Choose the label column (--label) or raise maxClasses`,
+      `label column ${quoteAs(t.quoting, name, 40)} has ${classes.length} distinct values, more than maxClasses (${maxClasses}); is it an ID or a measurement rather than a class? Choose the label column (--label) or raise maxClasses`,
     );
   }
   if (classes.length < 2) {
     throw new DatasetError(
       1,
-      `every row has label ${quote(classes[0] ?? '', 40)} in column ${quote(name, 40)}; training needs at least two classes`,
+      `every row has label ${quoteAs(t.quoting, classes[0] ?? '', 40)} in column ${quoteAs(t.quoting, name, 40)}; training needs at least two classes`,
     );
   }
   const pos = o.positiveClass ?? '';
@@ -344,13 +346,13 @@ function decideLabels(
     if (classes.length !== 2)
       throw new DatasetError(
         t.headerLine,
-        `positiveClass ${quote(pos, 40)} applies to two classes; column ${quote(name, 40)} has ${classes.length}`,
+        `positiveClass ${quote(pos, 40)} applies to two classes; column ${quoteAs(t.quoting, name, 40)} has ${classes.length}`,
       );
     const k = classes.indexOf(pos);
     if (k < 0)
       throw new DatasetError(
         t.headerLine,
-        `positiveClass ${quote(pos, 40)} is not a class of column ${quote(name, 40)} (classes: ${classes.map((c) => quote(c, 30)).join(', ')})`,
+        `positiveClass ${quote(pos, 40)} is not a class of column ${quoteAs(t.quoting, name, 40)} (classes: ${classes.map((c) => quoteAs(t.quoting, c, 30)).join(', ')})`,
       );
     if (k === 0) classes = [classes[1], classes[0]];
   }
@@ -379,7 +381,7 @@ function encodeRow(
       if (!Number.isFinite(v))
         throw new DatasetError(
           t.lines[i],
-          `column ${quote(e.name, 40)}: ${quote(cell, 40)} is not a decimal number${hint(cell)}`,
+          `column ${quoteAs(t.quoting, e.name, 40)}: ${quoteAs(t.quoting, cell, 40)} is not a decimal number${hint(cell)}`,
         );
       X[k++] = v;
     } else {
@@ -387,9 +389,9 @@ function encodeRow(
       if (at < 0) {
         throw new DatasetError(
           t.lines[i],
-          `column ${quote(e.name, 40)}: the category ${quote(cell, 40)} was not in the training data (known: ${e.categories
+          `column ${quoteAs(t.quoting, e.name, 40)}: the category ${quoteAs(t.quoting, cell, 40)} was not in the training data (known: ${e.categories
             .slice(0, 8)
-            .map((v) => quote(v, 20))
+            .map((v) => quoteAs(t.quoting, v, 20))
             .join(', ')}${e.categories.length > 8 ? ', …' : ''})`,
         );
       }
@@ -401,7 +403,7 @@ function encodeRow(
 
 /** A training table from text cells: the label's classes, each feature column decided, missing values per the options. */
 export function encodeTable(t: CellTable, o: ReadOptions = {}): Table {
-  const labelIndex = checkHeader(t.columns, t.headerLine, o.label);
+  const labelIndex = checkHeader(t.columns, t.headerLine, o.label, t.quoting);
   if (t.m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
   const used = inputColumns(t, labelIndex, o.ignore ?? []);
   if (used.length === 0)
@@ -469,6 +471,7 @@ function build(
     K: classes.length > 2 ? classes.length : 1,
     encoding,
     dropped,
+    quoting: t.quoting,
   };
 }
 
@@ -484,7 +487,7 @@ export function encodeForModel(
   classes: readonly string[],
   o: ReadOptions = {},
 ): Table & { hasLabel: boolean } {
-  checkHeader(t.columns, t.headerLine, null);
+  checkHeader(t.columns, t.headerLine, null, t.quoting);
   if (t.m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
   const idx = columns.map((c) => t.columns.indexOf(c.name));
   const absent = columns.filter((_, j) => idx[j] < 0).map((c) => c.name);
@@ -513,10 +516,10 @@ export function encodeForModel(
         throw new DatasetError(
           t.lines[i],
           numeric01
-            ? `label column ${quote(label, 40)}: ${quote(cell, 40)} is not 0 or 1`
-            : `label column ${quote(label, 40)}: ${quote(cell, 40)} is not one of the model's classes (${classes
+            ? `label column ${quoteAs(t.quoting, label, 40)}: ${quoteAs(t.quoting, cell, 40)} is not 0 or 1`
+            : `label column ${quoteAs(t.quoting, label, 40)}: ${quoteAs(t.quoting, cell, 40)} is not one of the model's classes (${classes
                 .slice(0, 8)
-                .map((c) => quote(c, 20))
+                .map((c) => quoteAs(t.quoting, c, 20))
                 .join(', ')}${classes.length > 8 ? ', …' : ''})`,
         );
       }

@@ -22,7 +22,7 @@
  */
 import { POW10, fieldEnd, scanDecimalField } from './decimal';
 import { assertEncoding, bomLength, decode, decodeLenient } from './encoding';
-import { CellError, DatasetError, quote } from './errors';
+import { CellError, DatasetError, type Quoting, quoteAs } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
 
 /** ASCII bytes. A const enum: the compiler writes the numbers in place (module-level constants would be loaded from the closure and checked on every use in the hot loop; +9% measured). */
@@ -58,7 +58,7 @@ export function readDelimited(b: Uint8Array, dialect: Dialect, options: ReadOpti
   try {
     const at: Cursor = { pos: bomLength(b), line: 1 };
     const { columns, headerLine } = readHeader(b, dialect, at);
-    const labelIndex = checkHeader(columns, headerLine, options.label);
+    const labelIndex = checkHeader(columns, headerLine, options.label, dialect.quoting ? 'csv' : 'tsv');
     return readRows(b, dialect, at, columns, labelIndex);
   } catch (e) {
     if (e instanceof DatasetError && e.line !== 1) assertEncoding(b, bomLength(b)); // encoding problems win
@@ -160,6 +160,7 @@ function readRows(
   const ncols = columns.length;
   const n = labelIndex < 0 ? ncols : ncols - 1;
   const dataStart = at.pos;
+  const style: Quoting = quoting ? 'csv' : 'tsv';
   const rows = new RowBuffer(n, estimateRows(b, dataStart));
   let { X, Y, lines } = rows;
   let m = 0;
@@ -284,10 +285,11 @@ function readRows(
       if (field < ncols) {
         if (field === labelIndex) {
           if (v !== 0 && v !== 1)
-            throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, true);
+            throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, true, style);
           Y[m] = v === 0 ? 0 : 1; // -0 → 0
         } else {
-          if (v - v !== 0) throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, false); // NaN, ±Infinity
+          if (v - v !== 0)
+            throw cellError(b, columns[field], rowLine, start, pos, quotedCell, v, false, style); // NaN, ±Infinity
           X[off++] = v;
         }
       }
@@ -313,7 +315,7 @@ function readRows(
     m++;
   }
   rows.m = m;
-  return rows.finish(columns, labelIndex);
+  return rows.finish(columns, labelIndex, style);
 }
 
 /** A quoted field starting at at.pos (on the opening quote); leaves at.pos after the closing quote. */
@@ -350,7 +352,7 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
   if (pos < len && b[pos] !== delim && b[pos] !== Byte.LF && b[pos] !== Byte.CR) {
     throw new DatasetError(
       line,
-      `unexpected text after the closing quote of a quoted field: ${quote(decodeLenient(b, pos, pos + 20))}`,
+      `unexpected text after the closing quote of a quoted field: ${quoteAs('csv', decodeLenient(b, pos, pos + 20))}`,
     );
   }
   return { start, end, escaped };
@@ -359,7 +361,7 @@ function quoted(b: Uint8Array, at: Cursor, delim: number): { start: number; end:
 /**
  * The error for the cell b[start, end) of column `column`. The message quotes
  * the cell as written in the file: a quoted cell with its quotes and doubled
- * quotes (`"a""b"`), as the user will search for it.
+ * quotes (`"a""b"`), as the user will search for it (quoteAs).
  */
 function cellError(
   b: Uint8Array,
@@ -370,12 +372,12 @@ function cellError(
   quotedCell: boolean,
   value: number,
   isLabel: boolean,
+  quoting: Quoting,
 ): DatasetError {
-  if (!quotedCell)
-    return new CellError(rowLine, cellMessage(column, decodeLenient(b, start, end), value, isLabel));
-  const written = decodeLenient(b, start, end);
-  const text = decodeLenient(b, start + 1, end - 1).replace(/""/g, '"');
-  return new CellError(rowLine, cellMessage(column, text, value, isLabel, written));
+  const text = quotedCell
+    ? decodeLenient(b, start + 1, end - 1).replace(/""/g, '"')
+    : decodeLenient(b, start, end);
+  return new CellError(rowLine, cellMessage(column, text, value, isLabel, quoting));
 }
 
 /** Rows in b[pos..]: the line breaks in a 64 KiB sample, scaled to the rest of the file, plus 2%. */

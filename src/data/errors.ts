@@ -16,28 +16,30 @@ const BIDI_OR_CONTROL =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+const escapeInvisible = (s: string) =>
+  s.replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+
 /**
- * Quote user text for a message: double quotes, control and bidi characters
- * escaped (so a column name cannot reorder or hide the message around it), and
- * long text cut to `max` characters.
+ * Quote user text for a message, JSON-style: double quotes and backslashes escaped, control and bidi characters
+ * as \uXXXX (so a column name cannot reorder or hide the message around it), long text cut to `max` characters.
+ * For text from settings and JSON files (where it is how the text is written); a CSV or TSV file's text: quoteAs.
  */
 export function quote(s: string, max = 60): string {
   const cut = s.length > max ? s.slice(0, max) + '…' : s;
-  const escaped = cut
-    .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')
-    .replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-  return `"${escaped}"`;
+  return `"${escapeInvisible(cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
 }
 
+/** How a data file writes text: CSV (RFC 4180 quoting), TSV (no quoting) or JSON (string literals). */
+export type Quoting = 'csv' | 'tsv' | 'json';
+
 /**
- * A quoted CSV cell as the file spells it (`"a""b"`: its own quotes are the
- * message's quotes, doubled quotes stay doubled), with control and bidi
- * characters escaped like {@link quote} does and long text cut to `max`
- * characters inside the quotes.
+ * Quote text read from a data file (a cell, a column name, a class) as the file writes it, so that the user can
+ * search for it: CSV in CSV quoting (`"a""b"`: a quoted cell exactly as written, an unquoted one between quotes),
+ * TSV verbatim between quotes (TSV has no quoting), JSON as a JSON string (`"a\"b"`). Always: control and bidi
+ * characters as \uXXXX and long text cut to `max` characters inside the quotes.
  */
-export function quoteAsWritten(cell: string, max = 60): string {
-  const inner = cell.slice(1, -1);
-  const cut = inner.length > max ? inner.slice(0, max) + '…' : inner;
-  return `"${cut.replace(BIDI_OR_CONTROL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))}"`;
+export function quoteAs(quoting: Quoting, s: string, max = 60): string {
+  if (quoting === 'json') return quote(s, max);
+  const cut = s.length > max ? s.slice(0, max) + '…' : s;
+  return `"${escapeInvisible(quoting === 'csv' ? cut.replace(/"/g, '""') : cut)}"`;
 }

@@ -13,7 +13,7 @@ import {
   parseTree,
   printParseErrorCode,
 } from 'jsonc-parser';
-import { type RunSettings, SETTINGS, checkSetting } from '../core/settings';
+import { type RunSettings, SETTINGS, checkSetting, normalizeSetting } from '../core/settings';
 import { OPTIMIZERS, type OptimizerName } from '../core/trainer';
 
 export interface Experiment {
@@ -66,8 +66,9 @@ export function parseExperiment(text: string): ExperimentResult {
     const key = keyNode.value as string;
     if (seen.has(key)) at(keyNode.offset, key, `"${key}" appears twice`);
     seen.add(key);
-    const value = valueNode?.value;
     const spec = SETTINGS.find((s) => s.key === key);
+    const raw = valueNode ? getNodeValue(valueNode) : undefined; // arrays too (the ignore list)
+    const value = spec ? normalizeSetting(spec, raw) : raw;
     if (spec) {
       const problem = checkSetting(spec, value);
       if (problem) at(valueNode?.offset ?? keyNode.offset, key, problem);

@@ -22,7 +22,7 @@ export function readJsonCells(bytes: Uint8Array): CellTable {
   return scanJson(
     bytes,
     { label: null },
-    { columns: [], headerLine: 1, cells: [], lines: [], m: 0 },
+    { columns: [], headerLine: 1, cells: [], lines: [], m: 0, quoting: 'json' },
   ) as CellTable;
 }
 
@@ -107,7 +107,7 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     if (!columns) {
       columns = keys;
       if (columns.length === 0) fail('the first object has no keys; it defines the columns', recordLine);
-      labelIndex = checkHeader(columns, recordLine, text ? null : options.label);
+      labelIndex = checkHeader(columns, recordLine, text ? null : options.label, 'json');
       index = new Map(columns.map((c, i) => [c, i]));
       if (text) {
         text.columns = columns;
@@ -135,7 +135,7 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
       values[j!] = vals[i] as number;
       const v = vals[i] as number;
       if (j === labelIndex && v !== 0 && v !== 1)
-        throw new CellError(valLines[i], cellMessage(k, String(v), v, true));
+        throw new CellError(valLines[i], cellMessage(k, String(v), v, true, 'json'));
     });
     const missing = columns.filter((_, j) => !seen[j]);
     if (missing.length)
@@ -184,7 +184,7 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
   ws();
   if (pos < len) fail(`unexpected text after the closing ']': ${found()}`);
   if (text) return text;
-  return rows!.finish(columns!, labelIndex);
+  return rows!.finish(columns!, labelIndex, 'json');
 
   /** A JSON string at pos; decoded with JSON.parse of just that token. */
   function str(): string {

@@ -6,7 +6,7 @@
  */
 import { Rng } from '../core/rng';
 import type { TrainData } from '../core/trainer';
-import { DatasetError, quote } from './errors';
+import { DatasetError, type Quoting, quoteAs } from './errors';
 import type { Table } from './table';
 
 export interface Standardization {
@@ -53,6 +53,7 @@ export function computeStandardization(
   n: number,
   rows: Int32Array,
   names: string[],
+  quoting: Quoting,
 ): Standardization {
   const mean = new Array<number>(n).fill(0);
   const m2 = new Array<number>(n).fill(0);
@@ -71,7 +72,7 @@ export function computeStandardization(
     if (!Number.isFinite(mean[j]) || !Number.isFinite(std[j])) {
       throw new DatasetError(
         1,
-        `column ${quote(names[j])} has values too large to standardise (their mean or spread overflows a double); rescale the column or turn standardisation off`,
+        `column ${quoteAs(quoting, names[j])} has values too large to standardise (their mean or spread overflows a double); rescale the column or turn standardisation off`,
       );
     }
     if (std[j] === 0) std[j] = 1;
@@ -104,7 +105,9 @@ export function gather(
 
 export function prepare(t: Table, o: PrepareOptions): Prepared {
   const { train: trainRows, test: testRows } = splitRows(t.m, o.split, o.seed);
-  const standardization = o.standardize ? computeStandardization(t.X, t.n, trainRows, t.featureNames) : null;
+  const standardization = o.standardize
+    ? computeStandardization(t.X, t.n, trainRows, t.featureNames, t.quoting)
+    : null;
   return {
     train: gather(t.X, t.Y, t.n, trainRows, standardization, t.K),
     test: gather(t.X, t.Y, t.n, testRows, standardization, t.K),
@@ -125,10 +128,10 @@ function splitWarnings(t: Table, trainRows: Int32Array, testRows: Int32Array): s
     return [
       `the training split (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing) has no row of class${absent.length > 1 ? 'es' : ''} ${absent
         .slice(0, 5)
-        .map((c) => quote(c, 30))
+        .map((c) => quoteAs(t.quoting, c, 30))
         .join(
           ', ',
-        )}${absent.length > 5 ? ', …' : ''} in column ${quote(t.labelName)}; the network cannot learn ${absent.length > 1 ? 'them' : 'it'} — use a smaller test split or more rows`,
+        )}${absent.length > 5 ? ', …' : ''} in column ${quoteAs(t.quoting, t.labelName)}; the network cannot learn ${absent.length > 1 ? 'them' : 'it'} — use a smaller test split or more rows`,
     ];
   }
   let ones = 0;
@@ -136,7 +139,7 @@ function splitWarnings(t: Table, trainRows: Int32Array, testRows: Int32Array): s
   if (ones !== 0 && ones !== trainRows.length) return [];
   const k = trainRows.length;
   return [
-    `the training split has only label ${ones === 0 ? 0 : 1} in column ${quote(t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`,
+    `the training split has only label ${ones === 0 ? 0 : 1} in column ${quoteAs(t.quoting, t.labelName)} (${k} row${k === 1 ? '' : 's'}, ${testRows.length} held out for testing); the network cannot learn to tell the classes apart — use a smaller test split or more rows`,
   ];
 }
 

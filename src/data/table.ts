@@ -1,6 +1,6 @@
 /** The result every reader produces, and the checks every reader shares. */
 import type { ColumnEncoding } from '../core/model';
-import { CellError, DatasetError, quote, quoteAsWritten } from './errors';
+import { CellError, DatasetError, type Quoting, quote, quoteAs } from './errors';
 
 export interface Table {
   /** All column names, verbatim, in file order. */
@@ -25,6 +25,8 @@ export interface Table {
   encoding: ColumnEncoding[];
   /** Rows dropped for a missing value (dropMissing): their lines, in file order. */
   dropped: number[];
+  /** How the file writes text (CSV, TSV or JSON), so that messages quote its names and cells as written (quoteAs). */
+  quoting: Quoting;
 }
 
 export interface ReadOptions {
@@ -47,7 +49,12 @@ export interface ReadOptions {
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /** Validate the header's names and find the label; returns the label's column index. */
-export function checkHeader(columns: string[], line: number, label: string | null | undefined): number {
+export function checkHeader(
+  columns: string[],
+  line: number,
+  label: string | null | undefined,
+  quoting: Quoting,
+): number {
   const seen = new Map<string, number>();
   columns.forEach((name, i) => {
     if (name.trim() === '')
@@ -59,7 +66,7 @@ export function checkHeader(columns: string[], line: number, label: string | nul
     if (before !== undefined)
       throw new DatasetError(
         line,
-        `the header names column ${quote(name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`,
+        `the header names column ${quoteAs(quoting, name)} twice (columns ${before + 1} and ${i + 1}); names must be unique`,
       );
     seen.set(name, i);
   });
@@ -70,14 +77,14 @@ export function checkHeader(columns: string[], line: number, label: string | nul
       line,
       `label column ${quote(label ?? '')} is not in the header (columns: ${columns
         .slice(0, 12)
-        .map((c) => quote(c, 30))
+        .map((c) => quoteAs(quoting, c, 30))
         .join(', ')}${columns.length > 12 ? ', …' : ''})`,
     );
   }
   if (columns.length < 2)
     throw new DatasetError(
       line,
-      `the header has only the column ${quote(columns[0])}; a dataset needs at least one feature column and a label column`,
+      `the header has only the column ${quoteAs(quoting, columns[0])}; a dataset needs at least one feature column and a label column`,
     );
   return labelIndex;
 }
@@ -119,7 +126,7 @@ export class RowBuffer {
     this.lines = L;
   }
 
-  finish(columns: string[], labelIndex: number): Table {
+  finish(columns: string[], labelIndex: number, quoting: Quoting): Table {
     const { m, n } = this;
     if (m === 0) throw new DatasetError(1, 'the file has a header but no data rows');
     if (labelIndex < 0) {
@@ -136,6 +143,7 @@ export class RowBuffer {
         K: 1,
         encoding: columns.map((name) => ({ name, type: 'number' })),
         dropped: [],
+        quoting,
       };
     }
     let ones = 0;
@@ -143,7 +151,7 @@ export class RowBuffer {
     if (ones === 0 || ones === m) {
       throw new CellError(
         1,
-        `every row has label ${ones === 0 ? 0 : 1} in column ${quote(columns[labelIndex])}; training needs both classes, 0 and 1`,
+        `every row has label ${ones === 0 ? 0 : 1} in column ${quoteAs(quoting, columns[labelIndex])}; training needs both classes, 0 and 1`,
       );
     }
     return {
@@ -159,25 +167,26 @@ export class RowBuffer {
       K: 1,
       encoding: columns.filter((_, i) => i !== labelIndex).map((name) => ({ name, type: 'number' })),
       dropped: [],
+      quoting,
     };
   }
 }
 
 /**
- * The message for a feature or label cell that is not acceptable, quoting its
- * text. `written`: the cell exactly as the file spells it when that differs
- * from its text (a quoted CSV cell, quotes included); the message shows it.
+ * The message for a feature or label cell that is not acceptable, quoting the
+ * column name and the cell's text as the file writes them (quoteAs: a CSV cell
+ * `"a""b"` as `"a""b"`).
  */
 export function cellMessage(
   column: string,
   text: string,
   value: number,
   isLabel: boolean,
-  written?: string,
+  quoting: Quoting,
 ): string {
-  const col = `${isLabel ? 'label column' : 'column'} ${quote(column, 40)}`;
+  const col = `${isLabel ? 'label column' : 'column'} ${quoteAs(quoting, column, 40)}`;
   if (text.trim() === '') return `${col} is empty; every cell needs a number`;
-  const cell = written === undefined ? quote(text, 40) : quoteAsWritten(written, 40);
+  const cell = quoteAs(quoting, text, 40);
   if (Number.isNaN(value)) {
     return `${col}: ${cell} is not a decimal number${hint(text)}`;
   }

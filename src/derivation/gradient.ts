@@ -3,6 +3,10 @@
  * trainer calls this instead of its own backward pass, so a wrong derivation
  * visibly fails to learn. Example mode evaluates the file per example and
  * averages (the batch mean's 1/m); batch mode evaluates it once on the batch.
+ * A derivation with "#! classes: K" is for the softmax output: it trains data
+ * with three or more classes (any number: its formulas do not depend on K),
+ * y the one-hot K×m matrix of the examples' classes; one without it trains the
+ * binary network.
  */
 import type { Activation } from '../core/activations';
 import { layout, type Network } from '../core/network';
@@ -21,11 +25,16 @@ export type GradientFn = (
 
 const PARAMS = ['dW1', 'db1', 'dW2', 'db2'] as const;
 
-/** Compile a derivation into a gradient function, or say why it cannot train. */
+/**
+ * Compile a derivation into a gradient function, or say why it cannot train. `K`: the data's outputs (1: two
+ * classes, the binary network; K ≥ 3: softmax), when known; a binary derivation cannot train K classes, nor a
+ * K-class one two.
+ */
 export function derivationGradient(
   text: string,
   activation: Activation,
   modeSetting: Mode = 'example',
+  K?: number,
 ): { ok: true; fn: GradientFn; mode: Mode; activation: Activation } | { ok: false; error: string } {
   const program: Program = parse(text);
   if (program.errors.length)
@@ -40,24 +49,29 @@ export function derivationGradient(
     return { ok: false, error: `the derivation does not define ${missing.join(', ')}, so it cannot train` };
   if (act !== activation)
     return { ok: false, error: `the derivation is for a ${act} hidden layer but the run uses ${activation}` };
-  if (program.directives.classes)
+  const softmax = program.directives.classes !== undefined;
+  if (K !== undefined && K > 1 && !softmax)
     return {
       ok: false,
-      error:
-        "training with a K-class derivation's gradients is not supported yet (check it with Check Derivation; train with the network's own gradients)",
+      error: `its formulas are for the binary network (no "#! classes: K" line), and this data has ${K} classes`,
+    };
+  if (K !== undefined && K <= 1 && softmax)
+    return {
+      ok: false,
+      error: `its formulas are for ${program.directives.classes} classes with a softmax output ("#! classes: ${program.directives.classes}"), and this data has two classes (the binary network)`,
     };
   const dims = new Map<number, string>();
 
   const evalOnce = (net: Network, x: Mat, y: Mat, m: number): Map<string, Mat> => {
-    const { n, h } = net;
+    const { n, h, K } = net;
     const part = (name: 'W1' | 'b1' | 'W2' | 'b2') => {
-      const b = layout(n, h).find((l) => l.name === name)!;
+      const b = layout(n, h, K).find((l) => l.name === name)!;
       return mat(b.rows, b.cols, net.theta.subarray(b.offset, b.offset + b.rows * b.cols));
     };
     const w: World = {
       act,
       mode,
-      K: 1,
+      K,
       n,
       h,
       m,
@@ -74,8 +88,8 @@ export function derivationGradient(
   };
 
   const fn: GradientFn = (net, X, Y, idx, count, grad) => {
-    const { n, h } = net;
-    const blocks = layout(n, h);
+    const { n, h, K } = net;
+    const blocks = layout(n, h, K);
     grad.fill(0);
     const add = (env: Map<string, Mat>, scale: number) => {
       for (const [k, p] of PARAMS.entries()) {
@@ -87,20 +101,27 @@ export function derivationGradient(
       }
     };
     const row = (t: number) => (idx ? idx[t] : t);
-    if (mode === 'batch') {
-      const x = mat(n, count),
-        y = mat(1, count);
-      for (let t = 0; t < count; t++) {
-        for (let i = 0; i < n; i++) x.data[i * count + t] = X[row(t) * n + i];
-        y.data[t] = Y[row(t)];
+    // y: the labels as a row (binary), or one-hot columns of the classes (K ≥ 3).
+    const labels = (m: number, at: (t: number) => number) => {
+      const y = mat(K > 1 ? K : 1, m);
+      for (let t = 0; t < m; t++) {
+        if (K > 1) y.data[at(t) * m + t] = 1;
+        else y.data[t] = Y[row(t)];
       }
+      return y;
+    };
+    if (mode === 'batch') {
+      const x = mat(n, count);
+      for (let t = 0; t < count; t++) for (let i = 0; i < n; i++) x.data[i * count + t] = X[row(t) * n + i];
+      const y = labels(count, (t) => Y[row(t)]);
       const env = evalOnce(net, x, y, count);
       add(env, 1);
       return env.get('L')!.data[0];
     }
     let loss = 0;
     for (let t = 0; t < count; t++) {
-      const env = evalOnce(net, mat(n, 1, X.subarray(row(t) * n, row(t) * n + n)), mat(1, 1, [Y[row(t)]]), 1);
+      const y = K > 1 ? labels(1, () => Y[row(t)]) : mat(1, 1, [Y[row(t)]]);
+      const env = evalOnce(net, mat(n, 1, X.subarray(row(t) * n, row(t) * n + n)), y, 1);
       add(env, 1 / count);
       loss += env.get('L')!.data[0] / count;
     }

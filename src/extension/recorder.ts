@@ -145,6 +145,8 @@ export class Recorder implements vscode.Disposable {
       if (!d) return;
       current = {
         ...current,
+        // The width trained with: an automatic hidden width (0) is concrete once the data's classes are known.
+        settings: { ...current.settings, hidden: run.config.hidden },
         columns: {
           features: d.features,
           label: d.label,

@@ -22,7 +22,7 @@ export class RunItem extends vscode.TreeItem {
     const s = record.settings;
     const acc = record.test?.accuracy ?? record.train?.accuracy;
     this.id = record.id;
-    this.description = `${s.optimizer} · h ${s.hidden} ${s.activation} · α ${s.lr}${acc !== undefined ? ` · ${(100 * acc).toFixed(1)}% ${record.test ? 'test' : 'train'}` : ''}`;
+    this.description = `${s.optimizer} · h ${s.hidden || 'auto'} ${s.activation} · α ${s.lr}${acc !== undefined ? ` · ${(100 * acc).toFixed(1)}% ${record.test ? 'test' : 'train'}` : ''}`;
     this.iconPath = new vscode.ThemeIcon(ICONS[record.status] ?? 'circle');
     this.contextValue = `backpropLens.run.${record.status}`;
     const md = new vscode.MarkdownString();

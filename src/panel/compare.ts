@@ -165,7 +165,7 @@ export function compareHtml(
   const legend = runs
     .map(
       (r, k) =>
-        `<li class="run${k % 7}"><span class="swatch run${k % 7}"></span>${esc(r.record.dataset.name)} — ${esc(r.record.settings.optimizer)}, h ${r.record.settings.hidden} ${esc(r.record.settings.activation)}, α ${r.record.settings.lr}, seed ${r.record.seed} (${esc(r.record.status)}, ${new Date(r.record.startedAt).toLocaleString()})</li>`,
+        `<li class="run${k % 7}"><span class="swatch run${k % 7}"></span>${esc(r.record.dataset.name)} — ${esc(r.record.settings.optimizer)}, h ${r.record.settings.hidden || 'auto'} ${esc(r.record.settings.activation)}, α ${r.record.settings.lr}, seed ${r.record.seed} (${esc(r.record.status)}, ${new Date(r.record.startedAt).toLocaleString()})</li>`,
     )
     .join('');
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">

@@ -32,6 +32,7 @@ import {
   type TrainResult,
   type TrainerState,
 } from '../core/trainer';
+import { resolveHidden } from '../core/config';
 
 export interface RaceOptions {
   /** Training loss to reach (steps to threshold). */
@@ -189,6 +190,7 @@ export function raceLandscape(
   train: TrainData,
   options: { size?: number; maxRows?: number } = {},
 ): RaceLandscape {
+  config = resolveHidden(config, train.K ?? 1); // the width the racers trained with
   const points = r.racers.flatMap((x) => x.trajectory);
   if (points.length < 3)
     throw new RangeError(

@@ -239,13 +239,7 @@ export class TrainingSession {
     this.data = data;
     this.gradient = undefined;
     if (m.derivation) {
-      if (r.table.K > 1)
-        return post({
-          type: 'failed',
-          runId: m.runId,
-          message: `cannot train with ${m.derivation.file}: its formulas are for the binary network, and this data has ${r.table.K} classes`,
-        });
-      const g = derivationGradient(m.derivation.text, m.config.activation);
+      const g = derivationGradient(m.derivation.text, m.config.activation, undefined, r.table.K);
       if (!g.ok)
         return post({
           type: 'failed',

@@ -216,7 +216,7 @@ describe('CLI: K classes end to end', () => {
     assert.equal(model.kind, 'softmax');
     assert.deepEqual(model.classes, ['<b>Chinstrap</b>', 'Adélie', 'Gentoo']);
     assert.deepEqual(model.columns[2], { name: 'colour', type: 'category', categories: ['blue', 'red'] });
-    assert.deepEqual(model.params.W2.shape, [3, DEFAULT_CONFIG.hidden]);
+    assert.deepEqual(model.params.W2.shape, [3, 8]); // automatic: max(8, 3 + 2)
     const p = cli(['predict', 'm.json', 'p.csv', '--json'], { 'p.csv': csv, 'm.json': r.written['m.json'] });
     assert.equal(p.code, 0, p.err);
     const j = JSON.parse(p.out);

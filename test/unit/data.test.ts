@@ -158,7 +158,7 @@ describe('dataset readers: the contract', () => {
     const tsv = ok('x,1\t"q"\tlabel\n1\t2\t0\n3\t4\t1', 'd.tsv');
     assert.deepEqual(tsv.columns, ['x,1', '"q"', 'label']);
     assert.deepEqual(Array.from(tsv.X), [1, 2, 3, 4]);
-    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: "\\"1\\"" at line 2/, 'd.tsv');
+    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: ""1"" at line 2/, 'd.tsv'); // TSV: the quotes are text
     const j = ok('[{"x1": 1, "x2": -2.5e1, "y": 0},\n {"y": 1, "x2": 3, "x1": 4}]', 'd.json');
     assert.deepEqual(j.columns, ['x1', 'x2', 'y']);
     assert.deepEqual(Array.from(j.X), [1, -25, 4, 3]);
@@ -361,8 +361,30 @@ describe('dataset readers: the contract', () => {
     err('a,y\n1,0\n\u202Eevil,1\n', 3, /"\\u202eevil"/);
   });
 
-  it('an error quotes the cell (escaped: quotes, control and bidi characters)', () => {
-    err('a,y\n1,0\n"a""b",1\n', 3, /^column "a" has numbers and text: "a\\"b" at line 3/);
+  it('an error quotes the cell as the file writes it (CSV quoting, TSV verbatim, JSON strings); control and bidi characters escaped', () => {
+    // A CSV cell "a""b" is reported as "a""b" (what the user searches the file for), not JSON-style "a\"b".
+    err('a,y\n1,0\n"a""b",1\n', 3, /^column "a" has numbers and text: "a""b" at line 3/);
+    err('a,y\n1,0\n2,1\n3,0\n"x""",1\n', 5, /^column "a" has numbers and text: "x""" at line 5/);
+    err('a,y\n1,0\nC:\\dir,1\n', 3, /^column "a" has numbers and text: "C:\\dir" at line 3/); // one backslash, as written
+    // Column names from the header, class names and missing-value cells too.
+    err('"we""ird",y\n1,0\nx,1\n2,0\n', 3, /^column "we""ird" has numbers and text: "x" at line 3/);
+    err('a,"l""b"\n1,0\n2,1.5\n3,1\n', 3, /^label column "l""b": "1.5" is not a whole number/);
+    err(
+      'a,"y"\n1,"x""1"\n2,"x""1"\n',
+      1,
+      /^every row has label "x""1" in column "y"; training needs at least two classes/,
+    );
+    err('a,"b""c",y\n1,NA,0\n2,3,1\n', 2, /^column "b""c" has a missing value \("NA"\)/);
+    // JSON writes a quote in a string as \" : that is how it is written there.
+    err(
+      '[{"a": 1, "y": 0}, {"a": "p\\"q", "y": 1}]',
+      1,
+      /^column "a" has numbers and text: "p\\"q"/,
+      'd.json',
+    );
+    // TSV has no quoting: the cell verbatim between quotes.
+    err('a\tb\nx"y\t0\n2\t1\n', 2, /^column "a" has numbers and text: "x"y" at line 2/, 'd.tsv');
+    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: ""1""/, 'd.tsv');
     err('a,y\n1,0\n"1e309",1\n', 3, /^column "a": "1e309" is too large for a double$/);
     err('a,y\n1,0\n" 1,5 ",1\n', 3, /^column "a" has numbers and text: " 1,5 " at line 3 .*\(decimal commas/);
     err(
@@ -370,7 +392,6 @@ describe('dataset readers: the contract', () => {
       3,
       /^column "a" has numbers and text: "x\\u202e\\u000d\\u000ay" at line 3/,
     );
-    err('a\tb\n"1"\t0\n2\t1\n', 2, /column "a" has numbers and text: "\\"1\\""/, 'd.tsv'); // TSV has no quoting: the quotes are text
   });
 });
 

@@ -401,3 +401,76 @@ describe("training with a derivation's gradients", () => {
     assert.ok(!a.ok && /for a tanh hidden layer but the run uses relu/.test(a.error));
   });
 });
+
+describe("training with a K-class derivation's gradients", () => {
+  // K blobs in the plane plus a noise feature: K-class data with class indices 0..K−1.
+  const blobs = (K: number, m: number) => {
+    let s = 7;
+    const u = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1; // a small LCG, independent of the code's Rng
+    const X = new Float64Array(m * 3),
+      Y = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const k = i % K;
+      X[3 * i] = Math.cos((2 * Math.PI * k) / K) * 2 + u() * 0.6;
+      X[3 * i + 1] = Math.sin((2 * Math.PI * k) / K) * 2 + u() * 0.6;
+      X[3 * i + 2] = u();
+      Y[i] = k;
+    }
+    return { X, Y, m, n: 3, K };
+  };
+  const softmaxReference = readFileSync(
+    join(__dirname, '..', '..', 'examples', 'reference-softmax.deriv'),
+    'utf8',
+  );
+  const batchK = referenceDerivation('tanh', 'batch').replace(
+    '#! mode: batch',
+    '#! mode: batch\n#! classes: 3',
+  );
+  const cases = [
+    {
+      name: 'examples/reference-softmax.deriv (example mode, sigmoid)',
+      text: softmaxReference,
+      activation: 'sigmoid',
+    },
+    { name: 'the textbook batch formulas with "#! classes: 3" (tanh)', text: batchK, activation: 'tanh' },
+  ] as const;
+
+  for (const c of cases)
+    for (const K of [3, 5])
+      it(`${c.name}, K = ${K}: the derivation's gradient equals the network's at every step, and it learns`, () => {
+        assert.deepEqual(checkDerivation(c.text, { activation: c.activation }).findings, []);
+        const g = derivationGradient(c.text, c.activation, undefined, K);
+        assert.ok(g.ok, !g.ok ? g.error : '');
+        const config = {
+          ...DEFAULT_CONFIG,
+          hidden: 4,
+          activation: c.activation,
+          optimizer: 'minibatch' as const,
+          batchSize: 8,
+          lr: 0.5,
+          epochs: 30,
+        };
+        const t = new Trainer(config, blobs(K, 90), null, undefined, { gradient: g.fn });
+        for (let s = 0; s < 30; s++) {
+          const r = t.step()!;
+          assert.equal(r.grad.length, 4 * (3 + 1) + K * (4 + 1));
+          for (let i = 0; i < r.grad.length; i++)
+            assert.ok(
+              Math.abs(r.grad[i] - r.trueGrad![i]) <= 1e-12 * Math.max(1, Math.abs(r.trueGrad![i])),
+              `step ${s} θ[${i}]: ${r.grad[i]} vs ${r.trueGrad![i]}`,
+            );
+        }
+        const result = t.run();
+        assert.ok(result.train.accuracy > 0.9, `accuracy ${result.train.accuracy}`);
+      });
+
+  it('a derivation for the other kind of output is refused, saying why', () => {
+    const binary = derivationGradient(referenceDerivation('sigmoid'), 'sigmoid', undefined, 3);
+    assert.ok(!binary.ok);
+    assert.match(binary.error, /for the binary network .*this data has 3 classes/);
+    const k = derivationGradient(softmaxReference, 'sigmoid', undefined, 1);
+    assert.ok(!k.ok);
+    assert.match(k.error, /for 3 classes with a softmax output .*this data has two classes/);
+    assert.ok(derivationGradient(softmaxReference, 'sigmoid').ok, 'without the data: not refused');
+  });
+});

@@ -23,7 +23,7 @@ describe('extension manifest', () => {
       const p = props[`backpropLens.${s.id}`];
       assert.ok(p, s.id);
       assert.ok(p.markdownDescription.length > 10, s.id);
-      assert.equal(p.default, DEFAULT_SETTINGS[s.key]);
+      assert.deepEqual(p.default, DEFAULT_SETTINGS[s.key]);
       if (s.kind === 'number' || s.kind === 'integer')
         assert.ok(
           ['minimum', 'exclusiveMinimum'].some((k) => k in p),

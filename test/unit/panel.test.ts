@@ -177,7 +177,7 @@ describe('messages from the webview are validated before anything acts', () => {
       { type: 'setLearningRate', lr: -1 },
       { type: 'setLearningRate', lr: Infinity },
       { type: 'restart', settings: { optimizer: 'lbfgs' } },
-      { type: 'restart', settings: { hidden: 0 } },
+      { type: 'restart', settings: { hidden: -1 } },
       { type: 'restart', settings: { hidden: 2.5 } },
       { type: 'restart', settings: { seed: 3 } },
       { type: 'restart', settings: {} },

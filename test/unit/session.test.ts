@@ -8,6 +8,9 @@ import { MAX_CHUNK, SLICE_MS, TrainingSession } from '../../src/training/session
 import { boundaryOf, featureMeans, pickPoints, principalPlane } from '../../src/training/boundary';
 import { Network } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
+import { referenceDerivation } from '../../src/derivation/checker';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { FakeHost } from './session-support';
 
@@ -237,6 +240,40 @@ describe('training session (the worker loop, without a worker)', () => {
       startMessage({ derivation: { text: 'dW1 = ???', file: 'bad.deriv' } }),
     );
     assert.match(g.last('failed').message, /cannot train with bad\.deriv/);
+  });
+
+  it('K classes with a derivation: a K-class derivation trains (its gradients in the records), a binary one is refused', () => {
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) => `${(i % 3) * 2 + Math.sin(i) * 0.3},${Math.cos(i)},c${i % 3}`,
+    );
+    const bytes = () => new TextEncoder().encode('a,b,y\n' + rows.join('\n') + '\n');
+    const text = readFileSync(join(__dirname, '..', '..', 'examples', 'reference-softmax.deriv'), 'utf8');
+    const f = new FakeHost();
+    f.tick = 1;
+    new TrainingSession(f.host).handle(
+      startMessage({
+        bytes: bytes(),
+        config: { ...CONFIG, activation: 'sigmoid', epochs: 2 },
+        derivation: { text, file: 'reference-softmax.deriv' },
+      }),
+    );
+    f.drain();
+    assert.equal(f.of('failed').length, 0, f.of('failed')[0]?.message);
+    assert.equal(f.last('ready').dataset.K, 3);
+    assert.equal(f.last('progress').status, 'completed');
+    const g = new FakeHost();
+    new TrainingSession(g.host).handle(
+      startMessage({
+        bytes: bytes(),
+        config: { ...CONFIG, activation: 'sigmoid' },
+        derivation: { text: referenceDerivation('sigmoid'), file: 'binary.deriv' },
+      }),
+    );
+    assert.match(
+      g.last('failed').message,
+      /^cannot train with binary\.deriv: its formulas are for the binary network .*this data has 3 classes/,
+    );
   });
 
   it('the gradient check answers its request; without data it says why', () => {

@@ -272,7 +272,7 @@ describe('trainer', () => {
   it('rejects invalid settings with a message naming the setting', () => {
     const d = data(flower(3, 20));
     // The one validation: the settings spec's rules and messages (the same as the CLI's and the VS Code settings').
-    assert.throws(() => new Trainer(cfg({ hidden: 0 }), d), /^RangeError: hidden must be ≥ 1, got 0$/);
+    assert.throws(() => new Trainer(cfg({ hidden: -1 }), d), /^RangeError: hidden must be ≥ 0, got -1$/); // 0 is automatic
     assert.throws(() => new Trainer(cfg({ hidden: 2.5 }), d), /hidden must be a whole number, got 2.5/);
     assert.throws(() => new Trainer(cfg({ lr: -1 }), d), /lr must be > 0, got -1/);
     assert.throws(() => new Trainer(cfg({ beta2: 1 }), d), /beta2 must be < 1, got 1/);
