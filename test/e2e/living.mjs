@@ -88,7 +88,7 @@ tests[
   await waitFor('training', async () => (await stepOf(f)) > 1000, 60_000);
   // While it trains at full speed, the header shows the steps the status bar shows (one snapshot pushed to both a few
   // times a second), never steps of its own in between: the header watched for 2.5 s, the status bar from half a second
-  // before to half a second after (the webview shows each snapshot some milliseconds after the workbench).
+  // before to well after (the webview shows each snapshot some milliseconds after the workbench).
   const watchSteps = (ctx, selector, ms) =>
     ctx.evaluate(
       ([sel, ms]) =>
@@ -109,7 +109,7 @@ tests[
         }),
       [selector, ms],
     );
-  const watchingBar = watchSteps(page, '.statusbar', 3500);
+  const watchingBar = watchSteps(page, '.statusbar', 4500);
   await page.waitForTimeout(500);
   const headerSteps = await watchSteps(f, '#stats', 2500);
   const barSteps = await watchingBar;
