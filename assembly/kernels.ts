@@ -409,25 +409,12 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
-// (K = 1) in place,
-//   z1 = W1·x + b1, a1 = g(z1), z2 = W2·a1 + b2, dz2 = σ(z2) − y,
-//   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 before the update), dW1 = dz1·xᵀ, db1 = dz1,
-//   θ := θ + Δ, Δ = −α·g.
-// mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
-//         status[0] = its index (else −1).
-// mode 1: the gradient and Δ only, into grad and delta (θ untouched).
-// mode 2: mode 0, and the gradient and Δ into grad and delta as mode 1 computes them.
-// Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
-
-export function sampleStep(
-  theta: usize, n: i32, h: i32, act: i32, lr: f64, x: usize, y: f64,
-  prev: usize, grad: usize, delta: usize, scratch: usize, status: usize, constsAt: usize, mode: i32,
-): f64 {
-  consts = constsAt;
+/**
+ * The forward pass of one example x (n features) at θ = [W1 h×n | b1 h | W2 h | b2]: z1, a1 = g(z1)
+ * and g'(z1) into scratch (3·(h + 2) f64: z1 | a1 | g'), returns z2 (sampleStep's forward).
+ */
+@inline function sampleForward(theta: usize, n: i32, h: i32, act: i32, x: usize, scratch: usize): f64 {
   const W1 = theta, b1 = theta + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
-  const P = h * n + 2 * h + 1;
   const z1 = scratch, a1 = z1 + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
   const nv = n & ~1, ns = <usize>n * 8;
   // z1 = W1·x + b1: four rows at a time (independent sums), features in pairs, then the odd one
@@ -479,6 +466,31 @@ export function sampleStep(
   let z2 = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
   if (hv < h) z2 += load<f64>(W2 + <usize>hv * 8) * load<f64>(a1 + <usize>hv * 8);
   z2 += load<f64>(b2);
+  return z2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
+// (K = 1) in place,
+//   z1 = W1·x + b1, a1 = g(z1), z2 = W2·a1 + b2, dz2 = σ(z2) − y,
+//   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 before the update), dW1 = dz1·xᵀ, db1 = dz1,
+//   θ := θ + Δ, Δ = −α·g.
+// mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
+//         status[0] = its index (else −1).
+// mode 1: the gradient and Δ only, into grad and delta (θ untouched).
+// mode 2: mode 0, and the gradient and Δ into grad and delta as mode 1 computes them.
+// Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
+
+export function sampleStep(
+  theta: usize, n: i32, h: i32, act: i32, lr: f64, x: usize, y: f64,
+  prev: usize, grad: usize, delta: usize, scratch: usize, status: usize, constsAt: usize, mode: i32,
+): f64 {
+  consts = constsAt;
+  const W1 = theta, b1 = theta + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
+  const P = h * n + 2 * h + 1;
+  const a1 = scratch + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
+  const nv = n & ~1, ns = <usize>n * 8;
+  const z2 = sampleForward(theta, n, h, act, x, scratch);
   if (!isFinite(z2) || !isFinite(y)) return z2;
   const dz2 = f64x2.extract_lane(vsigmoid(f64x2.splat(z2)), 0) - y; // dz2 = a2 − y
   const m = -lr;
@@ -555,6 +567,28 @@ export function sampleStep(
   }
   store<i32>(status, bad);
   return z2;
+}
+
+/**
+ * Steps of plain SGD over rows order[from .. from+count) of the data set X (m×n row-major),
+ * Y, one after another, each exactly as sampleStep in mode 0 (the same bits as that many
+ * calls). Stops before a step whose z2 or label is not finite (θ untouched) and after one
+ * whose new θ has a non-finite entry (θ restored from prev, status[0] its index); returns
+ * how many steps were applied (count when none stopped it). prev holds θ before the last
+ * step tried.
+ */
+export function sampleRun(
+  theta: usize, n: i32, h: i32, act: i32, lr: f64, X: usize, Y: usize, order: usize, from: i32, count: i32,
+  prev: usize, scratch: usize, status: usize, constsAt: usize,
+): i32 {
+  for (let s = 0; s < count; s++) {
+    const i = load<i32>(order + <usize>(from + s) * 4);
+    const y = load<f64>(Y + <usize>i * 8);
+    store<i32>(status, -1);
+    const z2 = sampleStep(theta, n, h, act, lr, X + <usize>(i * n) * 8, y, prev, 0, 0, scratch, status, constsAt, 0);
+    if (!isFinite(z2) || !isFinite(y) || load<i32>(status) >= 0) return s;
+  }
+  return count;
 }
 
 /** dst[0..len) = src[0..len) (a loop: for a few hundred bytes it costs less than memory.copy's call). */
