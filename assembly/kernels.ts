@@ -469,6 +469,85 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
   return z2;
 }
 
+/**
+ * The update of one example's step, from src (θ before it) into dst (P = h·n + 2h + 1 entries,
+ * θ's layout; dst ≠ src): dst = src + Δ, Δ = −lr·g with
+ *   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 of src), dW1 = dz1·xᵀ, db1 = dz1;
+ * with keep, g and Δ also into grad and delta. Returns the sum of dst's entries times 0:
+ * 0 when every entry of dst is finite, NaN otherwise (the check without a pass of its own).
+ */
+@inline function sampleUpdate(
+  src: usize, dst: usize, n: i32, h: i32, lr: f64, dz2: f64, x: usize, a1: usize, gp: usize,
+  keep: bool, grad: usize, delta: usize,
+): f64 {
+  const P = h * n + 2 * h + 1;
+  const W1 = src, b1 = src + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
+  const shift = dst - src; // dst's entry = src's entry + shift
+  const nv = n & ~1, ns = <usize>n * 8;
+  const m = -lr;
+  const mv = f64x2.splat(m);
+  const zero = cv(C_ZERO);
+  let c0 = zero, c1 = zero; // Σ dst·0, two independent sums
+  const nb2 = load<f64>(b2) + m * dz2; // db2 = dz2
+  store<f64>(b2 + shift, nb2);
+  let cs = nb2 * 0;
+  if (keep) { store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2); }
+  for (let i = 0; i < h; i++) {
+    const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
+    const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
+    const gw2 = dz2 * a;
+    const nw2 = w2 + m * gw2; // dW2 = dz2·a1ᵀ
+    store<f64>(w2p + shift, nw2);
+    const b1p = b1 + <usize>i * 8;
+    const nb1 = load<f64>(b1p) + m * dz1; // db1 = dz1
+    store<f64>(b1p + shift, nb1);
+    cs += nw2 * 0 + nb1 * 0;
+    if (keep) {
+      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
+      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
+      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
+    }
+    const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
+    let k = 0;
+    for (; k + 4 <= nv; k += 4) { // dW1 = dz1·xᵀ, two pairs at a time
+      const o = row + <usize>k * 8;
+      const g0 = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d0 = f64x2.mul(mv, g0);
+      const g1 = f64x2.mul(dv, v128.load(x + <usize>k * 8, 16)), d1 = f64x2.mul(mv, g1);
+      const t0 = f64x2.add(v128.load(o), d0), t1 = f64x2.add(v128.load(o, 16), d1);
+      v128.store(o + shift, t0); v128.store(o + shift, t1, 16);
+      c0 = f64x2.add(c0, f64x2.mul(t0, zero)); c1 = f64x2.add(c1, f64x2.mul(t1, zero));
+      if (keep) {
+        const go = o - src;
+        v128.store(grad + go, g0); v128.store(delta + go, d0);
+        v128.store(grad + go, g1, 16); v128.store(delta + go, d1, 16);
+      }
+    }
+    for (; k < nv; k += 2) {
+      const o = row + <usize>k * 8;
+      const g = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d = f64x2.mul(mv, g);
+      const t = f64x2.add(v128.load(o), d);
+      v128.store(o + shift, t);
+      c0 = f64x2.add(c0, f64x2.mul(t, zero));
+      if (keep) { const go = o - src; v128.store(grad + go, g); v128.store(delta + go, d); }
+    }
+    if (nv < n) {
+      const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8), d = m * g;
+      const t = load<f64>(o) + d;
+      store<f64>(o + shift, t);
+      cs += t * 0;
+      if (keep) { const go = o - src; store<f64>(grad + go, g); store<f64>(delta + go, d); }
+    }
+  }
+  const c = f64x2.add(c0, c1);
+  return cs + (f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1));
+}
+
+/** Index of the first entry of a[0..len) that is not finite, or −1. */
+function firstNonFiniteF64(a: usize, len: i32): i32 {
+  for (let i = 0; i < len; i++) if (!isFinite(load<f64>(a + <usize>i * 8))) return i;
+  return -1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
 // (K = 1) in place,
@@ -518,51 +597,11 @@ export function sampleStep(
     return z2;
   }
   copyF64(prev, theta, P);
-  const keep = mode == 2; // also write g and Δ
-  store<f64>(b2, load<f64>(b2) + m * dz2); // db2 = dz2
-  if (keep) { store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2); }
-  for (let i = 0; i < h; i++) {
-    const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
-    const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
-    const gw2 = dz2 * a;
-    store<f64>(w2p, w2 + m * gw2); // dW2 = dz2·a1ᵀ
-    const b1p = b1 + <usize>i * 8;
-    store<f64>(b1p, load<f64>(b1p) + m * dz1); // db1 = dz1
-    if (keep) {
-      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
-      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
-      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
-    }
-    const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
-    for (let k = 0; k < nv; k += 2) { // dW1 = dz1·xᵀ
-      const o = row + <usize>k * 8;
-      const g = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d = f64x2.mul(mv, g);
-      v128.store(o, f64x2.add(v128.load(o), d));
-      if (keep) { const go = o - theta; v128.store(grad + go, g); v128.store(delta + go, d); }
-    }
-    if (nv < n) {
-      const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8), d = m * g;
-      store<f64>(o, load<f64>(o) + d);
-      if (keep) { const go = o - theta; store<f64>(grad + go, g); store<f64>(delta + go, d); }
-    }
-  }
-  // every entry finite? (θ·0 is 0 for finite θ, NaN otherwise)
+  // θ := θ + Δ, read from prev (θ before the step), written into θ
+  const cs = sampleUpdate(prev, theta, n, h, lr, dz2, x, a1, gp, mode == 2, grad, delta);
   let bad: i32 = -1;
-  const zero = cv(C_ZERO);
-  let c0 = zero, c1 = zero, c2 = zero, c3 = zero; // four independent sums
-  const P8 = P & ~7;
-  for (let o: usize = 0; o < <usize>P8 * 8; o += 64) {
-    const t = theta + o;
-    c0 = f64x2.add(c0, f64x2.mul(v128.load(t), zero)); c1 = f64x2.add(c1, f64x2.mul(v128.load(t, 16), zero));
-    c2 = f64x2.add(c2, f64x2.mul(v128.load(t, 32), zero)); c3 = f64x2.add(c3, f64x2.mul(v128.load(t, 48), zero));
-  }
-  const c = f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3));
-  let cs = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
-  for (let i = P8; i < P; i++) cs += load<f64>(theta + <usize>i * 8) * 0;
   if (cs != 0) {
-    for (let i = 0; i < P; i++) {
-      if (!isFinite(load<f64>(theta + <usize>i * 8))) { bad = i; break; }
-    }
+    bad = firstNonFiniteF64(theta, P);
     copyF64(theta, prev, P);
   }
   store<i32>(status, bad);
@@ -575,20 +614,42 @@ export function sampleStep(
  * calls). Stops before a step whose z2 or label is not finite (θ untouched) and after one
  * whose new θ has a non-finite entry (θ restored from prev, status[0] its index); returns
  * how many steps were applied (count when none stopped it). prev holds θ before the last
- * step tried.
+ * applied step when none stopped it or a z2 did (after a non-finite θ: left as it is, the
+ * repeated step rewrites it). alt: P f64 of scratch for θ.
  */
 export function sampleRun(
   theta: usize, n: i32, h: i32, act: i32, lr: f64, X: usize, Y: usize, order: usize, from: i32, count: i32,
-  prev: usize, scratch: usize, status: usize, constsAt: usize,
+  prev: usize, alt: usize, scratch: usize, status: usize, constsAt: usize,
 ): i32 {
-  for (let s = 0; s < count; s++) {
-    const i = load<i32>(order + <usize>(from + s) * 4);
+  consts = constsAt;
+  const P = h * n + 2 * h + 1;
+  const a1 = scratch + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
+  // θ in two buffers, theta and alt, in turn: each step reads θ from src and writes the new θ into dst,
+  // so θ before the step stays where it was (no copy per step; a non-finite result is simply dropped).
+  let src = theta, dst = alt;
+  let done = 0, bad = -1;
+  for (; done < count; done++) {
+    const i = load<i32>(order + <usize>(from + done) * 4);
     const y = load<f64>(Y + <usize>i * 8);
-    store<i32>(status, -1);
-    const z2 = sampleStep(theta, n, h, act, lr, X + <usize>(i * n) * 8, y, prev, 0, 0, scratch, status, constsAt, 0);
-    if (!isFinite(z2) || !isFinite(y) || load<i32>(status) >= 0) return s;
+    const x = X + <usize>(i * n) * 8;
+    const z2 = sampleForward(src, n, h, act, x, scratch);
+    if (!isFinite(z2) || !isFinite(y)) break;
+    const dz2 = f64x2.extract_lane(vsigmoid(f64x2.splat(z2)), 0) - y; // dz2 = a2 − y
+    if (sampleUpdate(src, dst, n, h, lr, dz2, x, a1, gp, false, 0, 0) != 0) {
+      bad = firstNonFiniteF64(dst, P);
+      break;
+    }
+    const t = src; src = dst; dst = t;
   }
-  return count;
+  store<i32>(status, bad);
+  if (bad >= 0) {
+    if (src != theta) copyF64(theta, src, P); // θ after the steps applied; prev is rewritten by the step that repeats this one
+  } else if (done > 0) {
+    // src: θ now; dst: θ before the last step
+    if (src == theta) copyF64(prev, dst, P);
+    else { copyF64(prev, theta, P); copyF64(theta, src, P); }
+  }
+  return done;
 }
 
 /** dst[0..len) = src[0..len) (a loop: for a few hundred bytes it costs less than memory.copy's call). */

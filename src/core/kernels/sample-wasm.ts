@@ -39,6 +39,7 @@ interface SampleExports {
     from: number,
     count: number,
     prev: number,
+    alt: number,
     scratch: number,
     status: number,
     consts: number,
@@ -87,6 +88,7 @@ export class WasmSampleStepper {
     X: number;
     Y: number;
     order: number;
+    alt: number;
   };
   private readonly act: number;
 
@@ -116,12 +118,14 @@ export class WasmSampleStepper {
       X: 0,
       Y: 0,
       order: 0,
+      alt: 0,
     };
     const copy = data !== null && data.m > 0 && data.m * (n + 2) * 8 <= MAX_STEPPER_DATA_BYTES;
     if (copy) {
       this.at.X = take(data.m * n * 8);
       this.at.Y = take(data.m * 8);
       this.at.order = take(data.m * 4);
+      this.at.alt = take(P * 8);
     }
     const pages = Math.ceil(top / PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
@@ -164,6 +168,7 @@ export class WasmSampleStepper {
       from,
       count,
       at.prev,
+      at.alt,
       at.scratch,
       at.status,
       at.consts,

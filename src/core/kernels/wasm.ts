@@ -78,6 +78,12 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 /** The batch size × work per row from which a step is spread over the threads. */
 export const THREAD_MIN_WORK = 1 << 17;
+/**
+ * The same for a forward pass alone (an evaluation): about a third of a step's arithmetic, so
+ * that waking the workers costs more than it saves below this (an epoch summary of a few
+ * hundred rows during per-example training).
+ */
+export const FORWARD_THREAD_MIN_WORK = 1 << 21;
 
 export class WasmBatchKernel implements BatchKernel {
   readonly kind = 'wasm' as const;
@@ -286,7 +292,8 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_MODE] = mode;
     this.argsF[A_SCALE / 2] = 1 / count;
     const work = count * this.p.hp * (this.p.np + this.shape.K);
-    if (this.threads > 1 && chunks > 1 && work >= THREAD_MIN_WORK) {
+    const forwardOnly = mode === MODE_FORWARD || mode === MODE_FORWARD_KEEP;
+    if (this.threads > 1 && chunks > 1 && work >= (forwardOnly ? FORWARD_THREAD_MIN_WORK : THREAD_MIN_WORK)) {
       if (!this.pool)
         this.pool = new ChunkPool(this.module, this.memory, this.control, this.scratch, this.ex.chunk);
       this.pool.run(this.args, chunks);
