@@ -23,9 +23,10 @@ const A_X = 0, A_Y = 1, A_IDX = 2, A_COUNT = 3, A_CHUNKS = 4, A_N = 5, A_HP = 6,
 const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRIDE = 15, A_Z2 = 16, A_CONST = 17;
 const A_SCALE = 18; // f64 at args + 4·18 (8-byte aligned)
 // A_MODE 0: loss and gradient; 1: forward only (z2 of every row, no gradient);
-// 2: forward only, and A1 = g(Z1), G1 = g'(Z1) of every row kept in the cache (A_CACHEA, A_CACHEG, row r of the batch at r·hp);
-// 3: loss and gradient with A1 and G1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks).
-const A_MODE = 20, A_CACHEA = 21, A_CACHEG = 22;
+// 2: forward only, and A1 = g(Z1) of every row kept in the cache (A_CACHEA, row r of the batch at r·hp);
+// 3: loss and gradient with A1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks),
+//    G1 = g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]).
+const A_MODE = 20, A_CACHEA = 21;
 
 /** Rows of one sub-block (a multiple of 4): small enough that its caches stay in L1/L2. */
 const SB: i32 = 32;
@@ -192,33 +193,53 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   memory.fill(Xc, 0, <usize>(rowsP * np) * 8);
   for (let r = 0; r < rows; r++) {
     const i = load<i32>(idx + <usize>(r0 + r) * 4);
-    memory.copy(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, <usize>n * 8);
+    copyF64(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, n); // a loop: memory.copy is a call, costly for a row of a few features
   }
-  const cacheAt = <usize>(r0 * hp) * 8, cacheBytes = <usize>(rowsP * hp) * 8;
+  // The cache holds A1 of row r0 + r at (r0 + r)·hp: the sub-block's rows in the layout of the scratch A1.
+  const cached = <usize>load<i32>(args + 4 * A_CACHEA) + <usize>(r0 * hp) * 8;
   if (mode == 3) {
-    A1 = <usize>load<i32>(args + 4 * A_CACHEA) + cacheAt;
-    G1 = <usize>load<i32>(args + 4 * A_CACHEG) + cacheAt;
+    A1 = cached;
+    derivativeFromA(A1, G1, rowsP * hp, act);
   } else {
-    forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act);
-    if (mode == 2) {
-      memory.copy(<usize>load<i32>(args + 4 * A_CACHEA) + cacheAt, A1, cacheBytes);
-      memory.copy(<usize>load<i32>(args + 4 * A_CACHEG) + cacheAt, G1, cacheBytes);
-    }
+    if (mode == 2) A1 = cached; // written in place
+    forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act, mode == 0);
   }
   backAndOut(args, r0, rows, rowsP, mode, Xc, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
 }
 
-/** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1), G1 = g'(Z1). */
-@inline function forwardHidden(Xc: usize, Xp: usize, A1: usize, G1: usize, n: i32, hp: i32, np: i32, rowsP: i32, W1T: usize, b1: usize, act: i32): void {
+/** G1 = g'(Z1) from A1 = g(Z1) (len entries, a multiple of 4), the formulas of forwardHidden. */
+@inline function derivativeFromA(A1: usize, G1: usize, len: i32, act: i32): void {
+  const total = <usize>len * 8;
+  const one = cv(C_ONE), zero = cv(C_ZERO);
+  if (act == 0) {
+    for (let o: usize = 0; o < total; o += 32) { // σ' = a(1 − a)
+      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
+      v128.store(G1 + o, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(G1 + o, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
+    }
+  } else if (act == 1) {
+    for (let o: usize = 0; o < total; o += 32) { // tanh' = 1 − a²
+      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
+      v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
+    }
+  } else {
+    for (let o: usize = 0; o < total; o += 16) { // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
+      v128.store(G1 + o, v128.and(one, f64x2.gt(v128.load(A1 + o), zero)));
+    }
+  }
+}
+
+/** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1) and, with wantG, G1 = g'(Z1). */
+@inline function forwardHidden(Xc: usize, Xp: usize, A1: usize, G1: usize, n: i32, hp: i32, np: i32, rowsP: i32, W1T: usize, b1: usize, act: i32, wantG: bool): void {
   for (let r = 0; r < rowsP; r++) {
     const src = Xc + <usize>(r * np) * 8, dst = Xp + <usize>((r >> 2) * n * 4 + (r & 3)) * 8;
     for (let k = 0; k < n; k++) store<f64>(dst + <usize>(k * 4) * 8, load<f64>(src + <usize>k * 8));
   }
 
-  // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 hidden units at a time.
-  for (let r = 0; r < rowsP; r += 4) {
-    const panel = Xp + <usize>(r * n) * 8;
-    for (let j = 0; j < hp; j += 4) {
+  // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 hidden units at a time; units outside, so that the columns of
+  // W1ᵀ of 4 units (n cache lines) stay in L1 while every panel of rows goes by.
+  for (let j = 0; j < hp; j += 4) {
+    for (let r = 0; r < rowsP; r += 4) {
+      const panel = Xp + <usize>(r * n) * 8;
       const bj = b1 + <usize>j * 8;
       let a00 = v128.load(bj), a01 = v128.load(bj, 16);
       let a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
@@ -250,6 +271,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const p = A1 + o, q = G1 + o;
       const a0 = vsigmoid(v128.load(p)), a1 = vsigmoid(v128.load(p, 16)), a2 = vsigmoid(v128.load(p, 32)), a3 = vsigmoid(v128.load(p, 48));
       v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
+      if (!wantG) continue;
       const one = cv(C_ONE); // σ' = a(1 − a)
       v128.store(q, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(q, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
       v128.store(q, f64x2.mul(a2, f64x2.sub(one, a2)), 32); v128.store(q, f64x2.mul(a3, f64x2.sub(one, a3)), 48);
@@ -259,6 +281,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const p = A1 + o, q = G1 + o;
       const a0 = vtanh(v128.load(p)), a1 = vtanh(v128.load(p, 16)), a2 = vtanh(v128.load(p, 32)), a3 = vtanh(v128.load(p, 48));
       v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
+      if (!wantG) continue;
       const one = cv(C_ONE); // tanh' = 1 − a²
       v128.store(q, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(q, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
       v128.store(q, f64x2.sub(one, f64x2.mul(a2, a2)), 32); v128.store(q, f64x2.sub(one, f64x2.mul(a3, a3)), 48);
@@ -268,7 +291,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const z = v128.load(A1 + o);
       const pos = f64x2.gt(z, cv(C_ZERO));
       v128.store(A1 + o, v128.and(z, pos)); // relu: z > 0 ? z : 0
-      v128.store(G1 + o, v128.and(cv(C_ONE), pos)); // relu' = z > 0 ? 1 : 0
+      if (wantG) v128.store(G1 + o, v128.and(cv(C_ONE), pos)); // relu' = z > 0 ? 1 : 0
     }
   }
 

@@ -64,8 +64,7 @@ const A_W1T = 9,
   A_CONST = 17;
 const A_SCALE = 18,
   A_MODE = 20,
-  A_CACHEA = 21,
-  A_CACHEG = 22;
+  A_CACHEA = 21;
 const MODE_GRAD = 0,
   MODE_FORWARD = 1,
   MODE_FORWARD_KEEP = 2,
@@ -117,12 +116,13 @@ export class WasmBatchKernel implements BatchKernel {
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
   /**
-   * Full-batch cache: A1 and g'(Z1) of every row of data set 0 at θ = cacheTheta, kept by a
+   * Full-batch cache: A1 = g(Z1) of every row of data set 0 at θ = cache.theta, written by a
    * forward pass over all its rows and used by the next loss and gradient over all its rows
-   * at the same θ (a full-batch step right after its epoch's evaluation): the same values
-   * the step would compute, so the same bits, without computing them twice.
+   * at the same θ (a full-batch step right after its epoch's evaluation), g'(Z1) recomputed
+   * from it by the same formulas: the same values the step would compute, so the same bits,
+   * without the product X·W1ᵀ twice.
    */
-  private readonly cache: { A: number; G: number; theta: Float64Array; valid: boolean } | null = null;
+  private readonly cache: { A: number; theta: Float64Array; valid: boolean } | null = null;
 
   /**
    * threads: how many threads large batches are spread over (scratch is reserved for that
@@ -162,9 +162,7 @@ export class WasmBatchKernel implements BatchKernel {
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
     const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
     const cacheAt =
-      cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES
-        ? [take(cacheBytes), take(cacheBytes)]
-        : null;
+      cacheFullBatch && data.length > 0 && cacheBytes <= MAX_CACHE_BYTES ? take(cacheBytes) : null;
     // Scratch size from the module itself (its sub-block layout).
     const probe = new WebAssembly.Instance(module, {
       env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
@@ -209,10 +207,9 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_Z2] = this.ptr.Z2;
     a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
-    if (cacheAt) {
-      this.cache = { A: cacheAt[0], G: cacheAt[1], theta: new Float64Array(layoutSize(shape)), valid: false };
-      a[A_CACHEA] = cacheAt[0];
-      a[A_CACHEG] = cacheAt[1];
+    if (cacheAt !== null) {
+      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false };
+      a[A_CACHEA] = cacheAt;
     }
   }
 
