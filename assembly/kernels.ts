@@ -12,7 +12,8 @@
 //   dW1 = dZ1ᵀ·X_B            (h×n)     db1 = Σ_rows dZ1
 //
 // Packed, zero-padded layouts (hp = h rounded up to 4, np = n rounded up to 4):
-//   W1T n×hp (row k is column k of W1), b1 hp, W2 K×hp, b2 K;
+//   W1T in panels of 4 hidden units (units j..j+3 of feature k at ((j/4)·n + k)·4: each panel is
+//   column block j..j+3 of W1ᵀ, n×4, in one piece), b1 hp, W2 K×hp, b2 K;
 //   a chunk's gradient G = [dW1 hp×np | db1 hp | dW2 K×hp | db2 K] (overwritten).
 // Padded hidden units have zero weights in and out, so they add exactly 0; padded
 // rows of a sub-block get dZ2 = 0 and zero features, so they add exactly 0 too.
@@ -178,7 +179,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   const rowsP = (rows + 3) & ~3;
   const mode = load<i32>(args + 4 * A_MODE);
 
-  // Scratch: Xc SB×np | Xp SB×np | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
+  // Scratch: Xc SB×np | Xp SB×np (forward: 4-row panels; backward: 4-feature panels) | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
   // Xc holds the rows as they are (for dW1); Xp the same values in panels of 4 rows, the 4 rows'
   // feature k side by side, so that the forward product reads them through one pointer.
   const Xc = scratch;
@@ -204,7 +205,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     if (mode == 2) A1 = cached; // written in place
     forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act, mode == 0);
   }
-  backAndOut(args, r0, rows, rowsP, mode, Xc, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
+  backAndOut(args, r0, rows, rowsP, mode, Xc, Xp, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
 }
 
 /** G1 = g'(Z1) from A1 = g(Z1) (len entries, a multiple of 4), the formulas of forwardHidden. */
@@ -243,8 +244,8 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const bj = b1 + <usize>j * 8;
       let a00 = v128.load(bj), a01 = v128.load(bj, 16);
       let a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
-      let w = W1T + <usize>j * 8, xp = panel;
-      const wstep = <usize>hp * 8, end = panel + <usize>(n * 4) * 8;
+      let w = W1T + <usize>(j * n) * 8, xp = panel; // panel j/4 of W1ᵀ starts at (j/4)·n·4 = j·n
+      const wstep: usize = 32, end = panel + <usize>(n * 4) * 8;
       while (xp < end) {
         const w0 = v128.load(w), w1 = v128.load(w, 16);
         const x0 = v128.load64_splat(xp), x1 = v128.load64_splat(xp, 8);
@@ -299,7 +300,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
 
 /** Z2 = A1·W2ᵀ + b2 and, unless forward only, dZ2 and every gradient of the sub-block into G. */
 @inline function backAndOut(
-  args: usize, r0: i32, rows: i32, rowsP: i32, mode: i32, Xc: usize, A1: usize, G1: usize, dZ1: usize, G: usize,
+  args: usize, r0: i32, rows: i32, rowsP: i32, mode: i32, Xc: usize, XT: usize, A1: usize, G1: usize, dZ1: usize, G: usize,
   n: i32, hp: i32, np: i32, K: i32, W2: usize, b2: usize, Y: usize, idx: usize, Z2out: usize, scale: f64,
 ): void {
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
@@ -374,34 +375,46 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     store<f64>(gb2 + <usize>k * 8, s);
   }
 
-  // dZ1 = dZ2·W2 ∗ G1, db1 += Σ dZ1.
+  // dZ1 = dZ2·W2 ∗ G1, db1 += Σ dZ1. dZ1 is written in panels of 4 units, row after row
+  // (units j..j+3 of row r at ((j/4)·rowsP + r)·4), so that the product below reads it in order.
+  const pstride = <usize>(rowsP * 4) * 8; // one panel
   for (let r = 0; r < rowsP; r++) {
-    const row = <usize>(r * hp) * 8;
+    const row = <usize>(r * hp) * 8, prow = <usize>(r * 4) * 8;
     for (let j = 0; j < hp; j += 2) {
       const o = <usize>j * 8;
       let s = f64x2.splat(0);
       for (let k = 0; k < K; k++) {
         s = f64x2.add(s, f64x2.mul(v128.load64_splat(dZ2 + <usize>(r * K + k) * 8), v128.load(W2 + <usize>(k * hp) * 8 + o)));
       }
-      v128.store(dZ1 + row + o, f64x2.mul(s, v128.load(G1 + row + o)));
+      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, v128.load(G1 + row + o)));
     }
   }
   for (let j = 0; j < hp; j += 2) {
     const o = <usize>j * 8;
+    const panel = dZ1 + <usize>(j >> 2) * pstride + <usize>(j & 3) * 8;
     let s = v128.load(gb1 + o);
-    for (let r = 0; r < rowsP; r++) s = f64x2.add(s, v128.load(dZ1 + <usize>(r * hp) * 8 + o));
+    for (let r = 0; r < rowsP; r++) s = f64x2.add(s, v128.load(panel + <usize>(r * 4) * 8));
     v128.store(gb1 + o, s);
   }
+  // The rows' features in panels of 4 features, row after row (features k..k+3 of row r at ((k/4)·rowsP + r)·4).
+  for (let r = 0; r < rowsP; r++) {
+    const src = Xc + <usize>(r * np) * 8, dst = XT + <usize>(r * 4) * 8;
+    for (let k = 0; k < np; k += 4) {
+      const at = dst + <usize>(k >> 2) * pstride, o = <usize>k * 8;
+      v128.store(at, v128.load(src + o)); v128.store(at, v128.load(src + o, 16), 16);
+    }
+  }
 
-  // dW1 += dZ1ᵀ·X_B, 4 hidden units × 4 features at a time.
-  const hs = <usize>hp * 8, ns = <usize>np * 8;
+  // dW1 += dZ1ᵀ·X_B, 4 hidden units × 4 features at a time, both read from their panels in order.
+  const ns = <usize>np * 8;
   for (let j = 0; j < hp; j += 4) {
     for (let k = 0; k < np; k += 4) {
       const g0 = gW1 + <usize>(j * np + k) * 8, g1 = g0 + ns, g2 = g1 + ns, g3 = g2 + ns;
       let a00 = v128.load(g0), a01 = v128.load(g0, 16), a10 = v128.load(g1), a11 = v128.load(g1, 16);
       let a20 = v128.load(g2), a21 = v128.load(g2, 16), a30 = v128.load(g3), a31 = v128.load(g3, 16);
-      let xp = Xc + <usize>k * 8, dp = dZ1 + <usize>j * 8;
-      for (let r = 0; r < rowsP; r++) {
+      let xp = XT + <usize>(k >> 2) * pstride, dp = dZ1 + <usize>(j >> 2) * pstride;
+      const end = xp + pstride;
+      while (xp < end) {
         const x0 = v128.load(xp), x1 = v128.load(xp, 16);
         const d0 = v128.load64_splat(dp), d1 = v128.load64_splat(dp, 8);
         a00 = f64x2.add(a00, f64x2.mul(d0, x0)); a01 = f64x2.add(a01, f64x2.mul(d0, x1));
@@ -409,7 +422,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
         const d2 = v128.load64_splat(dp, 16), d3 = v128.load64_splat(dp, 24);
         a20 = f64x2.add(a20, f64x2.mul(d2, x0)); a21 = f64x2.add(a21, f64x2.mul(d2, x1));
         a30 = f64x2.add(a30, f64x2.mul(d3, x0)); a31 = f64x2.add(a31, f64x2.mul(d3, x1));
-        xp += ns; dp += hs;
+        xp += 32; dp += 32;
       }
       v128.store(g0, a00); v128.store(g0, a01, 16); v128.store(g1, a10); v128.store(g1, a11, 16);
       v128.store(g2, a20); v128.store(g2, a21, 16); v128.store(g3, a30); v128.store(g3, a31, 16);

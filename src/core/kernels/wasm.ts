@@ -272,7 +272,7 @@ export class WasmBatchKernel implements BatchKernel {
     count: number,
     mode: number,
   ): number {
-    this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
+    this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2, true);
     if (idx) {
       this.idx.set(idx.subarray(from, from + count));
       this.identityRows = 0;
