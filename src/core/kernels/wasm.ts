@@ -178,6 +178,10 @@ export class WasmBatchKernel implements BatchKernel {
     const buf = this.memory.buffer;
     const f64 = (at: number, len: number) => new Float64Array(buf, at, len);
     this.ex.setConstants(consts);
+    // A kernel whose forward pass over its largest data set goes to the threads will start them:
+    // start them now, so that they boot while the data is copied in (a thread takes tens of ms).
+    if (threads > 1 && chunkCount(maxM, shape) > 1 && maxM * hp * (np + K) >= FORWARD_THREAD_MIN_WORK)
+      this.pool = new ChunkPool(module, this.memory, this.control, this.scratch, this.ex.chunk);
     this.argsI = new Int32Array(buf, this.args, 32);
     this.argsF = new Float64Array(buf, this.args, 16);
     this.W1T = f64(this.ptr.W1T, n * hp);
