@@ -12,7 +12,8 @@
 //   dW1 = dZ1ᵀ·X_B            (h×n)     db1 = Σ_rows dZ1
 //
 // Packed, zero-padded layouts (hp = h rounded up to 4, np = n rounded up to 4):
-//   W1T n×hp (row k is column k of W1), b1 hp, W2 K×hp, b2 K;
+//   W1T in panels of 4 hidden units (units j..j+3 of feature k at ((j/4)·n + k)·4: each panel is
+//   column block j..j+3 of W1ᵀ, n×4, in one piece), b1 hp, W2 K×hp, b2 K;
 //   a chunk's gradient G = [dW1 hp×np | db1 hp | dW2 K×hp | db2 K] (overwritten).
 // Padded hidden units have zero weights in and out, so they add exactly 0; padded
 // rows of a sub-block get dZ2 = 0 and zero features, so they add exactly 0 too.
@@ -23,9 +24,10 @@ const A_X = 0, A_Y = 1, A_IDX = 2, A_COUNT = 3, A_CHUNKS = 4, A_N = 5, A_HP = 6,
 const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRIDE = 15, A_Z2 = 16, A_CONST = 17;
 const A_SCALE = 18; // f64 at args + 4·18 (8-byte aligned)
 // A_MODE 0: loss and gradient; 1: forward only (z2 of every row, no gradient);
-// 2: forward only, and A1 = g(Z1), G1 = g'(Z1) of every row kept in the cache (A_CACHEA, A_CACHEG, row r of the batch at r·hp);
-// 3: loss and gradient with A1 and G1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks).
-const A_MODE = 20, A_CACHEA = 21, A_CACHEG = 22;
+// 2: forward only, and A1 = g(Z1) of every row kept in the cache (A_CACHEA, row r of the batch at r·hp);
+// 3: loss and gradient with A1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks),
+//    G1 = g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]).
+const A_MODE = 20, A_CACHEA = 21;
 
 /** Rows of one sub-block (a multiple of 4): small enough that its caches stay in L1/L2. */
 const SB: i32 = 32;
@@ -177,7 +179,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   const rowsP = (rows + 3) & ~3;
   const mode = load<i32>(args + 4 * A_MODE);
 
-  // Scratch: Xc SB×np | Xp SB×np | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
+  // Scratch: Xc SB×np | Xp SB×np (forward: 4-row panels; backward: 4-feature panels) | A1 SB×hp | G1 SB×hp | dZ1 SB×hp | Z2 SB×K | dZ2 SB×K
   // Xc holds the rows as they are (for dW1); Xp the same values in panels of 4 rows, the 4 rows'
   // feature k side by side, so that the forward product reads them through one pointer.
   const Xc = scratch;
@@ -192,38 +194,58 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   memory.fill(Xc, 0, <usize>(rowsP * np) * 8);
   for (let r = 0; r < rows; r++) {
     const i = load<i32>(idx + <usize>(r0 + r) * 4);
-    memory.copy(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, <usize>n * 8);
+    copyF64(Xc + <usize>(r * np) * 8, X + <usize>(i * n) * 8, n); // a loop: memory.copy is a call, costly for a row of a few features
   }
-  const cacheAt = <usize>(r0 * hp) * 8, cacheBytes = <usize>(rowsP * hp) * 8;
+  // The cache holds A1 of row r0 + r at (r0 + r)·hp: the sub-block's rows in the layout of the scratch A1.
+  const cached = <usize>load<i32>(args + 4 * A_CACHEA) + <usize>(r0 * hp) * 8;
   if (mode == 3) {
-    A1 = <usize>load<i32>(args + 4 * A_CACHEA) + cacheAt;
-    G1 = <usize>load<i32>(args + 4 * A_CACHEG) + cacheAt;
+    A1 = cached;
+    derivativeFromA(A1, G1, rowsP * hp, act);
   } else {
-    forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act);
-    if (mode == 2) {
-      memory.copy(<usize>load<i32>(args + 4 * A_CACHEA) + cacheAt, A1, cacheBytes);
-      memory.copy(<usize>load<i32>(args + 4 * A_CACHEG) + cacheAt, G1, cacheBytes);
-    }
+    if (mode == 2) A1 = cached; // written in place
+    forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act, mode == 0);
   }
-  backAndOut(args, r0, rows, rowsP, mode, Xc, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
+  backAndOut(args, r0, rows, rowsP, mode, Xc, Xp, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
 }
 
-/** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1), G1 = g'(Z1). */
-@inline function forwardHidden(Xc: usize, Xp: usize, A1: usize, G1: usize, n: i32, hp: i32, np: i32, rowsP: i32, W1T: usize, b1: usize, act: i32): void {
+/** G1 = g'(Z1) from A1 = g(Z1) (len entries, a multiple of 4), the formulas of forwardHidden. */
+@inline function derivativeFromA(A1: usize, G1: usize, len: i32, act: i32): void {
+  const total = <usize>len * 8;
+  const one = cv(C_ONE), zero = cv(C_ZERO);
+  if (act == 0) {
+    for (let o: usize = 0; o < total; o += 32) { // σ' = a(1 − a)
+      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
+      v128.store(G1 + o, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(G1 + o, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
+    }
+  } else if (act == 1) {
+    for (let o: usize = 0; o < total; o += 32) { // tanh' = 1 − a²
+      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
+      v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
+    }
+  } else {
+    for (let o: usize = 0; o < total; o += 16) { // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
+      v128.store(G1 + o, v128.and(one, f64x2.gt(v128.load(A1 + o), zero)));
+    }
+  }
+}
+
+/** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1) and, with wantG, G1 = g'(Z1). */
+@inline function forwardHidden(Xc: usize, Xp: usize, A1: usize, G1: usize, n: i32, hp: i32, np: i32, rowsP: i32, W1T: usize, b1: usize, act: i32, wantG: bool): void {
   for (let r = 0; r < rowsP; r++) {
     const src = Xc + <usize>(r * np) * 8, dst = Xp + <usize>((r >> 2) * n * 4 + (r & 3)) * 8;
     for (let k = 0; k < n; k++) store<f64>(dst + <usize>(k * 4) * 8, load<f64>(src + <usize>k * 8));
   }
 
-  // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 hidden units at a time.
-  for (let r = 0; r < rowsP; r += 4) {
-    const panel = Xp + <usize>(r * n) * 8;
-    for (let j = 0; j < hp; j += 4) {
+  // Z1 = X_B·W1ᵀ + b1, 4 rows × 4 hidden units at a time; units outside, so that the columns of
+  // W1ᵀ of 4 units (n cache lines) stay in L1 while every panel of rows goes by.
+  for (let j = 0; j < hp; j += 4) {
+    for (let r = 0; r < rowsP; r += 4) {
+      const panel = Xp + <usize>(r * n) * 8;
       const bj = b1 + <usize>j * 8;
       let a00 = v128.load(bj), a01 = v128.load(bj, 16);
       let a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
-      let w = W1T + <usize>j * 8, xp = panel;
-      const wstep = <usize>hp * 8, end = panel + <usize>(n * 4) * 8;
+      let w = W1T + <usize>(j * n) * 8, xp = panel; // panel j/4 of W1ᵀ starts at (j/4)·n·4 = j·n
+      const wstep: usize = 32, end = panel + <usize>(n * 4) * 8;
       while (xp < end) {
         const w0 = v128.load(w), w1 = v128.load(w, 16);
         const x0 = v128.load64_splat(xp), x1 = v128.load64_splat(xp, 8);
@@ -250,6 +272,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const p = A1 + o, q = G1 + o;
       const a0 = vsigmoid(v128.load(p)), a1 = vsigmoid(v128.load(p, 16)), a2 = vsigmoid(v128.load(p, 32)), a3 = vsigmoid(v128.load(p, 48));
       v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
+      if (!wantG) continue;
       const one = cv(C_ONE); // σ' = a(1 − a)
       v128.store(q, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(q, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
       v128.store(q, f64x2.mul(a2, f64x2.sub(one, a2)), 32); v128.store(q, f64x2.mul(a3, f64x2.sub(one, a3)), 48);
@@ -259,6 +282,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const p = A1 + o, q = G1 + o;
       const a0 = vtanh(v128.load(p)), a1 = vtanh(v128.load(p, 16)), a2 = vtanh(v128.load(p, 32)), a3 = vtanh(v128.load(p, 48));
       v128.store(p, a0); v128.store(p, a1, 16); v128.store(p, a2, 32); v128.store(p, a3, 48);
+      if (!wantG) continue;
       const one = cv(C_ONE); // tanh' = 1 − a²
       v128.store(q, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(q, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
       v128.store(q, f64x2.sub(one, f64x2.mul(a2, a2)), 32); v128.store(q, f64x2.sub(one, f64x2.mul(a3, a3)), 48);
@@ -268,7 +292,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       const z = v128.load(A1 + o);
       const pos = f64x2.gt(z, cv(C_ZERO));
       v128.store(A1 + o, v128.and(z, pos)); // relu: z > 0 ? z : 0
-      v128.store(G1 + o, v128.and(cv(C_ONE), pos)); // relu' = z > 0 ? 1 : 0
+      if (wantG) v128.store(G1 + o, v128.and(cv(C_ONE), pos)); // relu' = z > 0 ? 1 : 0
     }
   }
 
@@ -276,7 +300,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
 
 /** Z2 = A1·W2ᵀ + b2 and, unless forward only, dZ2 and every gradient of the sub-block into G. */
 @inline function backAndOut(
-  args: usize, r0: i32, rows: i32, rowsP: i32, mode: i32, Xc: usize, A1: usize, G1: usize, dZ1: usize, G: usize,
+  args: usize, r0: i32, rows: i32, rowsP: i32, mode: i32, Xc: usize, XT: usize, A1: usize, G1: usize, dZ1: usize, G: usize,
   n: i32, hp: i32, np: i32, K: i32, W2: usize, b2: usize, Y: usize, idx: usize, Z2out: usize, scale: f64,
 ): void {
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
@@ -351,34 +375,46 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     store<f64>(gb2 + <usize>k * 8, s);
   }
 
-  // dZ1 = dZ2·W2 ∗ G1, db1 += Σ dZ1.
+  // dZ1 = dZ2·W2 ∗ G1, db1 += Σ dZ1. dZ1 is written in panels of 4 units, row after row
+  // (units j..j+3 of row r at ((j/4)·rowsP + r)·4), so that the product below reads it in order.
+  const pstride = <usize>(rowsP * 4) * 8; // one panel
   for (let r = 0; r < rowsP; r++) {
-    const row = <usize>(r * hp) * 8;
+    const row = <usize>(r * hp) * 8, prow = <usize>(r * 4) * 8;
     for (let j = 0; j < hp; j += 2) {
       const o = <usize>j * 8;
       let s = f64x2.splat(0);
       for (let k = 0; k < K; k++) {
         s = f64x2.add(s, f64x2.mul(v128.load64_splat(dZ2 + <usize>(r * K + k) * 8), v128.load(W2 + <usize>(k * hp) * 8 + o)));
       }
-      v128.store(dZ1 + row + o, f64x2.mul(s, v128.load(G1 + row + o)));
+      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, v128.load(G1 + row + o)));
     }
   }
   for (let j = 0; j < hp; j += 2) {
     const o = <usize>j * 8;
+    const panel = dZ1 + <usize>(j >> 2) * pstride + <usize>(j & 3) * 8;
     let s = v128.load(gb1 + o);
-    for (let r = 0; r < rowsP; r++) s = f64x2.add(s, v128.load(dZ1 + <usize>(r * hp) * 8 + o));
+    for (let r = 0; r < rowsP; r++) s = f64x2.add(s, v128.load(panel + <usize>(r * 4) * 8));
     v128.store(gb1 + o, s);
   }
+  // The rows' features in panels of 4 features, row after row (features k..k+3 of row r at ((k/4)·rowsP + r)·4).
+  for (let r = 0; r < rowsP; r++) {
+    const src = Xc + <usize>(r * np) * 8, dst = XT + <usize>(r * 4) * 8;
+    for (let k = 0; k < np; k += 4) {
+      const at = dst + <usize>(k >> 2) * pstride, o = <usize>k * 8;
+      v128.store(at, v128.load(src + o)); v128.store(at, v128.load(src + o, 16), 16);
+    }
+  }
 
-  // dW1 += dZ1ᵀ·X_B, 4 hidden units × 4 features at a time.
-  const hs = <usize>hp * 8, ns = <usize>np * 8;
+  // dW1 += dZ1ᵀ·X_B, 4 hidden units × 4 features at a time, both read from their panels in order.
+  const ns = <usize>np * 8;
   for (let j = 0; j < hp; j += 4) {
     for (let k = 0; k < np; k += 4) {
       const g0 = gW1 + <usize>(j * np + k) * 8, g1 = g0 + ns, g2 = g1 + ns, g3 = g2 + ns;
       let a00 = v128.load(g0), a01 = v128.load(g0, 16), a10 = v128.load(g1), a11 = v128.load(g1, 16);
       let a20 = v128.load(g2), a21 = v128.load(g2, 16), a30 = v128.load(g3), a31 = v128.load(g3, 16);
-      let xp = Xc + <usize>k * 8, dp = dZ1 + <usize>j * 8;
-      for (let r = 0; r < rowsP; r++) {
+      let xp = XT + <usize>(k >> 2) * pstride, dp = dZ1 + <usize>(j >> 2) * pstride;
+      const end = xp + pstride;
+      while (xp < end) {
         const x0 = v128.load(xp), x1 = v128.load(xp, 16);
         const d0 = v128.load64_splat(dp), d1 = v128.load64_splat(dp, 8);
         a00 = f64x2.add(a00, f64x2.mul(d0, x0)); a01 = f64x2.add(a01, f64x2.mul(d0, x1));
@@ -386,7 +422,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
         const d2 = v128.load64_splat(dp, 16), d3 = v128.load64_splat(dp, 24);
         a20 = f64x2.add(a20, f64x2.mul(d2, x0)); a21 = f64x2.add(a21, f64x2.mul(d2, x1));
         a30 = f64x2.add(a30, f64x2.mul(d3, x0)); a31 = f64x2.add(a31, f64x2.mul(d3, x1));
-        xp += ns; dp += hs;
+        xp += 32; dp += 32;
       }
       v128.store(g0, a00); v128.store(g0, a01, 16); v128.store(g1, a10); v128.store(g1, a11, 16);
       v128.store(g2, a20); v128.store(g2, a21, 16); v128.store(g3, a30); v128.store(g3, a31, 16);
@@ -409,25 +445,12 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
-// (K = 1) in place,
-//   z1 = W1·x + b1, a1 = g(z1), z2 = W2·a1 + b2, dz2 = σ(z2) − y,
-//   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 before the update), dW1 = dz1·xᵀ, db1 = dz1,
-//   θ := θ + Δ, Δ = −α·g.
-// mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
-//         status[0] = its index (else −1).
-// mode 1: the gradient and Δ only, into grad and delta (θ untouched).
-// mode 2: mode 0, and the gradient and Δ into grad and delta as mode 1 computes them.
-// Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
-
-export function sampleStep(
-  theta: usize, n: i32, h: i32, act: i32, lr: f64, x: usize, y: f64,
-  prev: usize, grad: usize, delta: usize, scratch: usize, status: usize, constsAt: usize, mode: i32,
-): f64 {
-  consts = constsAt;
+/**
+ * The forward pass of one example x (n features) at θ = [W1 h×n | b1 h | W2 h | b2]: z1, a1 = g(z1)
+ * and g'(z1) into scratch (3·(h + 2) f64: z1 | a1 | g'), returns z2 (sampleStep's forward).
+ */
+@inline function sampleForward(theta: usize, n: i32, h: i32, act: i32, x: usize, scratch: usize): f64 {
   const W1 = theta, b1 = theta + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
-  const P = h * n + 2 * h + 1;
   const z1 = scratch, a1 = z1 + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
   const nv = n & ~1, ns = <usize>n * 8;
   // z1 = W1·x + b1: four rows at a time (independent sums), features in pairs, then the odd one
@@ -479,6 +502,110 @@ export function sampleStep(
   let z2 = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
   if (hv < h) z2 += load<f64>(W2 + <usize>hv * 8) * load<f64>(a1 + <usize>hv * 8);
   z2 += load<f64>(b2);
+  return z2;
+}
+
+/**
+ * The update of one example's step, from src (θ before it) into dst (P = h·n + 2h + 1 entries,
+ * θ's layout; dst ≠ src): dst = src + Δ, Δ = −lr·g with
+ *   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 of src), dW1 = dz1·xᵀ, db1 = dz1;
+ * with keep, g and Δ also into grad and delta. Returns the sum of dst's entries times 0:
+ * 0 when every entry of dst is finite, NaN otherwise (the check without a pass of its own).
+ */
+@inline function sampleUpdate(
+  src: usize, dst: usize, n: i32, h: i32, lr: f64, dz2: f64, x: usize, a1: usize, gp: usize,
+  keep: bool, grad: usize, delta: usize,
+): f64 {
+  const P = h * n + 2 * h + 1;
+  const W1 = src, b1 = src + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
+  const shift = dst - src; // dst's entry = src's entry + shift
+  const nv = n & ~1, ns = <usize>n * 8;
+  const m = -lr;
+  const mv = f64x2.splat(m);
+  const zero = cv(C_ZERO);
+  let c0 = zero, c1 = zero; // Σ dst·0, two independent sums
+  const nb2 = load<f64>(b2) + m * dz2; // db2 = dz2
+  store<f64>(b2 + shift, nb2);
+  let cs = nb2 * 0;
+  if (keep) { store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2); }
+  for (let i = 0; i < h; i++) {
+    const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
+    const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
+    const gw2 = dz2 * a;
+    const nw2 = w2 + m * gw2; // dW2 = dz2·a1ᵀ
+    store<f64>(w2p + shift, nw2);
+    const b1p = b1 + <usize>i * 8;
+    const nb1 = load<f64>(b1p) + m * dz1; // db1 = dz1
+    store<f64>(b1p + shift, nb1);
+    cs += nw2 * 0 + nb1 * 0;
+    if (keep) {
+      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
+      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
+      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
+    }
+    const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
+    let k = 0;
+    for (; k + 4 <= nv; k += 4) { // dW1 = dz1·xᵀ, two pairs at a time
+      const o = row + <usize>k * 8;
+      const g0 = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d0 = f64x2.mul(mv, g0);
+      const g1 = f64x2.mul(dv, v128.load(x + <usize>k * 8, 16)), d1 = f64x2.mul(mv, g1);
+      const t0 = f64x2.add(v128.load(o), d0), t1 = f64x2.add(v128.load(o, 16), d1);
+      v128.store(o + shift, t0); v128.store(o + shift, t1, 16);
+      c0 = f64x2.add(c0, f64x2.mul(t0, zero)); c1 = f64x2.add(c1, f64x2.mul(t1, zero));
+      if (keep) {
+        const go = o - src;
+        v128.store(grad + go, g0); v128.store(delta + go, d0);
+        v128.store(grad + go, g1, 16); v128.store(delta + go, d1, 16);
+      }
+    }
+    for (; k < nv; k += 2) {
+      const o = row + <usize>k * 8;
+      const g = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d = f64x2.mul(mv, g);
+      const t = f64x2.add(v128.load(o), d);
+      v128.store(o + shift, t);
+      c0 = f64x2.add(c0, f64x2.mul(t, zero));
+      if (keep) { const go = o - src; v128.store(grad + go, g); v128.store(delta + go, d); }
+    }
+    if (nv < n) {
+      const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8), d = m * g;
+      const t = load<f64>(o) + d;
+      store<f64>(o + shift, t);
+      cs += t * 0;
+      if (keep) { const go = o - src; store<f64>(grad + go, g); store<f64>(delta + go, d); }
+    }
+  }
+  const c = f64x2.add(c0, c1);
+  return cs + (f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1));
+}
+
+/** Index of the first entry of a[0..len) that is not finite, or −1. */
+function firstNonFiniteF64(a: usize, len: i32): i32 {
+  for (let i = 0; i < len; i++) if (!isFinite(load<f64>(a + <usize>i * 8))) return i;
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One example, plain SGD (the per-example path for larger networks): θ = [W1 h×n | b1 h | W2 h | b2]
+// (K = 1) in place,
+//   z1 = W1·x + b1, a1 = g(z1), z2 = W2·a1 + b2, dz2 = σ(z2) − y,
+//   dW2 = dz2·a1ᵀ, db2 = dz2, dz1 = W2ᵀ·dz2 ∗ g'(z1) (W2 before the update), dW1 = dz1·xᵀ, db1 = dz1,
+//   θ := θ + Δ, Δ = −α·g.
+// mode 0: prev ← θ, then the update; when an entry of the new θ is not finite, θ ← prev and
+//         status[0] = its index (else −1).
+// mode 1: the gradient and Δ only, into grad and delta (θ untouched).
+// mode 2: mode 0, and the gradient and Δ into grad and delta as mode 1 computes them.
+// Returns z2; when it is not finite nothing else is done. scratch: 3·(h + 2) f64.
+
+export function sampleStep(
+  theta: usize, n: i32, h: i32, act: i32, lr: f64, x: usize, y: f64,
+  prev: usize, grad: usize, delta: usize, scratch: usize, status: usize, constsAt: usize, mode: i32,
+): f64 {
+  consts = constsAt;
+  const W1 = theta, b1 = theta + <usize>(h * n) * 8, W2 = b1 + <usize>h * 8, b2 = W2 + <usize>h * 8;
+  const P = h * n + 2 * h + 1;
+  const a1 = scratch + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
+  const nv = n & ~1, ns = <usize>n * 8;
+  const z2 = sampleForward(theta, n, h, act, x, scratch);
   if (!isFinite(z2) || !isFinite(y)) return z2;
   const dz2 = f64x2.extract_lane(vsigmoid(f64x2.splat(z2)), 0) - y; // dz2 = a2 − y
   const m = -lr;
@@ -506,55 +633,59 @@ export function sampleStep(
     return z2;
   }
   copyF64(prev, theta, P);
-  const keep = mode == 2; // also write g and Δ
-  store<f64>(b2, load<f64>(b2) + m * dz2); // db2 = dz2
-  if (keep) { store<f64>(grad + <usize>(P - 1) * 8, dz2); store<f64>(delta + <usize>(P - 1) * 8, m * dz2); }
-  for (let i = 0; i < h; i++) {
-    const w2p = W2 + <usize>i * 8, w2 = load<f64>(w2p), a = load<f64>(a1 + <usize>i * 8);
-    const dz1 = w2 * dz2 * load<f64>(gp + <usize>i * 8); // W2 before its update
-    const gw2 = dz2 * a;
-    store<f64>(w2p, w2 + m * gw2); // dW2 = dz2·a1ᵀ
-    const b1p = b1 + <usize>i * 8;
-    store<f64>(b1p, load<f64>(b1p) + m * dz1); // db1 = dz1
-    if (keep) {
-      const oW2 = <usize>(h * n + h + i) * 8, ob1 = <usize>(h * n + i) * 8;
-      store<f64>(grad + oW2, gw2); store<f64>(delta + oW2, m * gw2);
-      store<f64>(grad + ob1, dz1); store<f64>(delta + ob1, m * dz1);
-    }
-    const row = W1 + <usize>i * ns, dv = f64x2.splat(dz1);
-    for (let k = 0; k < nv; k += 2) { // dW1 = dz1·xᵀ
-      const o = row + <usize>k * 8;
-      const g = f64x2.mul(dv, v128.load(x + <usize>k * 8)), d = f64x2.mul(mv, g);
-      v128.store(o, f64x2.add(v128.load(o), d));
-      if (keep) { const go = o - theta; v128.store(grad + go, g); v128.store(delta + go, d); }
-    }
-    if (nv < n) {
-      const o = row + <usize>nv * 8, g = dz1 * load<f64>(x + <usize>nv * 8), d = m * g;
-      store<f64>(o, load<f64>(o) + d);
-      if (keep) { const go = o - theta; store<f64>(grad + go, g); store<f64>(delta + go, d); }
-    }
-  }
-  // every entry finite? (θ·0 is 0 for finite θ, NaN otherwise)
+  // θ := θ + Δ, read from prev (θ before the step), written into θ
+  const cs = sampleUpdate(prev, theta, n, h, lr, dz2, x, a1, gp, mode == 2, grad, delta);
   let bad: i32 = -1;
-  const zero = cv(C_ZERO);
-  let c0 = zero, c1 = zero, c2 = zero, c3 = zero; // four independent sums
-  const P8 = P & ~7;
-  for (let o: usize = 0; o < <usize>P8 * 8; o += 64) {
-    const t = theta + o;
-    c0 = f64x2.add(c0, f64x2.mul(v128.load(t), zero)); c1 = f64x2.add(c1, f64x2.mul(v128.load(t, 16), zero));
-    c2 = f64x2.add(c2, f64x2.mul(v128.load(t, 32), zero)); c3 = f64x2.add(c3, f64x2.mul(v128.load(t, 48), zero));
-  }
-  const c = f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3));
-  let cs = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
-  for (let i = P8; i < P; i++) cs += load<f64>(theta + <usize>i * 8) * 0;
   if (cs != 0) {
-    for (let i = 0; i < P; i++) {
-      if (!isFinite(load<f64>(theta + <usize>i * 8))) { bad = i; break; }
-    }
+    bad = firstNonFiniteF64(theta, P);
     copyF64(theta, prev, P);
   }
   store<i32>(status, bad);
   return z2;
+}
+
+/**
+ * Steps of plain SGD over rows order[from .. from+count) of the data set X (m×n row-major),
+ * Y, one after another, each exactly as sampleStep in mode 0 (the same bits as that many
+ * calls). Stops before a step whose z2 or label is not finite (θ untouched) and after one
+ * whose new θ has a non-finite entry (θ restored from prev, status[0] its index); returns
+ * how many steps were applied (count when none stopped it). prev holds θ before the last
+ * applied step when none stopped it or a z2 did (after a non-finite θ: left as it is, the
+ * repeated step rewrites it). alt: P f64 of scratch for θ.
+ */
+export function sampleRun(
+  theta: usize, n: i32, h: i32, act: i32, lr: f64, X: usize, Y: usize, order: usize, from: i32, count: i32,
+  prev: usize, alt: usize, scratch: usize, status: usize, constsAt: usize,
+): i32 {
+  consts = constsAt;
+  const P = h * n + 2 * h + 1;
+  const a1 = scratch + <usize>(h + 2) * 8, gp = a1 + <usize>(h + 2) * 8;
+  // θ in two buffers, theta and alt, in turn: each step reads θ from src and writes the new θ into dst,
+  // so θ before the step stays where it was (no copy per step; a non-finite result is simply dropped).
+  let src = theta, dst = alt;
+  let done = 0, bad = -1;
+  for (; done < count; done++) {
+    const i = load<i32>(order + <usize>(from + done) * 4);
+    const y = load<f64>(Y + <usize>i * 8);
+    const x = X + <usize>(i * n) * 8;
+    const z2 = sampleForward(src, n, h, act, x, scratch);
+    if (!isFinite(z2) || !isFinite(y)) break;
+    const dz2 = f64x2.extract_lane(vsigmoid(f64x2.splat(z2)), 0) - y; // dz2 = a2 − y
+    if (sampleUpdate(src, dst, n, h, lr, dz2, x, a1, gp, false, 0, 0) != 0) {
+      bad = firstNonFiniteF64(dst, P);
+      break;
+    }
+    const t = src; src = dst; dst = t;
+  }
+  store<i32>(status, bad);
+  if (bad >= 0) {
+    if (src != theta) copyF64(theta, src, P); // θ after the steps applied; prev is rewritten by the step that repeats this one
+  } else if (done > 0) {
+    // src: θ now; dst: θ before the last step
+    if (src == theta) copyF64(prev, dst, P);
+    else { copyF64(prev, theta, P); copyF64(theta, src, P); }
+  }
+  return done;
 }
 
 /** dst[0..len) = src[0..len) (a loop: for a few hundred bytes it costs less than memory.copy's call). */

@@ -48,8 +48,14 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** In-place Fisher–Yates shuffle. */
+  /** In-place Fisher–Yates shuffle: j = int(i + 1) for i = length−1 … 1 (see shuffleDraws). */
   shuffle(a: Int32Array | Uint32Array | number[]): void {
+    if (a.length <= 1) return;
+    this.g = shuffleDraws(this.g.getState(), a);
+  }
+
+  /** The shuffle with a call of int() per element: what shuffle() reproduces (kept for the tests). */
+  shuffleByInt(a: Int32Array | Uint32Array | number[]): void {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i];
@@ -57,4 +63,41 @@ export class Rng {
       a[j] = t;
     }
   }
+}
+
+/**
+ * Fisher–Yates over a with the draws of int(i + 1), i = length−1 … 1, written out: pure-rand's
+ * xoroshiro128+ step (XoroShiro128Plus.unsafeNext) and its unbiased integer
+ * (unsafeUniformIntDistributionInternal: rejection below the largest multiple of the range in
+ * 2³², then the remainder) on the four state words in local variables, without a call per draw.
+ * The same draws, so the same order and the same generator state after (tested against
+ * shuffleByInt); returns the generator at that state.
+ */
+function shuffleDraws(state: readonly number[], a: Int32Array | Uint32Array | number[]): RandomGenerator {
+  let s01 = state[0] | 0,
+    s00 = state[1] | 0,
+    s11 = state[2] | 0,
+    s10 = state[3] | 0;
+  for (let i = a.length - 1; i > 0; i--) {
+    const range = i + 1;
+    const maxAllowed = range > 2 ? Math.floor(0x100000000 / range) * range : 0x100000000;
+    let v: number;
+    do {
+      const out = (s00 + s10) | 0;
+      const a0 = s10 ^ s00,
+        a1 = s11 ^ s01;
+      const o00 = s00,
+        o01 = s01;
+      s00 = (o00 << 24) ^ (o01 >>> 8) ^ a0 ^ (a0 << 16);
+      s01 = (o01 << 24) ^ (o00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+      s10 = (a1 << 5) ^ (a0 >>> 27);
+      s11 = (a0 << 5) ^ (a1 >>> 27);
+      v = out + 0x80000000;
+    } while (v >= maxAllowed);
+    const j = v - Math.floor(v / range) * range; // v % range (exact: v < 2³², so the quotient's floor is)
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return xoroshiro128plus.fromState([s01, s00, s11, s10]);
 }

@@ -218,7 +218,12 @@ export class Trainer {
     // Both are written for the binary network (K = 1); K classes take the reference per example.
     const wasmSteps =
       K === 1 && RULES[config.optimizer] === 'plain' && (this.engine === 'wasm' || this.engine === 'auto');
-    this.stepper = wasmSteps ? createSampleStepper(n, h, config.activation) : null;
+    // One example per step in a fresh order each epoch: advance() runs stretches of an epoch in one call (runSamples), on a copy of the rows.
+    const oneRowSteps =
+      config.optimizer === 'sgd' || (config.optimizer === 'minibatch' && Math.min(config.batchSize, m) === 1);
+    this.stepper = wasmSteps
+      ? createSampleStepper(n, h, config.activation, oneRowSteps ? train : null)
+      : null;
     this.net = new Network(n, h, config.activation, this.stepper?.theta, K);
     if (theta) {
       if (theta.length !== paramCount(n, h, K))
@@ -232,7 +237,7 @@ export class Trainer {
     this.grad = new Float64Array(P);
     this.delta = new Float64Array(P);
     this.prevTheta = this.stepper ? this.stepper.prev : new Float64Array(P);
-    this.order = new Int32Array(m);
+    this.order = this.stepper?.order ?? new Int32Array(m);
     for (let i = 0; i < m; i++) this.order[i] = i;
     this.pick = new Int32Array(m);
     this.record = {
@@ -314,11 +319,57 @@ export class Trainer {
     }
     const start = this.stepCount;
     this.pending = false;
-    for (let k = 0; k < maxSteps && this.status === 'running'; k++) {
+    for (let k = 0; k < maxSteps && this.status === 'running'; ) {
+      if (maxSteps - k > 1 && this.stepper?.order) {
+        // all but the last step (its record is filled) in stretches of an epoch
+        const took = this.runSamples(maxSteps - k - 1);
+        if (took > 0) {
+          k += took;
+          continue;
+        }
+      }
       if (!this.takeStep(k === maxSteps - 1)) break;
+      k++;
     }
     if (this.pending) this.fillPending();
     return this.stepCount - start;
+  }
+
+  /** Whether this epoch's order is already drawn (by runSamples) though no step of it was taken. */
+  private drawn = false;
+
+  /**
+   * Up to budget one-example steps (sgd, or mini-batches of 1, with the plain rule) in one
+   * call into WebAssembly (WasmSampleStepper.run), never past the epoch's end or the step
+   * limit; then the bookkeeping takeStep and afterUpdate do for them (the same RNG draws,
+   * counters, epoch summary and checks as that many takeStep calls). Returns the steps
+   * taken; 0 when it took none (a limit is reached, or the first step stops the run):
+   * takeStep then takes that step as usual.
+   */
+  private runSamples(budget: number): number {
+    const { config: cfg, train } = this;
+    const stepper = this.stepper!;
+    if (cfg.optimizer === 'misclassified-sgd' || this.gradient || this.opt.rule !== 'plain') return 0;
+    if ((cfg.maxSteps > 0 && this.stepCount >= cfg.maxSteps) || this.epoch >= cfg.epochs) return 0; // takeStep ends the run
+    const m = train.m;
+    if (this.cursor === 0 && !this.drawn) {
+      this.rng.shuffle(this.order); // what takeStep draws before the epoch's first step
+      this.drawn = true;
+    }
+    let count = Math.min(budget, m - this.cursor);
+    if (cfg.maxSteps > 0) count = Math.min(count, cfg.maxSteps - this.stepCount);
+    const done = count > 0 ? stepper.run(this.cursor, count, this.opt.hyper.lr) : 0;
+    if (done === 0) return 0; // takeStep takes (and stops at) that step
+    this.drawn = false;
+    // as after `done` calls of takeStep: the last one remembered for its record, g and Δ computed when needed
+    const last = this.cursor + done - 1;
+    this.cursor += done;
+    this.stepCount += done - 1;
+    this.remember(this.order, last, 1, this.order[last], NaN, -1);
+    this.stale = true;
+    this.opt.t += done;
+    this.afterUpdate(); // the last step's count, and the epoch's end
+    return done;
   }
 
   /**
@@ -356,7 +407,8 @@ export class Trainer {
         break;
       default: {
         const B = cfg.optimizer === 'sgd' ? 1 : Math.min(cfg.batchSize, m);
-        if (this.cursor === 0) this.rng.shuffle(this.order);
+        if (this.cursor === 0 && !this.drawn) this.rng.shuffle(this.order);
+        this.drawn = false;
         count = Math.min(B, m - this.cursor);
         from = this.cursor;
         samples = this.order;

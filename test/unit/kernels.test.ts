@@ -327,7 +327,7 @@ describe('batched kernels against the reference network', () => {
 
   it("one pool, jobs of changing sizes back to back (steps, evaluations, a short last batch): every result equals one thread's", () => {
     const rng = new Rng(17);
-    const [m, n, h] = [2500, 16, 40];
+    const [m, n, h] = [2500, 16, 64]; // a forward pass over 2500 rows is large enough for the threads (FORWARD_THREAD_MIN_WORK)
     const { X, Y, theta } = problem(rng, m, n, h);
     const shape = { n, h, K: 1, activation: 'tanh' as const };
     const one = createBatchKernel(shape, [{ X, Y, m }], { kind: 'wasm', threads: 1 });

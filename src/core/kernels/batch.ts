@@ -106,14 +106,28 @@ export class Packing {
     this.gLen = (this.hp * this.np + this.hp + s.K * this.hp + s.K + 1) & ~1;
   }
 
-  /** θ → W1T (n×hp: row k is column k of W1), b1 (hp), W2 (K×hp), b2 (K), zero-padded. */
-  pack(theta: Float64Array, W1T: Float64Array, b1: Float64Array, W2: Float64Array, b2: Float64Array): void {
+  /**
+   * θ → W1T (n×hp: row k is column k of W1; with panels, in panels of 4 units instead: units
+   * j..j+3 of feature k at ((j/4)·n + k)·4, the WebAssembly kernel's layout), b1 (hp), W2 (K×hp),
+   * b2 (K), zero-padded (the padding is never written: it stays 0).
+   */
+  pack(
+    theta: Float64Array,
+    W1T: Float64Array,
+    b1: Float64Array,
+    W2: Float64Array,
+    b2: Float64Array,
+    panels = false,
+  ): void {
     const { n, h, K } = this.s,
       hp = this.hp;
     const [lW1, lb1, lW2, lb2] = layout(n, h, K);
     for (let j = 0; j < h; j++) {
       const row = lW1.offset + j * n;
-      for (let k = 0; k < n; k++) W1T[k * hp + j] = theta[row + k];
+      if (panels) {
+        const at = (j >> 2) * n * 4 + (j & 3);
+        for (let k = 0; k < n; k++) W1T[at + k * 4] = theta[row + k];
+      } else for (let k = 0; k < n; k++) W1T[k * hp + j] = theta[row + k];
       b1[j] = theta[lb1.offset + j];
     }
     for (let k = 0; k < K; k++) {

@@ -27,7 +27,34 @@ interface SampleExports {
     consts: number,
     mode: number,
   ): number;
+  sampleRun(
+    theta: number,
+    n: number,
+    h: number,
+    act: number,
+    lr: number,
+    X: number,
+    Y: number,
+    order: number,
+    from: number,
+    count: number,
+    prev: number,
+    alt: number,
+    scratch: number,
+    status: number,
+    consts: number,
+  ): number;
 }
+
+/** A training set (row-major m×n, labels) copied into the stepper's memory for run(). */
+export interface StepperData {
+  X: Float64Array;
+  Y: Float64Array;
+  m: number;
+}
+
+/** The most bytes of training data a stepper copies into its memory (more: no run(), one step at a time). */
+export const MAX_STEPPER_DATA_BYTES = 256 * 2 ** 20;
 
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
 const PAGE = 65536;
@@ -37,8 +64,13 @@ export class WasmSampleStepper {
   readonly theta: Float64Array;
   /** θ before the last step (written by step()). */
   readonly prev: Float64Array;
-  /** After step(): the first entry of the new θ that was not finite (θ then restored), or −1. */
+  /** After step() or run(): the first entry of the new θ that was not finite (θ then restored), or −1. */
   bad = -1;
+  /**
+   * The epoch order of the training rows in the module's memory (the trainer's own order
+   * array), when the training set was copied in (see run()); else null.
+   */
+  readonly order: Int32Array | null = null;
   private readonly ex: SampleExports;
   private readonly x: Float64Array;
   private readonly g: Float64Array;
@@ -53,6 +85,10 @@ export class WasmSampleStepper {
     scratch: number;
     status: number;
     consts: number;
+    X: number;
+    Y: number;
+    order: number;
+    alt: number;
   };
   private readonly act: number;
 
@@ -61,6 +97,7 @@ export class WasmSampleStepper {
     readonly n: number,
     readonly h: number,
     activation: Activation,
+    data: StepperData | null = null,
   ) {
     const P = paramCount(n, h);
     let top = PAGE;
@@ -78,7 +115,18 @@ export class WasmSampleStepper {
       x: take((n + 2) * 8),
       scratch: take(3 * (h + 2) * 8),
       status: take(16),
+      X: 0,
+      Y: 0,
+      order: 0,
+      alt: 0,
     };
+    const copy = data !== null && data.m > 0 && data.m * (n + 2) * 8 <= MAX_STEPPER_DATA_BYTES;
+    if (copy) {
+      this.at.X = take(data.m * n * 8);
+      this.at.Y = take(data.m * 8);
+      this.at.order = take(data.m * 4);
+      this.at.alt = take(P * 8);
+    }
     const pages = Math.ceil(top / PAGE);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SampleExports;
@@ -91,6 +139,42 @@ export class WasmSampleStepper {
     this.x = new Float64Array(buf, this.at.x, n);
     this.status = new Int32Array(buf, this.at.status, 1);
     this.act = ACT[activation];
+    if (copy) {
+      new Float64Array(buf, this.at.X, data.m * n).set(data.X.subarray(0, data.m * n));
+      new Float64Array(buf, this.at.Y, data.m).set(data.Y.subarray(0, data.m));
+      this.order = new Int32Array(buf, this.at.order, data.m);
+    }
+  }
+
+  /**
+   * Steps on the training rows order[from .. from+count) one after another at learning rate
+   * lr, each the same bits as step() on that row (needs the training set copied in: order
+   * not null). Stops before a step whose z2 or label is not finite and after one whose new
+   * θ is not finite (θ restored, bad set): that step is not counted, and step() on the same
+   * row does it again (the same outcome). Returns the steps applied; prev is θ before the
+   * last one (when all were applied).
+   */
+  run(from: number, count: number, lr: number): number {
+    const at = this.at;
+    const done = this.ex.sampleRun(
+      at.theta,
+      this.n,
+      this.h,
+      this.act,
+      lr,
+      at.X,
+      at.Y,
+      at.order,
+      from,
+      count,
+      at.prev,
+      at.alt,
+      at.scratch,
+      at.status,
+      at.consts,
+    );
+    this.bad = this.status[0];
+    return done;
   }
 
   /**
@@ -176,8 +260,13 @@ export class WasmSampleStepper {
   }
 }
 
-/** A stepper when WebAssembly SIMD is available, else null. */
-export function createSampleStepper(n: number, h: number, activation: Activation): WasmSampleStepper | null {
+/** A stepper when WebAssembly SIMD is available, else null; with data, the training set copied in for run(). */
+export function createSampleStepper(
+  n: number,
+  h: number,
+  activation: Activation,
+  data: StepperData | null = null,
+): WasmSampleStepper | null {
   const module = kernelsModule();
-  return module ? new WasmSampleStepper(module, n, h, activation) : null;
+  return module ? new WasmSampleStepper(module, n, h, activation, data) : null;
 }

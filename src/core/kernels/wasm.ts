@@ -64,8 +64,7 @@ const A_W1T = 9,
   A_CONST = 17;
 const A_SCALE = 18,
   A_MODE = 20,
-  A_CACHEA = 21,
-  A_CACHEG = 22;
+  A_CACHEA = 21;
 const MODE_GRAD = 0,
   MODE_FORWARD = 1,
   MODE_FORWARD_KEEP = 2,
@@ -78,6 +77,12 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 /** The batch size × work per row from which a step is spread over the threads. */
 export const THREAD_MIN_WORK = 1 << 17;
+/**
+ * The same for a forward pass alone (an evaluation): about a third of a step's arithmetic, so
+ * that waking the workers costs more than it saves below this (an epoch summary of a few
+ * hundred rows during per-example training).
+ */
+export const FORWARD_THREAD_MIN_WORK = 1 << 21;
 
 export class WasmBatchKernel implements BatchKernel {
   readonly kind = 'wasm' as const;
@@ -111,12 +116,13 @@ export class WasmBatchKernel implements BatchKernel {
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
   /**
-   * Full-batch cache: A1 and g'(Z1) of every row of data set 0 at θ = cacheTheta, kept by a
+   * Full-batch cache: A1 = g(Z1) of every row of data set 0 at θ = cache.theta, written by a
    * forward pass over all its rows and used by the next loss and gradient over all its rows
-   * at the same θ (a full-batch step right after its epoch's evaluation): the same values
-   * the step would compute, so the same bits, without computing them twice.
+   * at the same θ (a full-batch step right after its epoch's evaluation), g'(Z1) recomputed
+   * from it by the same formulas: the same values the step would compute, so the same bits,
+   * without the product X·W1ᵀ twice.
    */
-  private readonly cache: { A: number; G: number; theta: Float64Array; valid: boolean } | null = null;
+  private readonly cache: { A: number; theta: Float64Array; valid: boolean } | null = null;
 
   /**
    * threads: how many threads large batches are spread over (scratch is reserved for that
@@ -156,9 +162,7 @@ export class WasmBatchKernel implements BatchKernel {
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
     const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
     const cacheAt =
-      cacheFullBatch && data.length > 0 && 2 * cacheBytes <= MAX_CACHE_BYTES
-        ? [take(cacheBytes), take(cacheBytes)]
-        : null;
+      cacheFullBatch && data.length > 0 && cacheBytes <= MAX_CACHE_BYTES ? take(cacheBytes) : null;
     // Scratch size from the module itself (its sub-block layout).
     const probe = new WebAssembly.Instance(module, {
       env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
@@ -174,6 +178,10 @@ export class WasmBatchKernel implements BatchKernel {
     const buf = this.memory.buffer;
     const f64 = (at: number, len: number) => new Float64Array(buf, at, len);
     this.ex.setConstants(consts);
+    // A kernel whose forward pass over its largest data set goes to the threads will start them:
+    // start them now, so that they boot while the data is copied in (a thread takes tens of ms).
+    if (threads > 1 && chunkCount(maxM, shape) > 1 && maxM * hp * (np + K) >= FORWARD_THREAD_MIN_WORK)
+      this.pool = new ChunkPool(module, this.memory, this.control, this.scratch, this.ex.chunk);
     this.argsI = new Int32Array(buf, this.args, 32);
     this.argsF = new Float64Array(buf, this.args, 16);
     this.W1T = f64(this.ptr.W1T, n * hp);
@@ -203,10 +211,9 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_Z2] = this.ptr.Z2;
     a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
-    if (cacheAt) {
-      this.cache = { A: cacheAt[0], G: cacheAt[1], theta: new Float64Array(layoutSize(shape)), valid: false };
-      a[A_CACHEA] = cacheAt[0];
-      a[A_CACHEG] = cacheAt[1];
+    if (cacheAt !== null) {
+      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false };
+      a[A_CACHEA] = cacheAt;
     }
   }
 
@@ -269,7 +276,7 @@ export class WasmBatchKernel implements BatchKernel {
     count: number,
     mode: number,
   ): number {
-    this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2);
+    this.p.pack(theta, this.W1T, this.b1, this.W2, this.b2, true);
     if (idx) {
       this.idx.set(idx.subarray(from, from + count));
       this.identityRows = 0;
@@ -286,7 +293,8 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_MODE] = mode;
     this.argsF[A_SCALE / 2] = 1 / count;
     const work = count * this.p.hp * (this.p.np + this.shape.K);
-    if (this.threads > 1 && chunks > 1 && work >= THREAD_MIN_WORK) {
+    const forwardOnly = mode === MODE_FORWARD || mode === MODE_FORWARD_KEEP;
+    if (this.threads > 1 && chunks > 1 && work >= (forwardOnly ? FORWARD_THREAD_MIN_WORK : THREAD_MIN_WORK)) {
       if (!this.pool)
         this.pool = new ChunkPool(this.module, this.memory, this.control, this.scratch, this.ex.chunk);
       this.pool.run(this.args, chunks);
