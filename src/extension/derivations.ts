@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { Activation } from '../core/activations';
 import { type CheckResult, checkDerivation, fmtValue, textbookFormula } from '../derivation/checker';
 import { namesIn } from '../derivation/parser';
-import { readSettings } from './config';
+import { readValidSettings } from './config';
 import { toDiagnostic, toRange } from './diagnostics';
 import type { RunManager } from './runs';
 
@@ -95,12 +95,9 @@ export class DerivationService implements vscode.Disposable {
   }
 
   private options(uri: vscode.Uri) {
-    let s;
-    try {
-      s = readSettings(uri);
-    } catch {
-      s = readSettings(undefined);
-    }
+    // Invalid settings (reported when training) leave the checks at the defaults for those settings; they never throw
+    // here, where a timer calls (an exception would be the extension host's, not the user's).
+    const s = readValidSettings(uri);
     const run = this.runs.current;
     const current =
       run?.dataset && run.theta.length

@@ -219,6 +219,17 @@ export class Run implements vscode.Disposable {
   private lastChange = 0;
   private pendingChange: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * What is shown now. The worker's last report says how the run ended (cancelled, completed, …) a moment before its
+   * final state arrives: the run shows as finished from that report on.
+   */
+  private snapshot(): Shown {
+    const p = this.progress;
+    const ended =
+      p !== null && p.status !== 'running' && (this.phase === 'running' || this.phase === 'paused');
+    return { phase: ended ? 'finished' : this.phase, progress: p, lastEpoch: this.lastEpoch };
+  }
+
   /** Tell the listeners now (and drop a pending throttled change: this one is newer). */
   private fireChange(): void {
     clearTimeout(this.pendingChange);
@@ -226,7 +237,7 @@ export class Run implements vscode.Disposable {
     clearTimeout(this.provisional);
     this.provisional = undefined;
     this.lastChange = Date.now();
-    this.shown = { phase: this.phase, progress: this.progress, lastEpoch: this.lastEpoch };
+    this.shown = this.snapshot();
     this.changed.fire(this);
   }
 
@@ -407,7 +418,7 @@ export class Run implements vscode.Disposable {
           m.step === 0 ||
           (!this.expected &&
             (confirmed || m.paused || before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}`));
-        if (now) this.shown = { phase: this.phase, progress: m, lastEpoch: this.lastEpoch }; // the plots' update carries it
+        if (now) this.shown = this.snapshot(); // the plots' update carries it
         this.progressed.fire(m);
         if (now) return this.fireChange();
         if (this.expected) return;

@@ -79,6 +79,8 @@ export class StatusView implements vscode.Disposable {
     if (shown === 'running') this.item.text = `$(sync~spin) ${name}: ${describeProgress(run)}`;
     else if (shown === 'paused')
       this.item.text = `$(debug-pause) ${name}: paused at step ${run.shown.progress?.step ?? 0}`;
+    else if (shown === 'finished' && !run.result && run.shown.progress)
+      this.item.text = `$(${run.shown.progress.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.shown.progress.status}`; // the final state is on its way
     else if (run.result) {
       const acc = run.result.test?.accuracy ?? run.result.train.accuracy;
       this.item.text = `$(${run.result.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;

@@ -181,6 +181,27 @@ describe('.deriv files in a real VS Code', function () {
     await diagnosticsWhen(uri, (d) => d.length === 0);
   });
 
+  it('an invalid setting (a negative learning rate) does not stop the checks: the other settings still apply, nothing throws', async () => {
+    const uri = await write(
+      'invalid-settings.deriv',
+      SEED.join('\n').replace('a1 * (1 - a1)', '(1 - a1 ** 2)'),
+    );
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const cfg = vscode.workspace.getConfiguration('backpropLens');
+    await diagnosticsWhen(uri, (x) => x.some((y) => y.severity === vscode.DiagnosticSeverity.Error)); // sigmoid: wrong
+    // The settings change re-checks the file; before, reading the settings threw in a timer (an uncaught exception).
+    await cfg.update('training.learningRate', -1, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('network.activation', 'tanh', vscode.ConfigurationTarget.Workspace);
+    try {
+      await diagnosticsWhen(uri, (x) => !x.some((y) => y.severity === vscode.DiagnosticSeverity.Error)); // tanh: right
+      await sleep(600);
+    } finally {
+      await cfg.update('training.learningRate', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('network.activation', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('shape and syntax errors range the operator and the offending token; unknown names suggest the closest', async () => {
     const uri = await write(
       'shapes.deriv',
