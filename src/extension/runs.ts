@@ -230,14 +230,14 @@ export class Run implements vscode.Disposable {
     return { phase: ended ? 'finished' : this.phase, progress: p, lastEpoch: this.lastEpoch };
   }
 
-  /** Tell the listeners now (and drop a pending throttled change: this one is newer). */
-  private fireChange(): void {
+  /** Tell the listeners now (and drop a pending throttled change: this one is newer); snapshot: take what is shown now. */
+  private fireChange(snapshot = true): void {
     clearTimeout(this.pendingChange);
     this.pendingChange = undefined;
     clearTimeout(this.provisional);
     this.provisional = undefined;
     this.lastChange = Date.now();
-    this.shown = this.snapshot();
+    if (snapshot) this.shown = this.snapshot();
     this.changed.fire(this);
   }
 
@@ -420,7 +420,7 @@ export class Run implements vscode.Disposable {
             (confirmed || m.paused || before !== `${this.phase}:${m.status}:${m.paused}:${m.lr}:${m.speed}`));
         if (now) this.shown = this.snapshot(); // the plots' update carries it
         this.progressed.fire(m);
-        if (now) return this.fireChange();
+        if (now) return this.fireChange(false);
         if (this.expected) return;
         return this.throttledChange();
       }

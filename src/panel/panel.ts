@@ -76,7 +76,7 @@ export class InspectorPanel implements vscode.Disposable {
    * webview says the last one is drawn, from the state at that moment, so a busy
    * webview never works through a backlog (what it shows is never stale).
    */
-  private flow = { seq: 0, inFlight: -1, since: 0, pending: false, state: '' };
+  private flow = { seq: 0, inFlight: -1, since: 0, pending: false, state: '', shown: null as object | null };
   /** The current run's plotted epochs, followed even while no panel is open. */
   private plot = new PlotHistory();
   private plotRun = '';
@@ -309,11 +309,16 @@ export class InspectorPanel implements vscode.Disposable {
     // waits: it is what the user just asked to see, and the header shows what the status bar shows.
     const state = `${run.shown.phase}:${run.shown.progress?.paused}:${run.result?.status}`;
     const stateChanged = state !== flow.state;
-    if (!shown && !stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
+    // A new snapshot goes out with the first call that sees it (often the report that carries it); the change event
+    // that follows has nothing new to send.
+    const newShown = run.shown !== flow.shown;
+    if (shown && !newShown && !stateChanged) return;
+    if (!newShown && !stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
       flow.pending = true;
       return;
     }
     flow.state = state;
+    flow.shown = run.shown;
     const fresh = plot.points.slice(this.sent.history);
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
