@@ -74,7 +74,7 @@ export class Curves {
     if (this.charts && !this.stale && this.charts.length === charts.length) {
       this.charts.forEach((u, k) => {
         u.setData(this.data(charts[k]));
-        if (u.cursor.idx == null) u.setLegend({ idx: u.data[0].length - 1 }); // the newest values, not "--"
+        if (u.cursor.idx == null) newestInLegend(u); // the newest values, not "—"
       });
       return;
     }
@@ -115,6 +115,16 @@ export class Curves {
           width,
           height: 170,
           legend: { show: true, live: true },
+          // The legend shows the newest values whenever the cursor is not on a chart: once drawn, and each time the
+          // cursor leaves (uPlot would show "—" then; a legend set before the first draw is overwritten by it).
+          hooks: {
+            ready: [newestInLegend],
+            setCursor: [
+              (c) => {
+                if (c.cursor.idx == null) queueMicrotask(() => newestInLegend(c));
+              },
+            ],
+          },
           cursor: { drag: { x: false, y: false }, sync: { key: 'backprop-lens-curves' } },
           scales: { x: { time: false } },
           axes: [
@@ -141,9 +151,15 @@ export class Curves {
         this.data(ch),
         box,
       );
-      u.setLegend({ idx: u.data[0].length - 1 });
+      newestInLegend(u);
       return u;
     });
     this.stale = false;
   }
+}
+
+/** The legend at the newest epoch's values (when there is one). */
+function newestInLegend(u: uPlot): void {
+  const last = u.data[0].length - 1;
+  if (last >= 0) u.setLegend({ idx: last });
 }

@@ -360,7 +360,20 @@ tests[
     async () => /softmax/.test((await f.textContent('#chain')) ?? ''),
     30_000,
   );
+  // The screenshot shows what the K-class case adds: the data file's editor closed (the inspector takes the width),
+  // the notification cleared, the decision regions with their class legend in view.
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await runCommand(page, 'View: Close All Editors in Group');
+  await page.waitForTimeout(800);
+  await f.evaluate(() => document.getElementById('class-legend')?.scrollIntoView({ block: 'center' }));
+  await page.waitForTimeout(500);
   await page.screenshot({ path: join(results, 'screenshots', 'inspector-iris-classes.png') });
+  // The charts were rebuilt for the new width: their legends still show the newest epoch's values, not "—".
+  const legends = await f.$$eval('#curves .u-legend', (ls) => ls.map((l) => l.textContent ?? ''));
+  assert(
+    legends.length >= 4 && legends.every((t) => /\d/.test(t) && !t.includes('—')),
+    `legends: ${legends.join(' | ')}`,
+  );
   // What if: the range test and the landscape, computed in the worker.
   await f.click('#lr-find');
   await waitFor(
