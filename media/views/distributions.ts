@@ -106,7 +106,8 @@ export class Distributions {
       if (!c || !cap) continue;
       const s = this.series.get(`${focus}:${kind}`);
       const name = kind === 'value' ? focus : `d${focus}`;
-      cap.textContent = `${name}: ${s?.steps.length ?? 0} updates`;
+      const k = s?.steps.length ?? 0;
+      cap.textContent = `${name}: ${k} update${k === 1 ? '' : 's'}`;
       c.setAttribute('aria-label', `Distribution of ${name} over the run`);
       paint(c, s);
     }
