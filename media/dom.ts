@@ -81,7 +81,10 @@ export function tip(text: string, x: number, y: number): void {
   if (!t) return;
   t.textContent = text;
   t.hidden = false;
-  t.style.left = `${Math.min(window.innerWidth - 260, x + 12)}px`;
+  // Inside the panel: to the left of the pointer when it would cross the right edge (its width measured, not assumed).
+  const w = t.offsetWidth;
+  const left = x + 12 + w > window.innerWidth - 4 ? Math.max(4, x - 12 - w) : x + 12;
+  t.style.left = `${left + window.scrollX}px`;
   t.style.top = `${y + 12 + window.scrollY}px`;
 }
 

@@ -154,6 +154,7 @@ function build(): void {
         'div',
         { class: 'plot-col' },
         el('h2', {}, 'Training curves ', el('label', { class: 'small' }, log, ' log loss'), smoothing()),
+        el('p', { id: 'curves-note', class: 'small' }),
         el('div', { id: 'curves', class: 'curves' }),
       ),
       boundarySection(),

@@ -292,8 +292,24 @@ const OKABE_ITO: ReadonlyArray<[number, number, number]> = [
   [120, 120, 120],
 ];
 
+/** Tableau 10: ten qualitative colours that stay apart (9 or 10 classes: the digits). */
+const TABLEAU_10: ReadonlyArray<[number, number, number]> = [
+  [78, 121, 167],
+  [242, 142, 43],
+  [225, 87, 89],
+  [118, 183, 178],
+  [89, 161, 79],
+  [237, 201, 72],
+  [176, 122, 161],
+  [255, 157, 167],
+  [156, 117, 95],
+  [186, 176, 172],
+];
+
+/** Class k's colour among K: Okabe–Ito (colour-blind safe) up to 8 classes, Tableau 10 up to 10, then a hue wheel. */
 export function classColour(k: number, K: number): [number, number, number] {
   if (K <= OKABE_ITO.length) return OKABE_ITO[k % OKABE_ITO.length];
+  if (K <= TABLEAU_10.length) return TABLEAU_10[k];
   const h = (k / K) * 6,
     x = 1 - Math.abs((h % 2) - 1);
   const [r, g, b] =

@@ -70,6 +70,11 @@ export class Curves {
   draw(): void {
     const host = byId('curves');
     if (!host || !this.v.state.run) return;
+    const note = byId('curves-note');
+    if (note)
+      note.textContent = this.v.state.curves.epoch.length
+        ? ''
+        : 'The curves start when the first epoch ends (a point per epoch: the loss and accuracy over all the rows).';
     const charts = this.spec();
     if (this.charts && !this.stale && this.charts.length === charts.length) {
       this.charts.forEach((u, k) => {

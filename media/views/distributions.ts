@@ -107,7 +107,10 @@ export class Distributions {
       const s = this.series.get(`${focus}:${kind}`);
       const name = kind === 'value' ? focus : `d${focus}`;
       const k = s?.steps.length ?? 0;
-      cap.textContent = `${name}: ${k} update${k === 1 ? '' : 's'}`;
+      cap.textContent =
+        k < 2
+          ? `${name}: recorded from the updates the inspector receives while it is open (${k} so far); they draw from the second on`
+          : `${name}: ${k} updates`;
       c.setAttribute('aria-label', `Distribution of ${name} over the run`);
       paint(c, s);
     }

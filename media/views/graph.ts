@@ -21,7 +21,7 @@ export function drawGraph(v: View): void {
   };
   const g = step?.grad ?? null;
   const nodes: GraphNode[] = [
-    { label: 'x', value: `ℝ^${run.n}`, grad: null },
+    { label: 'x', value: `ℝ${superscript(run.n)}`, grad: null },
     {
       label: 'W1, b1',
       value: `‖W1‖ ${fmt(l2(part(theta, 'W1')))}`,
@@ -53,7 +53,12 @@ export function drawGraph(v: View): void {
           { label: 'z2', value: step ? fmt(step.z2) : '—', grad: step ? `dz2 ${fmt(step.dz2)}` : null },
           { label: 'a2 = ŷ', value: step ? fmt(step.a2) : '—', grad: null },
         ]),
-    { label: 'L', value: step ? fmt(step.loss) : '—', grad: null },
+    // z1 … a2 are the step's first example; L is the mean over the step's examples when it has several.
+    {
+      label: step && step.sampleCount > 1 ? `L (mean of ${step.sampleCount})` : 'L',
+      value: step ? fmt(step.loss) : '—',
+      grad: null,
+    },
   ];
   // Narrow panels get two rows of four nodes, so that a2 and L are never cut off.
   const width = widthOf(host);
@@ -155,4 +160,9 @@ let built: {
 
 function setText(e: Element, text: string): void {
   if (e.textContent !== text) e.textContent = text;
+}
+
+/** A count as superscript digits (ℝ³⁰, as the chain rule writes it). */
+function superscript(n: number): string {
+  return String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]);
 }

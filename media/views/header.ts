@@ -1,7 +1,6 @@
 /** The header: file, state badge, statistics, notices and the training controls. */
 import { ACTIVATIONS } from '../../src/core/activations';
 import { OPTIMIZERS } from '../../src/core/trainer';
-import { fmt } from '../../src/panel/format';
 import type { PanelRun, PanelSettings } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, el } from '../dom';
@@ -92,8 +91,20 @@ export function settingsBar(v: View): HTMLElement {
     });
     input.addEventListener('change', () => {
       const x = Number(input.value);
-      if (Number.isInteger(x) && x >= min && (!max || x <= max)) restart({ [key]: x });
+      if (input.value.trim() !== '' && Number.isInteger(x) && x >= min && (!max || x <= max)) {
+        input.setCustomValidity('');
+        return restart({ [key]: x });
+      }
+      // Not a value this setting takes: say so, and show the run's value again (nothing restarts).
+      const run = v.state.run;
+      input.setCustomValidity(`${label}: a whole number from ${min}${max ? ` to ${max}` : ''}`);
+      input.reportValidity();
+      if (run)
+        input.value = String(
+          key === 'hidden' ? run.hidden : key === 'batchSize' ? run.batchSize : run.epochs,
+        );
     });
+    input.addEventListener('input', () => input.setCustomValidity(''));
     return el('label', {}, `${label} `, input);
   };
   const select = <T extends string>(
@@ -168,14 +179,19 @@ export function drawHeader(v: View): void {
       ? ` · ${Math.round(run.stepsPerSecond).toLocaleString()} steps/s`
       : '';
   byId('stats')!.textContent =
-    `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${fmt(run.lr)} · ${run.hidden || 'auto'} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
+    `step ${run.step} · epoch ${run.epoch}/${run.epochs} · ${run.optimizer}, α ${Number(run.lr.toPrecision(4))} · ${run.hidden || 'auto'} ${run.activation} units · ${run.trainRows} train / ${run.testRows} test${rate}`;
   const play = byId<HTMLButtonElement>('play')!;
   const running = run.phase === 'running';
   play.textContent = running ? 'Pause' : 'Play';
   play.setAttribute('aria-pressed', String(running));
   const live = run.live && (run.phase === 'running' || run.phase === 'paused');
+  const had = document.activeElement;
   for (const id of ['play', 'step', 'step-epoch', 'stop']) byId<HTMLButtonElement>(id)!.disabled = !live;
-  byId<HTMLButtonElement>('reset')!.disabled = !run.live || run.phase === 'failed';
+  const reset = byId<HTMLButtonElement>('reset')!;
+  reset.disabled = !run.live || run.phase === 'failed';
+  // The button that had the keyboard focus was disabled (Stop, once the run stopped): the focus goes to Reset, not to the page.
+  if (had instanceof HTMLButtonElement && had.disabled && had.closest('.controls') && !reset.disabled)
+    reset.focus();
   const lr = byId<HTMLInputElement>('lr')!;
   if (document.activeElement !== lr) lr.value = String(run.lr);
   const shown: Array<[string, string]> = [
@@ -190,6 +206,12 @@ export function drawHeader(v: View): void {
     if (document.activeElement !== e) e.value = value;
     e.disabled = !run.live;
   }
+  // One example per step (sgd, misclassified-sgd) or every row (batch): the batch size does not apply.
+  const batch = byId<HTMLInputElement>('batch')!;
+  const noBatch =
+    run.optimizer === 'sgd' || run.optimizer === 'misclassified-sgd' || run.optimizer === 'batch';
+  batch.disabled ||= noBatch;
+  batch.title = noBatch ? `${run.optimizer} does not use a batch size` : '';
   const speed = byId<HTMLSelectElement>('speed')!;
   if (document.activeElement !== speed) speed.value = String(nearestSpeed(run.speed));
   speed.disabled = !live;
@@ -199,7 +221,11 @@ export function drawHeader(v: View): void {
     run.derivation
       ? `Gradients come from ${run.derivation}; “true” shows the network's own gradient beside them.`
       : '',
-    run.reason && run.phase === 'finished' ? `${run.status}: ${run.reason}` : '',
+    run.reason && run.phase === 'finished'
+      ? run.reason.startsWith(run.status)
+        ? run.reason
+        : `${run.status}: ${run.reason}`
+      : '',
     run.phase === 'failed' ? `The run failed: ${run.reason || 'see the Backprop Lens output'}` : '',
   ].filter(Boolean);
   byId('notice')!.textContent = notes.join(' ');

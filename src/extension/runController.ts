@@ -139,7 +139,9 @@ export class RunController implements vscode.Disposable {
       source: request.source,
       derivation: request.derivation,
       theta: request.theta,
-      paused: options.paused,
+      // The run goes on as the user left it: paused stays paused, and at the pace they chose.
+      paused: options.paused ?? run.phase === 'paused',
+      stepsPerSecond: run.progress?.speed ?? request.stepsPerSecond,
     };
     return this.start(next, options);
   }

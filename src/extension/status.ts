@@ -31,6 +31,11 @@ export function timeLeft(run: Run): string | null {
   return s === null ? null : describeSecondsLeft(s);
 }
 
+/** The status bar's icon for how a run ended: a check only for a run that ran to its end. */
+function outcomeIcon(status: string): string {
+  return status === 'diverged' ? 'warning' : status === 'cancelled' ? 'circle-slash' : 'check';
+}
+
 export class StatusView implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(
     'backpropLens.status',
@@ -80,10 +85,10 @@ export class StatusView implements vscode.Disposable {
     else if (shown === 'paused')
       this.item.text = `$(debug-pause) ${name}: paused at step ${run.shown.progress?.step ?? 0}`;
     else if (shown === 'finished' && !run.result && run.shown.progress)
-      this.item.text = `$(${run.shown.progress.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.shown.progress.status}`; // the final state is on its way
+      this.item.text = `$(${outcomeIcon(run.shown.progress.status)}) ${name}: ${run.shown.progress.status}`; // the final state is on its way
     else if (run.result) {
       const acc = run.result.test?.accuracy ?? run.result.train.accuracy;
-      this.item.text = `$(${run.result.status === 'diverged' ? 'warning' : 'check'}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;
+      this.item.text = `$(${outcomeIcon(run.result.status)}) ${name}: ${run.result.status}, ${(100 * acc).toFixed(1)}% ${run.result.test ? 'test' : 'train'} accuracy`;
     } else this.item.text = `$(error) ${name}: ${run.shown.phase}`;
     this.item.tooltip = 'Backprop Lens: show the gradient inspector';
     this.item.show();

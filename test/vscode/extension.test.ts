@@ -295,6 +295,10 @@ describe('extension in a real VS Code', function () {
     assert.equal(record.source.file, exp.toString());
     assert.equal(record.derivation?.file, 'restart.deriv', 'the derivation is kept');
     assert.equal(next.derivation, 'restart.deriv');
+    // It goes on as the user left the first: paused (the first was started paused).
+    await waitFor('the restarted run, paused as the first was', () => a.currentRun()?.phase === 'paused');
+    await sleep(300);
+    assert.equal(a.currentRun()!.step, 0, 'nothing ran');
     await vscode.commands.executeCommand('backpropLens.stop');
   });
 
