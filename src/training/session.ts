@@ -45,6 +45,8 @@ export interface SessionHost {
 
 /** How long one slice of steps may take before the session looks at its messages again. */
 export const SLICE_MS = 8;
+/** How long after the last report the final state is posted (see finish). */
+export const FINISHED_AFTER_MS = 30;
 /** Most steps per call of the trainer's tight loop (a few milliseconds of the smallest networks' SGD). */
 export const MAX_CHUNK = 4096;
 
@@ -531,14 +533,17 @@ export class TrainingSession {
       );
       if (dead.dead.length) notes.push(describeDeadUnits(dead));
     }
-    this.host.post({
+    const finished: FromWorker = {
       type: 'finished',
       runId: start.runId,
       result: t.result(),
       state: t.getState(this.historySaved),
       historyFrom: this.historySaved,
       notes,
-    });
+    };
+    // The final state carries every epoch summary since the last checkpoint (thousands at full speed); it follows the
+    // last report a moment later, so that the extension host forwards that report (what the user sees) first.
+    this.host.later(() => this.host.post(finished), FINISHED_AFTER_MS);
     this.historySaved = t.history.length;
     t.dispose(); // the kernels' worker threads end with the run (a later step would start them again)
   }

@@ -3,8 +3,8 @@ import { DEFAULT_CONFIG, type TrainConfig, Trainer } from '../../src/core/traine
 import { readDataset } from '../../src/data/dataset';
 import { prepare } from '../../src/data/prepare';
 import { flower } from '../../src/data/synthetic';
-import type { StartMessage } from '../../src/protocol';
-import { MAX_CHUNK, SLICE_MS, TrainingSession } from '../../src/training/session';
+import type { FromWorker, StartMessage } from '../../src/protocol';
+import { FINISHED_AFTER_MS, MAX_CHUNK, SLICE_MS, TrainingSession } from '../../src/training/session';
 import { boundaryOf, featureMeans, pickPoints, principalPlane } from '../../src/training/boundary';
 import { Network } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
@@ -183,6 +183,30 @@ describe('training session (the worker loop, without a worker)', () => {
     s.handle({ type: 'stop' });
   });
 
+  it('stop: the last report (cancelled, the final step) goes at once, the final state FINISHED_AFTER_MS later', () => {
+    const f = new FakeHost();
+    const s = new TrainingSession(f.host);
+    s.handle(startMessage({ paused: true }));
+    s.handle({ type: 'step', steps: 3 });
+    f.drain();
+    const before = f.sent.length;
+    const t0 = f.time;
+    s.handle({ type: 'stop' });
+    const now = f.sent.slice(before);
+    assert.deepEqual(
+      now.map((m) => m.type),
+      ['progress'],
+      'only the last report at once (what the user sees)',
+    );
+    const last = now[0] as Extract<FromWorker, { type: 'progress' }>;
+    assert.equal(last.status, 'cancelled');
+    assert.equal(last.step, 3);
+    f.drain();
+    const done = f.last('finished');
+    assert.equal(done.result.steps, 3);
+    assert.ok(f.time - t0 >= FINISHED_AFTER_MS, `the final state after ${f.time - t0} ms`);
+  });
+
   it('resume from a checkpoint continues bit-identically to the uninterrupted run', () => {
     const a = new FakeHost();
     const s = new TrainingSession(a.host);
@@ -190,6 +214,7 @@ describe('training session (the worker loop, without a worker)', () => {
     s.handle({ type: 'step', steps: 37 });
     a.drain();
     s.handle({ type: 'stop' });
+    a.drain();
     const state = a.last('finished').state;
     const b = new FakeHost();
     b.tick = 1;
