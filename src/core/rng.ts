@@ -53,16 +53,6 @@ export class Rng {
     if (a.length <= 1) return;
     this.g = shuffleDraws(this.g.getState(), a);
   }
-
-  /** The shuffle with a call of int() per element: what shuffle() reproduces (kept for the tests). */
-  shuffleByInt(a: Int32Array | Uint32Array | number[]): void {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
 }
 
 /**
@@ -71,7 +61,7 @@ export class Rng {
  * (unsafeUniformIntDistributionInternal: rejection below the largest multiple of the range in
  * 2³², then the remainder) on the four state words in local variables, without a call per draw.
  * The same draws, so the same order and the same generator state after (tested against
- * shuffleByInt); returns the generator at that state.
+ * Fisher–Yates with int() per element, in the tests); returns the generator at that state.
  */
 function shuffleDraws(state: readonly number[], a: Int32Array | Uint32Array | number[]): RandomGenerator {
   let s01 = state[0] | 0,

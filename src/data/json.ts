@@ -52,6 +52,12 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     throw new DatasetError(at, msg);
   };
   const found = () => (pos >= len ? 'the end of the file' : quote(s.slice(pos, pos + 20), 20));
+  /** After a data row: true at ',' (another row follows), false at ']' (the last one); anything else is an error. */
+  const afterRow = (): boolean => {
+    ws();
+    if (s[pos] === ',' || s[pos] === ']') return s[pos++] === ',';
+    return fail(`expected ',' or ']' after a data row, found ${found()}`);
+  };
   const expect = (ch: string, what: string) => {
     ws();
     if (s[pos] !== ch) fail(`expected ${what}, found ${found()}`);
@@ -149,37 +155,19 @@ function scanJson(bytes: Uint8Array, options: ReadOptions, text: CellTable | nul
     if (text) {
       text.lines.push(recordLine);
       text.m++;
-      ws();
-      if (s[pos] === ',') {
-        pos++;
-        continue;
+    } else {
+      const r = rows!;
+      const off = r.reserve();
+      let f = 0;
+      for (let j = 0; j < columns.length; j++) {
+        if (j === labelIndex)
+          r.Y[r.m] = values[j] === 0 ? 0 : 1; // -0 → 0
+        else r.X[off + f++] = values[j];
       }
-      if (s[pos] === ']') {
-        pos++;
-        break;
-      }
-      fail(`expected ',' or ']' after a data row, found ${found()}`);
+      r.lines[r.m] = recordLine;
+      r.m++;
     }
-    const r = rows!;
-    const off = r.reserve();
-    let f = 0;
-    for (let j = 0; j < columns.length; j++) {
-      if (j === labelIndex)
-        r.Y[r.m] = values[j] === 0 ? 0 : 1; // -0 → 0
-      else r.X[off + f++] = values[j];
-    }
-    r.lines[r.m] = recordLine;
-    r.m++;
-    ws();
-    if (s[pos] === ',') {
-      pos++;
-      continue;
-    }
-    if (s[pos] === ']') {
-      pos++;
-      break;
-    }
-    fail(`expected ',' or ']' after a data row, found ${found()}`);
+    if (!afterRow()) break;
   }
   ws();
   if (pos < len) fail(`unexpected text after the closing ']': ${found()}`);

@@ -7,14 +7,10 @@ import { prepare } from '../../src/data/prepare';
 import { moons } from '../../src/data/synthetic';
 import type { FromWorker, StartMessage } from '../../src/protocol';
 import { TrainingSession } from '../../src/training/session';
-import { FakeHost } from './session-support';
+import { FakeHost, pointsCsv } from './session-support';
 
 const P = moons(4, 120);
-const CSV = new TextEncoder().encode(
-  'x1,x2,y\n' +
-    Array.from({ length: 120 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') +
-    '\n',
-);
+const CSV = pointsCsv(P);
 const CONFIG: TrainConfig = {
   ...DEFAULT_CONFIG,
   hidden: 4,

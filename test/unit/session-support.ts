@@ -44,3 +44,9 @@ export class FakeHost {
     return all[all.length - 1];
   }
 }
+
+/** A two-feature point set as the bytes of a CSV file (x1,x2,y), what a session reads. */
+export function pointsCsv(P: { X: Float64Array; Y: Float64Array }): Uint8Array {
+  const rows = Array.from({ length: P.Y.length }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`);
+  return new TextEncoder().encode(`x1,x2,y\n${rows.join('\n')}\n`);
+}

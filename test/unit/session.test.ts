@@ -12,14 +12,10 @@ import { referenceDerivation } from '../../src/derivation/checker';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { FakeHost } from './session-support';
+import { FakeHost, pointsCsv } from './session-support';
 
 const P = flower(1, 80);
-const CSV = new TextEncoder().encode(
-  'x1,x2,y\n' +
-    Array.from({ length: 80 }, (_, i) => `${P.X[2 * i]},${P.X[2 * i + 1]},${P.Y[i]}`).join('\n') +
-    '\n',
-);
+const CSV = pointsCsv(P);
 const CONFIG: TrainConfig = {
   ...DEFAULT_CONFIG,
   hidden: 3,
