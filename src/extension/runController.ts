@@ -25,6 +25,7 @@ import {
 import { describeProgress } from './status';
 import { offerLine } from './ui';
 import type { RunRecord } from '../training/store';
+import { VIEW_TYPE } from '../panel/panel';
 
 export interface StartOptions {
   /** What to do if a run is in progress; default: the backpropLens.training.whenBusy setting. */
@@ -314,12 +315,13 @@ export class RunController implements vscode.Disposable {
       const say = summary.warnings.length
         ? vscode.window.showWarningMessage
         : vscode.window.showInformationMessage;
-      void say(
-        `Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.${notes}`,
-        'Show Inspector',
-      ).then((b) => {
-        if (b) void vscode.commands.executeCommand('backpropLens.showInspector');
-      });
+      const text = `Backprop Lens: ${rel}: ${summary.status} after ${summary.steps} steps, ${acc}.${notes}`;
+      // The button only when the inspector is not already in view.
+      if (inspectorShowing()) void say(text);
+      else
+        void say(text, 'Show Inspector').then((b) => {
+          if (b) void vscode.commands.executeCommand('backpropLens.showInspector');
+        });
     }
     return summary;
   }
@@ -370,4 +372,12 @@ function failedSummary(request: RunRequest, line: number, message: string): RunS
     warnings: [],
     error: { line, message },
   };
+}
+
+/** Whether the gradient inspector is the visible tab of some editor group. */
+function inspectorShowing(): boolean {
+  return vscode.window.tabGroups.all.some((g) => {
+    const input = g.activeTab?.input;
+    return input instanceof vscode.TabInputWebview && input.viewType.endsWith(VIEW_TYPE);
+  });
 }

@@ -23,18 +23,20 @@ const train = (uri: vscode.Uri, options: object) =>
 /** Run f with window.show*Message replaced, to see what the user is told; returns f's result and the messages. */
 async function withMessages<T>(
   f: () => Thenable<T> | Promise<T>,
-): Promise<{ result: T; messages: string[] }> {
+): Promise<{ result: T; messages: string[]; buttons: string[][] }> {
   const w = vscode.window as unknown as Record<string, unknown>;
   const names = ['showErrorMessage', 'showWarningMessage', 'showInformationMessage'];
   const saved = names.map((n) => w[n]);
   const messages: string[] = [];
+  const buttons: string[][] = [];
   for (const n of names)
-    w[n] = (m: string) => {
+    w[n] = (m: string, ...items: unknown[]) => {
       messages.push(m);
+      buttons.push(items.filter((x): x is string => typeof x === 'string'));
       return Promise.resolve(undefined);
     };
   try {
-    return { result: await f(), messages };
+    return { result: await f(), messages, buttons };
   } finally {
     names.forEach((n, i) => (w[n] = saved[i]));
   }
@@ -425,6 +427,23 @@ describe('extension in a real VS Code', function () {
     assert.match(a.testing!.statusText(), new RegExp(`paused at step ${r.step + 1}$`));
     await vscode.commands.executeCommand('backpropLens.stop');
     assert.equal((await running)!.status, 'cancelled');
+  });
+
+  it('the completion message offers Show Inspector only when the inspector is not in view', async () => {
+    const done = (buttons: string[][], messages: string[]) =>
+      buttons[messages.findIndex((m) => /completed after/.test(m))];
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const hidden = await withMessages(() =>
+      train(workspaceFile('moons.csv'), { settings: { epochs: 2 }, ifBusy: 'stopAndStart' }),
+    );
+    assert.deepEqual(done(hidden.buttons, hidden.messages), ['Show Inspector']);
+    await vscode.commands.executeCommand('backpropLens.showInspector');
+    await sleep(500);
+    const shown = await withMessages(() =>
+      train(workspaceFile('moons.csv'), { settings: { epochs: 2 }, ifBusy: 'stopAndStart' }),
+    );
+    assert.deepEqual(done(shown.buttons, shown.messages), [], shown.messages.join('\n'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('Step Once takes exactly one optimizer step; Reset Parameters returns to step 0', async () => {
