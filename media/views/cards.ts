@@ -3,10 +3,11 @@ import { PARAM_NAMES, type ParamName } from '../../src/core/network';
 import { aggregate, fmt, fmtExact, l2, maxAbs } from '../../src/panel/format';
 import type { PanelRun } from '../../src/protocol';
 import { type View, blockOf } from '../context';
-import { byId, cssVar, el, hideTip, isolate, tip, widthOf } from '../dom';
+import { byId, el, hideTip, isolate, tip, widthOf } from '../dom';
 import { paintCells } from '../paint';
+import { NormItem } from './norms';
+import { type MapKind, NumbersTable, columnLabels, rowLabels } from './numbers';
 
-type MapKind = 'value' | 'grad' | 'update' | 'true';
 const KINDS: readonly MapKind[] = ['value', 'grad', 'update', 'true'];
 const CAPTION: Record<MapKind, (p: ParamName) => string> = {
   value: (p) => p,
@@ -348,160 +349,6 @@ export class Cards {
   }
 }
 
-/** A norm with its value and a sparkline over the run, built once and updated in place. */
-class NormItem {
-  readonly root: HTMLElement;
-  private readonly value = el('span', { class: 'v' });
-  private readonly canvas: HTMLCanvasElement;
-
-  constructor(
-    label: string,
-    private readonly guide?: number,
-  ) {
-    this.canvas = el('canvas', {
-      width: 140,
-      height: 28,
-      class: 'spark',
-      role: 'img',
-      'aria-label': `${label} over the run`,
-    });
-    this.root = el(
-      'div',
-      { class: 'norm' },
-      el('span', { class: 'k', text: label }),
-      this.value,
-      this.canvas,
-      guide ? el('span', { class: 'guide', text: 'guide 1e-3' }) : null,
-    );
-  }
-
-  update(value: string, series: number[], mood = ''): void {
-    if (this.value.textContent !== value) this.value.textContent = value;
-    const cls = `norm ${mood}`;
-    if (this.root.className !== cls) this.root.className = cls;
-    sparkline(this.canvas, series, this.guide);
-  }
-}
-
-function sparkline(c: HTMLCanvasElement, s: number[], guide?: number): void {
-  const ctx = c.getContext('2d');
-  if (!ctx) return;
-  ctx.clearRect(0, 0, c.width, c.height);
-  const tf = guide ? Math.log10 : (x: number) => x;
-  const vals = s.filter((x) => Number.isFinite(x) && (!guide || x > 0)).map(tf);
-  if (vals.length < 2) return;
-  let lo = Math.min(...vals),
-    hi = Math.max(...vals);
-  if (guide) {
-    lo = Math.min(lo, tf(guide) - 0.5);
-    hi = Math.max(hi, tf(guide) + 0.5);
-  }
-  if (hi === lo) {
-    hi += 1;
-    lo -= 1;
-  }
-  const y = (x: number) => c.height - 2 - ((tf(x) - lo) / (hi - lo)) * (c.height - 4);
-  if (guide) {
-    ctx.strokeStyle = cssVar('--vscode-charts-yellow', '#cca700');
-    ctx.setLineDash([3, 3]);
-    ctx.beginPath();
-    ctx.moveTo(0, y(guide));
-    ctx.lineTo(c.width, y(guide));
-    ctx.stroke();
-    ctx.setLineDash([]);
-  }
-  ctx.strokeStyle = cssVar('--vscode-charts-blue', '#3794ff');
-  ctx.beginPath();
-  const dx = c.width / Math.max(1, s.length - 1);
-  let started = false;
-  s.forEach((x, i) => {
-    if (!Number.isFinite(x) || (guide && x <= 0)) return;
-    if (!started) {
-      ctx.moveTo(i * dx, y(x));
-      started = true;
-    } else ctx.lineTo(i * dx, y(x));
-  });
-  ctx.stroke();
-}
-
-/** Value, gradient and update of every entry (at most 32×32), built once per shape and updated in place. */
-class NumbersTable {
-  readonly root: HTMLElement;
-  private readonly cells: HTMLElement[][] = []; // per entry: [value, grad, update]
-
-  constructor(
-    p: ParamName,
-    readonly rows: number,
-    readonly cols: number,
-    labels: string[],
-    rowNames: string[],
-  ) {
-    const R = Math.min(rows, 32),
-      C = Math.min(cols, 32);
-    const table = el('table', {
-      class: 'numbers',
-      'aria-label': `${p}: value / gradient / update per entry`,
-    });
-    // Column heads: W1's are the features (a user's names: isolated, cut with an ellipsis, whole on hover).
-    table.append(
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          el('th', { text: '' }),
-          ...Array.from({ length: C }, (_, j) =>
-            el('th', { title: labels[j] }, el('bdi', { class: 'name', text: labels[j] })),
-          ),
-        ),
-      ),
-    );
-    const body = el('tbody');
-    for (let i = 0; i < R; i++) {
-      const tr = el(
-        'tr',
-        {},
-        el('th', { title: rowNames[i] }, el('bdi', { class: 'name', text: rowNames[i] })),
-      );
-      for (let j = 0; j < C; j++) {
-        const parts = [el('div', { class: 'v' }), el('div', { class: 'g' }), el('div', { class: 'u' })];
-        this.cells.push(parts);
-        tr.append(
-          el(
-            'td',
-            { 'data-row': i, 'data-col': j, 'data-k': i * cols + j, title: `${p}[${i},${j}]: ${labels[j]}` },
-            ...parts,
-          ),
-        );
-      }
-      body.append(tr);
-    }
-    table.append(body);
-    const note =
-      rows > R || cols > C
-        ? el('p', { class: 'small', text: `Showing ${R}×${C} of ${rows}×${cols}; the heatmap shows all.` })
-        : null;
-    this.root = el(
-      'div',
-      {},
-      el('p', { class: 'small', text: 'Each cell: value, gradient, update.' }),
-      table,
-      note,
-    );
-  }
-
-  update(mats: Record<MapKind, Float64Array | null>): void {
-    const text = (a: Float64Array | null, k: number) => (a && k < a.length ? fmt(a[k]) : '—');
-    const C = Math.min(this.cols, 32);
-    this.cells.forEach((parts, q) => {
-      const k = Math.floor(q / C) * this.cols + (q % C);
-      const t = [text(mats.value, k), text(mats.grad, k), text(mats.update, k)];
-      for (let i = 0; i < 3; i++) if (parts[i].textContent !== t[i]) parts[i].textContent = t[i];
-    });
-  }
-}
-
 /** What one entry connects: W1[i,j] takes feature j into hidden unit i; W2[0,j] takes hidden unit j to the output. */
 function entryRole(p: ParamName, i: number, j: number, run: PanelRun): string {
   // K ≥ 3: W2's row i and b2[i] belong to class i (its logit z2[i]).
@@ -516,22 +363,4 @@ function entryRole(p: ParamName, i: number, j: number, run: PanelRun): string {
     case 'b2':
       return `bias of ${out}`;
   }
-}
-
-/** Row labels of a parameter's table: hidden units for W1 and b1; the classes for W2 and b2 with K ≥ 3. */
-function rowLabels(p: ParamName, rows: number, run: PanelRun): string[] {
-  return Array.from({ length: rows }, (_, i) =>
-    (p === 'W2' || p === 'b2') && run.K > 1
-      ? (run.classes[i] ?? String(i))
-      : p === 'W1' || p === 'b1'
-        ? `unit ${i}`
-        : String(i),
-  );
-}
-
-/** Column labels of a parameter's table: the features for W1, hidden units for W2, nothing else to say for biases. */
-function columnLabels(p: ParamName, cols: number, features: string[]): string[] {
-  return Array.from({ length: cols }, (_, j) =>
-    p === 'W1' ? (features[j] ?? `x${j}`) : p === 'W2' ? `unit ${j}` : String(j),
-  );
 }
