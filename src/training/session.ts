@@ -47,6 +47,8 @@ export interface SessionHost {
 export const SLICE_MS = 8;
 /** How long after the last report the final state is posted (see finish). */
 export const FINISHED_AFTER_MS = 30;
+/** The most epoch summaries one checkpoint carries (see maybeCheckpoint). */
+export const CHECKPOINT_MAX_EPOCHS = 1000;
 /** Most steps per call of the trainer's tight loop (a few milliseconds of the smallest networks' SGD). */
 export const MAX_CHUNK = 4096;
 
@@ -449,7 +451,8 @@ export class TrainingSession {
         const now = this.host.now();
         if (now - t0 < SLICE_MS / 4) this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
         else if (now - t0 > SLICE_MS) this.chunk = Math.max(1, this.chunk >> 1);
-        if (n === 0 || now >= deadline) break;
+        if (n === 0 || now >= deadline || t.history.length - this.historySaved >= CHECKPOINT_MAX_EPOCHS)
+          break;
       }
     }
     const done = t.status !== 'running';
@@ -555,7 +558,10 @@ export class TrainingSession {
     const now = this.host.now();
     const byTime = everySeconds > 0 && now - this.lastCheckpoint.at >= everySeconds * 1000;
     const byEpoch = everyEpochs > 0 && t.epoch - this.lastCheckpoint.epoch >= everyEpochs;
-    if (!byTime && !byEpoch) return;
+    // Never more than CHECKPOINT_MAX_EPOCHS summaries in one message: at full speed ten seconds hold tens of
+    // thousands, and the extension host would stall reading and storing them in one piece (a Pause waits behind it).
+    const bySize = t.history.length - this.historySaved >= CHECKPOINT_MAX_EPOCHS;
+    if (!byTime && !byEpoch && !bySize) return;
     this.lastCheckpoint = { at: now, epoch: t.epoch };
     this.checkpoint(t);
   }

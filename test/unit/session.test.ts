@@ -4,7 +4,13 @@ import { readDataset } from '../../src/data/dataset';
 import { prepare } from '../../src/data/prepare';
 import { flower } from '../../src/data/synthetic';
 import type { FromWorker, StartMessage } from '../../src/protocol';
-import { FINISHED_AFTER_MS, MAX_CHUNK, SLICE_MS, TrainingSession } from '../../src/training/session';
+import {
+  CHECKPOINT_MAX_EPOCHS,
+  FINISHED_AFTER_MS,
+  MAX_CHUNK,
+  SLICE_MS,
+  TrainingSession,
+} from '../../src/training/session';
 import { boundaryOf, featureMeans, pickPoints, principalPlane } from '../../src/training/boundary';
 import { Network } from '../../src/core/network';
 import { Rng } from '../../src/core/rng';
@@ -159,6 +165,27 @@ describe('training session (the worker loop, without a worker)', () => {
     assert.deepEqual(epochs, [1, 2, 3, 4, 5, 6], 'every epoch summary saved exactly once');
     for (const c of f.of('checkpoint').slice(1))
       assert.ok(c.state.epoch % 2 === 0 || c.state.epoch === 6, `checkpoint at epoch ${c.state.epoch}`);
+  });
+
+  it('at full speed a checkpoint carries about CHECKPOINT_MAX_EPOCHS summaries at most; together they are every epoch once', () => {
+    const f = new FakeHost();
+    f.tick = 1;
+    const s = new TrainingSession(f.host);
+    const epochs = 2 * CHECKPOINT_MAX_EPOCHS + 500;
+    s.handle(
+      startMessage({ config: { ...CONFIG, epochs }, checkpoint: { everySeconds: 1e6, everyEpochs: 0 } }),
+    );
+    f.drain();
+    const all = [...f.of('checkpoint'), f.last('finished')];
+    // (a slice ends at the bound; its last chunk of steps may hold a few more epochs)
+    for (const c of all)
+      assert.ok(c.state.history.length <= 1.1 * CHECKPOINT_MAX_EPOCHS, `${c.state.history.length}`);
+    assert.ok(f.of('checkpoint').length >= 2, `${f.of('checkpoint').length} checkpoints`);
+    const saved = all.flatMap((c) => c.state.history.map((e) => e.epoch));
+    assert.deepEqual(
+      saved,
+      Array.from({ length: epochs }, (_, i) => i + 1),
+    );
   });
 
   it('checkpoints by time: one after everySeconds of training, none before', () => {
