@@ -196,6 +196,7 @@ describe('training session (the worker loop, without a worker)', () => {
       startMessage({
         config: { ...CONFIG, epochs: 100_000 },
         checkpoint: { everySeconds: 1, everyEpochs: 0 },
+        stepsPerSecond: 500, // a few epochs a second: far from a checkpoint by size (CHECKPOINT_MAX_EPOCHS)
       }),
     );
     const t0 = f.time;
