@@ -148,8 +148,11 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       setRun(s, m.run);
       return { redraw: SECTIONS, rebuild: true, resync: false };
     case 'update': {
-      if (!s.run || m.run.id !== s.run.id || m.historyFrom !== s.curves.epoch.length)
-        return { ...NOTHING, resync: true };
+      if (!s.run || m.run.id !== s.run.id) return { ...NOTHING, resync: true };
+      // The host keeps at most 2,000 plotted epochs: when its stride doubles, thin ours the same way (no snapshot).
+      const thinned = m.run.historyStride !== s.run.historyStride;
+      if (thinned) thinHistory(s, m.run.historyStride);
+      if (m.historyFrom !== s.curves.epoch.length) return { ...NOTHING, resync: true };
       const structural = m.run.n !== s.run.n || m.run.hidden !== s.run.hidden;
       const shownBefore = chainKey(s.run);
       appendCurves(s.curves, m.history);
@@ -159,7 +162,7 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       // Only what changed: the step's equations when the shown step does, curves when epochs arrived.
       const redraw: Section[] = ['header', 'graph', 'cards'];
       if (chainKey(m.run) !== shownBefore) redraw.push('chain');
-      if (decodedLength(m.history.epoch) > 0) redraw.push('curves', 'confusion');
+      if (thinned || decodedLength(m.history.epoch) > 0) redraw.push('curves', 'confusion');
       if (m.run.boundary) redraw.push('boundary');
       return { redraw, rebuild: false, resync: false };
     }
@@ -211,6 +214,19 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
 
 function appendCurves(c: Curves, h: PanelHistory): void {
   for (const k of CURVES) c[k].push(...decodeF64(h[k]));
+}
+
+/** Keep the plotted epochs that are multiples of `stride` (as the host's PlotHistory does), curves and norms alike. */
+export function thinHistory(s: InspectorState, stride: number): void {
+  const keep = s.curves.epoch.map((e) => e % stride === 0);
+  const thin = (xs: number[]) => xs.filter((_, i) => keep[i]);
+  for (const k of CURVES) s.curves[k] = thin(s.curves[k]);
+  const n = s.norms;
+  if (n.step.length !== keep.length) return; // norms not plotted for this run
+  n.step = thin(n.step);
+  n.W = n.W.map(thin);
+  n.dW = n.dW.map(thin);
+  n.ratio = n.ratio.map(thin);
 }
 
 function appendNorms(n: Norms, p: PanelNorms): void {

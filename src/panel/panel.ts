@@ -70,7 +70,8 @@ export class InspectorPanel implements vscode.Disposable {
   private panelSubs: vscode.Disposable[] = [];
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
-  private sent = { run: '', history: 0, generation: -1 };
+  /** The run and the trajectory the webview holds (PlotHistory knows which of its points). */
+  private sent = { run: '', generation: -1 };
   /**
    * Flow control: at most one update in flight. The next is built when the
    * webview says the last one is drawn, from the state at that moment, so a busy
@@ -319,7 +320,7 @@ export class InspectorPanel implements vscode.Disposable {
     }
     flow.state = state;
     flow.shown = run.shown;
-    const fresh = plot.points.slice(this.sent.history);
+    const { from, points: fresh } = plot.unsent();
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
     flow.pending = false;
@@ -327,11 +328,10 @@ export class InspectorPanel implements vscode.Disposable {
       type: 'update',
       seq: flow.inFlight,
       run: panelRun(run, plot.stride),
-      historyFrom: this.sent.history,
+      historyFrom: from,
       history: panelHistory(fresh),
       norms: panelNorms(fresh),
     });
-    this.sent.history = plot.points.length;
   }
 
   private sendSnapshot(): void {
@@ -353,7 +353,8 @@ export class InspectorPanel implements vscode.Disposable {
       this.plot.clear(); // a run that has not reported yet
       this.plotRun = run.id;
     }
-    this.sent = { run: run.id, history: this.plot.points.length, generation: this.plot.generation };
+    this.sent = { run: run.id, generation: this.plot.generation };
+    this.plot.markHeld();
     this.flow = { ...this.flow, inFlight: -1, pending: false };
     this.post(liveSnapshot(run, this.plot, this.check));
   }

@@ -53,12 +53,17 @@ export const PLOT_POINTS = 2000;
 /**
  * The plotted epochs of one run: at most PLOT_POINTS summaries, the epochs that
  * are multiples of `stride`; when full, the stride doubles and every other point
- * goes (then `generation` changes, and the panel sends a new snapshot).
+ * goes. It also knows what the webview holds: an update carries the points after
+ * those and the stride, and the webview thins its copy the same way (media/state.ts),
+ * so a doubling costs no snapshot. `generation` changes when the trajectory starts
+ * again (then the panel sends a snapshot).
  */
 export class PlotHistory {
   points: EpochSummary[] = [];
   stride = 1;
   generation = 0;
+  /** The webview's copy: how many points, the last one's epoch, at which stride. */
+  private held = { count: 0, last: 0, stride: 1 };
 
   constructor(private readonly max = PLOT_POINTS) {}
 
@@ -69,9 +74,26 @@ export class PlotHistory {
       if (this.points.length > this.max) {
         this.stride *= 2;
         this.points = this.points.filter((x) => x.epoch % this.stride === 0);
-        this.generation++;
       }
     }
+  }
+
+  /** The points the webview lacks, and where they go in its copy once thinned to `stride`; they count as held from now. */
+  unsent(): { from: number; points: EpochSummary[] } {
+    let from = this.held.count;
+    if (this.held.stride !== this.stride) {
+      // The webview keeps, of what it holds, exactly the points still here: those up to its last epoch.
+      from = this.points.length;
+      while (from > 0 && this.points[from - 1].epoch > this.held.last) from--;
+    }
+    const points = this.points.slice(from);
+    this.markHeld();
+    return { from, points };
+  }
+
+  /** The webview holds every point (it was sent a snapshot). */
+  markHeld(): void {
+    this.held = { count: this.points.length, last: this.points.at(-1)?.epoch ?? 0, stride: this.stride };
   }
 
   /** A fresh trajectory (a new run, or a reset). */
@@ -79,6 +101,7 @@ export class PlotHistory {
     this.points = [];
     this.stride = 1;
     this.generation++;
+    this.markHeld();
   }
 }
 

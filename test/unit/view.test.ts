@@ -4,7 +4,16 @@ import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { DEFAULT_CONFIG, type EpochSummary, Trainer } from '../../src/core/trainer';
 import { flower } from '../../src/data/synthetic';
 import { decodeF64, decodeStep } from '../../src/protocol';
-import { type InspectedRun, PlotHistory, liveSnapshot, panelRun, storedSnapshot } from '../../src/panel/view';
+import {
+  type InspectedRun,
+  PlotHistory,
+  liveSnapshot,
+  panelHistory,
+  panelNorms,
+  panelRun,
+  storedSnapshot,
+} from '../../src/panel/view';
+import { initialState, reduce } from '../../media/state';
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, landscapeSvg, ticks, yRange } from '../../src/panel/compare';
 import { contourSegments, percentiles, smooth } from '../../src/panel/format';
@@ -36,6 +45,65 @@ describe('inspector view model', () => {
         `points after ${total} epochs`,
       );
     }
+  });
+
+  it('updates follow the stride: when it doubles, the webview thins its copy and holds exactly the host points, no snapshot', () => {
+    const run: InspectedRun = {
+      id: 'r',
+      fileName: 'f.csv',
+      phase: 'running',
+      shown: { phase: 'running', progress: null },
+      config: DEFAULT_CONFIG,
+      progress: null,
+      result: null,
+      dataset: null,
+      theta: new Float64Array(0),
+      last: null,
+      boundary: null,
+      notice: null,
+      derivationFile: null,
+      warnings: [],
+      failure: null,
+    };
+    const plot = new PlotHistory(8);
+    const s = initialState();
+    reduce(s, liveSnapshot(run, plot, null));
+    plot.markHeld();
+    let next = 1;
+    let seq = 0;
+    // Uneven batches of epochs, an update after some of them only (several doublings may come between two updates).
+    for (const batch of [1, 2, 5, 1, 9, 3, 1, 17, 2, 40, 1, 1, 100, 7, 300, 5]) {
+      plot.add(Array.from({ length: batch }, () => epoch(next++)));
+      if (batch % 2 === 0) continue;
+      const { from, points } = plot.unsent();
+      const effect = reduce(s, {
+        type: 'update',
+        seq: ++seq,
+        run: panelRun(run, plot.stride),
+        historyFrom: from,
+        history: panelHistory(points),
+        norms: panelNorms(points),
+      });
+      assert.equal(effect.resync, false, `after epoch ${next - 1}`);
+      assert.equal(effect.rebuild, false);
+      // Independent: the host's points, by their epochs (1/e is the train loss, e the ‖∇‖, 10e the step).
+      const want = plot.points.map((p) => p.epoch);
+      assert.deepEqual(s.curves.epoch, want, `epochs after epoch ${next - 1}, stride ${plot.stride}`);
+      assert.deepEqual(
+        s.curves.trainLoss,
+        want.map((e) => 1 / e),
+      );
+      assert.deepEqual(s.curves.gradNorm, want);
+      assert.deepEqual(
+        s.norms.step,
+        want.map((e) => 10 * e),
+      );
+      assert.deepEqual(
+        s.norms.W[3],
+        want.map(() => 4),
+      );
+    }
+    assert.ok(plot.stride >= 32, `the run doubled the stride several times (${plot.stride})`);
   });
 
   it('a live run: θ, the step record and the boundary survive the trip through the wire form exactly, NaN and ±∞ included', () => {
