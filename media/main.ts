@@ -66,13 +66,12 @@ const distributions = new Distributions(view);
 window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
+  if (__TEST_HOOKS__) trace(`${m.type}${m.type === 'update' ? ` ${m.run.phase} ${m.run.step}` : ''}`);
   const effect = reduce(view.state, m);
   if (m.type === 'update') drawnDue = m.seq; // acknowledged once the next frame has drawn it
   if (effect.resync) return view.post({ type: 'ready' }); // out of step (a lost message): ask for a snapshot
   if (effect.rebuild) build();
   for (const s of effect.redraw) dirty.add(s);
-  distributions.record();
-  if (effect.redraw.includes('cards')) dirty.add('distributions');
 });
 
 function readPalette(): Palette {
@@ -276,7 +275,20 @@ function draw(): void {
     }
     if (__TEST_HOOKS__) sectionMs[name] = (sectionMs[name] ?? 0) + performance.now() - ts;
   }
-  if (__TEST_HOOKS__) testHooks(performance.now() - t0);
+  if (__TEST_HOOKS__) {
+    trace(
+      `drew ${quick ? 'header and graph' : 'all'} of step ${run.step} in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    testHooks(performance.now() - t0);
+  }
+}
+
+/** Test builds: the last events (messages in, frames drawn) with their times, for the browser tests' latency reports. */
+const traced: [number, string][] = [];
+function trace(what: string): void {
+  traced.push([performance.now(), what]);
+  if (traced.length > 50) traced.shift();
+  (window as unknown as { bplTrace: typeof traced }).bplTrace = traced;
 }
 
 /** Test builds: the last 120 draw times (frames with changes) and the time per section since the page loaded. */

@@ -12,6 +12,7 @@ import {
   type PanelHistory,
   type PanelNorms,
   type PanelPoints,
+  type PanelSpreads,
   type PanelRun,
   type PlotPoints,
   type StepView,
@@ -19,6 +20,7 @@ import {
   decodeF64,
   decodeStep,
 } from '../src/protocol';
+import { SPREAD_WIDTH } from '../src/panel/history';
 
 export type Section =
   | 'header'
@@ -72,6 +74,14 @@ export interface Norms {
   ratio: number[][];
 }
 
+/** Spread columns: the column's number in the run, its step, its SPREAD_WIDTH percentiles. */
+export interface Spreads {
+  stride: number;
+  n: number[];
+  step: number[];
+  q: Float64Array[];
+}
+
 export interface InspectorState {
   /** The run as the host last described it (its arrays still encoded; the decoded ones are below). */
   run: PanelRun | null;
@@ -82,6 +92,8 @@ export interface InspectorState {
   restored: boolean;
   curves: Curves;
   norms: Norms;
+  /** The distributions the host recorded over the run (panel/history.ts Spreads). */
+  spreads: Spreads;
   points: PlotPoints | null;
   check: PanelCheck | null;
   /** The last learning-rate range test and loss landscape asked for (null: none yet), or what went wrong. */
@@ -105,6 +117,8 @@ const emptyNorms = (): Norms => ({
   ratio: PARAM_NAMES.map(() => []),
 });
 
+const emptySpreads = (): Spreads => ({ stride: 1, n: [], step: [], q: [] });
+
 export function initialState(): InspectorState {
   return {
     run: null,
@@ -114,6 +128,7 @@ export function initialState(): InspectorState {
     restored: false,
     curves: emptyCurves(),
     norms: emptyNorms(),
+    spreads: emptySpreads(),
     points: null,
     check: null,
     lrFind: null,
@@ -143,6 +158,8 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       s.norms = emptyNorms();
       if (m.history) appendCurves(s.curves, m.history);
       if (m.norms) appendNorms(s.norms, m.norms);
+      s.spreads = emptySpreads();
+      if (m.spreads) appendSpreads(s.spreads, m.spreads);
       s.points = decodePoints(m.points);
       s.check = m.check;
       setRun(s, m.run);
@@ -151,12 +168,17 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       if (!s.run || m.run.id !== s.run.id) return { ...NOTHING, resync: true };
       // The host keeps at most 2,000 plotted epochs: when its stride doubles, thin ours the same way (no snapshot).
       const thinned = m.run.historyStride !== s.run.historyStride;
+      const spreadsStride = s.spreads.stride;
       if (thinned) thinHistory(s, m.run.historyStride);
-      if (m.historyFrom !== s.curves.epoch.length) return { ...NOTHING, resync: true };
+      if (m.spreads.stride !== s.spreads.stride) thinSpreads(s.spreads, m.spreads.stride);
+      if (m.historyFrom !== s.curves.epoch.length || m.spreadsFrom !== s.spreads.n.length)
+        return { ...NOTHING, resync: true };
       const structural = m.run.n !== s.run.n || m.run.hidden !== s.run.hidden;
       const shownBefore = chainKey(s.run);
       appendCurves(s.curves, m.history);
       appendNorms(s.norms, m.norms);
+      const spreadsBefore = s.spreads.n.length;
+      appendSpreads(s.spreads, m.spreads);
       setRun(s, m.run);
       if (structural) return { redraw: SECTIONS, rebuild: true, resync: false };
       // Only what changed: the step's equations when the shown step does, curves when epochs arrived.
@@ -164,6 +186,8 @@ export function reduce(s: InspectorState, m: ToWebview): Effect {
       if (chainKey(m.run) !== shownBefore) redraw.push('chain');
       if (thinned || decodedLength(m.history.epoch) > 0) redraw.push('curves', 'confusion');
       if (m.run.boundary) redraw.push('boundary');
+      if (s.spreads.n.length !== spreadsBefore || m.spreads.stride !== spreadsStride)
+        redraw.push('distributions');
       return { redraw, rebuild: false, resync: false };
     }
     case 'check':
@@ -227,6 +251,23 @@ export function thinHistory(s: InspectorState, stride: number): void {
   n.W = n.W.map(thin);
   n.dW = n.dW.map(thin);
   n.ratio = n.ratio.map(thin);
+}
+
+/** Keep the spread columns whose number is a multiple of `stride` (as the host's Spreads does). */
+function thinSpreads(d: Spreads, stride: number): void {
+  const keep = d.n.map((c) => c % stride === 0);
+  d.n = d.n.filter((_, i) => keep[i]);
+  d.step = d.step.filter((_, i) => keep[i]);
+  d.q = d.q.filter((_, i) => keep[i]);
+  d.stride = stride;
+}
+
+function appendSpreads(d: Spreads, p: PanelSpreads): void {
+  d.stride = p.stride;
+  d.n.push(...decodeF64(p.n));
+  d.step.push(...decodeF64(p.step));
+  const q = decodeF64(p.q);
+  for (let i = 0; i < q.length; i += SPREAD_WIDTH) d.q.push(q.subarray(i, i + SPREAD_WIDTH));
 }
 
 function appendNorms(n: Norms, p: PanelNorms): void {

@@ -146,6 +146,17 @@ export interface PanelNorms {
   ratio: F64[];
 }
 
+/**
+ * The distributions on the wire (panel/history.ts Spreads): per column its number in the run, its step and its
+ * SPREAD_WIDTH percentiles, flattened; the columns are those whose number is a multiple of `stride`.
+ */
+export interface PanelSpreads {
+  stride: number;
+  n: F64;
+  step: F64;
+  q: F64;
+}
+
 /** The boundary on the webview's side: its grid ŷ travels encoded. */
 export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & {
   p: F64;
@@ -235,6 +246,7 @@ export type ToWebview =
       run: PanelRun | null;
       history: PanelHistory | null;
       norms: PanelNorms | null;
+      spreads: PanelSpreads | null;
       points: PanelPoints | null;
       check: PanelCheck | null;
       restored: boolean;
@@ -247,6 +259,9 @@ export type ToWebview =
       historyFrom: number;
       history: PanelHistory;
       norms: PanelNorms;
+      /** The spread columns from this index of the webview's copy (once thinned to spreads.stride) on. */
+      spreadsFrom: number;
+      spreads: PanelSpreads;
     }
   | { type: 'check'; check: PanelCheck | null; error?: string }
   | { type: 'lrFind'; result: PanelLrFind | null; error?: string }

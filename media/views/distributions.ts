@@ -1,57 +1,38 @@
 /**
  * Distributions over the run, like TensorBoard's: for each parameter, the spread of its entries' values and of
- * their gradients at every update the panel received, as nested percentile bands (0–100, 7–93, 16–84, 31–69) around
+ * their gradients at every progress report of the run (the host records them, also while the panel is closed), as nested percentile bands (0–100, 7–93, 16–84, 31–69) around
  * the median. One chart pair for the focused parameter (click a node of the graph, or the buttons here).
  */
 import { PARAM_NAMES, type ParamName } from '../../src/core/network';
-import { fmtTick, percentiles } from '../../src/panel/format';
-import { type View, blockOf } from '../context';
+import { PERCENTILES, fmtTick } from '../../src/panel/format';
+import { SPREAD_SAMPLE } from '../../src/panel/history';
+import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
 
+/** One parameter's value or gradient spreads: a column of percentiles (format.ts PERCENTILES) per recorded step. */
 interface Series {
   steps: number[];
-  /** Per column, the percentiles (format.ts PERCENTILES) of the entries. */
   q: Float64Array[];
 }
 
-/** Most columns kept per series; beyond it every other one goes (the step stride doubles). */
-const MAX_COLUMNS = 400;
-
 export class Distributions {
-  private readonly series = new Map<string, Series>();
-  private runId = '';
-  private lastStep = -1;
-
   constructor(private readonly v: View) {}
 
-  /** After each message: record this update's spreads (a new run or a reset starts again). */
-  record(): void {
-    const { run, theta, step } = this.v.state;
-    if (!run) return;
-    if (run.id !== this.runId || run.step < this.lastStep) {
-      this.series.clear();
-      this.runId = run.id;
-    }
-    if (run.step === this.lastStep && this.series.size) return;
-    this.lastStep = run.step;
-    for (const p of PARAM_NAMES) {
-      const { rows, cols, offset } = blockOf(this.v, p);
-      if (!rows || !cols) continue;
-      this.push(`${p}:value`, run.step, percentiles(theta.subarray(offset, offset + rows * cols)));
-      if (step)
-        this.push(`${p}:grad`, run.step, percentiles(step.grad.subarray(offset, offset + rows * cols)));
-    }
-  }
-
-  private push(key: string, at: number, q: Float64Array): void {
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { steps: [], q: [] }));
-    s.steps.push(at);
-    s.q.push(q);
-    if (s.steps.length > MAX_COLUMNS) {
-      s.steps = s.steps.filter((_, i) => i % 2 === 0);
-      s.q = s.q.filter((_, i) => i % 2 === 0);
-    }
+  /** The focused parameter's columns, from the spreads the host recorded (panel/history.ts SPREAD_WIDTH layout). */
+  private series(p: ParamName, kind: 'value' | 'grad'): Series {
+    const d = this.v.state.spreads;
+    const P = PERCENTILES.length;
+    const at = (2 * PARAM_NAMES.indexOf(p) + (kind === 'grad' ? 1 : 0)) * P;
+    const steps: number[] = [];
+    const q: Float64Array[] = [];
+    d.q.forEach((col, i) => {
+      const c = col.subarray(at, at + P);
+      if (c.some(Number.isFinite)) {
+        steps.push(d.step[i]);
+        q.push(c);
+      }
+    });
+    return { steps, q };
   }
 
   section(): HTMLElement {
@@ -92,7 +73,7 @@ export class Distributions {
       ),
       el('p', {
         class: 'small',
-        text: 'Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: the optimizer step of each update the panel received.',
+        text: `Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: the optimizer step of each progress report (a few a second), kept while the panel is closed; a parameter with more than ${SPREAD_SAMPLE.toLocaleString('en-US')} entries is summarized by ${SPREAD_SAMPLE.toLocaleString('en-US')} evenly spaced ones.`,
       }),
     );
   }
@@ -104,24 +85,24 @@ export class Distributions {
       const c = byId<HTMLCanvasElement>(`dist-${kind}`);
       const cap = byId(`dist-cap-${kind}`);
       if (!c || !cap) continue;
-      const s = this.series.get(`${focus}:${kind}`);
+      const s = this.series(focus, kind);
       const name = kind === 'value' ? focus : `d${focus}`;
-      const k = s?.steps.length ?? 0;
+      const k = s.steps.length;
       cap.textContent =
         k < 2
-          ? `${name}: recorded from the updates the inspector receives while it is open (${k} so far); they draw from the second on`
-          : `${name}: ${k} updates`;
+          ? `${name}: a column per progress report of the run (${k} so far); they draw from the second on`
+          : `${name}: ${k} reports, steps ${s.steps[0]}–${s.steps[k - 1]}`;
       c.setAttribute('aria-label', `Distribution of ${name} over the run`);
       paint(c, s);
     }
   }
 }
 
-function paint(c: HTMLCanvasElement, s: Series | undefined): void {
+function paint(c: HTMLCanvasElement, s: Series): void {
   const ctx = c.getContext('2d');
   if (!ctx) return;
   ctx.clearRect(0, 0, c.width, c.height);
-  if (!s || s.steps.length < 2) return;
+  if (s.steps.length < 2) return;
   let lo = Infinity,
     hi = -Infinity;
   for (const q of s.q) {

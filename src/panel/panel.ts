@@ -21,11 +21,11 @@ import {
   type ToWebview,
   parseFromWebview,
 } from '../protocol';
+import { PlotHistory, Spreads } from './history';
 import { inspectorHtml, makeNonce } from './html';
 import {
   EMPTY_SNAPSHOT,
   type InspectedRun,
-  PlotHistory,
   type Snapshot,
   checkTable,
   liveSnapshot,
@@ -33,6 +33,7 @@ import {
   panelLandscape,
   panelNorms,
   panelRun,
+  panelSpreads,
 } from './view';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
@@ -80,6 +81,8 @@ export class InspectorPanel implements vscode.Disposable {
   private flow = { seq: 0, inFlight: -1, since: 0, pending: false, state: '', shown: null as object | null };
   /** The current run's plotted epochs, followed even while no panel is open. */
   private plot = new PlotHistory();
+  /** The distributions of the current run, recorded at each report whether or not the panel is open. */
+  private spreads = new Spreads();
   private plotRun = '';
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
@@ -105,9 +108,20 @@ export class InspectorPanel implements vscode.Disposable {
   private follow(run: InspectedRun, progress: Progress): void {
     if (run.id !== this.plotRun || progress.step === 0) {
       this.plot.clear();
+      this.spreads.clear();
       this.plotRun = run.id;
     }
     this.plot.add(progress.epochs);
+    const d = run.dataset;
+    if (d)
+      this.spreads.record(
+        progress.step,
+        d.features.length,
+        run.config.hidden,
+        d.K,
+        run.theta,
+        run.last?.grad ?? null,
+      );
   }
 
   get visible(): boolean {
@@ -320,7 +334,8 @@ export class InspectorPanel implements vscode.Disposable {
     }
     flow.state = state;
     flow.shown = run.shown;
-    const { from, points: fresh } = plot.unsent();
+    const { from, entries: fresh } = plot.unsent();
+    const spreads = this.spreads.unsent();
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
     flow.pending = false;
@@ -331,6 +346,8 @@ export class InspectorPanel implements vscode.Disposable {
       historyFrom: from,
       history: panelHistory(fresh),
       norms: panelNorms(fresh),
+      spreadsFrom: spreads.from,
+      spreads: panelSpreads(spreads.entries, this.spreads.stride),
     });
   }
 
@@ -351,12 +368,14 @@ export class InspectorPanel implements vscode.Disposable {
     }
     if (run.id !== this.plotRun) {
       this.plot.clear(); // a run that has not reported yet
+      this.spreads.clear();
       this.plotRun = run.id;
     }
     this.sent = { run: run.id, generation: this.plot.generation };
     this.plot.markHeld();
+    this.spreads.markHeld();
     this.flow = { ...this.flow, inFlight: -1, pending: false };
-    this.post(liveSnapshot(run, this.plot, this.check));
+    this.post(liveSnapshot(run, this.plot, this.spreads, this.check));
   }
 
   private post(m: ToWebview): void {

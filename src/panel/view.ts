@@ -2,7 +2,6 @@
  * The inspector's view model: pure functions from domain types (the run's
  * config, progress, dataset, step record, epoch summaries, a stored trainer
  * state) to the webview's payload. No VS Code, no DOM: plain mocha tests it.
- * It also owns the thinning of the plotted epochs (PlotHistory).
  */
 import type { GradcheckReport } from '../core/gradcheck';
 import { PARAM_NAMES } from '../core/network';
@@ -17,6 +16,7 @@ import {
   type PanelNorms,
   type PanelPoints,
   type PanelRun,
+  type PanelSpreads,
   type Progress,
   type RunPhase,
   type ToWebview,
@@ -24,6 +24,7 @@ import {
   encodeStep,
 } from '../protocol';
 import type { RunRecord } from '../training/store';
+import { PlotHistory, type SpreadColumn, type Spreads, SPREAD_WIDTH } from './history';
 
 /** What the inspector needs to know of a live run (the extension's Run has these). */
 export interface InspectedRun {
@@ -45,64 +46,6 @@ export interface InspectedRun {
   readonly failure: string | null;
   /** What the user should know about the data and the outcome. */
   readonly warnings: readonly string[];
-}
-
-/** Most epoch summaries the inspector plots. */
-export const PLOT_POINTS = 2000;
-
-/**
- * The plotted epochs of one run: at most PLOT_POINTS summaries, the epochs that
- * are multiples of `stride`; when full, the stride doubles and every other point
- * goes. It also knows what the webview holds: an update carries the points after
- * those and the stride, and the webview thins its copy the same way (media/state.ts),
- * so a doubling costs no snapshot. `generation` changes when the trajectory starts
- * again (then the panel sends a snapshot).
- */
-export class PlotHistory {
-  points: EpochSummary[] = [];
-  stride = 1;
-  generation = 0;
-  /** The webview's copy: how many points, the last one's epoch, at which stride. */
-  private held = { count: 0, last: 0, stride: 1 };
-
-  constructor(private readonly max = PLOT_POINTS) {}
-
-  add(epochs: readonly EpochSummary[]): void {
-    for (const e of epochs) {
-      if (e.epoch % this.stride !== 0) continue;
-      this.points.push(e);
-      if (this.points.length > this.max) {
-        this.stride *= 2;
-        this.points = this.points.filter((x) => x.epoch % this.stride === 0);
-      }
-    }
-  }
-
-  /** The points the webview lacks, and where they go in its copy once thinned to `stride`; they count as held from now. */
-  unsent(): { from: number; points: EpochSummary[] } {
-    let from = this.held.count;
-    if (this.held.stride !== this.stride) {
-      // The webview keeps, of what it holds, exactly the points still here: those up to its last epoch.
-      from = this.points.length;
-      while (from > 0 && this.points[from - 1].epoch > this.held.last) from--;
-    }
-    const points = this.points.slice(from);
-    this.markHeld();
-    return { from, points };
-  }
-
-  /** The webview holds every point (it was sent a snapshot). */
-  markHeld(): void {
-    this.held = { count: this.points.length, last: this.points.at(-1)?.epoch ?? 0, stride: this.stride };
-  }
-
-  /** A fresh trajectory (a new run, or a reset). */
-  clear(): void {
-    this.points = [];
-    this.stride = 1;
-    this.generation++;
-    this.markHeld();
-  }
 }
 
 export function panelRun(run: InspectedRun, stride: number): PanelRun {
@@ -188,20 +131,38 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   run: null,
   history: null,
   norms: null,
+  spreads: null,
   points: null,
   check: null,
   restored: false,
 };
 
-export function liveSnapshot(run: InspectedRun, plot: PlotHistory, check: PanelCheck | null): Snapshot {
+export function liveSnapshot(
+  run: InspectedRun,
+  plot: PlotHistory,
+  spreads: Spreads,
+  check: PanelCheck | null,
+): Snapshot {
   return {
     type: 'snapshot',
     run: panelRun(run, plot.stride),
-    history: panelHistory(plot.points),
-    norms: panelNorms(plot.points),
+    history: panelHistory(plot.entries),
+    norms: panelNorms(plot.entries),
+    spreads: panelSpreads(spreads.entries, spreads.stride),
     points: panelPoints(run.dataset),
     check,
     restored: false,
+  };
+}
+
+export function panelSpreads(columns: readonly SpreadColumn[], stride: number): PanelSpreads {
+  const q = new Float64Array(columns.length * SPREAD_WIDTH);
+  columns.forEach((c, i) => q.set(c.q, i * SPREAD_WIDTH));
+  return {
+    stride,
+    n: encodeF64(columns.map((c) => c.n)),
+    step: encodeF64(columns.map((c) => c.step)),
+    q: encodeF64(q),
   };
 }
 
@@ -257,8 +218,9 @@ export function storedSnapshot(
   return {
     type: 'snapshot',
     run,
-    history: panelHistory(plot.points),
-    norms: panelNorms(plot.points),
+    history: panelHistory(plot.entries),
+    norms: panelNorms(plot.entries),
+    spreads: null, // recorded while a run is live only
     points: null,
     check: null,
     restored: true,

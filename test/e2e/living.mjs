@@ -161,6 +161,10 @@ tests[
               changes: changes.length,
               step: last,
               badge: document.getElementById('badge').textContent,
+              // What the page received and drew after the click (test builds keep a trace).
+              trace: (window.bplTrace ?? [])
+                .filter(([t]) => t >= t0)
+                .map(([t, what]) => `${(t - t0).toFixed(0)} ms ${what}`),
             });
           }, ms);
         }),
@@ -170,6 +174,7 @@ tests[
   log(
     `Pause at full speed with every table open: the shown step last changed ${pause.lastChangeMs.toFixed(0)} ms after the click (${pause.changes} changes); badge "${pause.badge}"`,
   );
+  if (pause.lastChangeMs > 100) log(`  after the click: ${pause.trace.join('; ')}`);
   assert(pause.badge === 'paused', `badge ${pause.badge}`);
   const now = await stepOf(f);
   if (now !== pause.step)
@@ -229,6 +234,23 @@ tests[
     !errors.some((e) => /inspector: drawing/.test(e)),
     `drawing failed: ${errors.filter((e) => /inspector/.test(e)).join('\n')}`,
   );
+  // The distributions are the host's: closed for a while and opened again, the inspector shows the whole run's.
+  await runCommand(page, 'View: Close All Editor Groups');
+  await page.waitForTimeout(2000);
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const again = await inspectorFrame(page);
+  const caption = await waitFor(
+    'the distributions',
+    async () => {
+      const t = (await again.textContent('#dist-cap-value').catch(() => '')) ?? '';
+      return /reports/.test(t) ? t : null;
+    },
+    20_000,
+  );
+  const reports = Number(/(\d+) reports/.exec(caption)?.[1] ?? 0);
+  log(`reopened after 2 s closed: distributions "${caption}"`);
+  // Reports come a few times a second: 2 s closed and the run before it leave well over 5 (a webview-only record: 1).
+  assert(reports >= 5, caption);
 };
 
 tests[

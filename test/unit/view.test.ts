@@ -6,13 +6,14 @@ import { flower } from '../../src/data/synthetic';
 import { decodeF64, decodeStep } from '../../src/protocol';
 import {
   type InspectedRun,
-  PlotHistory,
   liveSnapshot,
   panelHistory,
   panelNorms,
   panelRun,
+  panelSpreads,
   storedSnapshot,
 } from '../../src/panel/view';
+import { PlotHistory, SPREAD_SAMPLE, SPREAD_WIDTH, Spreads } from '../../src/panel/history';
 import { initialState, reduce } from '../../media/state';
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, landscapeSvg, ticks, yRange } from '../../src/panel/compare';
@@ -40,7 +41,7 @@ describe('inspector view model', () => {
       const want = Array.from({ length: Math.floor(total / s) }, (_, i) => (i + 1) * s);
       assert.equal(plot.stride, s, `stride after ${total} epochs`);
       assert.deepEqual(
-        plot.points.map((p) => p.epoch),
+        plot.entries.map((p) => p.epoch),
         want,
         `points after ${total} epochs`,
       );
@@ -67,7 +68,7 @@ describe('inspector view model', () => {
     };
     const plot = new PlotHistory(8);
     const s = initialState();
-    reduce(s, liveSnapshot(run, plot, null));
+    reduce(s, liveSnapshot(run, plot, new Spreads(), null));
     plot.markHeld();
     let next = 1;
     let seq = 0;
@@ -75,7 +76,7 @@ describe('inspector view model', () => {
     for (const batch of [1, 2, 5, 1, 9, 3, 1, 17, 2, 40, 1, 1, 100, 7, 300, 5]) {
       plot.add(Array.from({ length: batch }, () => epoch(next++)));
       if (batch % 2 === 0) continue;
-      const { from, points } = plot.unsent();
+      const { from, entries: points } = plot.unsent();
       const effect = reduce(s, {
         type: 'update',
         seq: ++seq,
@@ -83,11 +84,13 @@ describe('inspector view model', () => {
         historyFrom: from,
         history: panelHistory(points),
         norms: panelNorms(points),
+        spreadsFrom: 0,
+        spreads: panelSpreads([], 1),
       });
       assert.equal(effect.resync, false, `after epoch ${next - 1}`);
       assert.equal(effect.rebuild, false);
       // Independent: the host's points, by their epochs (1/e is the train loss, e the ‖∇‖, 10e the step).
-      const want = plot.points.map((p) => p.epoch);
+      const want = plot.entries.map((p) => p.epoch);
       assert.deepEqual(s.curves.epoch, want, `epochs after epoch ${next - 1}, stride ${plot.stride}`);
       assert.deepEqual(
         s.curves.trainLoss,
@@ -104,6 +107,106 @@ describe('inspector view model', () => {
       );
     }
     assert.ok(plot.stride >= 32, `the run doubled the stride several times (${plot.stride})`);
+  });
+
+  it('distributions: the host records the spreads of θ and the gradient per report; the webview holds the same columns through thinning', () => {
+    // n=2, h=3, K=1: W1 (6 entries) b1 (3) W2 (3) b2 (1); θ = 1..13, the gradient = −θ.
+    const theta = Float64Array.from({ length: 13 }, (_, i) => i + 1);
+    const grad = theta.map((x) => -x);
+    const d = new Spreads(8);
+    d.record(0, 2, 3, 1, theta, null); // no step record yet: the gradient's spreads are unknown
+    d.record(0, 2, 3, 1, theta, grad); // the same step again: nothing new
+    assert.equal(d.entries.length, 1);
+    const P = 9; // TensorBoard's percentiles 0, 6.68, …, 50, …, 100
+    const q0 = d.entries[0].q;
+    assert.equal(q0.length, SPREAD_WIDTH);
+    // By hand: W1 holds 1..6, so its minimum is 1, its median 3.5, its maximum 6; b2 is the single entry 13.
+    assert.deepEqual([q0[0], q0[4], q0[8]], [1, 3.5, 6]);
+    assert.ok(q0.subarray(P, 2 * P).every(Number.isNaN), 'no gradient: NaN');
+    assert.deepEqual(Array.from(q0.subarray(6 * P, 7 * P)), Array(9).fill(13));
+    // 15.87th percentile of b1 = 7, 8, 9: rank 0.3174 → 7.3174.
+    assert.ok(Math.abs(q0[2 * P + 2] - 7.3174) < 1e-12);
+    d.record(1, 2, 3, 1, theta, grad);
+    assert.deepEqual([d.entries[1].q[P], d.entries[1].q[P + 8]], [-6, -1], 'dW1 spans −6 … −1');
+    // A parameter too big to sort at every report is summarized by SPREAD_SAMPLE evenly spaced entries: 0..N−1.
+    const N = 3 * SPREAD_SAMPLE;
+    const big = new Spreads();
+    big.record(
+      1,
+      N,
+      1,
+      1,
+      Float64Array.from({ length: N + 3 }, (_, i) => i),
+      null,
+    );
+    const qb = big.entries[0].q;
+    assert.equal(qb[0], 0);
+    assert.equal(qb[8], N - 3, 'the last sampled entry');
+    assert.ok(Math.abs(qb[4] - (N - 3) / 2) < 2, `median ${qb[4]} near ${(N - 3) / 2}`);
+
+    // Thinning: many reports, updates after some of them; the webview's columns equal the host's.
+    const run: InspectedRun = {
+      id: 'r',
+      fileName: 'f.csv',
+      phase: 'running',
+      shown: { phase: 'running', progress: null },
+      config: DEFAULT_CONFIG,
+      progress: null,
+      result: null,
+      dataset: null,
+      theta,
+      last: null,
+      boundary: null,
+      notice: null,
+      derivationFile: null,
+      warnings: [],
+      failure: null,
+    };
+    const plot = new PlotHistory();
+    const spreads = new Spreads(8);
+    const s = initialState();
+    reduce(s, liveSnapshot(run, plot, spreads, null));
+    let step = 0;
+    let stride = 1;
+    for (const batch of [1, 3, 2, 9, 1, 30, 5, 70, 1]) {
+      for (let i = 0; i < batch; i++) {
+        step += 7;
+        spreads.record(
+          step,
+          2,
+          3,
+          1,
+          theta.map((x) => x * step),
+          grad,
+        );
+      }
+      const { from, entries } = spreads.unsent();
+      const effect = reduce(s, {
+        type: 'update',
+        seq: step,
+        run: panelRun(run, 1),
+        historyFrom: 0,
+        history: panelHistory([]),
+        norms: panelNorms([]),
+        spreadsFrom: from,
+        spreads: panelSpreads(entries, spreads.stride),
+      });
+      assert.equal(effect.resync, false, `at step ${step}`);
+      // Drawn again when the columns changed: new ones, or a thinning.
+      assert.equal(effect.redraw.includes('distributions'), entries.length > 0 || spreads.stride !== stride);
+      stride = spreads.stride;
+      assert.deepEqual(
+        s.spreads.step,
+        spreads.entries.map((c) => c.step),
+        `steps at ${step}`,
+      );
+      // Independent: the column at step t has W1's maximum 6t.
+      assert.deepEqual(
+        s.spreads.q.map((q) => q[8]),
+        s.spreads.step.map((t) => 6 * t),
+      );
+    }
+    assert.ok(spreads.stride >= 8, `the stride doubled several times (${spreads.stride})`);
   });
 
   it('a live run: θ, the step record and the boundary survive the trip through the wire form exactly, NaN and ±∞ included', () => {
@@ -155,7 +258,7 @@ describe('inspector view model', () => {
     assert.equal(p.historyStride, 4);
     const plot = new PlotHistory();
     plot.add([epoch(1), epoch(2)]);
-    const snap = liveSnapshot(run, plot, null);
+    const snap = liveSnapshot(run, plot, new Spreads(), null);
     assert.deepEqual(Array.from(decodeF64(snap.history!.trainLoss)), [1, 0.5]);
     assert.deepEqual(Array.from(decodeF64(snap.norms!.W[2])), [3, 3]);
   });
