@@ -1,5 +1,5 @@
 /** The decision boundary: ŷ over a plane of the input space (the principal plane, or two features) with the data points. */
-import { type Palette, fmtTick } from '../../src/panel/format';
+import { type Palette, fmtTick, niceTicks } from '../../src/panel/format';
 import type { Boundary, PlotPoints } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el, isolate } from '../dom';
@@ -173,31 +173,33 @@ export function drawBoundary(v: View): void {
   }
 }
 
-/** Five ticks per axis, on the canvas's edges (numbers only, never a user's text). */
+/** Round ticks on each axis, on the canvas's edges (numbers only, never a user's text); none in the corner both share. */
 function drawTicks(ctx: CanvasRenderingContext2D, c: HTMLCanvasElement, b: Boundary): void {
   ctx.save();
   ctx.font = `10px ${cssVar('--vscode-editor-font-family', 'monospace')}`;
   const fg = cssVar('--vscode-editor-foreground', '#ddd'),
     bg = cssVar('--vscode-editor-background', '#1e1e1e');
-  for (let k = 0; k <= 4; k++) {
-    const tx = b.x0 + ((b.x1 - b.x0) * k) / 4,
-      ty = b.y0 + ((b.y1 - b.y0) * k) / 4;
-    const label = (t: number) => fmtTick(Number(t.toPrecision(2)));
-    const x = (k / 4) * c.width,
-      y = c.height - (k / 4) * c.height;
-    // x axis along the bottom edge, y axis along the left edge.
-    for (const [text, px, py, align, base] of [
-      [label(tx), x, c.height - 2, k === 0 ? 'left' : k === 4 ? 'right' : 'center', 'bottom'],
-      [label(ty), 2, y, 'left', k === 0 ? 'bottom' : k === 4 ? 'top' : 'middle'],
-    ] as const) {
-      ctx.textAlign = align;
-      ctx.textBaseline = base;
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = bg;
-      ctx.strokeText(text, px, py);
-      ctx.fillStyle = fg;
-      ctx.fillText(text, px, py);
-    }
+  const put = (text: string, px: number, py: number, align: CanvasTextAlign, base: CanvasTextBaseline) => {
+    ctx.textAlign = align;
+    ctx.textBaseline = base;
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = bg;
+    ctx.strokeText(text, px, py);
+    ctx.fillStyle = fg;
+    ctx.fillText(text, px, py);
+  };
+  // y along the left edge, leaving the bottom 16 px to the x labels.
+  for (const t of niceTicks(b.y0, b.y1)) {
+    const py = c.height - ((t - b.y0) / (b.y1 - b.y0)) * c.height;
+    if (py > c.height - 16 || py < 6) continue;
+    put(fmtTick(t), 2, py, 'left', 'middle');
+  }
+  // x along the bottom edge, within the canvas.
+  for (const t of niceTicks(b.x0, b.x1)) {
+    const px = ((t - b.x0) / (b.x1 - b.x0)) * c.width;
+    const w = ctx.measureText(fmtTick(t)).width;
+    if (px - w / 2 < 2 || px + w / 2 > c.width - 2) continue;
+    put(fmtTick(t), px, c.height - 2, 'center', 'bottom');
   }
   ctx.restore();
 }

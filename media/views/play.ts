@@ -202,7 +202,7 @@ function drawLrFind(v: View): void {
       stopped: 'the optimizer stopped',
     }[r.stop] ?? r.stop;
   text.replaceChildren(
-    `Blue: the loss of each step's batch; orange: smoothed. Suggested (yellow line): α = ${r.suggested !== null ? fmt(r.suggested) : '—'}, the steepest descent of the smoothed loss; the minimum's α / 10 = ${r.minimumOverTen !== null ? fmt(r.minimumOverTen) : '—'} (${lr.length} steps, ${why}). `,
+    `Blue: the loss of each step's batch; orange: smoothed. Suggested (the dashed line): α = ${r.suggested !== null ? fmt(r.suggested) : '—'}, the steepest descent of the smoothed loss; the minimum's α / 10 = ${r.minimumOverTen !== null ? fmt(r.minimumOverTen) : '—'} (${lr.length} steps, ${why}). `,
     use,
   );
 }
@@ -215,7 +215,7 @@ function drawLandscape(v: View): void {
   const s = v.state.landscape;
   if (!s) {
     text.textContent =
-      "The loss around the current parameters: along the gradient (the next step moves to the yellow line at −α·g), and over a plane of two directions with the run's trajectory.";
+      "The loss around the current parameters: along the gradient (the next step moves to the dashed line at −α·g), and over a plane of two directions with the run's trajectory.";
     return;
   }
   if (s.pending) text.textContent = 'Computing the landscape in the training worker…';

@@ -30,6 +30,23 @@ export function fmtTick(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
+/**
+ * Round ticks for an axis from lo to hi (Heckbert's nice numbers): the multiples of a step of 1, 2 or 5 × 10^k
+ * that lie in [lo, hi], about `count` of them; each is rounded to the step's digits, so labels read 0.2, not 0.20000000000000004.
+ */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
+  const raw = (hi - lo) / Math.max(1, count - 1);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / mag;
+  const step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  const out: number[] = [];
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++)
+    out.push((digits > 0 ? Number((i * step).toFixed(Math.min(digits, 100))) : i * step) + 0); // + 0: never −0
+  return out;
+}
+
 /** Every digit: the exact double, for tooltips. */
 export function fmtExact(x: number): string {
   if (!Number.isFinite(x)) return fmt(x);

@@ -7,6 +7,7 @@ import {
   fmtExact,
   fmtTick,
   maxAbs,
+  niceTicks,
   parseColor,
   type Palette,
 } from '../../src/panel/format';
@@ -42,6 +43,38 @@ describe('inspector helpers', () => {
     assert.equal(fmt(-Infinity), '−∞');
     assert.equal(fmtExact(0.1 + 0.2), '0.30000000000000004');
     assert.equal(fmtExact(NaN), 'NaN');
+  });
+
+  it('axis ticks are round: multiples of 1, 2 or 5 × 10^k inside the range, 3 to 7 of them, labels without float noise', () => {
+    assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(-2.37, 3.91), [-2, 0, 2]);
+    assert.deepEqual(niceTicks(0.1, 0.7), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
+    assert.deepEqual(niceTicks(1e-5, 4.2e-5), [1e-5, 2e-5, 3e-5, 4e-5]);
+    assert.deepEqual(niceTicks(3, 3), [3]);
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        (lo, width) => {
+          const hi = lo + width;
+          fc.pre(hi > lo && width > 1e-5 * Math.abs(lo)); // a window narrow for its place needs more than 12 digits
+          const t = niceTicks(lo, hi);
+          if (t.length < 3 || t.length > 7) return false;
+          const step = Number((t[1] - t[0]).toPrecision(6)); // the ticks are rounded: their difference is not exact
+          const mantissa = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
+          if (![1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)) return false;
+          return t.every(
+            (x, i) =>
+              x >= lo - 1e-9 * width &&
+              x <= hi + 1e-9 * width &&
+              Math.abs(x - Math.round(x / step) * step) <= 1e-9 * Math.max(Math.abs(x), step) &&
+              (i === 0 || Math.abs(x - t[i - 1] - step) < 1e-6 * step) &&
+              Number(x.toPrecision(12)) === x && // no float noise (0.30000000000000004)
+              !Object.is(x, -0),
+          );
+        },
+      ),
+    );
   });
 
   it('diverging colour scale: centred on 0 at the zero colour, saturating at ±scale, non-finite in the invalid colour', () => {
