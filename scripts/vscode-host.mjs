@@ -181,7 +181,7 @@ export async function serve(workspace, { settings = {}, restricted = false } = {
     {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BPL_REPO: ROOT },
+      env: { ...process.env, BPL_REPO: ROOT, BPL_TRACE: '1' }, // src/trace.ts: latency traces in the page's console
     },
   );
   let output = '';

@@ -3,6 +3,7 @@
  * protocol. At most one run is live at a time (never two loops on one state);
  * the extension host only routes messages and never trains.
  */
+import { trace } from '../trace';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
@@ -262,6 +263,7 @@ export class Run implements vscode.Disposable {
    * A worker busy with one long step (a huge batch) still shows the change after PROVISIONAL_MS.
    */
   private expect(phase: 'paused' | 'running'): void {
+    trace(`host: ${phase} asked`);
     if (this.phase !== 'running' && this.phase !== 'paused') return;
     this.expected = phase;
     if (this.phase !== phase) {
@@ -393,6 +395,7 @@ export class Run implements vscode.Disposable {
           if (this.expected === reported) {
             this.expected = null;
             confirmed = true;
+            trace(`host: the worker confirms ${reported} at step ${m.step}`);
           }
           this.phase = this.expected ?? reported;
         }

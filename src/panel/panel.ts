@@ -5,6 +5,7 @@
  * A hidden webview loses messages, so becoming visible sends a snapshot again.
  * Every message from the webview is validated before anything acts on it.
  */
+import { trace } from '../trace';
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
@@ -332,6 +333,7 @@ export class InspectorPanel implements vscode.Disposable {
       flow.pending = true;
       return;
     }
+    if (stateChanged) trace(`host: inspector update posted (${state}, step ${run.shown.progress?.step})`);
     flow.state = state;
     flow.shown = run.shown;
     const { from, entries: fresh } = plot.unsent();

@@ -77,8 +77,12 @@ tests[
     'backpropLens.training.whenBusy': 'stopAndStart',
   });
   const errors = [];
+  /** The extension host's latency traces (src/trace.ts), as [wall-clock ms, what]. */
+  const hostTrace = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
+    const t = /\[bpl-trace\] (\d+) (.*)/.exec(m.text());
+    if (t) hostTrace.push([Number(t[1]), t[2].replace(/\s*color:.*$/, '')]); // the host's console styling goes
   });
   await openWorkbench(page, url);
   await openFile(page, 'breast_cancer.csv');
@@ -151,6 +155,7 @@ tests[
           });
           badgeObs.observe(badge, { childList: true, characterData: true, subtree: true });
           const t0 = performance.now();
+          const wall0 = Date.now();
           document.querySelector(sel).click();
           setTimeout(() => {
             obs.disconnect();
@@ -161,6 +166,7 @@ tests[
               changes: changes.length,
               step: last,
               badge: document.getElementById('badge').textContent,
+              wall0,
               // What the page received and drew after the click (test builds keep a trace).
               trace: (window.bplTrace ?? [])
                 .filter(([t]) => t >= t0)
@@ -174,7 +180,13 @@ tests[
   log(
     `Pause at full speed with every table open: the shown step last changed ${pause.lastChangeMs.toFixed(0)} ms after the click (${pause.changes} changes); badge "${pause.badge}"`,
   );
-  if (pause.lastChangeMs > 100) log(`  after the click: ${pause.trace.join('; ')}`);
+  if (pause.lastChangeMs > 100) {
+    const host = hostTrace
+      .filter(([t]) => t >= pause.wall0)
+      .map(([t, what]) => `${t - pause.wall0} ms ${what}`);
+    log(`  after the click, the page: ${pause.trace.join('; ')}`);
+    log(`  after the click, the extension host: ${host.join('; ') || '(no trace)'}`);
+  }
   assert(pause.badge === 'paused', `badge ${pause.badge}`);
   const now = await stepOf(f);
   if (now !== pause.step)
