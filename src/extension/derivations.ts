@@ -11,7 +11,7 @@ import { type CheckResult, checkDerivation, fmtValue, textbookFormula } from '..
 import { namesIn } from '../derivation/parser';
 import { readValidSettings } from './config';
 import { toDiagnostic, toRange } from './diagnostics';
-import type { RunManager } from './runs';
+import type { RunManager } from './runManager';
 
 export const LANGUAGE = 'backprop-derivation';
 const DEBOUNCE_MS = 250;

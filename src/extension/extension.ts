@@ -25,7 +25,7 @@ import {
 } from './derivations';
 import { Recorder } from './recorder';
 import { RunController } from './runController';
-import { RunManager } from './runs';
+import { RunManager } from './runManager';
 import { RunsView } from './runsView';
 import { StatusView } from './status';
 

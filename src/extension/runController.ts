@@ -14,14 +14,8 @@ import type { DataDiagnostics } from './dataDiagnostics';
 import type { Datasets } from './datasets';
 import { statStamp } from './fileStat';
 import { type Recorder, sha256 } from './recorder';
-import {
-  type Run,
-  type RunManager,
-  type RunRequest,
-  type RunSource,
-  type RunSummary,
-  newRunId,
-} from './runs';
+import type { RunManager } from './runManager';
+import { type Run, type RunRequest, type RunSource, type RunSummary, newRunId } from './runs';
 import { describeProgress } from './status';
 import { offerLine } from './ui';
 import type { RunRecord } from '../training/store';

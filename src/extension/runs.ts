@@ -3,7 +3,6 @@
  * protocol. At most one run is live at a time (never two loops on one state);
  * the extension host only routes messages and never trains.
  */
-import { trace } from '../trace';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
@@ -25,60 +24,11 @@ import type {
   RunPhase,
   ToWorker,
 } from '../protocol';
+import { trace } from '../trace';
+import type { RunOptions, RunRequest, RunSummary } from './runRequest';
 
 export type { RunPhase };
-
-export interface RunSource {
-  kind: 'settings' | 'experiment' | 'model';
-  /** The experiment or model file, when there is one. */
-  file?: string;
-}
-
-export interface RunRequest {
-  uri: vscode.Uri;
-  settings: RunSettings;
-  source: RunSource;
-  paused?: boolean;
-  theta?: number[];
-  resume?: TrainerState;
-  /** Train with this derivation's gradients. */
-  derivation?: { text: string; file: string };
-  /** Keep this run id (a resumed run continues its record). */
-  id?: string;
-  /** Pace the run at this many steps per second (default: the backpropLens.training.stepsPerSecond setting). */
-  stepsPerSecond?: number;
-}
-
-/** How a run is carried out (none of it changes the trajectory). */
-export interface RunOptions {
-  /** Minimum time between progress reports. */
-  reportEveryMs: number;
-  maxBytes: number;
-  checkpoint: { everySeconds: number; everyEpochs: number };
-  /** Steps per second (0: full speed). */
-  stepsPerSecond: number;
-}
-
-/** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */
-export interface RunSummary {
-  runId: string;
-  file: string;
-  /** The outcome; 'running' when the command returned at the start (paused, or wait: false). */
-  status: TrainResult['status'] | 'failed' | 'data-error';
-  reason: string;
-  steps: number;
-  epochs: number;
-  train: TrainResult['train'] | null;
-  test: TrainResult['test'];
-  divergence: TrainResult['divergence'];
-  dataset: DatasetInfo | null;
-  config: TrainConfig;
-  settings: RunSettings;
-  source: RunSource;
-  /** What the user should know (a one-class training split, dead ReLU units). */
-  warnings: string[];
-  error?: { line: number; message: string };
-}
+export type { RunOptions, RunRequest, RunSource, RunSummary } from './runRequest';
 
 let nextId = 1;
 /** How often progress alone (no change of state) is shown: the status bar, the notification, the inspector's header. */
@@ -500,68 +450,6 @@ export class Run implements vscode.Disposable {
     this.progressed.dispose();
     this.editedEmitter.dispose();
     this.checkpointed.dispose();
-  }
-}
-
-/** Owns the current run; a new run disposes the previous one's worker once it has stopped. */
-export class RunManager implements vscode.Disposable {
-  private run: Run | undefined;
-  private readonly changed = new vscode.EventEmitter<Run | undefined>();
-  readonly onDidChange = this.changed.event;
-  private readonly progressed = new vscode.EventEmitter<{ run: Run; progress: Progress }>();
-  /** The current run's progress reports (see Run.onProgress). */
-  readonly onProgress = this.progressed.event;
-  private subs: vscode.Disposable[] = [];
-
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
-
-  get current(): Run | undefined {
-    return this.run;
-  }
-
-  get busy(): boolean {
-    return (
-      !!this.run &&
-      (this.run.phase === 'starting' || this.run.phase === 'running' || this.run.phase === 'paused')
-    );
-  }
-
-  start(request: RunRequest, bytes: Uint8Array, options: RunOptions): Run {
-    if (this.busy) throw new Error('a run is already in progress');
-    this.subs.forEach((d) => d.dispose());
-    this.run?.dispose();
-    const run = new Run(
-      request,
-      vscode.Uri.joinPath(this.extensionUri, 'out', 'worker.js').fsPath,
-      bytes,
-      options,
-      this.log,
-    );
-    this.run = run;
-    this.subs = [
-      run.onProgress((progress) => this.progressed.fire({ run, progress })),
-      run.onDidChange(() => this.changed.fire(run)),
-    ];
-    this.changed.fire(run);
-    return run;
-  }
-
-  /** Stop the current run and wait until it has stopped. */
-  async stopCurrent(): Promise<void> {
-    const r = this.run;
-    if (!r || !this.busy) return;
-    r.stop();
-    await r.done;
-  }
-
-  dispose(): void {
-    this.subs.forEach((d) => d.dispose());
-    this.run?.dispose();
-    this.changed.dispose();
-    this.progressed.dispose();
   }
 }
 

@@ -1,7 +1,8 @@
 /** The status bar item and the backpropLens.runState context key, following the current run. */
 import * as vscode from 'vscode';
 import { describeSecondsLeft, secondsLeft } from '../core/progress';
-import type { Run, RunManager } from './runs';
+import type { RunManager } from './runManager';
+import type { Run } from './runs';
 
 export type RunState = 'none' | 'running' | 'paused' | 'finished';
 

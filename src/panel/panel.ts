@@ -5,7 +5,6 @@
  * A hidden webview loses messages, so becoming visible sends a snapshot again.
  * Every message from the webview is validated before anything acts on it.
  */
-import { trace } from '../trace';
 import * as vscode from 'vscode';
 import type { GradcheckReport } from '../core/gradcheck';
 import type { RunSettings } from '../core/settings';
@@ -22,6 +21,7 @@ import {
   type ToWebview,
   parseFromWebview,
 } from '../protocol';
+import { trace } from '../trace';
 import { PlotHistory, Spreads } from './history';
 import { inspectorHtml, makeNonce } from './html';
 import {
