@@ -3,7 +3,8 @@
  * .json; no sniffing). Never throws for bad input: the result says what is
  * wrong and on which line.
  */
-import { type CellTable, encodeForModel, encodeTable, readCells } from './columns';
+import { type CellTable, readCells } from './cells';
+import { encodeForModel, encodeTable } from './columns';
 import { CSV, TSV, readDelimited } from './delimited';
 import { CellError, DatasetError } from './errors';
 import { readJson, readJsonCells } from './json';

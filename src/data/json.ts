@@ -5,7 +5,7 @@
  * object is built from user keys (a key "__proto__" is just a name).
  */
 import { assertEncoding, bomLength, decode } from './encoding';
-import type { CellTable } from './columns';
+import type { CellTable } from './cells';
 import { CellError, DatasetError, quote } from './errors';
 import { type ReadOptions, type Table, RowBuffer, cellMessage, checkHeader } from './table';
 
