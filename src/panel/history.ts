@@ -5,7 +5,7 @@
  * other entry goes. Each also knows what the webview holds, so that an update carries only the entries after those,
  * with the stride; the webview thins its copy by the same rule (media/state.ts), and a doubling costs no snapshot.
  */
-import { PARAM_NAMES, layout } from '../core/network';
+import { PARAM_NAMES, layout, paramCount } from '../core/network';
 import type { EpochSummary } from '../core/trainer';
 import { PERCENTILES, percentiles } from './format';
 
@@ -110,7 +110,7 @@ export class Spreads extends Thinned<SpreadColumn> {
     theta: Float64Array,
     grad: Float64Array | null,
   ): void {
-    if (step === this.lastStep || theta.length === 0) return;
+    if (step === this.lastStep || theta.length !== paramCount(n, h, K)) return; // not yet the run's shapes
     this.lastStep = step;
     const P = PERCENTILES.length;
     const q = new Float64Array(SPREAD_WIDTH).fill(NaN);
