@@ -256,6 +256,7 @@ export type ToWebview =
       type: 'update';
       seq: number;
       run: PanelRun;
+      /** The epochs from this index of the webview's copy (once thinned to run.historyStride) on. */
       historyFrom: number;
       history: PanelHistory;
       norms: PanelNorms;

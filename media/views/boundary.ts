@@ -1,5 +1,5 @@
 /** The decision boundary: ŷ over a plane of the input space (the principal plane, or two features) with the data points. */
-import { type Palette, fmtTick, niceTicks } from '../../src/panel/format';
+import { type Palette, fmtAxis, niceTicks } from '../../src/panel/format';
 import type { Boundary, PlotPoints } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el, isolate } from '../dom';
@@ -189,17 +189,22 @@ function drawTicks(ctx: CanvasRenderingContext2D, c: HTMLCanvasElement, b: Bound
     ctx.fillText(text, px, py);
   };
   // y along the left edge, leaving the bottom 16 px to the x labels.
-  for (const t of niceTicks(b.y0, b.y1)) {
+  const ys = niceTicks(b.y0, b.y1);
+  const yStep = ys.length > 1 ? ys[1] - ys[0] : 1;
+  for (const t of ys) {
     const py = c.height - ((t - b.y0) / (b.y1 - b.y0)) * c.height;
     if (py > c.height - 16 || py < 6) continue;
-    put(fmtTick(t), 2, py, 'left', 'middle');
+    put(fmtAxis(t, yStep), 2, py, 'left', 'middle');
   }
   // x along the bottom edge, within the canvas.
-  for (const t of niceTicks(b.x0, b.x1)) {
+  const xs = niceTicks(b.x0, b.x1);
+  const xStep = xs.length > 1 ? xs[1] - xs[0] : 1;
+  for (const t of xs) {
     const px = ((t - b.x0) / (b.x1 - b.x0)) * c.width;
-    const w = ctx.measureText(fmtTick(t)).width;
+    const label = fmtAxis(t, xStep);
+    const w = ctx.measureText(label).width;
     if (px - w / 2 < 2 || px + w / 2 > c.width - 2) continue;
-    put(fmtTick(t), px, c.height - 2, 'center', 'bottom');
+    put(label, px, c.height - 2, 'center', 'bottom');
   }
   ctx.restore();
 }

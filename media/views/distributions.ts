@@ -5,7 +5,7 @@
  */
 import { PARAM_NAMES, type ParamName } from '../../src/core/network';
 import { PERCENTILES, fmtTick } from '../../src/panel/format';
-import { SPREAD_SAMPLE } from '../../src/panel/history';
+import { SPREAD_COLUMNS, SPREAD_SAMPLE } from '../../src/panel/history';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
 
@@ -73,7 +73,7 @@ export class Distributions {
       ),
       el('p', {
         class: 'small',
-        text: `Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: the optimizer step of each progress report (a few a second), kept while the panel is closed; a parameter with more than ${SPREAD_SAMPLE.toLocaleString('en-US')} entries is summarized by ${SPREAD_SAMPLE.toLocaleString('en-US')} evenly spaced ones.`,
+        text: `Bands: the range of the entries (outermost), then the 7–93, 16–84 and 31–69 percentiles; the line is the median. x: a column per progress report (backpropLens.panel.updatesPerSecond, 10 a second by default; at most ${SPREAD_COLUMNS} columns, every other one dropped when full), recorded also while the panel is closed; a parameter with more than ${SPREAD_SAMPLE.toLocaleString('en-US')} entries is summarized by ${SPREAD_SAMPLE.toLocaleString('en-US')} evenly spaced ones.`,
       }),
     );
   }
@@ -88,10 +88,11 @@ export class Distributions {
       const s = this.series(focus, kind);
       const name = kind === 'value' ? focus : `d${focus}`;
       const k = s.steps.length;
-      cap.textContent =
-        k < 2
+      cap.textContent = this.v.state.restored
+        ? `${name}: recorded while a run is live (this one is shown from its stored checkpoint)`
+        : k < 2
           ? `${name}: a column per progress report of the run (${k} so far); they draw from the second on`
-          : `${name}: ${k} reports, steps ${s.steps[0]}–${s.steps[k - 1]}`;
+          : `${name}: ${k} columns, steps ${s.steps[0]}–${s.steps[k - 1]}`;
       c.setAttribute('aria-label', `Distribution of ${name} over the run`);
       paint(c, s);
     }

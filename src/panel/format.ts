@@ -31,20 +31,38 @@ export function fmtTick(x: number): string {
 }
 
 /**
- * Round ticks for an axis from lo to hi (Heckbert's nice numbers): the multiples of a step of 1, 2 or 5 × 10^k
- * that lie in [lo, hi], about `count` of them; each is rounded to the step's digits, so labels read 0.2, not 0.20000000000000004.
+ * Round ticks for an axis from lo to hi: the multiples of a step of 1, 2 or 5 × 10^k that lie in [lo, hi] — the step
+ * whose count of ticks is nearest `count`, at least 3 (the more ticks on a tie). Each tick is rounded to the step's
+ * digits, so it reads 0.2, not 0.20000000000000004. Label them with fmtAxis.
  */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
-  const raw = (hi - lo) / Math.max(1, count - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const f = raw / mag;
-  const step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-  const digits = Math.max(0, -Math.floor(Math.log10(step)));
-  const out: number[] = [];
-  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++)
-    out.push((digits > 0 ? Number((i * step).toFixed(Math.min(digits, 100))) : i * step) + 0); // + 0: never −0
-  return out;
+  const e = Math.floor(Math.log10((hi - lo) / Math.max(1, count - 1)));
+  let best = { k: 0, step: NaN, first: 0, n: 0 };
+  for (let k = e - 1; k <= e + 1; k++)
+    for (const m of [1, 2, 5]) {
+      const step = m * 10 ** k;
+      const first = Math.ceil(lo / step - 1e-9);
+      const n = Math.floor(hi / step + 1e-9) - first + 1;
+      const d = Math.abs(n - count) - Math.abs(best.n - count);
+      if (n >= 3 && (Number.isNaN(best.step) || d < 0 || (d === 0 && step < best.step)))
+        best = { k, step, first, n };
+    }
+  const digits = Math.min(100, Math.max(0, -best.k));
+  return Array.from({ length: best.n }, (_, i) => Number(((best.first + i) * best.step).toFixed(digits)) + 0); // + 0: never −0
+}
+
+/** A tick's label with the digits its step needs (neighbours never read alike); scientific below 1e-3 and from 1e5 on. */
+export function fmtAxis(t: number, step: number): string {
+  if (!Number.isFinite(t)) return fmt(t);
+  if (t === 0) return '0';
+  const a = Math.abs(t);
+  const stepExp = Math.floor(Math.log10(step) + 1e-9);
+  if (a < 1e-3 || a >= 1e5) {
+    const significant = Math.min(15, Math.max(1, Math.floor(Math.log10(a) + 1e-9) - stepExp + 1));
+    return t.toExponential(significant - 1).replace(/\.?0+e/, 'e');
+  }
+  return String(Number(t.toFixed(Math.min(15, Math.max(0, -stepExp)))));
 }
 
 /** Every digit: the exact double, for tooltips. */
@@ -143,7 +161,10 @@ export function aggregate(
 export const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
 /** The percentiles of some values (sorted copy; linear interpolation between order statistics); NaN/∞ left out. */
 export function percentiles(values: ArrayLike<number>, ps: readonly number[] = PERCENTILES): Float64Array {
-  const v = Float64Array.from(Array.prototype.filter.call(values, Number.isFinite) as number[]).sort();
+  let v = new Float64Array(values.length);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) v[k++] = values[i];
+  v = v.subarray(0, k).sort();
   const out = new Float64Array(ps.length);
   if (!v.length) return out.fill(NaN);
   ps.forEach((p, k) => {

@@ -7,6 +7,7 @@
  */
 import { PARAM_NAMES, layout, paramCount } from '../core/network';
 import type { EpochSummary } from '../core/trainer';
+import type { Progress } from '../protocol';
 import { PERCENTILES, percentiles } from './format';
 
 export class Thinned<T> {
@@ -112,6 +113,8 @@ export class Spreads extends Thinned<SpreadColumn> {
   ): void {
     if (step === this.lastStep || theta.length !== paramCount(n, h, K)) return; // not yet the run's shapes
     this.lastStep = step;
+    const col = ++this.count;
+    if (col % this.stride !== 0) return; // thinned away at once: not worth computing
     const P = PERCENTILES.length;
     const q = new Float64Array(SPREAD_WIDTH).fill(NaN);
     layout(n, h, K).forEach((b, i) => {
@@ -120,7 +123,7 @@ export class Spreads extends Thinned<SpreadColumn> {
       if (grad?.length === theta.length)
         q.set(percentiles(sample(grad.subarray(b.offset, b.offset + size))), (2 * i + 1) * P);
     });
-    this.add([{ n: ++this.count, step, q }]);
+    this.add([{ n: col, step, q }]);
   }
 }
 
@@ -130,4 +133,78 @@ function sample(v: Float64Array): Float64Array {
   const out = new Float64Array(SPREAD_SAMPLE);
   for (let i = 0; i < SPREAD_SAMPLE; i++) out[i] = v[Math.floor((i * v.length) / SPREAD_SAMPLE)];
   return out;
+}
+
+/** What the series read of a run (the panel's SeriesRun has it; no import of the view model here: the webview imports this file). */
+export interface SeriesRun {
+  readonly config: { readonly hidden: number };
+  readonly dataset: { readonly features: readonly string[]; readonly K: number } | null;
+  readonly theta: Float64Array;
+  readonly last: { readonly grad: Float64Array } | null;
+}
+
+/**
+ * The plotted series of the run the inspector follows: its epochs and its spreads. They start again for another run —
+ * a resumed run keeps its id but is another Run, whose first report carries its whole history — and for a reset.
+ */
+export class RunSeries {
+  readonly plot: PlotHistory;
+  readonly spreads: Spreads;
+  private run: SeriesRun | null = null;
+
+  constructor(plotMax = PLOT_POINTS, spreadMax = SPREAD_COLUMNS) {
+    this.plot = new PlotHistory(plotMax);
+    this.spreads = new Spreads(spreadMax);
+  }
+
+  /** One progress report of `run`. */
+  follow(run: SeriesRun, progress: Pick<Progress, 'step' | 'epochs'>): void {
+    if (run !== this.run || progress.step === 0) this.restart(run);
+    this.plot.add(progress.epochs);
+    const d = run.dataset;
+    if (d)
+      this.spreads.record(
+        progress.step,
+        d.features.length,
+        run.config.hidden,
+        d.K,
+        run.theta,
+        run.last?.grad ?? null,
+      );
+  }
+
+  /** Whether the series are `run`'s. */
+  of(run: SeriesRun): boolean {
+    return run === this.run;
+  }
+
+  /** Make the series `run`'s (empty, when they were another run's). */
+  claim(run: SeriesRun): void {
+    if (run !== this.run) this.restart(run);
+  }
+
+  /** Changes when the series start again (then the webview needs a snapshot). */
+  get generation(): number {
+    return this.plot.generation;
+  }
+
+  /** What the webview lacks of both series (see Thinned.unsent). */
+  unsent(): {
+    history: { from: number; entries: EpochSummary[] };
+    spreads: { from: number; entries: SpreadColumn[] };
+  } {
+    return { history: this.plot.unsent(), spreads: this.spreads.unsent() };
+  }
+
+  /** The webview holds everything (a snapshot). */
+  markHeld(): void {
+    this.plot.markHeld();
+    this.spreads.markHeld();
+  }
+
+  private restart(run: SeriesRun): void {
+    this.plot.clear();
+    this.spreads.clear();
+    this.run = run;
+  }
 }

@@ -22,7 +22,7 @@ import {
   parseFromWebview,
 } from '../protocol';
 import { trace } from '../trace';
-import { PlotHistory, Spreads } from './history';
+import { RunSeries } from './history';
 import { inspectorHtml, makeNonce } from './html';
 import {
   EMPTY_SNAPSHOT,
@@ -81,10 +81,8 @@ export class InspectorPanel implements vscode.Disposable {
    */
   private flow = { seq: 0, inFlight: -1, since: 0, pending: false, state: '', shown: null as object | null };
   /** The current run's plotted epochs, followed even while no panel is open. */
-  private plot = new PlotHistory();
-  /** The distributions of the current run, recorded at each report whether or not the panel is open. */
-  private spreads = new Spreads();
-  private plotRun = '';
+  /** The current run's plotted epochs and distributions, kept whether or not the panel is open. */
+  private readonly series = new RunSeries();
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
   private rejected = new Map<string, { count: number; loggedAt: number }>();
@@ -98,31 +96,11 @@ export class InspectorPanel implements vscode.Disposable {
     this.subs.push(
       // The plots follow every report (flow-controlled: one update in flight); changes of state arrive through onDidChange.
       runs.onProgress(({ run, progress }) => {
-        this.follow(run, progress);
+        this.series.follow(run, progress);
         this.onRun(run);
       }),
       runs.onDidChange((run) => this.onRun(run, true)),
     );
-  }
-
-  /** Keep the plotted history of the current run: a new run or a reset (step 0) starts it again. */
-  private follow(run: InspectedRun, progress: Progress): void {
-    if (run.id !== this.plotRun || progress.step === 0) {
-      this.plot.clear();
-      this.spreads.clear();
-      this.plotRun = run.id;
-    }
-    this.plot.add(progress.epochs);
-    const d = run.dataset;
-    if (d)
-      this.spreads.record(
-        progress.step,
-        d.features.length,
-        run.config.hidden,
-        d.K,
-        run.theta,
-        run.last?.grad ?? null,
-      );
   }
 
   get visible(): boolean {
@@ -311,13 +289,8 @@ export class InspectorPanel implements vscode.Disposable {
   private onRun(run: InspectedRun | undefined, shown = false): void {
     if (run && run.id !== this.sent.run) this.check = null;
     if (!this.panel || !this.ready || !this.panel.visible) return;
-    const plot = this.plot;
-    if (
-      !run ||
-      run.id !== this.sent.run ||
-      run.id !== this.plotRun ||
-      plot.generation !== this.sent.generation
-    )
+    const series = this.series;
+    if (!run || run.id !== this.sent.run || !series.of(run) || series.generation !== this.sent.generation)
       return this.sendSnapshot();
     const flow = this.flow;
     // One update in flight; a webview that has not answered for 2 s (hidden, reloading) gets the next one anyway, and a
@@ -336,20 +309,19 @@ export class InspectorPanel implements vscode.Disposable {
     if (stateChanged) trace(`host: inspector update posted (${state}, step ${run.shown.progress?.step})`);
     flow.state = state;
     flow.shown = run.shown;
-    const { from, entries: fresh } = plot.unsent();
-    const spreads = this.spreads.unsent();
+    const { history, spreads } = series.unsent();
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
     flow.pending = false;
     this.post({
       type: 'update',
       seq: flow.inFlight,
-      run: panelRun(run, plot.stride),
-      historyFrom: from,
-      history: panelHistory(fresh),
-      norms: panelNorms(fresh),
+      run: panelRun(run, series.plot.stride),
+      historyFrom: history.from,
+      history: panelHistory(history.entries),
+      norms: panelNorms(history.entries),
       spreadsFrom: spreads.from,
-      spreads: panelSpreads(spreads.entries, this.spreads.stride),
+      spreads: panelSpreads(spreads.entries, series.spreads.stride),
     });
   }
 
@@ -368,16 +340,11 @@ export class InspectorPanel implements vscode.Disposable {
       );
       return;
     }
-    if (run.id !== this.plotRun) {
-      this.plot.clear(); // a run that has not reported yet
-      this.spreads.clear();
-      this.plotRun = run.id;
-    }
-    this.sent = { run: run.id, generation: this.plot.generation };
-    this.plot.markHeld();
-    this.spreads.markHeld();
+    this.series.claim(run); // a run that has not reported yet: empty series
+    this.sent = { run: run.id, generation: this.series.generation };
+    this.series.markHeld();
     this.flow = { ...this.flow, inFlight: -1, pending: false };
-    this.post(liveSnapshot(run, this.plot, this.spreads, this.check));
+    this.post(liveSnapshot(run, this.series, this.check));
   }
 
   private post(m: ToWebview): void {

@@ -24,7 +24,7 @@ import {
   encodeStep,
 } from '../protocol';
 import type { RunRecord } from '../training/store';
-import { PlotHistory, type SpreadColumn, type Spreads, SPREAD_WIDTH } from './history';
+import { PlotHistory, type RunSeries, type SpreadColumn, SPREAD_WIDTH } from './history';
 
 /** What the inspector needs to know of a live run (the extension's Run has these). */
 export interface InspectedRun {
@@ -137,12 +137,8 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   restored: false,
 };
 
-export function liveSnapshot(
-  run: InspectedRun,
-  plot: PlotHistory,
-  spreads: Spreads,
-  check: PanelCheck | null,
-): Snapshot {
+export function liveSnapshot(run: InspectedRun, series: RunSeries, check: PanelCheck | null): Snapshot {
+  const { plot, spreads } = series;
   return {
     type: 'snapshot',
     run: panelRun(run, plot.stride),

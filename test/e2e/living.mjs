@@ -255,11 +255,11 @@ tests[
     'the distributions',
     async () => {
       const t = (await again.textContent('#dist-cap-value').catch(() => '')) ?? '';
-      return /reports/.test(t) ? t : null;
+      return /columns, steps/.test(t) ? t : null;
     },
     20_000,
   );
-  const reports = Number(/(\d+) reports/.exec(caption)?.[1] ?? 0);
+  const reports = Number(/(\d+) columns/.exec(caption)?.[1] ?? 0);
   log(`reopened after 2 s closed: distributions "${caption}"`);
   // Reports come a few times a second: 2 s closed and the run before it leave well over 5 (a webview-only record: 1).
   assert(reports >= 5, caption);

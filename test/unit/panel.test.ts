@@ -4,6 +4,7 @@ import {
   aggregate,
   divergingColor,
   fmt,
+  fmtAxis,
   fmtExact,
   fmtTick,
   maxAbs,
@@ -45,12 +46,24 @@ describe('inspector helpers', () => {
     assert.equal(fmtExact(NaN), 'NaN');
   });
 
-  it('axis ticks are round: multiples of 1, 2 or 5 × 10^k inside the range, 3 to 7 of them, labels without float noise', () => {
+  it('axis ticks are round: multiples of 1, 2 or 5 × 10^k inside the range, 3 to 7 of them, labels distinct and without float noise', () => {
     assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-    assert.deepEqual(niceTicks(-2.37, 3.91), [-2, 0, 2]);
+    assert.deepEqual(niceTicks(-2.37, 3.91), [-2, -1, 0, 1, 2, 3]);
     assert.deepEqual(niceTicks(0.1, 0.7), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
     assert.deepEqual(niceTicks(1e-5, 4.2e-5), [1e-5, 2e-5, 3e-5, 4e-5]);
+    // Steps 5e-6 (two ticks: 5e-6, 1e-5), 2e-6 (six) and 1e-6 (twelve) fit: six is nearest five.
+    assert.deepEqual(niceTicks(5e-15, 1.2e-5), [2e-6, 4e-6, 6e-6, 8e-6, 1e-5, 1.2e-5]);
     assert.deepEqual(niceTicks(3, 3), [3]);
+    // Labels carry the digits the step needs: 2000.8–2003.2 used to read "2000" five times.
+    assert.deepEqual(
+      niceTicks(2000.8, 2003.2).map((t) => fmtAxis(t, 0.5)),
+      ['2001', '2001.5', '2002', '2002.5', '2003'],
+    );
+    assert.deepEqual(
+      [123000, 124000, 125000].map((t) => fmtAxis(t, 1000)),
+      ['1.23e+5', '1.24e+5', '1.25e+5'],
+    );
+    assert.equal(fmtAxis(0.00025, 0.00005), '2.5e-4');
     fc.assert(
       fc.property(
         fc.double({ min: -1e6, max: 1e6, noNaN: true }),
@@ -63,6 +76,8 @@ describe('inspector helpers', () => {
           const step = Number((t[1] - t[0]).toPrecision(6)); // the ticks are rounded: their difference is not exact
           const mantissa = step / 10 ** Math.floor(Math.log10(step) + 1e-9);
           if (![1, 2, 5].some((m) => Math.abs(mantissa - m) < 1e-6)) return false;
+          const labels = t.map((x) => fmtAxis(x, step));
+          if (new Set(labels).size !== t.length) return false; // neighbours never read alike
           return t.every(
             (x, i) =>
               x >= lo - 1e-9 * width &&
@@ -70,10 +85,12 @@ describe('inspector helpers', () => {
               Math.abs(x - Math.round(x / step) * step) <= 1e-9 * Math.max(Math.abs(x), step) &&
               (i === 0 || Math.abs(x - t[i - 1] - step) < 1e-6 * step) &&
               Number(x.toPrecision(12)) === x && // no float noise (0.30000000000000004)
+              Math.abs(Number(labels[i]) - x) <= step / 2 && // the label reads as the tick
               !Object.is(x, -0),
           );
         },
       ),
+      { numRuns: 2000 },
     );
   });
 

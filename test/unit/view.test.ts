@@ -3,7 +3,7 @@ import { layout } from '../../src/core/network';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { DEFAULT_CONFIG, type EpochSummary, Trainer } from '../../src/core/trainer';
 import { flower } from '../../src/data/synthetic';
-import { decodeF64, decodeStep } from '../../src/protocol';
+import { type DatasetInfo, decodeF64, decodeStep } from '../../src/protocol';
 import {
   type InspectedRun,
   liveSnapshot,
@@ -13,7 +13,7 @@ import {
   panelSpreads,
   storedSnapshot,
 } from '../../src/panel/view';
-import { PlotHistory, SPREAD_SAMPLE, SPREAD_WIDTH, Spreads } from '../../src/panel/history';
+import { PlotHistory, RunSeries, SPREAD_SAMPLE, SPREAD_WIDTH, Spreads } from '../../src/panel/history';
 import { initialState, reduce } from '../../media/state';
 import type { RunRecord } from '../../src/training/store';
 import { compareHtml, landscapeSvg, ticks, yRange } from '../../src/panel/compare';
@@ -48,54 +48,73 @@ describe('inspector view model', () => {
     }
   });
 
-  it('updates follow the stride: when it doubles, the webview thins its copy and holds exactly the host points, no snapshot', () => {
-    const run: InspectedRun = {
-      id: 'r',
+  /** A live run as the panel sees it (mutable here: the tests move θ along), with a dataset of n features, K outputs. */
+  const liveRun = (id: string, n = 2, K = 1, theta = new Float64Array(0)) =>
+    ({
+      id,
       fileName: 'f.csv',
       phase: 'running',
       shown: { phase: 'running', progress: null },
-      config: DEFAULT_CONFIG,
+      config: { ...DEFAULT_CONFIG, hidden: 3 },
       progress: null,
       result: null,
-      dataset: null,
-      theta: new Float64Array(0),
+      dataset: { features: Array.from({ length: n }, (_, i) => `x${i}`), K } as DatasetInfo,
+      theta,
       last: null,
       boundary: null,
       notice: null,
       derivationFile: null,
       warnings: [],
       failure: null,
-    };
-    const plot = new PlotHistory(8);
+    }) as { -readonly [k in keyof InspectedRun]: InspectedRun[k] };
+
+  /** What the panel does: a snapshot (the series claimed and held), then an update per call of `update`. */
+  function webviewOf(run: InspectedRun, series: RunSeries) {
     const s = initialState();
-    reduce(s, liveSnapshot(run, plot, new Spreads(), null));
-    plot.markHeld();
-    let next = 1;
+    series.claim(run);
+    series.markHeld();
+    reduce(s, liveSnapshot(run, series, null));
     let seq = 0;
-    // Uneven batches of epochs, an update after some of them only (several doublings may come between two updates).
-    for (const batch of [1, 2, 5, 1, 9, 3, 1, 17, 2, 40, 1, 1, 100, 7, 300, 5]) {
-      plot.add(Array.from({ length: batch }, () => epoch(next++)));
-      if (batch % 2 === 0) continue;
-      const { from, entries: points } = plot.unsent();
-      const effect = reduce(s, {
+    const update = () => {
+      const { history, spreads } = series.unsent();
+      return reduce(s, {
         type: 'update',
         seq: ++seq,
-        run: panelRun(run, plot.stride),
-        historyFrom: from,
-        history: panelHistory(points),
-        norms: panelNorms(points),
-        spreadsFrom: 0,
-        spreads: panelSpreads([], 1),
+        run: panelRun(run, series.plot.stride),
+        historyFrom: history.from,
+        history: panelHistory(history.entries),
+        norms: panelNorms(history.entries),
+        spreadsFrom: spreads.from,
+        spreads: panelSpreads(spreads.entries, series.spreads.stride),
       });
+    };
+    return { s, update };
+  }
+
+  it('updates follow the stride: when it doubles, the webview thins its copy and holds exactly the host points, no snapshot', () => {
+    const run = liveRun('r');
+    const series = new RunSeries(8, 8);
+    const { s, update } = webviewOf(run, series);
+    let next = 1;
+    // Uneven batches of epochs, an update after some of them only (several doublings may come between two updates).
+    for (const batch of [1, 2, 5, 1, 9, 3, 1, 17, 2, 40, 1, 1, 100, 7, 300, 5]) {
+      series.follow(run, {
+        step: 10 * (next + batch - 1),
+        epochs: Array.from({ length: batch }, () => epoch(next++)),
+      });
+      if (batch % 2 === 0) continue;
+      const effect = update();
       assert.equal(effect.resync, false, `after epoch ${next - 1}`);
       assert.equal(effect.rebuild, false);
-      // Independent: the host's points, by their epochs (1/e is the train loss, e the ‖∇‖, 10e the step).
-      const want = plot.entries.map((p) => p.epoch);
-      assert.deepEqual(s.curves.epoch, want, `epochs after epoch ${next - 1}, stride ${plot.stride}`);
+      // Independent: the epochs that are multiples of the smallest power-of-two stride that keeps at most 8.
+      let stride = 1;
+      while (Math.floor((next - 1) / stride) > 8) stride *= 2;
+      const want = Array.from({ length: Math.floor((next - 1) / stride) }, (_, i) => (i + 1) * stride);
+      assert.deepEqual(s.curves.epoch, want, `epochs after epoch ${next - 1}`);
       assert.deepEqual(
         s.curves.trainLoss,
         want.map((e) => 1 / e),
-      );
+      ); // 1/e is the train loss, e the ‖∇‖, 10e the step
       assert.deepEqual(s.curves.gradNorm, want);
       assert.deepEqual(
         s.norms.step,
@@ -106,7 +125,7 @@ describe('inspector view model', () => {
         want.map(() => 4),
       );
     }
-    assert.ok(plot.stride >= 32, `the run doubled the stride several times (${plot.stride})`);
+    assert.ok(series.plot.stride >= 32, `the run doubled the stride several times (${series.plot.stride})`);
   });
 
   it('distributions: the host records the spreads of θ and the gradient per report; the webview holds the same columns through thinning', () => {
@@ -114,6 +133,7 @@ describe('inspector view model', () => {
     const theta = Float64Array.from({ length: 13 }, (_, i) => i + 1);
     const grad = theta.map((x) => -x);
     const d = new Spreads(8);
+    d.record(0, 2, 3, 1, new Float64Array(5), grad); // θ not of the run's shapes yet: nothing
     d.record(0, 2, 3, 1, theta, null); // no step record yet: the gradient's spreads are unknown
     d.record(0, 2, 3, 1, theta, grad); // the same step again: nothing new
     assert.equal(d.entries.length, 1);
@@ -144,69 +164,71 @@ describe('inspector view model', () => {
     assert.equal(qb[8], N - 3, 'the last sampled entry');
     assert.ok(Math.abs(qb[4] - (N - 3) / 2) < 2, `median ${qb[4]} near ${(N - 3) / 2}`);
 
-    // Thinning: many reports, updates after some of them; the webview's columns equal the host's.
-    const run: InspectedRun = {
-      id: 'r',
-      fileName: 'f.csv',
-      phase: 'running',
-      shown: { phase: 'running', progress: null },
-      config: DEFAULT_CONFIG,
-      progress: null,
-      result: null,
-      dataset: null,
-      theta,
-      last: null,
-      boundary: null,
-      notice: null,
-      derivationFile: null,
-      warnings: [],
-      failure: null,
-    };
-    const plot = new PlotHistory();
-    const spreads = new Spreads(8);
-    const s = initialState();
-    reduce(s, liveSnapshot(run, plot, spreads, null));
+    // Thinning: many reports, updates after some of them; the webview's columns are the host's.
+    const run = liveRun('r', 2, 1, theta);
+    const series = new RunSeries(2000, 8);
+    const { s, update } = webviewOf(run, series);
     let step = 0;
-    let stride = 1;
+    let reports = 0;
+    let before = '';
     for (const batch of [1, 3, 2, 9, 1, 30, 5, 70, 1]) {
       for (let i = 0; i < batch; i++) {
         step += 7;
-        spreads.record(
-          step,
-          2,
-          3,
-          1,
-          theta.map((x) => x * step),
-          grad,
-        );
+        reports++;
+        run.theta = theta.map((x) => x * step);
+        series.follow(run, { step, epochs: [] });
       }
-      const { from, entries } = spreads.unsent();
-      const effect = reduce(s, {
-        type: 'update',
-        seq: step,
-        run: panelRun(run, 1),
-        historyFrom: 0,
-        history: panelHistory([]),
-        norms: panelNorms([]),
-        spreadsFrom: from,
-        spreads: panelSpreads(entries, spreads.stride),
-      });
+      const effect = update();
       assert.equal(effect.resync, false, `at step ${step}`);
-      // Drawn again when the columns changed: new ones, or a thinning.
-      assert.equal(effect.redraw.includes('distributions'), entries.length > 0 || spreads.stride !== stride);
-      stride = spreads.stride;
-      assert.deepEqual(
-        s.spreads.step,
-        spreads.entries.map((c) => c.step),
-        `steps at ${step}`,
-      );
-      // Independent: the column at step t has W1's maximum 6t.
+      // Independent: the reports whose number is a multiple of the smallest power-of-two stride that keeps at most 8.
+      let want = 1;
+      while (Math.floor(reports / want) > 8) want *= 2;
+      const steps = Array.from({ length: Math.floor(reports / want) }, (_, i) => 7 * (i + 1) * want);
+      assert.deepEqual(s.spreads.step, steps, `steps after ${reports} reports`);
+      // The column at step t has W1's maximum 6t.
       assert.deepEqual(
         s.spreads.q.map((q) => q[8]),
-        s.spreads.step.map((t) => 6 * t),
+        steps.map((t) => 6 * t),
       );
+      // Drawn again exactly when the columns changed.
+      assert.equal(
+        effect.redraw.includes('distributions'),
+        before !== steps.join(),
+        `redraw at ${reports} reports`,
+      );
+      before = steps.join();
     }
-    assert.ok(spreads.stride >= 8, `the stride doubled several times (${spreads.stride})`);
+    assert.ok(series.spreads.stride >= 8, `the stride doubled several times (${series.spreads.stride})`);
+  });
+
+  it('a resumed run (the same id, another run) starts its series again: its history once, no columns of the old run', () => {
+    const theta = Float64Array.from({ length: 13 }, (_, i) => i + 1);
+    const first = liveRun('r', 2, 1, theta);
+    const series = new RunSeries();
+    series.follow(first, { step: 10, epochs: [epoch(1)] });
+    series.follow(first, { step: 20, epochs: [epoch(2)] });
+    const generation = series.generation;
+    // Resumed from its checkpoint at step 20: a new Run object, whose first report carries the whole history.
+    const resumed = liveRun('r', 2, 1, theta);
+    assert.equal(series.of(resumed), false, 'the panel sends a snapshot');
+    series.follow(resumed, { step: 20, epochs: [epoch(1), epoch(2)] });
+    series.follow(resumed, { step: 30, epochs: [epoch(3)] });
+    assert.ok(series.of(resumed) && series.generation !== generation);
+    assert.deepEqual(
+      series.plot.entries.map((e) => e.epoch),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      series.spreads.entries.map((c) => c.step),
+      [20, 30],
+    );
+    // A reset (step 0) of the same run starts again too.
+    series.follow(resumed, { step: 0, epochs: [] });
+    assert.deepEqual(series.plot.entries, []);
+    assert.deepEqual(
+      series.spreads.entries.map((c) => c.step),
+      [0],
+    );
   });
 
   it('a live run: θ, the step record and the boundary survive the trip through the wire form exactly, NaN and ±∞ included', () => {
@@ -256,9 +278,9 @@ describe('inspector view model', () => {
     assert.deepEqual(Array.from(decodeF64(p.boundary!.p)).map(String), ['0.1', 'Infinity', '0.3', 'NaN']);
     assert.equal(p.derivation, 'my.deriv');
     assert.equal(p.historyStride, 4);
-    const plot = new PlotHistory();
-    plot.add([epoch(1), epoch(2)]);
-    const snap = liveSnapshot(run, plot, new Spreads(), null);
+    const series = new RunSeries();
+    series.plot.add([epoch(1), epoch(2)]);
+    const snap = liveSnapshot(run, series, null);
     assert.deepEqual(Array.from(decodeF64(snap.history!.trainLoss)), [1, 0.5]);
     assert.deepEqual(Array.from(decodeF64(snap.norms!.W[2])), [3, 3]);
   });
