@@ -202,6 +202,11 @@ export class Run implements vscode.Disposable {
     }, wait);
   }
 
+  /** A control request waits for the worker's confirming report. */
+  get awaiting(): boolean {
+    return this.expected !== null;
+  }
+
   /** The phase a control request leads to, until the worker's report confirms it. */
   private expected: 'paused' | 'running' | null = null;
   private provisional: ReturnType<typeof setTimeout> | undefined;

@@ -302,7 +302,13 @@ export class InspectorPanel implements vscode.Disposable {
     // that follows has nothing new to send.
     const newShown = run.shown !== flow.shown;
     if (shown && !newShown && !stateChanged) return;
-    if (!newShown && !stateChanged && flow.inFlight >= 0 && Date.now() - flow.since < 2000) {
+    // While a pause or resume waits for the worker (a few ms), plain progress waits too: the answer, what the user
+    // asked to see, must not queue behind updates the page would not draw (it holds them) on the way to the webview.
+    if (
+      !newShown &&
+      !stateChanged &&
+      (run.awaiting || (flow.inFlight >= 0 && Date.now() - flow.since < 2000))
+    ) {
       flow.pending = true;
       return;
     }

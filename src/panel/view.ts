@@ -46,6 +46,8 @@ export interface InspectedRun {
   readonly failure: string | null;
   /** What the user should know about the data and the outcome. */
   readonly warnings: readonly string[];
+  /** A control request (pause, resume) waits for the worker's answer: what is shown is about to change. */
+  readonly awaiting?: boolean;
 }
 
 export function panelRun(run: InspectedRun, stride: number): PanelRun {
