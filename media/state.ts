@@ -230,8 +230,9 @@ function setRun(s: InspectorState, run: PanelRun | null): void {
         p: decodeF64(b.p),
         pk: b.pk ? decodeF64(b.pk) : null,
         units: b.units ? decodeF64(b.units) : null,
-        correct: decodeF64(b.correct),
-        px: b.px ? decodeF64(b.px) : null,
+        correct:
+          b.correct === 'unchanged' ? (s.boundary?.correct ?? new Float64Array(0)) : decodeF64(b.correct),
+        px: b.px === 'unchanged' ? (s.boundary?.px ?? null) : b.px ? decodeF64(b.px) : null,
       }
     : null;
 }

@@ -157,13 +157,16 @@ export interface PanelSpreads {
   q: F64;
 }
 
-/** The boundary on the webview's side: its grid ŷ travels encoded. */
+/**
+ * The boundary on the webview's side: its grid ŷ travels encoded. The per-point arrays, which change seldom (the
+ * projection: never within a run), are 'unchanged' in an update when equal to what the webview was last sent.
+ */
 export type PanelBoundary = Omit<Boundary, 'p' | 'pk' | 'units' | 'correct' | 'px'> & {
   p: F64;
   pk: F64 | null;
   units: F64 | null;
-  correct: F64;
-  px: F64 | null;
+  correct: F64 | 'unchanged';
+  px: F64 | null | 'unchanged';
 };
 
 export interface PanelPoints {

@@ -35,6 +35,7 @@ import {
   panelNorms,
   panelRun,
   panelSpreads,
+  SentArrays,
 } from './view';
 
 export const VIEW_TYPE = 'backpropLens.inspector';
@@ -83,6 +84,8 @@ export class InspectorPanel implements vscode.Disposable {
   /** The current run's plotted epochs, followed even while no panel is open. */
   /** The current run's plotted epochs and distributions, kept whether or not the panel is open. */
   private readonly series = new RunSeries();
+  /** The seldom-changing arrays the webview holds (an update says 'unchanged' for them). */
+  private readonly sentArrays = new SentArrays();
   private check: PanelCheck | null = null;
   private budget = { windowStart: 0, count: 0, dropped: 0, loggedAt: 0 };
   private rejected = new Map<string, { count: number; loggedAt: number }>();
@@ -322,7 +325,7 @@ export class InspectorPanel implements vscode.Disposable {
     this.post({
       type: 'update',
       seq: flow.inFlight,
-      run: panelRun(run, series.plot.stride),
+      run: panelRun(run, series.plot.stride, this.sentArrays),
       historyFrom: history.from,
       history: panelHistory(history.entries),
       norms: panelNorms(history.entries),
@@ -349,6 +352,7 @@ export class InspectorPanel implements vscode.Disposable {
     this.series.claim(run); // a run that has not reported yet: empty series
     this.sent = { run: run.id, generation: this.series.generation };
     this.series.markHeld();
+    this.sentArrays.clear(); // the snapshot carries them all
     this.flow = { ...this.flow, inFlight: -1, pending: false };
     this.post(liveSnapshot(run, this.series, this.check));
   }

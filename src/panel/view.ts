@@ -17,6 +17,7 @@ import {
   type PanelPoints,
   type PanelRun,
   type PanelSpreads,
+  type F64,
   type Progress,
   type RunPhase,
   type ToWebview,
@@ -50,7 +51,32 @@ export interface InspectedRun {
   readonly awaiting?: boolean;
 }
 
-export function panelRun(run: InspectedRun, stride: number): PanelRun {
+/**
+ * What the webview was last sent of the arrays that seldom change (the boundary's per-point ones): an update says
+ * 'unchanged' instead of sending them again (a projection of 569 points is 12 KB of every update otherwise).
+ */
+export class SentArrays {
+  private last = new Map<string, Float64Array>();
+
+  /** `a` for the wire: 'unchanged' when it equals what was last sent under `key`; else encoded (or null), and remembered. */
+  encode(key: string, a: Float64Array | null): F64 | null | 'unchanged' {
+    const l = this.last.get(key);
+    if (!a) {
+      this.last.delete(key);
+      return null;
+    }
+    if (l && l.length === a.length && l.every((x, i) => Object.is(x, a[i]))) return 'unchanged';
+    this.last.set(key, a.slice());
+    return encodeF64(a);
+  }
+
+  /** A snapshot sends everything: forget what was sent. */
+  clear(): void {
+    this.last.clear();
+  }
+}
+
+export function panelRun(run: InspectedRun, stride: number, sent?: SentArrays): PanelRun {
   const p = run.progress;
   // The header (state, step, epoch, rate) shows what the status bar and the notification show; the rest is the newest.
   const { phase, progress: s } = run.shown;
@@ -58,6 +84,7 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
   const c = run.config;
   const d = run.dataset;
   const b = run.boundary;
+  if (!b) sent?.clear(); // the webview's boundary goes: nothing of it is there to keep
   return {
     id: run.id,
     file: run.fileName,
@@ -92,8 +119,8 @@ export function panelRun(run: InspectedRun, stride: number): PanelRun {
       p: encodeF64(b.p),
       pk: b.pk ? encodeF64(b.pk) : null,
       units: b.units && encodeF64(b.units),
-      correct: encodeF64(b.correct),
-      px: b.px && encodeF64(b.px),
+      correct: sent ? (sent.encode('correct', b.correct) ?? encodeF64(b.correct)) : encodeF64(b.correct),
+      px: sent ? sent.encode('px', b.px) : b.px && encodeF64(b.px),
     },
     derivation: run.derivationFile,
     notice: [run.notice, ...run.warnings].filter(Boolean).join(' ') || null,

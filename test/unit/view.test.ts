@@ -3,7 +3,7 @@ import { layout } from '../../src/core/network';
 import { DEFAULT_SETTINGS } from '../../src/core/settings';
 import { DEFAULT_CONFIG, type EpochSummary, Trainer } from '../../src/core/trainer';
 import { flower } from '../../src/data/synthetic';
-import { type DatasetInfo, decodeF64, decodeStep } from '../../src/protocol';
+import { type Boundary, type DatasetInfo, decodeF64, decodeStep } from '../../src/protocol';
 import {
   type InspectedRun,
   liveSnapshot,
@@ -11,6 +11,7 @@ import {
   panelNorms,
   panelRun,
   panelSpreads,
+  SentArrays,
   storedSnapshot,
 } from '../../src/panel/view';
 import { PlotHistory, RunSeries, SPREAD_SAMPLE, SPREAD_WIDTH, Spreads } from '../../src/panel/history';
@@ -199,6 +200,80 @@ describe('inspector view model', () => {
       before = steps.join();
     }
     assert.ok(series.spreads.stride >= 8, `the stride doubled several times (${series.spreads.stride})`);
+  });
+
+  it("updates send the boundary's per-point arrays only when they change; the webview keeps what it has", () => {
+    const px = Float64Array.from({ length: 40 }, (_, i) => i / 7);
+    const boundaryWith = (correct: number[], projection: Float64Array | null): Boundary => ({
+      mode: projection ? 'pca' : 'features',
+      i: 0,
+      j: 1,
+      G: 2,
+      x0: 0,
+      x1: 1,
+      y0: 0,
+      y1: 1,
+      p: Float64Array.of(0.1, 0.2, 0.3, 0.4),
+      pk: null,
+      units: null,
+      correct: Float64Array.from(correct),
+      px: projection,
+      explained: projection ? [0.6, 0.3] : null,
+    });
+    const run = liveRun('r');
+    run.boundary = boundaryWith([1, 0, 1], px);
+    const series = new RunSeries();
+    const sent = new SentArrays();
+    const s = initialState();
+    series.claim(run);
+    series.markHeld();
+    reduce(s, liveSnapshot(run, series, null));
+    let seq = 0;
+    const update = () => {
+      const m = panelRun(run, 1, sent);
+      const { history, spreads } = series.unsent();
+      reduce(s, {
+        type: 'update',
+        seq: ++seq,
+        run: m,
+        historyFrom: history.from,
+        history: panelHistory(history.entries),
+        norms: panelNorms(history.entries),
+        spreadsFrom: spreads.from,
+        spreads: panelSpreads(spreads.entries, 1),
+      });
+      return m.boundary;
+    };
+    // The first update after the snapshot sends everything (the host forgot what it had sent: SentArrays is new).
+    assert.notEqual(update()!.px, 'unchanged');
+    // The same arrays (new objects, equal values): 'unchanged', and the webview keeps its own.
+    run.boundary = boundaryWith([1, 0, 1], px.slice());
+    const b1 = update()!;
+    assert.equal(b1.px, 'unchanged');
+    assert.equal(b1.correct, 'unchanged');
+    assert.deepEqual(Array.from(s.boundary!.px!), Array.from(px));
+    assert.deepEqual(Array.from(s.boundary!.correct), [1, 0, 1]);
+    // A point now classified right: correct is sent again, the projection still not.
+    run.boundary = boundaryWith([1, 1, 1], px.slice());
+    const b2 = update()!;
+    assert.equal(b2.px, 'unchanged');
+    assert.notEqual(b2.correct, 'unchanged');
+    assert.deepEqual(Array.from(s.boundary!.correct), [1, 1, 1]);
+    // The plane of two features (no projection), then the projection again: sent again in full.
+    run.boundary = boundaryWith([1, 1, 1], null);
+    assert.equal(update()!.px, null);
+    assert.equal(s.boundary!.px, null);
+    run.boundary = boundaryWith([1, 1, 1], px.slice());
+    assert.notEqual(update()!.px, 'unchanged');
+    assert.deepEqual(Array.from(s.boundary!.px!), Array.from(px));
+    // No boundary, then one: everything is sent.
+    run.boundary = null;
+    update();
+    run.boundary = boundaryWith([1, 1, 1], px.slice());
+    const b3 = update()!;
+    assert.notEqual(b3.px, 'unchanged');
+    assert.notEqual(b3.correct, 'unchanged');
+    assert.deepEqual(Array.from(s.boundary!.correct), [1, 1, 1]);
   });
 
   it('a resumed run (the same id, another run) starts its series again: its history once, no columns of the old run', () => {
