@@ -64,11 +64,14 @@ const A_W1T = 9,
   A_CONST = 17;
 const A_SCALE = 18,
   A_MODE = 20,
-  A_CACHEA = 21;
+  A_CACHEA = 21,
+  A_STATS = 22;
 const MODE_GRAD = 0,
   MODE_FORWARD = 1,
   MODE_FORWARD_KEEP = 2,
   MODE_GRAD_CACHED = 3;
+/** Bytes the kernels' constants take (assembly/kernels.ts's setConstants). */
+export const CONST_BYTES = 40 * 16;
 /** The most memory the full-batch cache may take. */
 export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
@@ -107,11 +110,15 @@ export class WasmBatchKernel implements BatchKernel {
     Z2: number;
     G: number;
     Gsum: number;
+    stats: number;
   };
   private readonly sets: Array<{ X: number; Y: number }> = [];
   private readonly idx: Int32Array;
   private readonly Z2: Float64Array;
   private readonly Gsum: Float64Array;
+  private readonly stats: Float64Array;
+  /** Chunks of the last pass (their statistics are in stats). */
+  private lastChunks = 0;
   private readonly scratch: number[] = [];
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
@@ -145,7 +152,7 @@ export class WasmBatchKernel implements BatchKernel {
       top += Math.ceil(bytes / 64) * 64;
       return at;
     };
-    const consts = take(25 * 16);
+    const consts = take(CONST_BYTES);
     this.args = take(128);
     this.control = take(CONTROL_BYTES);
     this.ptr = {
@@ -158,6 +165,7 @@ export class WasmBatchKernel implements BatchKernel {
       Z2: take(maxM * K * 8),
       G: take(maxChunks(shape) * gLen * 8),
       Gsum: take(gLen * 8),
+      stats: take(maxChunks(shape) * 32),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
     const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
@@ -191,6 +199,7 @@ export class WasmBatchKernel implements BatchKernel {
     this.idx = new Int32Array(buf, this.ptr.idx, maxM);
     this.Z2 = f64(this.ptr.Z2, maxM * K);
     this.Gsum = f64(this.ptr.Gsum, gLen);
+    this.stats = f64(this.ptr.stats, maxChunks(shape) * 4);
     data.forEach((d, i) => {
       f64(dataAt[i].X, d.m * n).set(d.X.subarray(0, d.m * n));
       f64(dataAt[i].Y, d.m).set(d.Y.subarray(0, d.m));
@@ -211,6 +220,7 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_Z2] = this.ptr.Z2;
     a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
+    a[A_STATS] = this.ptr.stats;
     if (cacheAt !== null) {
       this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false };
       a[A_CACHEA] = cacheAt;
@@ -230,7 +240,29 @@ export class WasmBatchKernel implements BatchKernel {
     const chunks = this.prepare(data, theta, idx, from, count, cached ? MODE_GRAD_CACHED : MODE_GRAD);
     this.ex.sumChunks(this.ptr.G, chunks, this.p.gLen, this.p.gLen, this.ptr.Gsum);
     this.p.unpack(this.Gsum, grad);
+    const sums = this.lastSums();
+    if (sums) return sums.loss * (1 / count);
     return meanLoss(this.Z2, this.data[data].Y, idx, from, count, this.shape.K);
+  }
+
+  /**
+   * After forward() or lossAndGrad() with one output (K = 1): Σ L over the pass's rows and how many the
+   * network misclassifies, each summed in chunk order from the chunks' sums (computed beside z2 in
+   * WebAssembly); null with K outputs or when a row's z2 is out of the range where they are computed
+   * (|z2| > 700 or not finite): the caller sums the z2 it got (Σ within 1e-15 relative of the reference's).
+   */
+  lastSums(): { loss: number; wrong: number } | null {
+    if (this.shape.K !== 1) return null;
+    const st = this.stats;
+    let loss = 0,
+      wrong = 0,
+      out = 0;
+    for (let c = 0; c < this.lastChunks; c++) {
+      loss += st[c * 4];
+      wrong += st[c * 4 + 1];
+      out += st[c * 4 + 2];
+    }
+    return out === 0 ? { loss, wrong } : null;
   }
 
   forward(
@@ -284,7 +316,7 @@ export class WasmBatchKernel implements BatchKernel {
       for (let i = 0; i < count; i++) this.idx[i] = i;
       this.identityRows = count;
     }
-    const chunks = chunkCount(count, this.shape);
+    const chunks = (this.lastChunks = chunkCount(count, this.shape));
     const a = this.argsI;
     a[A_X] = this.sets[data].X;
     a[A_Y] = this.sets[data].Y;
