@@ -3,7 +3,11 @@
 Training: per step, the rows of the spec's index stream; forward Z1 = X·W1ᵀ + b1, A1 = g(Z1),
 z2 = A1·W2ᵀ + b2; mean BCE from the logit; backward dz2 = (σ(z2) − y)/B, dW2 = dz2·A1, db2 = Σdz2,
 dZ1 = dz2·W2 ∗ g'(Z1), dW1 = dZ1ᵀ·X, db1 = ΣdZ1; plain update θ −= lr·∇. One example at a time
-(B = 1) uses vectors instead of 1-row matrices. Gradient check: central differences of the mean loss,
+(B = 1) uses vectors instead of 1-row matrices. At the end of every epoch (spec epoch_steps steps), the
+Trainer's epoch summary: the training set's mean loss and misclassified count at the new θ, ‖g‖ of the
+last step and per block ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖; with every row in every step (full batch), the summary's
+forward pass is kept for the next step (the same θ and rows), as the Trainer's kernels keep it.
+Gradient check: central differences of the mean loss,
 every entry of θ, the loss recomputed in full for each. CSV: numpy.loadtxt.
 """
 import time
@@ -36,8 +40,25 @@ def bce(z2, y):
     return np.maximum(z2, 0.0) - z2 * y + np.log1p(np.exp(-np.abs(z2)))
 
 
+def summary(X, Y, W1, b1, W2, b2, act, grads, lr):
+    """The epoch summary at θ = (W1, b1, W2, b2), grads the last step's (dW1, db1, dW2, db2): the training
+    loss, the misclassified count, ‖g‖ and per block ‖W‖, ‖dW‖, ‖ΔW‖/‖W‖ (Δ = −lr·g); and the forward pass."""
+    Z1 = X @ W1.T + b1
+    A1 = g(act, Z1)
+    z2 = A1 @ W2 + b2[0]
+    loss = float(np.mean(bce(z2, Y)))
+    wrong = int(np.count_nonzero((z2 >= 0) != (Y == 1)))
+    norms = []
+    for w, d in zip((W1, b1, W2, b2), grads):
+        nw, nd = float(np.sqrt(np.sum(w * w))), float(np.sqrt(np.sum(d * d)))
+        norms.append((nw, nd, float(np.sqrt(np.sum((lr * d) ** 2))) / nw if nw > 0 else float("nan")))
+    gnorm = float(np.sqrt(sum(n[1] ** 2 for n in norms)))
+    return (loss, wrong, gnorm, norms), (Z1, A1, z2)
+
+
 def train(spec, a):
     n, h, act, lr = spec["n"], spec["h"], spec["activation"], spec["lr"]
+    epoch_steps = spec["epoch_steps"]
     X = a["X"].reshape(-1, n)
     Y = a["Y"]
     idx = a.get("idx")
@@ -46,9 +67,10 @@ def train(spec, a):
     steps_max = spec["steps_max"]
     theta = a["theta"].copy()
 
-    def run(steps, losses=None):
+    def run(steps, losses=None, summaries=None):
         theta[:] = a["theta"]
         W1, b1, W2, b2 = split_theta(theta, n, h)
+        kept = None  # the last summary's forward pass over every row, at the current θ
         for s in range(steps):
             if idx is None:
                 xb, yb = X, Y
@@ -62,18 +84,27 @@ def train(spec, a):
                     losses.append(float(bce(z2, y)))
                 dz2 = 1.0 / (1.0 + np.exp(-z2)) - y
                 dz1 = W2 * dz2 * g_prime(act, z1, a1)
-                W2 -= lr * dz2 * a1
+                dW2 = dz2 * a1
+                dW1 = np.outer(dz1, x)
+                W2 -= lr * dW2
                 b2 -= lr * dz2
-                W1 -= lr * np.outer(dz1, x)
+                W1 -= lr * dW1
                 b1 -= lr * dz1
+                if (s + 1) % epoch_steps == 0:
+                    out, _ = summary(X, Y, W1, b1, W2, b2, act, (dW1, dz1, dW2, dz2), lr)
+                    if summaries is not None:
+                        summaries.append(out[0])
                 continue
             else:
                 rows = idx[starts[s] : starts[s + 1]]
                 xb, yb = X[rows], Y[rows]
             B = xb.shape[0]
-            Z1 = xb @ W1.T + b1
-            A1 = g(act, Z1)
-            z2 = A1 @ W2 + b2[0]
+            if kept is not None:
+                Z1, A1, z2 = kept
+            else:
+                Z1 = xb @ W1.T + b1
+                A1 = g(act, Z1)
+                z2 = A1 @ W2 + b2[0]
             if losses is not None:
                 losses.append(float(np.mean(bce(z2, yb))))
             dz2 = (1.0 / (1.0 + np.exp(-z2)) - yb) / B
@@ -86,12 +117,18 @@ def train(spec, a):
             b1 -= lr * db1
             W2 -= lr * dW2
             b2 -= lr * db2
+            if (s + 1) % epoch_steps == 0:
+                out, fwd = summary(X, Y, W1, b1, W2, b2, act, (dW1, db1, dW2, db2), lr)
+                kept = fwd if idx is None else None  # full batch: the next step's forward
+                if summaries is not None:
+                    summaries.append(out[0])
 
-    losses = []
-    run(spec["verify"], losses)
+    losses, summaries = [], []
+    run(spec["verify_steps"], losses, summaries)
+    losses = losses[: spec["verify"]]
     units, times = timed_reps(run, spec, steps_max)
     samples = int(sizes[:units].sum()) if sizes is not None else units * X.shape[0]
-    return {"losses": losses, "units": units, "samples": samples, "times": times}
+    return {"losses": losses, "summaries": summaries, "units": units, "samples": samples, "times": times}
 
 
 def gradcheck(spec, a):
