@@ -25,9 +25,11 @@ const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRID
 const A_SCALE = 18; // f64 at args + 4·18 (8-byte aligned)
 // A_MODE 0: loss and gradient; 1: forward only (z2 of every row, no gradient);
 // 2: forward only, and A1 = g(Z1) of every row kept in the cache (A_CACHEA, row r of the batch at r·hp);
-// 3: loss and gradient with A1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks),
-//    G1 = g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]).
-const A_MODE = 20, A_CACHEA = 21;
+//    and z2 of every row at A_CACHEZ2 (row r at r·8);
+// 3: loss and gradient with A1 and z2 taken from that cache (the same θ and rows as the mode-2 call: the caller
+//    checks), g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]);
+//    no statistics (A_STATS: the caller keeps the mode-2 call's, the same sums).
+const A_MODE = 20, A_CACHEA = 21, A_CACHEZ2 = 23;
 // A_STATS (K = 1, every mode): chunk c's sums over its rows at A_STATS + c·32, f64 each, in row order within the chunk:
 // Σ L (the binary cross-entropy from the logit, bceFromLogit's formula), Σ [prediction ≠ y] (ŷ ≥ 0.5 ⇔ z2 ≥ 0),
 // and the count of rows whose z2 is out of range (not finite, or |z2| > 700: the caller computes those sums itself).
@@ -257,7 +259,7 @@ export function chunk(args: usize, c: i32, scratch: usize): void {
   const mode = load<i32>(args + 4 * A_MODE);
   if (mode == 0 || mode == 3) memory.fill(G, 0, <usize>(hp * np + hp + K * hp + K) * 8);
   const stats = <usize>load<i32>(args + 4 * A_STATS) + <usize>c * 32;
-  if (K == 1) memory.fill(stats, 0, 24);
+  if (K == 1 && mode != 3) memory.fill(stats, 0, 24);
   for (let r = r0; r < r1; r += SB) subBlock(args, r, min(SB, r1 - r), G, scratch, stats);
 }
 
@@ -297,35 +299,21 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize, sta
   // The cache holds A1 of row r0 + r at (r0 + r)·hp: the sub-block's rows in the layout of the scratch A1.
   const cached = <usize>load<i32>(args + 4 * A_CACHEA) + <usize>(r0 * hp) * 8;
   if (mode == 3) {
-    A1 = cached;
-    derivativeFromA(A1, G1, rowsP * hp, act);
+    A1 = cached; // g'(Z1) from it where dZ1 is computed
   } else {
     if (mode == 2) A1 = cached; // written in place
     forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act, mode == 0);
   }
   backAndOut(args, r0, rows, rowsP, mode, Xc, Xp, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
-  if (K == 1) addStats(stats, dZ1 + <usize>(SB * hp) * 8, rows, r0, Y, idx); // backAndOut's Z2 (its scratch)
+  if (K == 1 && mode != 3) addStats(stats, dZ1 + <usize>(SB * hp) * 8, rows, r0, Y, idx); // backAndOut's Z2 (its scratch)
 }
 
-/** G1 = g'(Z1) from A1 = g(Z1) (len entries, a multiple of 4), the formulas of forwardHidden. */
-@inline function derivativeFromA(A1: usize, G1: usize, len: i32, act: i32): void {
-  const total = <usize>len * 8;
-  const one = cv(C_ONE), zero = cv(C_ZERO);
-  if (act == 0) {
-    for (let o: usize = 0; o < total; o += 32) { // σ' = a(1 − a)
-      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
-      v128.store(G1 + o, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(G1 + o, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
-    }
-  } else if (act == 1) {
-    for (let o: usize = 0; o < total; o += 32) { // tanh' = 1 − a²
-      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
-      v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
-    }
-  } else {
-    for (let o: usize = 0; o < total; o += 16) { // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
-      v128.store(G1 + o, v128.and(one, f64x2.gt(v128.load(A1 + o), zero)));
-    }
-  }
+/** g'(Z1) from A1 = g(Z1), a pair of entries, by forwardHidden's formulas. */
+@inline function derivativeFromA(a: v128, act: i32): v128 {
+  const one = cv(C_ONE);
+  if (act == 0) return f64x2.mul(a, f64x2.sub(one, a)); // σ' = a(1 − a)
+  if (act == 1) return f64x2.sub(one, f64x2.mul(a, a)); // tanh' = 1 − a²
+  return v128.and(one, f64x2.gt(a, cv(C_ZERO))); // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
 }
 
 /** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1) and, with wantG, G1 = g'(Z1). */
@@ -404,8 +392,10 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize, sta
 ): void {
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
   const dZ2 = Z2 + <usize>(SB * K) * 8;
-  // Z2 = A1·W2ᵀ + b2, then dZ2 = (A2 − Y)·scale.
-  for (let r = 0; r < rowsP; r++) {
+  // Z2 = A1·W2ᵀ + b2 (mode 3: kept in the cache by the mode-2 pass), then dZ2 = (A2 − Y)·scale.
+  const cacheZ2 = <usize>load<i32>(args + 4 * A_CACHEZ2) + <usize>(r0 * K) * 8;
+  if (mode == 3) copyF64(Z2, cacheZ2, rows * K);
+  for (let r = 0; r < (mode == 3 ? 0 : rowsP); r++) {
     const a = A1 + <usize>(r * hp) * 8;
     for (let k = 0; k < K; k++) {
       const w = W2 + <usize>(k * hp) * 8;
@@ -423,6 +413,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize, sta
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < K; k++) store<f64>(Z2out + <usize>((r0 + r) * K + k) * 8, load<f64>(Z2 + <usize>(r * K + k) * 8));
     }
+    if (mode == 2) copyF64(cacheZ2, Z2, rows * K);
     return;
   }
   for (let r = 0; r < rowsP; r++) {
@@ -485,7 +476,8 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize, sta
       for (let k = 0; k < K; k++) {
         s = f64x2.add(s, f64x2.mul(v128.load64_splat(dZ2 + <usize>(r * K + k) * 8), v128.load(W2 + <usize>(k * hp) * 8 + o)));
       }
-      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, v128.load(G1 + row + o)));
+      const gp = mode == 3 ? derivativeFromA(v128.load(A1 + row + o), load<i32>(args + 4 * A_ACT)) : v128.load(G1 + row + o);
+      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, gp));
     }
   }
   for (let j = 0; j < hp; j += 2) {

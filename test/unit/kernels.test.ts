@@ -3,6 +3,7 @@ import { ACTIVATIONS, type Activation } from '../../src/core/activations';
 import { createBatchKernel, resolveThreads, wasmAvailable, type KernelKind } from '../../src/core/kernels';
 import { SETTINGS, resolveSettings } from '../../src/core/settings';
 import { chunkCount, rowSums } from '../../src/core/kernels/batch';
+import type { WasmBatchKernel } from '../../src/core/kernels/wasm';
 import { createSampleStepper } from '../../src/core/kernels/sample-wasm';
 import { bceFromLogit } from '../../src/core/loss';
 import { Network, layout, paramCount } from '../../src/core/network';
@@ -356,23 +357,35 @@ describe('batched kernels against the reference network', () => {
         kind: 'wasm',
         threads: 2,
       });
-      const cached = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], {
-        kind: 'wasm',
-        threads: 2,
-        cacheFullBatch: true,
-      });
+      // a test set beside the training rows: its evaluation between the two passes leaves the cache
+      const test = problem(rng, 40, n, h);
+      const cached = createBatchKernel(
+        { n, h, K: 1, activation },
+        [
+          { X, Y, m },
+          { X: test.X, Y: test.Y, m: 40 },
+        ],
+        { kind: 'wasm', threads: 2, cacheFullBatch: true },
+      ) as WasmBatchKernel;
       const z = new Float64Array(m);
-      for (const [fwd, step] of [
-        [theta, theta],
-        [theta, other],
-        [other, other],
-      ]) {
+      let used = 0;
+      for (const [fwd, step, uses] of [
+        [theta, theta, true],
+        [theta, other, false],
+        [other, other, true],
+      ] as const) {
         const [g1, g2] = [new Float64Array(theta.length), new Float64Array(theta.length)];
         cached.forward(0, fwd, null, 0, m, z);
+        const sums = cached.lastSums();
+        cached.forward(1, fwd, null, 0, 40, z);
         const l2 = cached.lossAndGrad(0, step, null, 0, m, g2);
         const l1 = plain.lossAndGrad(0, step, null, 0, m, g1);
         assert.equal(l2, l1);
         assert.deepEqual(Array.from(g2), Array.from(g1));
+        assert.deepEqual(cached.lastSums(), plain.lastSums());
+        if (uses) assert.deepEqual(cached.lastSums(), sums, 'the forward pass’s sums');
+        used += uses ? 1 : 0;
+        assert.equal(cached.cachedPasses, used, `${activation}: passes that used the cache`);
       }
       plain.dispose();
       cached.dispose();

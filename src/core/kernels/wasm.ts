@@ -65,7 +65,8 @@ const A_W1T = 9,
 const A_SCALE = 18,
   A_MODE = 20,
   A_CACHEA = 21,
-  A_STATS = 22;
+  A_STATS = 22,
+  A_CACHEZ2 = 23;
 const MODE_GRAD = 0,
   MODE_FORWARD = 1,
   MODE_FORWARD_KEEP = 2,
@@ -117,19 +118,27 @@ export class WasmBatchKernel implements BatchKernel {
   private readonly Z2: Float64Array;
   private readonly Gsum: Float64Array;
   private readonly stats: Float64Array;
-  /** Chunks of the last pass (their statistics are in stats). */
-  private lastChunks = 0;
+  /** Σ L and the misclassified count of the last pass (K = 1; null: out of range, or K outputs). */
+  private sums: { loss: number; wrong: number } | null = null;
   private readonly scratch: number[] = [];
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
   /**
-   * Full-batch cache: A1 = g(Z1) of every row of data set 0 at θ = cache.theta, written by a
-   * forward pass over all its rows and used by the next loss and gradient over all its rows
-   * at the same θ (a full-batch step right after its epoch's evaluation), g'(Z1) recomputed
-   * from it by the same formulas: the same values the step would compute, so the same bits,
-   * without the product X·W1ᵀ twice.
+   * Full-batch cache: A1 = g(Z1) and z2 of every row of data set 0 at θ = cache.theta, and
+   * their loss sums, written by a forward pass over all its rows and used by the next loss and
+   * gradient over all its rows at the same θ (a full-batch step right after its epoch's
+   * evaluation; passes over other rows or the test set in between leave it), g'(Z1)
+   * recomputed from A1 by the same formulas: the same values the step would compute, so the
+   * same bits, without the product X·W1ᵀ twice.
    */
-  private readonly cache: { A: number; theta: Float64Array; valid: boolean } | null = null;
+  private readonly cache: {
+    A: number;
+    theta: Float64Array;
+    valid: boolean;
+    sums: { loss: number; wrong: number } | null;
+  } | null = null;
+  /** Loss-and-gradient passes that used the full-batch cache (diagnostics). */
+  cachedPasses = 0;
 
   /**
    * threads: how many threads large batches are spread over (scratch is reserved for that
@@ -168,7 +177,7 @@ export class WasmBatchKernel implements BatchKernel {
       stats: take(maxChunks(shape) * 32),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
-    const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
+    const cacheBytes = ((data[0]?.m ?? 0) + 4) * (hp + K) * 8; // A1, then z2
     const cacheAt =
       cacheFullBatch && data.length > 0 && cacheBytes <= MAX_CACHE_BYTES ? take(cacheBytes) : null;
     // Scratch size from the module itself (its sub-block layout).
@@ -222,8 +231,9 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_IDX] = this.ptr.idx;
     a[A_STATS] = this.ptr.stats;
     if (cacheAt !== null) {
-      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false };
+      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false, sums: null };
       a[A_CACHEA] = cacheAt;
+      a[A_CACHEZ2] = cacheAt + (data[0].m + 4) * hp * 8;
     }
   }
 
@@ -238,9 +248,13 @@ export class WasmBatchKernel implements BatchKernel {
     const c = this.cache;
     const cached = c !== null && c.valid && this.wholeSet(data, idx, count) && sameValues(c.theta, theta);
     const chunks = this.prepare(data, theta, idx, from, count, cached ? MODE_GRAD_CACHED : MODE_GRAD);
+    if (cached) {
+      this.sums = c.sums; // the forward pass's, at the same θ over the same rows
+      this.cachedPasses++;
+    }
     this.ex.sumChunks(this.ptr.G, chunks, this.p.gLen, this.p.gLen, this.ptr.Gsum);
     this.p.unpack(this.Gsum, grad);
-    const sums = this.lastSums();
+    const sums = this.sums;
     if (sums) return sums.loss * (1 / count);
     return meanLoss(this.Z2, this.data[data].Y, idx, from, count, this.shape.K);
   }
@@ -252,12 +266,17 @@ export class WasmBatchKernel implements BatchKernel {
    * (|z2| > 700 or not finite): the caller sums the z2 it got (Σ within 1e-15 relative of the reference's).
    */
   lastSums(): { loss: number; wrong: number } | null {
+    return this.sums;
+  }
+
+  /** The chunks' sums added in chunk order (K = 1), or null (see lastSums). */
+  private chunkSums(chunks: number): { loss: number; wrong: number } | null {
     if (this.shape.K !== 1) return null;
     const st = this.stats;
     let loss = 0,
       wrong = 0,
       out = 0;
-    for (let c = 0; c < this.lastChunks; c++) {
+    for (let c = 0; c < chunks; c++) {
       loss += st[c * 4];
       wrong += st[c * 4 + 1];
       out += st[c * 4 + 2];
@@ -275,10 +294,11 @@ export class WasmBatchKernel implements BatchKernel {
   ): void {
     const c = this.cache,
       keep = c !== null && this.wholeSet(data, idx, count);
-    if (c) c.valid = false;
+    if (keep) c.valid = false; // rewritten now (other passes leave it)
     this.prepare(data, theta, idx, from, count, keep ? MODE_FORWARD_KEEP : MODE_FORWARD);
     if (keep) {
       c.theta.set(theta);
+      c.sums = this.sums;
       c.valid = true;
     }
     out.set(this.Z2.subarray(0, count * this.shape.K));
@@ -316,7 +336,7 @@ export class WasmBatchKernel implements BatchKernel {
       for (let i = 0; i < count; i++) this.idx[i] = i;
       this.identityRows = count;
     }
-    const chunks = (this.lastChunks = chunkCount(count, this.shape));
+    const chunks = chunkCount(count, this.shape);
     const a = this.argsI;
     a[A_X] = this.sets[data].X;
     a[A_Y] = this.sets[data].Y;
@@ -333,6 +353,7 @@ export class WasmBatchKernel implements BatchKernel {
     } else {
       for (let c = 0; c < chunks; c++) this.ex.chunk(this.args, c, this.scratch[0]);
     }
+    this.sums = mode === MODE_GRAD_CACHED ? null : this.chunkSums(chunks);
     return chunks;
   }
 }
