@@ -557,18 +557,20 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
       s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + o), xv));
       s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), xv));
     }
-    let t0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1), t1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
-    let t2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), t3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+    // each row's two lanes added, two rows side by side (lane 0 + lane 1 of s_j: the sum over even
+    // features plus the sum over odd ones), then the odd feature, then b1; a1 and g'(z1) right away
+    let t01 = f64x2.add(v128.shuffle<f64>(s0, s1, 0, 2), v128.shuffle<f64>(s0, s1, 1, 3));
+    let t23 = f64x2.add(v128.shuffle<f64>(s2, s3, 0, 2), v128.shuffle<f64>(s2, s3, 1, 3));
     if (nv < n) {
-      const xo = load<f64>(x + <usize>nv * 8), o = <usize>nv * 8;
-      t0 += load<f64>(r0 + o) * xo; t1 += load<f64>(r1 + o) * xo; t2 += load<f64>(r2 + o) * xo; t3 += load<f64>(r3 + o) * xo;
+      const xo = f64x2.splat(load<f64>(x + <usize>nv * 8)), o = <usize>nv * 8;
+      t01 = f64x2.add(t01, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o)), xo));
+      t23 = f64x2.add(t23, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o)), xo));
     }
-    // z1 in pairs (b1 + t lane by lane: the same sums), stored as the vectors the activation loop loads
-    // (a vector load of scalar stores waits until they are written out).
-    const bj = b1 + <usize>j * 8, zj = z1 + <usize>j * 8;
-    v128.store(zj, f64x2.add(v128.load(bj), f64x2.replace_lane(f64x2.splat(t0), 1, t1)));
-    v128.store(zj, f64x2.add(v128.load(bj, 16), f64x2.replace_lane(f64x2.splat(t2), 1, t3)), 16);
+    const bj = b1 + <usize>j * 8, o = <usize>j * 8;
+    activatePair(f64x2.add(v128.load(bj), t01), act, a1 + o, gp + o);
+    activatePair(f64x2.add(v128.load(bj, 16), t23), act, a1 + o + 16, gp + o + 16);
   }
+  const h4 = j;
   for (; j < h; j++) {
     const r = W1 + <usize>j * ns;
     let s = f64x2.splat(0);
@@ -578,16 +580,8 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
     store<f64>(z1 + <usize>j * 8, load<f64>(b1 + <usize>j * 8) + t);
   }
   store<f64>(z1 + <usize>h * 8, 0); // the pair's spare lane
-  // a1 = g(z1), gp = g'(z1), in pairs
-  for (let o: usize = 0; o < <usize>h * 8; o += 16) {
-    const z = v128.load(z1 + o);
-    let a: v128, d: v128;
-    if (act == 0) { a = vsigmoid(z); d = f64x2.mul(a, f64x2.sub(cv(C_ONE), a)); }
-    else if (act == 1) { a = vtanh(z); d = f64x2.sub(cv(C_ONE), f64x2.mul(a, a)); }
-    else { const pos = f64x2.gt(z, cv(C_ZERO)); a = v128.and(z, pos); d = v128.and(cv(C_ONE), pos); }
-    v128.store(a1 + o, a);
-    v128.store(gp + o, d);
-  }
+  // the units after the last four: a1 = g(z1), gp = g'(z1), in pairs
+  for (let o: usize = <usize>h4 * 8; o < <usize>h * 8; o += 16) activatePair(v128.load(z1 + o), act, a1 + o, gp + o);
   // z2 = W2·a1 + b2
   const hv = h & ~1;
   let s = f64x2.splat(0);
@@ -596,6 +590,16 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
   if (hv < h) z2 += load<f64>(W2 + <usize>hv * 8) * load<f64>(a1 + <usize>hv * 8);
   z2 += load<f64>(b2);
   return z2;
+}
+
+/** a = g(z) and g'(z) of a pair, stored at a1 and gp. */
+@inline function activatePair(z: v128, act: i32, a1: usize, gp: usize): void {
+  let a: v128, d: v128;
+  if (act == 0) { a = vsigmoid(z); d = f64x2.mul(a, f64x2.sub(cv(C_ONE), a)); }
+  else if (act == 1) { a = vtanh(z); d = f64x2.sub(cv(C_ONE), f64x2.mul(a, a)); }
+  else { const pos = f64x2.gt(z, cv(C_ZERO)); a = v128.and(z, pos); d = v128.and(cv(C_ONE), pos); }
+  v128.store(a1, a);
+  v128.store(gp, d);
 }
 
 /**
