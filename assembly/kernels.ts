@@ -567,11 +567,10 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
       t01 = f64x2.add(t01, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o)), xo));
       t23 = f64x2.add(t23, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o)), xo));
     }
-    const bj = b1 + <usize>j * 8, o = <usize>j * 8;
-    activatePair(f64x2.add(v128.load(bj), t01), act, a1 + o, gp + o);
-    activatePair(f64x2.add(v128.load(bj, 16), t23), act, a1 + o + 16, gp + o + 16);
+    const bj = b1 + <usize>j * 8, zj = z1 + <usize>j * 8;
+    v128.store(zj, f64x2.add(v128.load(bj), t01));
+    v128.store(zj, f64x2.add(v128.load(bj, 16), t23), 16);
   }
-  const h4 = j;
   for (; j < h; j++) {
     const r = W1 + <usize>j * ns;
     let s = f64x2.splat(0);
@@ -581,8 +580,8 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
     store<f64>(z1 + <usize>j * 8, load<f64>(b1 + <usize>j * 8) + t);
   }
   store<f64>(z1 + <usize>h * 8, 0); // the pair's spare lane
-  // the units after the last four: a1 = g(z1), gp = g'(z1), in pairs
-  for (let o: usize = <usize>h4 * 8; o < <usize>h * 8; o += 16) activatePair(v128.load(z1 + o), act, a1 + o, gp + o);
+  // a1 = g(z1), gp = g'(z1), in pairs (independent: their chains overlap)
+  for (let o: usize = 0; o < <usize>h * 8; o += 16) activatePair(v128.load(z1 + o), act, a1 + o, gp + o);
   // z2 = W2·a1 + b2
   const hv = h & ~1;
   let s = f64x2.splat(0);
