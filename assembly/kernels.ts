@@ -559,7 +559,8 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
       s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), xv));
     }
     // each row's two lanes added, two rows side by side (lane 0 + lane 1 of s_j: the sum over even
-    // features plus the sum over odd ones), then the odd feature, then b1; a1 and g'(z1) right away
+    // features plus the sum over odd ones), then the odd feature, then b1; stored as the vectors the
+    // activation loop loads (a vector load of scalar stores waits until they are written out)
     let t01 = f64x2.add(v128.shuffle<f64>(s0, s1, 0, 2), v128.shuffle<f64>(s0, s1, 1, 3));
     let t23 = f64x2.add(v128.shuffle<f64>(s2, s3, 0, 2), v128.shuffle<f64>(s2, s3, 1, 3));
     if (nv < n) {
