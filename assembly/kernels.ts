@@ -25,9 +25,15 @@ const A_W1T = 9, A_B1 = 10, A_W2 = 11, A_B2 = 12, A_ACT = 13, A_G = 14, A_GSTRID
 const A_SCALE = 18; // f64 at args + 4·18 (8-byte aligned)
 // A_MODE 0: loss and gradient; 1: forward only (z2 of every row, no gradient);
 // 2: forward only, and A1 = g(Z1) of every row kept in the cache (A_CACHEA, row r of the batch at r·hp);
-// 3: loss and gradient with A1 taken from that cache (the same θ and rows as the mode-2 call: the caller checks),
-//    G1 = g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]).
-const A_MODE = 20, A_CACHEA = 21;
+//    and z2 of every row at A_CACHEZ2 (row r at r·8);
+// 3: loss and gradient with A1 and z2 taken from that cache (the same θ and rows as the mode-2 call: the caller
+//    checks), g'(Z1) from A1 by the same formulas (σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0] = [z > 0]);
+//    no statistics (A_STATS: the caller keeps the mode-2 call's, the same sums).
+const A_MODE = 20, A_CACHEA = 21, A_CACHEZ2 = 23;
+// A_STATS (K = 1, every mode): chunk c's sums over its rows at A_STATS + c·32, f64 each, in row order within the chunk:
+// Σ L (the binary cross-entropy from the logit, bceFromLogit's formula), Σ [prediction ≠ y] (ŷ ≥ 0.5 ⇔ z2 ≥ 0),
+// and the count of rows whose z2 is out of range (not finite, or |z2| > 700: the caller computes those sums itself).
+const A_STATS = 22;
 
 /** Rows of one sub-block (a multiple of 4): small enough that its caches stay in L1/L2. */
 const SB: i32 = 32;
@@ -37,13 +43,15 @@ const SB: i32 = 32;
 const C_ONE = 0, C_ZERO = 1, C_LOG2E = 2, C_LN2HI = 3, C_LN2LO = 4, C_EXPLO = 5, C_EXPHI = 6;
 const C_P0 = 7, C_P1 = 8, C_P2 = 9, C_Q0 = 10, C_Q1 = 11, C_Q2 = 12, C_Q3 = 13, C_TWO = 14, C_BIAS = 15;
 const C_TP0 = 16, C_TP1 = 17, C_TP2 = 18, C_TQ0 = 19, C_TQ1 = 20, C_TQ2 = 21, C_TANHLO = 22, C_SIGN = 23;
+const C_SQRT2 = 24, C_HALF = 25, C_LN2HI_L = 26, C_LN2LO_L = 27, C_LG1 = 28, C_LG2 = 29, C_LG3 = 30, C_LG4 = 31;
+const C_LG5 = 32, C_LG6 = 33, C_LG7 = 34, C_ZRANGE = 35;
 let consts: usize = 0;
 
 @inline function cv(i: i32): v128 {
   return v128.load(consts + (<usize>i << 4));
 }
 
-/** Writes the constants at ptr (JS reserves 25·16 bytes there; 24 are used). */
+/** Writes the constants at ptr (JS reserves CONST_BYTES = 40·16 bytes there; 36 are used). */
 export function setConstants(ptr: usize): void {
   consts = ptr;
   storePair(C_ONE, 1.0);
@@ -72,6 +80,19 @@ export function setConstants(ptr: usize): void {
   storePair(C_TQ2, 4.84406305325125486048e3);
   storePair(C_TANHLO, 0.625);
   storePair(C_SIGN, -0.0);
+  // fdlibm's log1p: log(1 + f) = f − hfsq + s·(hfsq + R(s²)), s = f/(2 + f), |s| ≤ 0.1716
+  storePair(C_SQRT2, 1.4142135623730951);
+  storePair(C_HALF, 0.5);
+  storePair(C_LN2HI_L, 6.93147180369123816490e-1);
+  storePair(C_LN2LO_L, 1.90821492927058770002e-10);
+  storePair(C_LG1, 6.666666666666735130e-1);
+  storePair(C_LG2, 3.999999999940941908e-1);
+  storePair(C_LG3, 2.857142874366239149e-1);
+  storePair(C_LG4, 2.222219843214978396e-1);
+  storePair(C_LG5, 1.818357216161805012e-1);
+  storePair(C_LG6, 1.531383769920937332e-1);
+  storePair(C_LG7, 1.479819860511658591e-1);
+  storePair(C_ZRANGE, 700.0);
 }
 
 @inline function storePair(i: i32, v: f64): void {
@@ -102,9 +123,10 @@ export function setConstants(ptr: usize): void {
   const t = f64x2.nearest(f64x2.mul(x, cv(C_LOG2E)));
   let r = f64x2.sub(x, f64x2.mul(t, cv(C_LN2HI)));
   r = f64x2.sub(r, f64x2.mul(t, cv(C_LN2LO)));
-  const rr = f64x2.mul(r, r);
-  const p = f64x2.mul(r, f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_P0), rr), cv(C_P1)), rr), cv(C_P2)));
-  const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_Q0), rr), cv(C_Q1)), rr), cv(C_Q2)), rr), cv(C_Q3));
+  const rr = f64x2.mul(r, r), rr2 = f64x2.mul(rr, rr);
+  // P and Q in Estrin's form (shorter chains than Horner's: σ is on the per-example step's critical path)
+  const p = f64x2.mul(r, f64x2.add(f64x2.add(f64x2.mul(cv(C_P1), rr), cv(C_P2)), f64x2.mul(cv(C_P0), rr2)));
+  const q = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(cv(C_Q0), rr), cv(C_Q1)), rr2), f64x2.add(f64x2.mul(cv(C_Q2), rr), cv(C_Q3)));
   const s = i64x2.shl(f64x2.add(t, cv(C_BIAS)), 52);
   const qmp = f64x2.sub(q, p);
   const num = f64x2.mul(s, f64x2.add(q, p)); // e·(Q − P)
@@ -139,6 +161,83 @@ export function setConstants(ptr: usize): void {
   return f64x2.div(v128.bitselect(numSmall, numBig, small), v128.bitselect(tq, f64x2.add(qmp, e), small));
 }
 
+/**
+ * log(1 + u) for u ∈ [0, 1] (fdlibm's log1p, within 1 ulp): w = 1 + u rounded, c = u − (w − 1) its
+ * rounding error; w = 2^k·(1 + f) with k = [w > √2]; log(1 + u) = k·ln2 + log(1 + f) + c/w.
+ */
+@inline function vlog1p01(u: v128): v128 {
+  const one = cv(C_ONE);
+  const w = f64x2.add(one, u);
+  const c = f64x2.sub(u, f64x2.sub(w, one)); // exact
+  const big = f64x2.gt(w, cv(C_SQRT2));
+  const half = cv(C_HALF);
+  const f = v128.bitselect(f64x2.sub(f64x2.mul(w, half), one), f64x2.sub(w, one), big); // exact
+  // s = f/(2 + f) and c/w = c'/(1 + f) (c' = c, halved with w) through one division by (2 + f)(1 + f);
+  // s only scales the terms of order f³, so its few extra roundings stay far below an ulp of the result
+  const f1 = f64x2.add(one, f), f2 = f64x2.add(cv(C_TWO), f);
+  const inv = f64x2.div(one, f64x2.mul(f2, f1));
+  const cw = f64x2.mul(f64x2.mul(v128.bitselect(f64x2.mul(c, half), c, big), f2), inv); // c/w
+  const s = f64x2.mul(f64x2.mul(f, f1), inv);
+  const z = f64x2.mul(s, s), w4 = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w4, f64x2.add(cv(C_LG2), f64x2.mul(w4, f64x2.add(cv(C_LG4), f64x2.mul(w4, cv(C_LG6))))));
+  const t2 = f64x2.mul(z, f64x2.add(cv(C_LG1), f64x2.mul(w4, f64x2.add(cv(C_LG3), f64x2.mul(w4, f64x2.add(cv(C_LG5), f64x2.mul(w4, cv(C_LG7))))))));
+  const R = f64x2.add(t2, t1);
+  const hfsq = f64x2.mul(half, f64x2.mul(f, f));
+  const klo = v128.and(cv(C_LN2LO_L), big), khi = v128.and(cv(C_LN2HI_L), big);
+  // k·ln2_hi − ((hfsq − (s·(hfsq + R) + (k·ln2_lo + c/w))) − f)
+  return f64x2.sub(khi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), f64x2.add(klo, cw))), f));
+}
+
+/**
+ * Chunk statistics of rows r0 .. r0+rows of the batch (K = 1) from their logits Z2 (the sub-block's, row r at r·8):
+ * Σ L with L = max(z, 0) − z·y + log(1 + e^{−|z|}) (loss.ts's bceFromLogit), Σ [(z ≥ 0) ≠ y], and the rows out of
+ * range (|z| > 700 or not finite), added to stats[0..2] (row pairs summed lane by lane, in row order).
+ */
+@inline function addStats(stats: usize, Z2: usize, rows: i32, r0: i32, Y: usize, idx: usize): void {
+  const zero = cv(C_ZERO);
+  let sl = zero, sw = zero, so = zero;
+  // four rows at a time, two independent pairs (the exponential and the logarithm are long chains)
+  for (let r = 0; r < rows; r += 4) {
+    const m0 = pairMask(r, rows), m1 = pairMask(r + 2, rows);
+    const y0 = pairY(Y, idx, r0, r, rows), y1 = pairY(Y, idx, r0, r + 2, rows);
+    const z0 = v128.load(Z2 + <usize>r * 8), z1 = v128.load(Z2 + <usize>r * 8, 16);
+    const az0 = f64x2.abs(z0), az1 = f64x2.abs(z1);
+    const l0 = vlog1p01(vexp(f64x2.neg(az0))), l1 = vlog1p01(vexp(f64x2.neg(az1)));
+    sl = f64x2.add(sl, v128.and(pairLoss(z0, y0, l0), m0));
+    sl = f64x2.add(sl, v128.and(pairLoss(z1, y1, l1), m1));
+    sw = f64x2.add(sw, v128.and(pairWrong(z0, y0), m0));
+    sw = f64x2.add(sw, v128.and(pairWrong(z1, y1), m1));
+    so = f64x2.add(so, v128.and(v128.and(cv(C_ONE), v128.not(f64x2.le(az0, cv(C_ZRANGE)))), m0));
+    so = f64x2.add(so, v128.and(v128.and(cv(C_ONE), v128.not(f64x2.le(az1, cv(C_ZRANGE)))), m1));
+  }
+  store<f64>(stats, load<f64>(stats) + (f64x2.extract_lane(sl, 0) + f64x2.extract_lane(sl, 1)));
+  store<f64>(stats, load<f64>(stats, 8) + (f64x2.extract_lane(sw, 0) + f64x2.extract_lane(sw, 1)), 8);
+  store<f64>(stats, load<f64>(stats, 16) + (f64x2.extract_lane(so, 0) + f64x2.extract_lane(so, 1)), 16);
+}
+
+/** All ones in the lanes of rows r, r + 1 that are below rows, zeros in the others. */
+@inline function pairMask(r: i32, rows: i32): v128 {
+  return r + 1 < rows ? i64x2.splat(-1) : r < rows ? i64x2.replace_lane(i64x2.splat(0), 0, -1) : i64x2.splat(0);
+}
+
+/** The labels of rows r, r + 1 of the sub-block (0 past rows). */
+@inline function pairY(Y: usize, idx: usize, r0: i32, r: i32, rows: i32): v128 {
+  const y0 = r < rows ? load<f64>(Y + <usize>load<i32>(idx + <usize>(r0 + r) * 4) * 8) : 0.0;
+  const y1 = r + 1 < rows ? load<f64>(Y + <usize>load<i32>(idx + <usize>(r0 + r + 1) * 4) * 8) : 0.0;
+  return f64x2.replace_lane(f64x2.splat(y0), 1, y1);
+}
+
+/** L = max(z, 0) − z·y + log(1 + e^{−|z|}) from l = log(1 + e^{−|z|}) (bceFromLogit's order of operations). */
+@inline function pairLoss(z: v128, y: v128, l: v128): v128 {
+  return f64x2.add(f64x2.sub(f64x2.pmax(z, cv(C_ZERO)), f64x2.mul(z, y)), l);
+}
+
+/** [(z ≥ 0) ≠ y] as 1.0 or 0.0. */
+@inline function pairWrong(z: v128, y: v128): v128 {
+  const one = cv(C_ONE);
+  return v128.and(one, v128.not(f64x2.eq(v128.and(one, f64x2.ge(z, cv(C_ZERO))), y)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // One chunk of the batch: forward and backward over its rows, gradient into G + c·gStride.
 
@@ -160,7 +259,9 @@ export function chunk(args: usize, c: i32, scratch: usize): void {
   const G = <usize>load<i32>(args + 4 * A_G) + <usize>(c * load<i32>(args + 4 * A_GSTRIDE)) * 8;
   const mode = load<i32>(args + 4 * A_MODE);
   if (mode == 0 || mode == 3) memory.fill(G, 0, <usize>(hp * np + hp + K * hp + K) * 8);
-  for (let r = r0; r < r1; r += SB) subBlock(args, r, min(SB, r1 - r), G, scratch);
+  const stats = <usize>load<i32>(args + 4 * A_STATS) + <usize>c * 32;
+  if (K == 1 && mode != 3) memory.fill(stats, 0, 24);
+  for (let r = r0; r < r1; r += SB) subBlock(args, r, min(SB, r1 - r), G, scratch, stats);
 }
 
 /** Bytes of scratch one thread needs. */
@@ -168,7 +269,7 @@ export function scratchBytes(hp: i32, np: i32, K: i32): i32 {
   return SB * (2 * np + 3 * hp + 2 * K) * 8 + 64;
 }
 
-function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): void {
+function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize, stats: usize): void {
   const X = <usize>load<i32>(args + 4 * A_X), Y = <usize>load<i32>(args + 4 * A_Y), idx = <usize>load<i32>(args + 4 * A_IDX);
   const n = load<i32>(args + 4 * A_N), hp = load<i32>(args + 4 * A_HP), np = load<i32>(args + 4 * A_NP), K = load<i32>(args + 4 * A_K);
   const W1T = <usize>load<i32>(args + 4 * A_W1T), b1 = <usize>load<i32>(args + 4 * A_B1);
@@ -199,34 +300,21 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
   // The cache holds A1 of row r0 + r at (r0 + r)·hp: the sub-block's rows in the layout of the scratch A1.
   const cached = <usize>load<i32>(args + 4 * A_CACHEA) + <usize>(r0 * hp) * 8;
   if (mode == 3) {
-    A1 = cached;
-    derivativeFromA(A1, G1, rowsP * hp, act);
+    A1 = cached; // g'(Z1) from it where dZ1 is computed
   } else {
     if (mode == 2) A1 = cached; // written in place
     forwardHidden(Xc, Xp, A1, G1, n, hp, np, rowsP, W1T, b1, act, mode == 0);
   }
   backAndOut(args, r0, rows, rowsP, mode, Xc, Xp, A1, G1, dZ1, G, n, hp, np, K, W2, b2, Y, idx, Z2out, scale);
+  if (K == 1 && mode != 3) addStats(stats, dZ1 + <usize>(SB * hp) * 8, rows, r0, Y, idx); // backAndOut's Z2 (its scratch)
 }
 
-/** G1 = g'(Z1) from A1 = g(Z1) (len entries, a multiple of 4), the formulas of forwardHidden. */
-@inline function derivativeFromA(A1: usize, G1: usize, len: i32, act: i32): void {
-  const total = <usize>len * 8;
-  const one = cv(C_ONE), zero = cv(C_ZERO);
-  if (act == 0) {
-    for (let o: usize = 0; o < total; o += 32) { // σ' = a(1 − a)
-      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
-      v128.store(G1 + o, f64x2.mul(a0, f64x2.sub(one, a0))); v128.store(G1 + o, f64x2.mul(a1, f64x2.sub(one, a1)), 16);
-    }
-  } else if (act == 1) {
-    for (let o: usize = 0; o < total; o += 32) { // tanh' = 1 − a²
-      const a0 = v128.load(A1 + o), a1 = v128.load(A1 + o, 16);
-      v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a0, a0))); v128.store(G1 + o, f64x2.sub(one, f64x2.mul(a1, a1)), 16);
-    }
-  } else {
-    for (let o: usize = 0; o < total; o += 16) { // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
-      v128.store(G1 + o, v128.and(one, f64x2.gt(v128.load(A1 + o), zero)));
-    }
-  }
+/** g'(Z1) from A1 = g(Z1), a pair of entries, by forwardHidden's formulas. */
+@inline function derivativeFromA(a: v128, act: i32): v128 {
+  const one = cv(C_ONE);
+  if (act == 0) return f64x2.mul(a, f64x2.sub(one, a)); // σ' = a(1 − a)
+  if (act == 1) return f64x2.sub(one, f64x2.mul(a, a)); // tanh' = 1 − a²
+  return v128.and(one, f64x2.gt(a, cv(C_ZERO))); // relu' = [z > 0] = [a > 0] (a = z when z > 0, else +0)
 }
 
 /** Z1 = X_B·W1ᵀ + b1 (rows of Xc, through the panels Xp), then A1 = g(Z1) and, with wantG, G1 = g'(Z1). */
@@ -305,8 +393,10 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
 ): void {
   const Z2 = dZ1 + <usize>(SB * hp) * 8;
   const dZ2 = Z2 + <usize>(SB * K) * 8;
-  // Z2 = A1·W2ᵀ + b2, then dZ2 = (A2 − Y)·scale.
-  for (let r = 0; r < rowsP; r++) {
+  // Z2 = A1·W2ᵀ + b2 (mode 3: kept in the cache by the mode-2 pass), then dZ2 = (A2 − Y)·scale.
+  const cacheZ2 = <usize>load<i32>(args + 4 * A_CACHEZ2) + <usize>(r0 * K) * 8;
+  if (mode == 3) copyF64(Z2, cacheZ2, rows * K);
+  for (let r = 0; r < (mode == 3 ? 0 : rowsP); r++) {
     const a = A1 + <usize>(r * hp) * 8;
     for (let k = 0; k < K; k++) {
       const w = W2 + <usize>(k * hp) * 8;
@@ -324,6 +414,7 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
     for (let r = 0; r < rows; r++) {
       for (let k = 0; k < K; k++) store<f64>(Z2out + <usize>((r0 + r) * K + k) * 8, load<f64>(Z2 + <usize>(r * K + k) * 8));
     }
+    if (mode == 2) copyF64(cacheZ2, Z2, rows * K);
     return;
   }
   for (let r = 0; r < rowsP; r++) {
@@ -386,7 +477,8 @@ function subBlock(args: usize, r0: i32, rows: i32, G: usize, scratch: usize): vo
       for (let k = 0; k < K; k++) {
         s = f64x2.add(s, f64x2.mul(v128.load64_splat(dZ2 + <usize>(r * K + k) * 8), v128.load(W2 + <usize>(k * hp) * 8 + o)));
       }
-      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, v128.load(G1 + row + o)));
+      const gp = mode == 3 ? derivativeFromA(v128.load(A1 + row + o), load<i32>(args + 4 * A_ACT)) : v128.load(G1 + row + o);
+      v128.store(dZ1 + <usize>(j >> 2) * pstride + prow + <usize>(j & 3) * 8, f64x2.mul(s, gp));
     }
   }
   for (let j = 0; j < hp; j += 2) {
@@ -466,15 +558,19 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
       s2 = f64x2.add(s2, f64x2.mul(v128.load(r2 + o), xv));
       s3 = f64x2.add(s3, f64x2.mul(v128.load(r3 + o), xv));
     }
-    let t0 = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1), t1 = f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
-    let t2 = f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), t3 = f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1);
+    // each row's two lanes added, two rows side by side (lane 0 + lane 1 of s_j: the sum over even
+    // features plus the sum over odd ones), then the odd feature, then b1; stored as the vectors the
+    // activation loop loads (a vector load of scalar stores waits until they are written out)
+    let t01 = f64x2.add(v128.shuffle<f64>(s0, s1, 0, 2), v128.shuffle<f64>(s0, s1, 1, 3));
+    let t23 = f64x2.add(v128.shuffle<f64>(s2, s3, 0, 2), v128.shuffle<f64>(s2, s3, 1, 3));
     if (nv < n) {
-      const xo = load<f64>(x + <usize>nv * 8), o = <usize>nv * 8;
-      t0 += load<f64>(r0 + o) * xo; t1 += load<f64>(r1 + o) * xo; t2 += load<f64>(r2 + o) * xo; t3 += load<f64>(r3 + o) * xo;
+      const xo = f64x2.splat(load<f64>(x + <usize>nv * 8)), o = <usize>nv * 8;
+      t01 = f64x2.add(t01, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r0 + o)), 1, load<f64>(r1 + o)), xo));
+      t23 = f64x2.add(t23, f64x2.mul(f64x2.replace_lane(f64x2.splat(load<f64>(r2 + o)), 1, load<f64>(r3 + o)), xo));
     }
     const bj = b1 + <usize>j * 8, zj = z1 + <usize>j * 8;
-    store<f64>(zj, load<f64>(bj) + t0); store<f64>(zj, load<f64>(bj, 8) + t1, 8);
-    store<f64>(zj, load<f64>(bj, 16) + t2, 16); store<f64>(zj, load<f64>(bj, 24) + t3, 24);
+    v128.store(zj, f64x2.add(v128.load(bj), t01));
+    v128.store(zj, f64x2.add(v128.load(bj, 16), t23), 16);
   }
   for (; j < h; j++) {
     const r = W1 + <usize>j * ns;
@@ -485,16 +581,8 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
     store<f64>(z1 + <usize>j * 8, load<f64>(b1 + <usize>j * 8) + t);
   }
   store<f64>(z1 + <usize>h * 8, 0); // the pair's spare lane
-  // a1 = g(z1), gp = g'(z1), in pairs
-  for (let o: usize = 0; o < <usize>h * 8; o += 16) {
-    const z = v128.load(z1 + o);
-    let a: v128, d: v128;
-    if (act == 0) { a = vsigmoid(z); d = f64x2.mul(a, f64x2.sub(cv(C_ONE), a)); }
-    else if (act == 1) { a = vtanh(z); d = f64x2.sub(cv(C_ONE), f64x2.mul(a, a)); }
-    else { const pos = f64x2.gt(z, cv(C_ZERO)); a = v128.and(z, pos); d = v128.and(cv(C_ONE), pos); }
-    v128.store(a1 + o, a);
-    v128.store(gp + o, d);
-  }
+  // a1 = g(z1), gp = g'(z1), in pairs (independent: their chains overlap)
+  for (let o: usize = 0; o < <usize>h * 8; o += 16) activatePair(v128.load(z1 + o), act, a1 + o, gp + o);
   // z2 = W2·a1 + b2
   const hv = h & ~1;
   let s = f64x2.splat(0);
@@ -503,6 +591,16 @@ export function sumChunks(src: usize, chunks: i32, stride: i32, len: i32, out: u
   if (hv < h) z2 += load<f64>(W2 + <usize>hv * 8) * load<f64>(a1 + <usize>hv * 8);
   z2 += load<f64>(b2);
   return z2;
+}
+
+/** a = g(z) and g'(z) of a pair, stored at a1 and gp. */
+@inline function activatePair(z: v128, act: i32, a1: usize, gp: usize): void {
+  let a: v128, d: v128;
+  if (act == 0) { a = vsigmoid(z); d = f64x2.mul(a, f64x2.sub(cv(C_ONE), a)); }
+  else if (act == 1) { a = vtanh(z); d = f64x2.sub(cv(C_ONE), f64x2.mul(a, a)); }
+  else { const pos = f64x2.gt(z, cv(C_ZERO)); a = v128.and(z, pos); d = v128.and(cv(C_ONE), pos); }
+  v128.store(a1, a);
+  v128.store(gp, d);
 }
 
 /**

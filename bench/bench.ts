@@ -6,7 +6,8 @@
  *
  * A peer gets the same data, the same initial θ and the same stream of training rows (files in a temporary
  * directory) and must reproduce our first losses to 1e-9 relative (for the gradient check: the loss and the
- * numeric gradient) before its time counts; a peer that does not match is reported as such.
+ * numeric gradient; for training also the training loss of the first epoch summaries, which they compute as the
+ * Trainer does at every epoch's end) before its time counts; a peer that does not match is reported as such.
  *
  * Output: one JSON line per result, then a table with the median, the spread (min–max) and our ratio to
  * each peer. WORKLOAD: any of the names below (a prefix is enough).
@@ -138,6 +139,8 @@ function findPythons(): { numpy: Python | null; torch: Python | null } {
 
 interface PeerAnswer {
   losses: number[];
+  /** Training: the training loss of the epoch summaries of the verifying run. */
+  summaries?: number[];
   numeric?: number[];
   units: number;
   samples?: number;
@@ -201,10 +204,14 @@ interface TrainWorkload {
   peerSteps: number;
   probe: number;
   /**
-   * How ours is driven: 'run' = Trainer.run() with maxSteps (nobody watches the steps; it ends with one
-   * evaluation of the training set, negligible for the per-sample workloads); 'step' = Trainer.step() in a
-   * loop (the batched workloads, where that final evaluation would weigh like several steps). Both include the
-   * Trainer's per-epoch summary (an evaluation of the training set at the end of every epoch).
+   * How ours is driven: 'run' = Trainer.run() with maxSteps, a new Trainer per repetition (nobody watches the
+   * steps; it ends with one evaluation of the training set, negligible for the per-sample workloads);
+   * 'step' = Trainer.step() in a loop on one Trainer whose run the repetitions continue, as a user's run takes
+   * its steps (the batched workloads, where a step weighs like the run's setup and that final evaluation would
+   * weigh like several steps); the run's first step, which also sets up the kernels (their memory, the data
+   * copied in, the worker threads started), is taken before the timing and its time reported. Both include
+   * the Trainer's per-epoch summary (an evaluation of the training set at the end of every epoch), as the
+   * peers do.
    */
   drive: 'run' | 'step';
 }
@@ -218,9 +225,11 @@ function trainWorkload(w: TrainWorkload) {
 
   // Our losses and the stream of rows, from one untimed run that watches every step.
   const stream = config.optimizer === 'batch' ? 0 : w.peerSteps;
+  const epochSteps = config.optimizer === 'sgd' ? d.m : Math.ceil(d.m / B);
   const idx: number[] = [],
     sizes: number[] = [],
     losses: number[] = [];
+  let summaries: number[] = [];
   {
     const t = new Trainer({ ...config, maxSteps: Math.max(VERIFY, stream) }, d);
     t.run({
@@ -232,25 +241,37 @@ function trainWorkload(w: TrainWorkload) {
         }
       },
     });
+    summaries = t.history.map((e) => e.train.loss);
   }
 
-  // Ours: Trainer.run() with nobody watching, maxSteps steps from θ0.
+  // Ours: 'run': a new Trainer per repetition, Trainer.run() with nobody watching, maxSteps steps from θ0;
+  // 'step': one Trainer's run continued, its first step (the setup) untimed.
+  let run: Trainer | null = null;
+  let firstStepMs = NaN;
+  if (w.drive === 'step') {
+    const t0 = now();
+    run = new Trainer(config, d);
+    run.step();
+    firstStepMs = (now() - t0) * 1000;
+  }
   const ours = measure(
     (steps) => {
-      const t = new Trainer({ ...config, maxSteps: steps }, d);
-      if (w.drive === 'run') t.run();
-      else for (let s = 0; s < steps; s++) t.step();
+      if (run) for (let s = 0; s < steps; s++) run.step();
+      else new Trainer({ ...config, maxSteps: steps }, d).run();
     },
     1e9,
     w.probe,
   );
+  run?.dispose();
   const r = rates(w.unit === 'samples/s' ? samplesOf(ours.units, B, d.m) : ours.units, ours.times);
   emit({
     workload: w.name,
     impl: `Backprop Lens Trainer.${w.drive}()`,
     unit: w.unit,
     ...r,
-    perRep: `${ours.units} steps`,
+    perRep: run
+      ? `${ours.units} steps of one run; its first step (the setup) ${firstStepMs.toFixed(0)} ms, untimed`
+      : `${ours.units} steps`,
     ours: true,
   });
 
@@ -268,6 +289,9 @@ function trainWorkload(w: TrainWorkload) {
       lr: config.lr,
       steps_max: config.optimizer === 'batch' ? 1e9 : sizes.length,
       probe: w.probe,
+      epoch_steps: epochSteps,
+      // the verifying run: the first losses and at least one epoch summary
+      verify_steps: Math.min(config.optimizer === 'batch' ? 1e9 : sizes.length, Math.max(VERIFY, epochSteps)),
     };
     const a = runPeer(py, script, spec, {
       X: d.X,
@@ -276,8 +300,15 @@ function trainWorkload(w: TrainWorkload) {
       idx: stream ? Int32Array.from(idx) : null,
       sizes: stream ? Int32Array.from(sizes) : null,
     });
-    peerResult(w.name, peer, w.unit, a, losses, (ans) =>
-      w.unit === 'samples/s' ? (ans.samples ?? ans.units * B) : ans.units,
+    peerResult(
+      w.name,
+      peer,
+      w.unit,
+      a,
+      losses,
+      (ans) => (w.unit === 'samples/s' ? (ans.samples ?? ans.units * B) : ans.units),
+      undefined,
+      summaries,
     );
   }
 }
@@ -296,6 +327,7 @@ function peerResult(
   ourLosses: number[],
   count: (a: PeerAnswer) => number,
   numeric?: number[],
+  summaries?: number[],
 ) {
   if (typeof a === 'string') {
     emit({ workload, impl: peer, unit, median: NaN, min: NaN, max: NaN, reps: 0, matches: false, note: a });
@@ -304,6 +336,12 @@ function peerResult(
   const bad = mismatch(ourLosses, a.losses);
   let note =
     bad < 0 ? undefined : `does not match: loss ${bad + 1} is ${a.losses[bad]}, ours ${ourLosses[bad]}`;
+  if (!note && summaries) {
+    const theirs = a.summaries ?? [];
+    const e = theirs.length ? mismatch(summaries.slice(0, theirs.length), theirs) : 0;
+    if (e >= 0)
+      note = `does not match: epoch summary ${e + 1}'s training loss is ${theirs[e]}, ours ${summaries[e]}`;
+  }
   if (!note && numeric && a.numeric) {
     let worst = 0,
       scale = 0;

@@ -1,5 +1,6 @@
 """PyTorch peer of `npm run bench`: one thread (torch.set_num_threads(1)), float64, the reference derivation's
-formulas written by hand (no autograd), the same steps as numpy_peer.py. Not used for CSV parsing.
+formulas written by hand (no autograd), the same steps and epoch summaries as numpy_peer.py. Not used for
+CSV parsing.
 """
 import numpy as np
 import torch
@@ -30,8 +31,27 @@ def bce(z2, y):
     return torch.clamp_min(z2, 0.0) - z2 * y + torch.log1p(torch.exp(-torch.abs(z2)))
 
 
+def forward(X, W1, b1, W2, b2, act):
+    Z1 = torch.addmm(b1, X, W1.t())
+    A1 = g(act, Z1)
+    return Z1, A1, torch.mv(A1, W2) + b2[0]
+
+
+def epoch_summary(z2, Y, W1, b1, W2, b2, grads, lr):
+    """The Trainer's epoch summary (numpy_peer.epoch_summary): loss, misclassified count, ‖g‖, block norms."""
+    loss = float(torch.mean(bce(z2, Y)))
+    wrong = int(torch.count_nonzero((z2 >= 0) != (Y == 1)))
+    norms = []
+    for w, d in zip((W1, b1, W2, b2), grads):
+        nw, nd = float(torch.sqrt(torch.sum(w * w))), float(torch.sqrt(torch.sum(d * d)))
+        norms.append((nw, nd, float(torch.sqrt(torch.sum((lr * d) ** 2))) / nw if nw > 0 else float("nan")))
+    gnorm = float(sum(n[1] ** 2 for n in norms) ** 0.5)
+    return loss, wrong, gnorm, norms
+
+
 def train(spec, a):
     n, h, act, lr = spec["n"], spec["h"], spec["activation"], spec["lr"]
+    epoch_steps = spec["epoch_steps"]
     X = torch.from_numpy(a["X"].reshape(-1, n).copy())
     Y = torch.from_numpy(a["Y"].copy())
     idx = torch.from_numpy(a["idx"].astype(np.int64)) if a.get("idx") is not None else None
@@ -39,9 +59,12 @@ def train(spec, a):
     starts = np.concatenate([[0], np.cumsum(sizes)]) if sizes is not None else None
     theta0 = torch.from_numpy(a["theta"].copy())
     theta = theta0.clone()
+    state = {"pending": None}  # full batch: the last epoch's gradients, summarised from the next forward pass
 
-    def run(steps, losses=None):
-        theta.copy_(theta0)
+    def run(steps, losses=None, summaries=None, fresh=True):
+        if fresh:
+            theta.copy_(theta0)
+            state["pending"] = None
         W1, b1, W2, b2 = split_theta(theta, n, h)
         W1 = W1.view(h, n)
         for s in range(steps):
@@ -57,18 +80,27 @@ def train(spec, a):
                     losses.append(float(bce(z2, y)))
                 dz2 = torch.sigmoid(z2) - y
                 dz1 = W2 * dz2 * g_prime(act, z1, a1)
-                W2.sub_(lr * dz2 * a1)
+                dW2 = dz2 * a1
+                dW1 = torch.outer(dz1, x)
+                W2.sub_(lr * dW2)
                 b2.sub_(lr * dz2)
-                W1.sub_(lr * torch.outer(dz1, x))
+                W1.sub_(lr * dW1)
                 b1.sub_(lr * dz1)
+                if (s + 1) % epoch_steps == 0:
+                    out = epoch_summary(forward(X, W1, b1, W2, b2, act)[2], Y, W1, b1, W2, b2, (dW1, dz1, dW2, dz2), lr)
+                    if summaries is not None:
+                        summaries.append(out[0])
                 continue
             else:
                 rows = idx[starts[s] : starts[s + 1]]
                 xb, yb = X[rows], Y[rows]
             B = xb.shape[0]
-            Z1 = torch.addmm(b1, xb, W1.t())
-            A1 = g(act, Z1)
-            z2 = torch.mv(A1, W2) + b2[0]
+            Z1, A1, z2 = forward(xb, W1, b1, W2, b2, act)
+            if state["pending"] is not None:  # the previous epoch's summary: this pass is at its θ, over every row
+                out = epoch_summary(z2, Y, W1, b1, W2, b2, state["pending"], lr)
+                state["pending"] = None
+                if summaries is not None:
+                    summaries.append(out[0])
             if losses is not None:
                 losses.append(float(torch.mean(bce(z2, yb))))
             dz2 = (torch.sigmoid(z2) - yb) / B
@@ -81,12 +113,25 @@ def train(spec, a):
             b1.sub_(lr * db1)
             W2.sub_(lr * dW2)
             b2.sub_(lr * db2)
+            if (s + 1) % epoch_steps == 0:
+                if idx is None:
+                    state["pending"] = (dW1, db1, dW2, db2)
+                else:
+                    out = epoch_summary(forward(X, W1, b1, W2, b2, act)[2], Y, W1, b1, W2, b2, (dW1, db1, dW2, db2), lr)
+                    if summaries is not None:
+                        summaries.append(out[0])
+        if summaries is not None and state["pending"] is not None:  # the verifying run's last summary
+            out = epoch_summary(forward(X, W1, b1, W2, b2, act)[2], Y, W1, b1, W2, b2, state["pending"], lr)
+            state["pending"] = None
+            summaries.append(out[0])
 
-    losses = []
-    run(spec["verify"], losses)
-    units, times = timed_reps(run, spec, spec["steps_max"])
+    losses, summaries = [], []
+    run(spec["verify_steps"], losses, summaries)
+    losses = losses[: spec["verify"]]
+    # Full batch: the repetitions continue one run (as ours do); the other workloads replay the stream from θ0.
+    units, times = timed_reps(lambda k: run(k, fresh=idx is not None), spec, spec["steps_max"])
     samples = int(sizes[:units].sum()) if sizes is not None else units * X.shape[0]
-    return {"losses": losses, "units": units, "samples": samples, "times": times}
+    return {"losses": losses, "summaries": summaries, "units": units, "samples": samples, "times": times}
 
 
 def gradcheck(spec, a):

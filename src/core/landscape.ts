@@ -24,14 +24,15 @@
  * Cost: a slice is `points` loss evaluations, a grid size² (size ≤ MAX_GRID),
  * each over the given rows (pass a subset of rows to bound it further).
  *
- * Every J here comes from one {@link Evaluator}: J(θ) = (Σ L⁽ⁱ⁾)/m summed in row
- * order, exactly as Trainer.evaluate reports the training loss, through the
- * reference Network or — when the Trainer would use them, rows·h·(n+1) ≥
- * FAST_MIN_WORK — the batched kernels (within 1e-12 of the reference).
+ * Every J here comes from one {@link Evaluator}: J(θ) = (Σ L⁽ⁱ⁾)/m summed exactly
+ * as Trainer.evaluate sums the training loss (in row order, or the WebAssembly
+ * kernel's chunk sums), through the reference Network or — when the Trainer would
+ * use them, rows·h·(n+1) ≥ FAST_MIN_WORK — the batched kernels (within 1e-12 of
+ * the reference).
  */
 import type { Activation } from './activations';
-import { type BatchKernel, createBatchKernel } from './kernels';
-import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
+import { type BatchKernel, createBatchKernel, rowSums } from './kernels';
+import { bceFromLogit } from './loss';
 import { Network, layout } from './network';
 import type { Rng } from './rng';
 import { FAST_MIN_WORK, type TrainData } from './trainer';
@@ -91,12 +92,9 @@ export function evaluator(
     loss(theta) {
       let total = 0;
       if (z2) {
-        useKernel().forward(0, theta, idx, 0, count, z2);
-        for (let t = 0; t < count; t++)
-          total +=
-            K > 1
-              ? softmaxCrossEntropyFromLogits(z2, t * K, K, data.Y[row(t)])
-              : bceFromLogit(z2[t], data.Y[row(t)]);
+        const k = useKernel();
+        k.forward(0, theta, idx, 0, count, z2);
+        total = (k.lastSums() ?? rowSums(z2, data.Y, idx, 0, count, K)).loss; // as Trainer.evaluate sums
       } else {
         net.theta.set(theta);
         for (let t = 0; t < count; t++) {

@@ -17,10 +17,10 @@
  *                      mini-batches as above (batchSize ≥ m means full batch),
  *                      with that update rule (see optimizers.ts).
  */
-import { bceFromLogit, softmaxCrossEntropyFromLogits } from './loss';
+import { bceFromLogit } from './loss';
 import { initParams } from './init';
 import { Network, argmax, entryName, layout, paramCount } from './network';
-import { type BatchKernel, type KernelKind, createBatchKernel } from './kernels';
+import { type BatchKernel, type KernelKind, createBatchKernel, rowSums } from './kernels';
 import { type SampleStep, sgdSampleStep } from './kernels/sample';
 import { type WasmSampleStepper, createSampleStepper } from './kernels/sample-wasm';
 import { Optimizer, type OptimizerState, type UpdateRule } from './optimizers';
@@ -679,18 +679,9 @@ export class Trainer {
     const net = this.net;
     const K = net.K;
     const Z2 = this.fastForward(d);
-    if (Z2 && K > 1) {
-      for (let i = 0; i < m; i++) {
-        loss += softmaxCrossEntropyFromLogits(Z2, i * K, K, Y[i]);
-        if (argmax(Z2, i * K, K) !== Y[i]) wrong++;
-      }
-      return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
-    }
     if (Z2) {
-      for (let i = 0; i < m; i++) {
-        loss += bceFromLogit(Z2[i], Y[i]);
-        if ((Z2[i] >= 0 ? 1 : 0) !== Y[i]) wrong++;
-      }
+      // the kernel's sums beside z2 (one output, WebAssembly), else the same sums over z2 in row order
+      ({ loss, wrong } = this.kernel!.lastSums() ?? rowSums(Z2, Y, null, 0, m, K));
       return { loss: m ? loss / m : NaN, accuracy: m ? (m - wrong) / m : NaN, misclassified: wrong, m };
     }
     if (K > 1) {

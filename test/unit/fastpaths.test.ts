@@ -174,6 +174,42 @@ describe('per-example steps in stretches (advance without a watcher)', () => {
 });
 
 describe('full batch: the evaluation keeps the hidden layer for the next step', () => {
+  it('with a test set (evaluated between the two passes): every step after the first uses the kept layer; within 1e-10 of the reference network', () => {
+    const rng = new Rng(78);
+    for (const activation of ACTIVATIONS) {
+      const d = randomData(rng, 900, 12),
+        test = randomData(rng, 200, 12);
+      const c = cfg({ optimizer: 'batch', hidden: 40, activation, lr: 0.5, epochs: 7, threads: 2, seed: 4 });
+      const fast = new Trainer(c, d, test, undefined, { engine: 'wasm' });
+      const ref = new Trainer(c, d, test, undefined, { engine: 'reference' });
+      while (fast.step());
+      while (ref.step());
+      assert.equal(fast.stepCount, 7);
+      assert.equal(
+        (fast as unknown as { kernel: { cachedPasses: number } }).kernel.cachedPasses,
+        6,
+        activation,
+      );
+      vecClose(fast.net.theta, ref.net.theta, 1e-10, `${activation}: θ`);
+      for (let e = 0; e < ref.history.length; e++) {
+        relClose(
+          fast.history[e].train.loss,
+          ref.history[e].train.loss,
+          1e-10,
+          `${activation}: epoch ${e} train`,
+        );
+        relClose(
+          fast.history[e].test!.loss,
+          ref.history[e].test!.loss,
+          1e-10,
+          `${activation}: epoch ${e} test`,
+        );
+        assert.equal(fast.history[e].train.misclassified, ref.history[e].train.misclassified);
+      }
+      fast.dispose();
+    }
+  });
+
   it('random shapes, every activation, K = 1 and K = 3, 1 and 2 threads: each step the same bits as the kernels without the cache, and within 1e-10 of the reference network', function () {
     this.timeout(120_000);
     const rng = new Rng(77);

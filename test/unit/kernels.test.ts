@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { ACTIVATIONS, type Activation } from '../../src/core/activations';
 import { createBatchKernel, resolveThreads, wasmAvailable, type KernelKind } from '../../src/core/kernels';
 import { SETTINGS, resolveSettings } from '../../src/core/settings';
-import { chunkCount } from '../../src/core/kernels/batch';
+import { chunkCount, rowSums } from '../../src/core/kernels/batch';
+import type { WasmBatchKernel } from '../../src/core/kernels/wasm';
 import { createSampleStepper } from '../../src/core/kernels/sample-wasm';
 import { bceFromLogit } from '../../src/core/loss';
 import { Network, layout, paramCount } from '../../src/core/network';
@@ -76,6 +77,60 @@ function randomBatch(rng: Rng, m: number, count: number, from: number): Int32Arr
 describe('batched kernels against the reference network', () => {
   it('WebAssembly SIMD is available here (Node 20 has it; the build compiled the module)', () => {
     assert.equal(wasmAvailable(), true);
+  });
+
+  it("wasm: the loss and misclassified sums beside z2 (lastSums) equal the reference network's per-row losses within 1e-12, logits from ±1e-3 to ±600; out of range: none, the row sums instead", () => {
+    const rng = new Rng(4242);
+    let checked = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const activation = ACTIVATIONS[trial % 3];
+      const n = 1 + rng.int(12),
+        h = 1 + rng.int(40),
+        m = 1 + rng.int(trial % 5 === 0 ? 3000 : 300);
+      // output weights from tiny to huge: logits near 0, ordinary, and far out where e^{−|z|} is subnormal
+      const outScale = [1e-3, 1, 10, 100, 1000][trial % 5];
+      const { X, Y, theta } = problem(rng, m, n, h, 1, 1);
+      const [, , W2, b2] = layout(n, h, 1);
+      for (let i = W2.offset; i < W2.offset + h; i++) theta[i] *= outScale;
+      theta[b2.offset] *= outScale;
+      const ref = new Network(n, h, activation, theta.slice());
+      let refLoss = 0,
+        refWrong = 0,
+        huge = false;
+      const idx = trial % 2 ? randomBatch(rng, m, m, 3) : null;
+      const from = idx ? 3 : 0;
+      for (let r = 0; r < m; r++) {
+        const i = idx ? idx[from + r] : r;
+        const z2 = ref.forward(X, i * n);
+        refLoss += bceFromLogit(z2, Y[i]);
+        if ((z2 >= 0 ? 1 : 0) !== Y[i]) refWrong++;
+        if (!(Math.abs(z2) <= 690)) huge = true;
+      }
+      const k = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], {
+        kind: 'wasm',
+        threads: 1 + (trial % 2),
+      });
+      const z = new Float64Array(m);
+      k.forward(0, theta, idx, from, m, z);
+      const sums = k.lastSums();
+      let outOfRange = false;
+      for (let r = 0; r < m; r++) if (!(Math.abs(z[r]) <= 700)) outOfRange = true;
+      const what = `trial ${trial}: n=${n} h=${h} m=${m} ${activation} W2 ×${outScale}`;
+      if (outOfRange) {
+        assert.equal(sums, null, `${what}: out of range, no sums`);
+        relClose(rowSums(z, Y, idx, from, m, 1).loss, refLoss, 1e-12, `${what}: Σ L over z2`);
+      } else {
+        assert.ok(sums, `${what}: sums`);
+        relClose(sums.loss, refLoss, 1e-12, `${what}: Σ L`);
+        if (!huge) assert.equal(sums.wrong, refWrong, `${what}: misclassified`);
+        // and the mean loss of a gradient pass over the same rows
+        const g = new Float64Array(theta.length);
+        relClose(k.lossAndGrad(0, theta, idx, from, m, g), refLoss / m, 1e-12, `${what}: lossAndGrad`);
+        checked++;
+      }
+      k.dispose();
+    }
+    assert.ok(checked >= 40, `${checked} configurations with sums`);
   });
 
   // Sizes around the blocking: rows of sub-blocks (32), chunks (64), the 4×4 tiles; n and h odd and even.
@@ -302,23 +357,35 @@ describe('batched kernels against the reference network', () => {
         kind: 'wasm',
         threads: 2,
       });
-      const cached = createBatchKernel({ n, h, K: 1, activation }, [{ X, Y, m }], {
-        kind: 'wasm',
-        threads: 2,
-        cacheFullBatch: true,
-      });
+      // a test set beside the training rows: its evaluation between the two passes leaves the cache
+      const test = problem(rng, 40, n, h);
+      const cached = createBatchKernel(
+        { n, h, K: 1, activation },
+        [
+          { X, Y, m },
+          { X: test.X, Y: test.Y, m: 40 },
+        ],
+        { kind: 'wasm', threads: 2, cacheFullBatch: true },
+      ) as WasmBatchKernel;
       const z = new Float64Array(m);
-      for (const [fwd, step] of [
-        [theta, theta],
-        [theta, other],
-        [other, other],
-      ]) {
+      let used = 0;
+      for (const [fwd, step, uses] of [
+        [theta, theta, true],
+        [theta, other, false],
+        [other, other, true],
+      ] as const) {
         const [g1, g2] = [new Float64Array(theta.length), new Float64Array(theta.length)];
         cached.forward(0, fwd, null, 0, m, z);
+        const sums = cached.lastSums();
+        cached.forward(1, fwd, null, 0, 40, z);
         const l2 = cached.lossAndGrad(0, step, null, 0, m, g2);
         const l1 = plain.lossAndGrad(0, step, null, 0, m, g1);
         assert.equal(l2, l1);
         assert.deepEqual(Array.from(g2), Array.from(g1));
+        assert.deepEqual(cached.lastSums(), plain.lastSums());
+        if (uses) assert.deepEqual(cached.lastSums(), sums, 'the forward pass’s sums');
+        used += uses ? 1 : 0;
+        assert.equal(cached.cachedPasses, used, `${activation}: passes that used the cache`);
       }
       plain.dispose();
       cached.dispose();

@@ -20,7 +20,7 @@
  */
 import { type Activation, activate, derivative, sigmoid } from '../activations';
 import { bceFromLogit, softmaxCrossEntropyFromLogits } from '../loss';
-import { layout } from '../network';
+import { argmax, layout } from '../network';
 
 /**
  * Rows per chunk (at least), the most chunks a batch is split into, and the most memory
@@ -90,6 +90,11 @@ export interface BatchKernel {
     count: number,
     out: Float64Array,
   ): void;
+  /**
+   * After forward() or lossAndGrad(): Σ L over the pass's rows and how many of them the network
+   * misclassifies, when the kernel computed them beside z2 (else null: rowSums over the z2 it gave).
+   */
+  lastSums(): { loss: number; wrong: number } | null;
   /** Ends the worker threads, if any (the kernel stays usable: it starts them again when needed). */
   dispose(): void;
 }
@@ -170,6 +175,34 @@ export function meanLoss(
     total += K === 1 ? bceFromLogit(Z2[r], y) : softmaxCrossEntropyFromLogits(Z2, r * K, K, y);
   }
   return total * (1 / count);
+}
+
+/**
+ * Σ L over rows idx[from .. from+count) (idx null: 0..count) from their logits Z2 (K per row, row r at r·K),
+ * summed in row order, and how many are misclassified (K = 1: ŷ ≥ 0.5 ⇔ z2 ≥ 0 against the label; K > 1:
+ * the largest output against the class): what a kernel's lastSums() gives when it has no sums of its own.
+ */
+export function rowSums(
+  Z2: Float64Array,
+  Y: Float64Array,
+  idx: Int32Array | null,
+  from: number,
+  count: number,
+  K: number,
+): { loss: number; wrong: number } {
+  let loss = 0,
+    wrong = 0;
+  for (let r = 0; r < count; r++) {
+    const y = Y[idx ? idx[from + r] : r];
+    if (K > 1) {
+      loss += softmaxCrossEntropyFromLogits(Z2, r * K, K, y);
+      if (argmax(Z2, r * K, K) !== y) wrong++;
+    } else {
+      loss += bceFromLogit(Z2[r], y);
+      if ((Z2[r] >= 0 ? 1 : 0) !== y) wrong++;
+    }
+  }
+  return { loss, wrong };
 }
 
 /**
@@ -255,6 +288,10 @@ export class JsBatchKernel implements BatchKernel {
     for (let r = 0; r < count; r += SUB_BLOCK)
       this.subBlock(d, idx, from, r, Math.min(SUB_BLOCK, count - r), count, null);
     this.Z2 = saved;
+  }
+
+  lastSums(): null {
+    return null;
   }
 
   dispose(): void {}

@@ -7,7 +7,7 @@ import { JsBatchKernel } from './batch';
 import { resolveThreads } from './pool';
 import { WasmBatchKernel, kernelsModule } from './wasm';
 
-export { type BatchKernel, type BatchShape, type KernelData, chunkCount } from './batch';
+export { type BatchKernel, type BatchShape, type KernelData, chunkCount, rowSums } from './batch';
 export { defaultThreads, resolveThreads } from './pool';
 
 export type KernelKind = 'wasm' | 'js';

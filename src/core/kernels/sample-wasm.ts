@@ -7,7 +7,7 @@
  */
 import type { Activation } from '../activations';
 import { paramCount } from '../network';
-import { kernelsModule } from './wasm';
+import { CONST_BYTES, kernelsModule } from './wasm';
 
 interface SampleExports {
   setConstants(ptr: number): void;
@@ -107,7 +107,7 @@ export class WasmSampleStepper {
       return a;
     };
     this.at = {
-      consts: take(25 * 16),
+      consts: take(CONST_BYTES),
       theta: take(P * 8),
       prev: take(P * 8),
       grad: take(P * 8),

@@ -64,11 +64,15 @@ const A_W1T = 9,
   A_CONST = 17;
 const A_SCALE = 18,
   A_MODE = 20,
-  A_CACHEA = 21;
+  A_CACHEA = 21,
+  A_STATS = 22,
+  A_CACHEZ2 = 23;
 const MODE_GRAD = 0,
   MODE_FORWARD = 1,
   MODE_FORWARD_KEEP = 2,
   MODE_GRAD_CACHED = 3;
+/** Bytes the kernels' constants take (assembly/kernels.ts's setConstants). */
+export const CONST_BYTES = 40 * 16;
 /** The most memory the full-batch cache may take. */
 export const MAX_CACHE_BYTES = 512 * 2 ** 20;
 const ACT = { sigmoid: 0, tanh: 1, relu: 2 } as const;
@@ -107,22 +111,34 @@ export class WasmBatchKernel implements BatchKernel {
     Z2: number;
     G: number;
     Gsum: number;
+    stats: number;
   };
   private readonly sets: Array<{ X: number; Y: number }> = [];
   private readonly idx: Int32Array;
   private readonly Z2: Float64Array;
   private readonly Gsum: Float64Array;
+  private readonly stats: Float64Array;
+  /** Σ L and the misclassified count of the last pass (K = 1; null: out of range, or K outputs). */
+  private sums: { loss: number; wrong: number } | null = null;
   private readonly scratch: number[] = [];
   private identityRows = 0; // idx holds 0..identityRows−1
   private pool: ChunkPool | null = null;
   /**
-   * Full-batch cache: A1 = g(Z1) of every row of data set 0 at θ = cache.theta, written by a
-   * forward pass over all its rows and used by the next loss and gradient over all its rows
-   * at the same θ (a full-batch step right after its epoch's evaluation), g'(Z1) recomputed
-   * from it by the same formulas: the same values the step would compute, so the same bits,
-   * without the product X·W1ᵀ twice.
+   * Full-batch cache: A1 = g(Z1) and z2 of every row of data set 0 at θ = cache.theta, and
+   * their loss sums, written by a forward pass over all its rows and used by the next loss and
+   * gradient over all its rows at the same θ (a full-batch step right after its epoch's
+   * evaluation; passes over other rows or the test set in between leave it), g'(Z1)
+   * recomputed from A1 by the same formulas: the same values the step would compute, so the
+   * same bits, without the product X·W1ᵀ twice.
    */
-  private readonly cache: { A: number; theta: Float64Array; valid: boolean } | null = null;
+  private readonly cache: {
+    A: number;
+    theta: Float64Array;
+    valid: boolean;
+    sums: { loss: number; wrong: number } | null;
+  } | null = null;
+  /** Loss-and-gradient passes that used the full-batch cache (diagnostics). */
+  cachedPasses = 0;
 
   /**
    * threads: how many threads large batches are spread over (scratch is reserved for that
@@ -145,7 +161,7 @@ export class WasmBatchKernel implements BatchKernel {
       top += Math.ceil(bytes / 64) * 64;
       return at;
     };
-    const consts = take(25 * 16);
+    const consts = take(CONST_BYTES);
     this.args = take(128);
     this.control = take(CONTROL_BYTES);
     this.ptr = {
@@ -158,9 +174,10 @@ export class WasmBatchKernel implements BatchKernel {
       Z2: take(maxM * K * 8),
       G: take(maxChunks(shape) * gLen * 8),
       Gsum: take(gLen * 8),
+      stats: take(maxChunks(shape) * 32),
     };
     const dataAt = data.map((d) => ({ X: take(d.m * n * 8), Y: take(d.m * 8) }));
-    const cacheBytes = ((data[0]?.m ?? 0) + 4) * hp * 8;
+    const cacheBytes = ((data[0]?.m ?? 0) + 4) * (hp + K) * 8; // A1, then z2
     const cacheAt =
       cacheFullBatch && data.length > 0 && cacheBytes <= MAX_CACHE_BYTES ? take(cacheBytes) : null;
     // Scratch size from the module itself (its sub-block layout).
@@ -191,6 +208,7 @@ export class WasmBatchKernel implements BatchKernel {
     this.idx = new Int32Array(buf, this.ptr.idx, maxM);
     this.Z2 = f64(this.ptr.Z2, maxM * K);
     this.Gsum = f64(this.ptr.Gsum, gLen);
+    this.stats = f64(this.ptr.stats, maxChunks(shape) * 4);
     data.forEach((d, i) => {
       f64(dataAt[i].X, d.m * n).set(d.X.subarray(0, d.m * n));
       f64(dataAt[i].Y, d.m).set(d.Y.subarray(0, d.m));
@@ -211,9 +229,11 @@ export class WasmBatchKernel implements BatchKernel {
     a[A_Z2] = this.ptr.Z2;
     a[A_CONST] = consts;
     a[A_IDX] = this.ptr.idx;
+    a[A_STATS] = this.ptr.stats;
     if (cacheAt !== null) {
-      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false };
+      this.cache = { A: cacheAt, theta: new Float64Array(layoutSize(shape)), valid: false, sums: null };
       a[A_CACHEA] = cacheAt;
+      a[A_CACHEZ2] = cacheAt + (data[0].m + 4) * hp * 8;
     }
   }
 
@@ -228,9 +248,40 @@ export class WasmBatchKernel implements BatchKernel {
     const c = this.cache;
     const cached = c !== null && c.valid && this.wholeSet(data, idx, count) && sameValues(c.theta, theta);
     const chunks = this.prepare(data, theta, idx, from, count, cached ? MODE_GRAD_CACHED : MODE_GRAD);
+    if (cached) {
+      this.sums = c.sums; // the forward pass's, at the same θ over the same rows
+      this.cachedPasses++;
+    }
     this.ex.sumChunks(this.ptr.G, chunks, this.p.gLen, this.p.gLen, this.ptr.Gsum);
     this.p.unpack(this.Gsum, grad);
+    const sums = this.sums;
+    if (sums) return sums.loss * (1 / count);
     return meanLoss(this.Z2, this.data[data].Y, idx, from, count, this.shape.K);
+  }
+
+  /**
+   * After forward() or lossAndGrad() with one output (K = 1): Σ L over the pass's rows and how many the
+   * network misclassifies, each summed in chunk order from the chunks' sums (computed beside z2 in
+   * WebAssembly); null with K outputs or when a row's z2 is out of the range where they are computed
+   * (|z2| > 700 or not finite): the caller sums the z2 it got (Σ within 1e-15 relative of the reference's).
+   */
+  lastSums(): { loss: number; wrong: number } | null {
+    return this.sums;
+  }
+
+  /** The chunks' sums added in chunk order (K = 1), or null (see lastSums). */
+  private chunkSums(chunks: number): { loss: number; wrong: number } | null {
+    if (this.shape.K !== 1) return null;
+    const st = this.stats;
+    let loss = 0,
+      wrong = 0,
+      out = 0;
+    for (let c = 0; c < chunks; c++) {
+      loss += st[c * 4];
+      wrong += st[c * 4 + 1];
+      out += st[c * 4 + 2];
+    }
+    return out === 0 ? { loss, wrong } : null;
   }
 
   forward(
@@ -243,10 +294,11 @@ export class WasmBatchKernel implements BatchKernel {
   ): void {
     const c = this.cache,
       keep = c !== null && this.wholeSet(data, idx, count);
-    if (c) c.valid = false;
+    if (keep) c.valid = false; // rewritten now (other passes leave it)
     this.prepare(data, theta, idx, from, count, keep ? MODE_FORWARD_KEEP : MODE_FORWARD);
     if (keep) {
       c.theta.set(theta);
+      c.sums = this.sums;
       c.valid = true;
     }
     out.set(this.Z2.subarray(0, count * this.shape.K));
@@ -301,6 +353,7 @@ export class WasmBatchKernel implements BatchKernel {
     } else {
       for (let c = 0; c < chunks; c++) this.ex.chunk(this.args, c, this.scratch[0]);
     }
+    this.sums = mode === MODE_GRAD_CACHED ? null : this.chunkSums(chunks);
     return chunks;
   }
 }
