@@ -79,7 +79,7 @@ export const SPREAD_SAMPLE = 4096;
 /** Numbers per column: for each parameter (PARAM_NAMES order), the percentiles of its values, then of its gradient. */
 export const SPREAD_WIDTH = PARAM_NAMES.length * 2 * PERCENTILES.length;
 
-/** One column of the distributions: the spreads at one shown step (`n` counts the columns recorded in the run, from 1). */
+/** One column of the distributions: the spreads at one shown step (`n` numbers the columns recorded in the run, from 0). */
 export interface SpreadColumn {
   n: number;
   step: number;
@@ -113,7 +113,7 @@ export class Spreads extends Thinned<SpreadColumn> {
   ): void {
     if (step === this.lastStep || theta.length !== paramCount(n, h, K)) return; // not yet the run's shapes
     this.lastStep = step;
-    const col = ++this.count;
+    const col = this.count++; // from 0: the first column (the initial θ) is a multiple of every stride, and stays
     if (col % this.stride !== 0) return; // thinned away at once: not worth computing
     const P = PERCENTILES.length;
     const q = new Float64Array(SPREAD_WIDTH).fill(NaN);

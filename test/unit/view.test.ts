@@ -181,10 +181,14 @@ describe('inspector view model', () => {
       }
       const effect = update();
       assert.equal(effect.resync, false, `at step ${step}`);
-      // Independent: the reports whose number is a multiple of the smallest power-of-two stride that keeps at most 8.
+      // Independent: reports 1, 1 + s, 1 + 2s, … (the first always: the initial θ) for the smallest power-of-two s
+      // that keeps at most 8; report r is at step 7r.
       let want = 1;
-      while (Math.floor(reports / want) > 8) want *= 2;
-      const steps = Array.from({ length: Math.floor(reports / want) }, (_, i) => 7 * (i + 1) * want);
+      while (Math.floor((reports - 1) / want) + 1 > 8) want *= 2;
+      const steps = Array.from(
+        { length: Math.floor((reports - 1) / want) + 1 },
+        (_, k) => 7 * (1 + k * want),
+      );
       assert.deepEqual(s.spreads.step, steps, `steps after ${reports} reports`);
       // The column at step t has W1's maximum 6t.
       assert.deepEqual(
@@ -200,6 +204,7 @@ describe('inspector view model', () => {
       before = steps.join();
     }
     assert.ok(series.spreads.stride >= 8, `the stride doubled several times (${series.spreads.stride})`);
+    assert.equal(s.spreads.step[0], 7, 'the first report stays through every thinning');
   });
 
   it("updates send the boundary's per-point arrays only when they change; the webview keeps what it has", () => {
