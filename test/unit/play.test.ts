@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_LR_FIND, lrFind, lrSchedule } from '../../src/core/lrfind';
+import { DEFAULT_LR_FIND, SCORE_ROWS, lrFind, lrSchedule, scoreRows } from '../../src/core/lrfind';
 import {
   axis,
   evaluator,
@@ -50,12 +50,53 @@ describe('learning-rate finder (range test)', () => {
     assert.ok(a.lr.length < 80);
   });
 
-  it('the first recorded loss is the loss of the initial θ on the first batch (the same start as a training run)', () => {
-    const cfg = { ...DEFAULT_CONFIG, optimizer: 'batch' as OptimizerName, hidden: 4 };
-    const r = lrFind(cfg, moonData(), { steps: 10 });
-    const t = new Trainer(cfg, moonData());
-    const net = new Network(2, 4, cfg.activation, t.net.theta.slice());
-    assert.equal(r.loss[0], net.lossAndGrad(moonData().X, moonData().Y, null, 200));
+  it('the first recorded loss is the loss of the initial θ over the training rows (the same start as a training run)', () => {
+    for (const optimizer of ['batch', 'sgd'] as OptimizerName[]) {
+      const cfg = { ...DEFAULT_CONFIG, optimizer, hidden: 4 };
+      const r = lrFind(cfg, moonData(), { steps: 10 });
+      const t = new Trainer(cfg, moonData());
+      const net = new Network(2, 4, cfg.activation, t.net.theta.slice());
+      const want = net.lossAndGrad(moonData().X, moonData().Y, null, 200); // the reference network, all 200 rows
+      assert.ok(Math.abs(r.loss[0] - want) <= 1e-12 * want, `${optimizer}: ${r.loss[0]} vs ${want}`);
+    }
+  });
+
+  it('over SCORE_ROWS rows the loss is measured on SCORE_ROWS evenly spaced ones', () => {
+    const m = 2 * SCORE_ROWS + 1;
+    const d = {
+      X: Float64Array.from({ length: 2 * m }, (_, i) => i),
+      Y: Float64Array.from({ length: m }, (_, i) => i % 2),
+      m,
+      n: 2,
+    };
+    const s = scoreRows(d);
+    assert.equal(s.m, SCORE_ROWS);
+    // Row k of the sample is row ⌊k·m/SCORE_ROWS⌋ = 2k (m = 2·SCORE_ROWS + 1): x = (4k, 4k + 1), y = 0.
+    for (const k of [0, 1, 499, SCORE_ROWS - 1]) {
+      assert.deepEqual([s.X[2 * k], s.X[2 * k + 1], s.Y[k]], [4 * k, 4 * k + 1, 0]);
+    }
+    assert.equal(scoreRows(moonData()).m, 200, 'fewer rows: all of them');
+  });
+
+  it('sgd (one example a step): both suggestions lie where ten epochs of training at least halve the loss', () => {
+    // The curve used to be one example's loss per step: the suggestions followed its noise (7e-6 on breast cancer).
+    const data = moonData();
+    const cfg = { ...DEFAULT_CONFIG, optimizer: 'sgd' as OptimizerName, hidden: 8 };
+    const r = lrFind(cfg, data, { start: 1e-4, end: 100, steps: 100 });
+    const final = (lr: number) =>
+      new Trainer({ ...cfg, lr, epochs: 1e9, maxSteps: 10 * data.m }, data).run().train.loss;
+    const start = new Trainer(cfg, data).evaluate(data).loss;
+    const grid = [1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
+    const good = grid.filter((lr) => final(lr) <= start / 2);
+    for (const [name, lr] of [
+      ['suggested', r.suggested],
+      ['minimum / 10', r.minimumOverTen],
+    ] as const) {
+      assert.ok(
+        lr !== null && lr >= Math.min(...good) / 3 && lr <= Math.max(...good) * 3,
+        `${name} ${lr} outside ${good.join(', ')}`,
+      );
+    }
   });
 
   for (const optimizer of ['batch', 'adam'] as OptimizerName[]) {
