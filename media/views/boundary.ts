@@ -155,7 +155,7 @@ export function drawBoundary(v: View): void {
   drawTicks(ctx, c, b);
   drawTiles(v);
   const wrong = b.correct.reduce((acc, x) => acc + (x ? 0 : 1), 0);
-  const marks = `filled dots: training points, rings: test points, coloured by their class (above); a cross marks the ${wrong} point${wrong === 1 ? '' : 's'} the network gets wrong now.`;
+  const marks = `filled dots: training points, rings: test points, coloured by their class (above); ${wrong === 0 ? 'the network gets every plotted point right now.' : `a cross marks the ${wrong} point${wrong === 1 ? '' : 's'} the network gets wrong now.`}`;
   drawClassLegend(run, palette);
   if (b.mode === 'pca') {
     const [e1, e2] = b.explained ?? [0, 0];

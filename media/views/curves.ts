@@ -49,7 +49,11 @@ export class Curves {
         ],
         log: false,
       },
-      { title: 'misclassified', lines: [['train', c.misclassified, '--vscode-charts-red']], log: false },
+      {
+        title: 'misclassified training rows',
+        lines: [['train', c.misclassified, '--vscode-charts-red']],
+        log: false,
+      },
       { title: '‖gradient‖ (log)', lines: [['last step', c.gradNorm, '--vscode-charts-purple']], log: true },
     ];
   }

@@ -4,7 +4,7 @@
  * rate marked) and a 2-D grid over two directions (filter-normalised random ones, Li et al. 2018, or the principal
  * directions of the run's trajectory) with the trajectory drawn on it. Both are computed in the training worker.
  */
-import { contourSegments, fmt, fmtTick } from '../../src/panel/format';
+import { contourSegments, fmt, fmtAxis, fmtTick } from '../../src/panel/format';
 import { decodeF64 } from '../../src/protocol';
 import type { View } from '../context';
 import { byId, cssVar, el } from '../dom';
@@ -144,9 +144,10 @@ function chart(
   ctx.font = `10px ${cssVar('--vscode-editor-font-family', 'monospace')}`;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'top';
-  ctx.fillText(fmtTick(y1), L - 4, 4);
+  // The digits the range needs: a narrow range (the loss along a short step) must not read the same at both ends.
+  ctx.fillText(fmtAxis(y1, y1 - y0), L - 4, 4);
   ctx.textBaseline = 'bottom';
-  ctx.fillText(fmtTick(y0), L - 4, 4 + H);
+  ctx.fillText(fmtAxis(y0, y1 - y0), L - 4, 4 + H);
   ctx.textBaseline = 'bottom';
   ctx.textAlign = 'left';
   ctx.fillText(fmtTick(logX ? 10 ** x0 : x0), L, c.height - 2);
