@@ -96,7 +96,7 @@ function planeControls(v: View, host: HTMLElement, b: Boundary | null): void {
   const mode = el(
     'select',
     { id: 'plane-mode', 'aria-label': 'Plane of the decision boundary' },
-    el('option', { value: 'pca', text: 'first two principal components' }),
+    el('option', { value: 'pca', text: 'PCA: PC1 × PC2' }),
     el('option', { value: 'features', text: 'two features, others at their mean' }),
   );
   mode.value = b?.mode ?? 'pca';
@@ -262,13 +262,23 @@ function pointsLayer(
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
     const [R, G, B] = K > 1 ? classColour(points.y[q], K) : points.y[q] ? palette.positive : palette.negative;
     const test = points.test[q] === 1;
+    // A point on the region of its own class must still show: every mark has an outline in the foreground colour.
     ctx.beginPath();
-    ctx.arc(px, py, test ? 4 : 3, 0, 2 * Math.PI);
-    ctx.fillStyle = test ? 'rgba(0,0,0,0)' : `rgb(${R},${G},${B})`;
-    ctx.strokeStyle = test ? `rgb(${R},${G},${B})` : edge;
-    ctx.lineWidth = test ? 2 : 0.7;
-    if (!test) ctx.fill();
-    ctx.stroke();
+    ctx.arc(px, py, test ? 4.5 : 3.5, 0, 2 * Math.PI);
+    if (test) {
+      ctx.strokeStyle = edge;
+      ctx.lineWidth = 4;
+      ctx.stroke(); // the ring's outline, under it
+      ctx.strokeStyle = `rgb(${R},${G},${B})`;
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    } else {
+      ctx.fillStyle = `rgb(${R},${G},${B})`;
+      ctx.fill();
+      ctx.strokeStyle = edge;
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+    }
     if (!b.correct[q]) {
       ctx.beginPath();
       ctx.moveTo(px - 4, py - 4);
