@@ -279,6 +279,8 @@ export interface PanelLrFind {
   suggested: number | null;
   minimumOverTen: number | null;
   stop: string;
+  /** How many training rows each step's loss is measured on. */
+  rows: number;
 }
 
 /** The loss landscape on the wire (the worker's LandscapeResult). */

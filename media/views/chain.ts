@@ -105,12 +105,12 @@ export function drawChain(v: View): void {
             null,
           ],
           // When ŷ is close to y, enough digits that the subtraction visibly gives dz2 (never "1.000 − 1.000 = −1.39e-5").
-          [`dz_2 = a_2 - y = ${tex(a2, digitsFor(a2, dz2))} - ${tex(last.y)} = ${tex(dz2)}`, null],
+          [`dz_2 = a_2 - y = ${tex(a2, digitsFor(a2, dz2))} - ${last.y} = ${tex(dz2)}`, null], // y: a label, 0 or 1
           [`dW_2 = dz_2\\, a_1^{\\top} ${texRow(part(g, 'W2'), 'dW_2')}`, 'W2'],
           [`db_2 = dz_2 = ${tex(part(g, 'b2')[0])}`, 'b2'],
         ];
   const lines: Array<[string, ParamName | null]> = [
-    [`x ${texVec(x, 'x')},\\quad y = ${tex(last.y)}${batch}${hand}`, null],
+    [`x ${texVec(x, 'x')},\\quad y = ${last.y}${batch}${hand}`, null], // a label (a class index for K classes)
     [`z_1 = W_1 x + b_1 ${texVec(z1, 'z_1')}`, 'W1'],
     [`a_1 = ${act.name}(z_1) ${texVec(a1, 'a_1')}`, null],
     ...output,

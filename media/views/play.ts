@@ -160,6 +160,7 @@ function drawLrFind(v: View): void {
     text = byId('lr-text');
   if (!c || !text) return;
   const s = v.state.lrFind;
+  c.hidden = !s?.result || s.pending; // no empty box before there is a curve
   if (!s) {
     text.textContent =
       "A short run from the run's initial parameters with the learning rate growing exponentially; the loss against the learning rate shows where learning starts and where it blows up.";
@@ -203,7 +204,7 @@ function drawLrFind(v: View): void {
       stopped: 'the optimizer stopped',
     }[r.stop] ?? r.stop;
   text.replaceChildren(
-    `Blue: the loss of each step's batch; orange: smoothed. Suggested (the dashed line): α = ${r.suggested !== null ? fmt(r.suggested) : '—'}, the steepest descent of the smoothed loss; the minimum's α / 10 = ${r.minimumOverTen !== null ? fmt(r.minimumOverTen) : '—'} (${lr.length} steps, ${why}). `,
+    `Blue: the loss over ${r.rows.toLocaleString('en-US')} training rows before each step; orange: smoothed. Suggested (the dashed line): α = ${r.suggested !== null ? fmt(r.suggested) : '—'}, the steepest descent of the smoothed loss; the minimum's α / 10 = ${r.minimumOverTen !== null ? fmt(r.minimumOverTen) : '—'} (${lr.length} steps, ${why}). `,
     use,
   );
 }
@@ -214,6 +215,7 @@ function drawLandscape(v: View): void {
     text = byId('landscape-text');
   if (!sc || !map || !text) return;
   const s = v.state.landscape;
+  sc.hidden = map.hidden = !s?.result || s.pending; // no empty boxes before there is a landscape
   if (!s) {
     text.textContent =
       "The loss around the current parameters: along the gradient (the next step moves to the dashed line at −α·g), and over a plane of two directions with the run's trajectory.";

@@ -81,6 +81,8 @@ export interface LrFindResult {
   /** Why the test ended: 'completed' (all steps), 'exploded' (smoothed loss over divergeFactor·min), 'diverged' (non-finite), 'stopped' (the optimizer stopped, e.g. misclassified-sgd converged). */
   stop: 'completed' | 'exploded' | 'diverged' | 'stopped';
   optimizer: OptimizerName;
+  /** How many training rows each step's loss is measured on (scoreRows). */
+  rows: number;
 }
 
 /** αᵢ = start·(end/start)^(i/(steps−1)); strictly increasing for end > start. */
@@ -165,7 +167,15 @@ export function lrFind(
   const L = Float64Array.from(lr),
     J = Float64Array.from(loss),
     S = Float64Array.from(smoothed);
-  return { lr: L, loss: J, smoothed: S, ...suggestions(L, S), stop, optimizer: config.optimizer };
+  return {
+    lr: L,
+    loss: J,
+    smoothed: S,
+    ...suggestions(L, S),
+    stop,
+    optimizer: config.optimizer,
+    rows: scored.m,
+  };
 }
 
 /** The steepest-descent and minimum/10 suggestions of a smoothed curve (see the module comment). */

@@ -264,6 +264,7 @@ export class InspectorPanel implements vscode.Disposable {
                 suggested: r.suggested,
                 minimumOverTen: r.minimumOverTen,
                 stop: r.stop,
+                rows: r.rows,
               },
             }),
           (e) => this.post({ type: 'lrFind', result: null, error: (e as Error).message }),
