@@ -72,6 +72,15 @@ export const EXTENSION_SETTINGS: Record<string, Json> = {
     markdownDescription:
       "Training speed in optimizer steps per second, so that learning can be watched (0: as fast as the machine goes). The inspector's speed control changes it for the current run. Pacing never changes the trajectory.",
   },
+  'backpropLens.training.minSeconds': {
+    type: 'number',
+    default: 20,
+    minimum: 0,
+    maximum: 3600,
+    scope: 'window',
+    markdownDescription:
+      "A run that would end sooner at full speed is paced to take about this many seconds, so that its learning can be watched (0: never paced). A run that takes longer is not slowed. `#backpropLens.training.stepsPerSecond#`, when set, and the inspector's speed control win. Pacing never changes the trajectory.",
+  },
   'backpropLens.training.whenBusy': {
     type: 'string',
     enum: ['ask', 'stopAndStart', 'keep'],

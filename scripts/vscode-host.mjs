@@ -125,6 +125,12 @@ function freePort() {
   });
 }
 
+/**
+ * The suites' user settings: runs at full speed, as the tests measure and wait for them (a user's short runs are
+ * paced to about 20 s so that they can be watched: backpropLens.training.minSeconds).
+ */
+const TEST_SETTINGS = { 'backpropLens.training.minSeconds': 0 };
+
 /** Start code-server on a fresh profile; resolves when it answers. */
 export async function serve(workspace, { settings = {}, restricted = false } = {}) {
   const port = await freePort();
@@ -285,7 +291,7 @@ async function runSuites() {
   for (const f of ['vscode-result.json', 'vscode-log.txt', 'measurements.txt'])
     rmSync(join(RESULTS, f), { force: true });
   const workspace = scratchWorkspace();
-  const server = await serve(workspace);
+  const server = await serve(workspace, { settings: TEST_SETTINGS });
   const b = await browser();
   let code = 1;
   try {
@@ -364,7 +370,7 @@ async function runE2e() {
 async function runE2eTest(file, name, fn, mod, attempt) {
   const workspace = scratchWorkspace();
   const server = await serve(workspace, {
-    settings: mod.settings ?? {},
+    settings: { ...TEST_SETTINGS, ...(mod.settings ?? {}) },
     restricted: name.includes('[restricted]'),
   });
   const b = await browser();

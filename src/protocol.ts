@@ -49,6 +49,8 @@ export interface StartMessage {
   checkpoint: { everySeconds: number; everyEpochs: number };
   /** Optimizer steps per second to pace the run at (0: as fast as possible). Pacing never changes the trajectory. */
   stepsPerSecond: number;
+  /** With stepsPerSecond 0: a run whose steps would end sooner than this many seconds is paced to take about that long (watchablePace); 0 or absent: off. */
+  minSeconds?: number;
 }
 
 /** One edit of a parameter by the user: at which step, which entry (its flat index and name), from what to what. */

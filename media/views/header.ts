@@ -213,7 +213,19 @@ export function drawHeader(v: View): void {
   batch.disabled ||= noBatch;
   batch.title = noBatch ? `${run.optimizer} does not use a batch size` : '';
   const speed = byId<HTMLSelectElement>('speed')!;
-  if (document.activeElement !== speed) speed.value = String(nearestSpeed(run.speed));
+  if (document.activeElement !== speed) {
+    // A pace that is not one of the choices (a short run paced to be watched, a setting) shows as itself.
+    const custom = speed.querySelector<HTMLOptionElement>('option[data-custom]');
+    const exact = SPEEDS.some(([value]) => value === run.speed);
+    if (!exact && run.speed > 0) {
+      const text = `${Math.round(run.speed).toLocaleString('en-US')} steps/s`;
+      const option = custom ?? el('option', { 'data-custom': '' });
+      option.value = String(run.speed);
+      option.textContent = text;
+      if (!custom) speed.insertBefore(option, speed.querySelector('option[value="0"]'));
+    } else custom?.remove();
+    speed.value = String(run.speed > 0 && !exact ? run.speed : nearestSpeed(run.speed));
+  }
   speed.disabled = !live;
   const notes = [
     restored ? 'Restored from before the window reload: the run is not live.' : '',

@@ -12,6 +12,24 @@ export function stepsPerEpoch(
 }
 
 /**
+ * The pace at which the steps left to the epoch limit (or the step limit) take about `seconds`: a run that would end
+ * sooner at full speed can be watched, and one that takes longer is not slowed (its full speed is below this pace).
+ * 0 (no pace) when `seconds` is 0 or nothing is left.
+ */
+export function watchablePace(
+  config: Pick<TrainConfig, 'optimizer' | 'batchSize' | 'epochs' | 'maxSteps'>,
+  trainRows: number,
+  step: number,
+  seconds: number,
+): number {
+  if (!(seconds > 0) || !(trainRows > 0)) return 0;
+  let total = config.epochs * stepsPerEpoch(config, trainRows);
+  if (config.maxSteps > 0) total = Math.min(total, config.maxSteps);
+  const left = total - step;
+  return left > 0 && Number.isFinite(left) ? Math.max(1, left / seconds) : 0;
+}
+
+/**
  * Seconds left at `stepsPerSecond` to the epoch limit (or the step limit, when it comes first); null when unknown.
  * An upper bound: a run may stop earlier (converged, plateau).
  */

@@ -90,11 +90,18 @@ export class RunController implements vscode.Disposable {
     };
     const stepsPerSecond =
       request.stepsPerSecond ?? Math.max(0, extensionSetting<number>('training.stepsPerSecond', 0));
+    // A run that would end within minSeconds at full speed is paced to take about that long, so that it can be
+    // watched; a pace asked for by the caller (a script, a restart keeping its speed) is kept as it is.
+    const minSeconds =
+      request.stepsPerSecond === undefined
+        ? Math.max(0, extensionSetting<number>('training.minSeconds', 20))
+        : 0;
     const run = this.runs.start({ ...request, id }, bytes, {
       reportEveryMs: 1000 / rate,
       maxBytes,
       checkpoint,
       stepsPerSecond,
+      minSeconds,
     });
     this.recorder.follow(run, record);
     this.watchDataset(run, record.dataset.hash, stamp);

@@ -33,6 +33,8 @@ export interface RunOptions {
   checkpoint: { everySeconds: number; everyEpochs: number };
   /** Steps per second (0: full speed). */
   stepsPerSecond: number;
+  /** With stepsPerSecond 0: a run that would end sooner is paced to take about this many seconds (0: off). */
+  minSeconds?: number;
 }
 
 /** What a finished (or failed) run reports: what the CLI's train --json gives, plus where it came from. */

@@ -137,6 +137,7 @@ export class Run implements vscode.Disposable {
         derivation: request.derivation,
         checkpoint: options.checkpoint,
         stepsPerSecond: options.stepsPerSecond,
+        minSeconds: options.minSeconds ?? 0,
         read: dataReadSettings(s),
       },
       [bytes.buffer as ArrayBuffer],

@@ -11,6 +11,7 @@
 import { checkNetwork } from '../core/check';
 import { deadReluUnits, describeDeadUnits } from '../core/diagnose';
 import { entryName } from '../core/network';
+import { watchablePace } from '../core/progress';
 import { type StepRecord, Trainer, type TrainData, confusionMatrix, copyStep } from '../core/trainer';
 import { readDataset } from '../data/dataset';
 import { DatasetError } from '../data/errors';
@@ -300,7 +301,11 @@ export class TrainingSession {
       },
     });
     this.paused = m.paused;
-    this.speed = m.stepsPerSecond > 0 ? m.stepsPerSecond : 0;
+    // A pace asked for; else, a run that would end within minSeconds is paced to take about that long (it can be watched).
+    this.speed =
+      m.stepsPerSecond > 0
+        ? m.stepsPerSecond
+        : watchablePace(t.config, p.train.m, t.stepCount, m.minSeconds ?? 0);
     this.restartPace();
     this.report = { at: 0, epochs: 0, steps: 0 }; // the first progress carries the whole history (a resumed run has one)
     this.lastCheckpoint = { at: this.host.now(), epoch: t.epoch };

@@ -68,6 +68,38 @@ tests[
 };
 
 tests[
+  'a short run is paced to be watched by default (backpropLens.training.minSeconds): iris takes about 20 s, the speed control shows the pace, full speed ends it'
+] = async ({ page, workspace, url, log, results }) => {
+  // The harness runs every suite at full speed (user setting minSeconds 0); the workspace puts the default back.
+  writeWorkspaceSettings(workspace, { 'backpropLens.training.minSeconds': 20 });
+  await openWorkbench(page, url);
+  await openFile(page, 'iris.csv');
+  await runCommand(page, 'Backprop Lens: Train This File');
+  await runCommand(page, 'Backprop Lens: Show Gradient Inspector');
+  const f = await inspectorFrame(page);
+  await waitFor('training', async () => (await stepOf(f)) > 100, 30_000);
+  // By hand: 120 training rows × 100 epochs (the default) of sgd = 12,000 steps in 20 s, 600 steps a second.
+  const speed = await f.inputValue('#speed');
+  const shown = await f.$eval('#speed', (s) => s.selectedOptions[0]?.textContent ?? '');
+  log(`iris with the default settings: the speed control shows "${shown}"`);
+  assert(speed === '600' && shown === '600 steps/s', `speed ${speed} "${shown}"`);
+  const s0 = await stepOf(f),
+    t0 = Date.now();
+  await page.waitForTimeout(3000);
+  const rate = ((await stepOf(f)) - s0) / ((Date.now() - t0) / 1000);
+  log(`paced: ${rate.toFixed(0)} steps/s shown (asked: 600)`);
+  assert(rate > 400 && rate < 800, `${rate} steps/s`);
+  assert(/training/.test((await f.textContent('#badge')) ?? ''), 'still training after a few seconds');
+  await page.screenshot({ path: join(results, 'screenshots', 'inspector-watchable-pace.png') });
+  await f.selectOption('#speed', '0');
+  await waitFor(
+    'the end at full speed',
+    async () => /completed/.test((await f.textContent('#badge')) ?? ''),
+    20_000,
+  );
+};
+
+tests[
   'Pause, Step and Stop show at once with every Numbers table open; the inspector, the notification and the status bar agree'
 ] = async ({ page, workspace, url, log, results }) => {
   writeWorkspaceSettings(workspace, {

@@ -277,6 +277,28 @@ describe('training session (the worker loop, without a worker)', () => {
     assert.equal(f.last('progress').speed, 0);
   });
 
+  it('minSeconds: a short run is paced to take about that long (by hand: 60 train rows × 4 epochs of sgd = 240 steps, 24 a second for 10 s); an explicit pace wins; the same trajectory', () => {
+    const ref = reference();
+    ref.run();
+    const runFor = (over: Partial<StartMessage>) => {
+      const f = new FakeHost();
+      const s = new TrainingSession(f.host);
+      s.handle(startMessage(over));
+      const t0 = f.time;
+      f.drain();
+      return { f, seconds: (f.time - t0) / 1000 };
+    };
+    const paced = runFor({ minSeconds: 10 });
+    assert.equal(paced.f.of('progress')[0].speed, 24, 'the pace: 240 steps in 10 s');
+    assert.ok(paced.seconds >= 9.5 && paced.seconds <= 10.5, `the run took ${paced.seconds} s of clock`);
+    assert.deepEqual(paced.f.last('finished').state.theta, Array.from(ref.net.theta));
+    // A pace asked for wins (5 steps a second: 48 s); minSeconds 0 is full speed (no clock time passes).
+    assert.equal(runFor({ minSeconds: 10, stepsPerSecond: 5 }).f.of('progress')[0].speed, 5);
+    const full = runFor({ minSeconds: 0 });
+    assert.equal(full.f.of('progress')[0].speed, 0);
+    assert.ok(full.seconds < 0.1, `${full.seconds} s of clock: only the final state's 30 ms`);
+  });
+
   it('a bad dataset is a dataError with its line; an unreadable derivation is a failure; nothing throws', () => {
     const f = new FakeHost();
     const s = new TrainingSession(f.host);
