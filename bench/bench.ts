@@ -12,6 +12,7 @@
  * Output: one JSON line per result, then a table with the median, the spread (min–max) and our ratio to
  * each peer. WORKLOAD: any of the names below (a prefix is enough).
  */
+import { noisyLinear } from '../src/data/synthetic';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -86,16 +87,7 @@ function measure(run: (units: number) => void, cap: number, probe = 1): { units:
 }
 
 function randomData(m: number, n: number, seed: number): TrainData {
-  const rng = new Rng(seed);
-  const X = new Float64Array(m * n),
-    Y = new Float64Array(m);
-  const w = Float64Array.from({ length: n }, () => rng.normal());
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += (X[i * n + j] = rng.normal()) * w[j];
-    Y[i] = s + 0.5 * rng.normal() > 0 ? 1 : 0;
-  }
-  return { X, Y, m, n };
+  return noisyLinear(new Rng(seed), m, n);
 }
 
 // ---------------------------------------------------------------- peers

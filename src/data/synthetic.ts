@@ -2,6 +2,7 @@
  * Seeded generators of the small two-feature data sets in examples/ (the same
  * seed gives the same points). Each returns a row-major m×2 matrix and 0/1 labels.
  */
+import type { TrainData } from '../core/records';
 import { Rng } from '../core/rng';
 
 export interface Points {
@@ -80,4 +81,20 @@ export function moons(seed = 4, m = 200, noise = 0.1): Points {
     Y[i] = lower;
   }
   return { X, Y };
+}
+
+/**
+ * n Gaussian features and a noisy linear label: y = [x·w + 0.5·ε > 0] with w and ε standard normal — the
+ * benchmark's and the fast paths' tests' data (any n, the same draws for the same generator state).
+ */
+export function noisyLinear(rng: Rng, m: number, n: number): TrainData {
+  const X = new Float64Array(m * n),
+    Y = new Float64Array(m);
+  const w = Float64Array.from({ length: n }, () => rng.normal());
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += (X[i * n + j] = rng.normal()) * w[j];
+    Y[i] = s + 0.5 * rng.normal() > 0 ? 1 : 0;
+  }
+  return { X, Y, m, n };
 }

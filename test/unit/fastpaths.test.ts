@@ -4,6 +4,7 @@
  * against the reference network and against step() by step(), the full-batch reuse against a
  * trainer that recomputes every step.
  */
+import { noisyLinear } from '../../src/data/synthetic';
 import { strict as assert } from 'node:assert';
 import { ACTIVATIONS } from '../../src/core/activations';
 import { createBatchKernel } from '../../src/core/kernels';
@@ -17,17 +18,7 @@ import {
   type TrainData,
 } from '../../src/core/trainer';
 
-function randomData(rng: Rng, m: number, n: number): TrainData {
-  const X = new Float64Array(m * n),
-    Y = new Float64Array(m);
-  const w = Float64Array.from({ length: n }, () => rng.normal());
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += (X[i * n + j] = rng.normal()) * w[j];
-    Y[i] = s + 0.5 * rng.normal() > 0 ? 1 : 0;
-  }
-  return { X, Y, m, n };
-}
+const randomData: (rng: Rng, m: number, n: number) => TrainData = noisyLinear;
 
 const cfg = (over: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...over });
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { noisyLinear } from '../../src/data/synthetic';
 import { ACTIVATIONS, type Activation } from '../../src/core/activations';
 import { createBatchKernel, resolveThreads, wasmAvailable, type KernelKind } from '../../src/core/kernels';
 import { SETTINGS, resolveSettings } from '../../src/core/settings';
@@ -449,17 +450,7 @@ describe('batched kernels against the reference network', () => {
   });
 });
 
-function randomData(rng: Rng, m: number, n: number): TrainData {
-  const X = new Float64Array(m * n),
-    Y = new Float64Array(m);
-  const w = Float64Array.from({ length: n }, () => rng.normal());
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += (X[i * n + j] = rng.normal()) * w[j];
-    Y[i] = s + 0.5 * rng.normal() > 0 ? 1 : 0;
-  }
-  return { X, Y, m, n };
-}
+const randomData = noisyLinear;
 
 const cfg = (over: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, ...over });
 
