@@ -30,11 +30,8 @@ import {
   type Snapshot,
   checkTable,
   liveSnapshot,
-  panelHistory,
+  liveUpdate,
   panelLandscape,
-  panelNorms,
-  panelRun,
-  panelSpreads,
   SentArrays,
 } from './view';
 
@@ -319,20 +316,10 @@ export class InspectorPanel implements vscode.Disposable {
     if (stateChanged) trace(`host: inspector update posted (${state}, step ${run.shown.progress?.step})`);
     flow.state = state;
     flow.shown = run.shown;
-    const { history, spreads } = series.unsent();
     flow.inFlight = ++flow.seq;
     flow.since = Date.now();
     flow.pending = false;
-    this.post({
-      type: 'update',
-      seq: flow.inFlight,
-      run: panelRun(run, series.plot.stride, this.sentArrays),
-      historyFrom: history.from,
-      history: panelHistory(history.entries),
-      norms: panelNorms(history.entries),
-      spreadsFrom: spreads.from,
-      spreads: panelSpreads(spreads.entries, series.spreads.stride),
-    });
+    this.post(liveUpdate(flow.inFlight, run, series, this.sentArrays));
   }
 
   private sendSnapshot(): void {

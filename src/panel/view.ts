@@ -180,6 +180,23 @@ export function liveSnapshot(run: InspectedRun, series: RunSeries, check: PanelC
   };
 }
 
+export type Update = Extract<ToWebview, { type: 'update' }>;
+
+/** The next update of a live run: what the webview lacks of the series (now held), and the run as it is now. */
+export function liveUpdate(seq: number, run: InspectedRun, series: RunSeries, sent: SentArrays): Update {
+  const { history, spreads } = series.unsent();
+  return {
+    type: 'update',
+    seq,
+    run: panelRun(run, series.plot.stride, sent),
+    historyFrom: history.from,
+    history: panelHistory(history.entries),
+    norms: panelNorms(history.entries),
+    spreadsFrom: spreads.from,
+    spreads: panelSpreads(spreads.entries, series.spreads.stride),
+  };
+}
+
 export function panelSpreads(columns: readonly SpreadColumn[], stride: number): PanelSpreads {
   const q = new Float64Array(columns.length * SPREAD_WIDTH);
   columns.forEach((c, i) => q.set(c.q, i * SPREAD_WIDTH));

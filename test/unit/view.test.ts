@@ -7,10 +7,8 @@ import { type Boundary, type DatasetInfo, decodeF64, decodeStep } from '../../sr
 import {
   type InspectedRun,
   liveSnapshot,
-  panelHistory,
-  panelNorms,
+  liveUpdate,
   panelRun,
-  panelSpreads,
   SentArrays,
   storedSnapshot,
 } from '../../src/panel/view';
@@ -70,24 +68,16 @@ describe('inspector view model', () => {
     }) as { -readonly [k in keyof InspectedRun]: InspectedRun[k] };
 
   /** What the panel does: a snapshot (the series claimed and held), then an update per call of `update`. */
-  function webviewOf(run: InspectedRun, series: RunSeries) {
+  function webviewOf(run: InspectedRun, series: RunSeries, sent = new SentArrays()) {
     const s = initialState();
     series.claim(run);
     series.markHeld();
     reduce(s, liveSnapshot(run, series, null));
     let seq = 0;
+    /** The effect on the webview, and the update's boundary (what went on the wire). */
     const update = () => {
-      const { history, spreads } = series.unsent();
-      return reduce(s, {
-        type: 'update',
-        seq: ++seq,
-        run: panelRun(run, series.plot.stride),
-        historyFrom: history.from,
-        history: panelHistory(history.entries),
-        norms: panelNorms(history.entries),
-        spreadsFrom: spreads.from,
-        spreads: panelSpreads(spreads.entries, series.spreads.stride),
-      });
+      const m = liveUpdate(++seq, run, series, sent);
+      return Object.assign(reduce(s, m), { boundary: m.run.boundary });
     };
     return { s, update };
   }
@@ -228,27 +218,8 @@ describe('inspector view model', () => {
     const run = liveRun('r');
     run.boundary = boundaryWith([1, 0, 1], px);
     const series = new RunSeries();
-    const sent = new SentArrays();
-    const s = initialState();
-    series.claim(run);
-    series.markHeld();
-    reduce(s, liveSnapshot(run, series, null));
-    let seq = 0;
-    const update = () => {
-      const m = panelRun(run, 1, sent);
-      const { history, spreads } = series.unsent();
-      reduce(s, {
-        type: 'update',
-        seq: ++seq,
-        run: m,
-        historyFrom: history.from,
-        history: panelHistory(history.entries),
-        norms: panelNorms(history.entries),
-        spreadsFrom: spreads.from,
-        spreads: panelSpreads(spreads.entries, 1),
-      });
-      return m.boundary;
-    };
+    const { s, update: send } = webviewOf(run, series);
+    const update = () => send().boundary;
     // The first update after the snapshot sends everything (the host forgot what it had sent: SentArrays is new).
     assert.notEqual(update()!.px, 'unchanged');
     // The same arrays (new objects, equal values): 'unchanged', and the webview keeps its own.
