@@ -39,17 +39,7 @@ import {
 } from './records';
 
 export { DEFAULT_CONFIG, OPTIMIZERS, type OptimizerName, type TrainConfig } from './config';
-export {
-  type Divergence,
-  type EpochSummary,
-  type Metrics,
-  type StepRecord,
-  type TrainData,
-  type TrainResult,
-  type TrainStatus,
-  type TrainerState,
-  copyStep,
-} from './records';
+export * from './records'; // the records' names, where they have always been importable from
 
 const RULES: Record<OptimizerName, UpdateRule> = {
   'misclassified-sgd': 'plain',

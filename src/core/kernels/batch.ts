@@ -169,12 +169,7 @@ export function meanLoss(
   count: number,
   K: number,
 ): number {
-  let total = 0;
-  for (let r = 0; r < count; r++) {
-    const y = Y[idx ? idx[from + r] : r];
-    total += K === 1 ? bceFromLogit(Z2[r], y) : softmaxCrossEntropyFromLogits(Z2, r * K, K, y);
-  }
-  return total * (1 / count);
+  return rowSums(Z2, Y, idx, from, count, K).loss * (1 / count);
 }
 
 /**
